@@ -1,0 +1,44 @@
+// swift-tools-version:5.10
+import PackageDescription
+
+// Layers, one way: C libraries → Tensors/SafeTensors/Tokenization/Imaging → CLIP → clip-tui.
+// No library target knows about terminals.
+let package = Package(
+    name: "clip-tui",
+    products: [
+        .executable(name: "clip-tui", targets: ["clip-tui"]),
+        .library(name: "CLIP", targets: ["CLIP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: each C library is seen by exactly one Swift file.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
+        // libpng and libjpeg report errors with longjmp, which Swift cannot call through:
+        // this small C target catches them and returns a code and a message.
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"], path: "Sources/CImageCodecs"),
+
+        .target(name: "Tensors", dependencies: ["CBLAS"]),
+        .target(name: "SafeTensors"),
+        .target(name: "Tokenization"),
+        .target(name: "Imaging", dependencies: ["CImageCodecs"]),
+        .target(name: "CLIP", dependencies: ["Tensors", "SafeTensors", "Tokenization", "Imaging"]),
+        .executableTarget(name: "clip-tui", dependencies: [
+            "CLIP", "Imaging", "Tokenization", "Tensors",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "SafeTensors"], resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,3 @@
+// libjpeg-turbo's libjpeg API (Debian: libjpeg62-turbo-dev). Used only by CImageCodecs.
+#include <stdio.h>
+#include <jpeglib.h>

@@ -1,0 +1,146 @@
+import Foundation
+
+/// The activation between the two MLP layers.
+public enum Activation: String, Codable, Sendable {
+    case quickGELU = "quick_gelu"
+    case gelu = "gelu"
+    case geluTanh = "gelu_pytorch_tanh"
+}
+
+/// `text_config` of a Hugging Face `CLIPConfig`; missing keys take transformers' defaults.
+public struct CLIPTextConfig: Codable, Sendable, Equatable {
+    public var vocabSize = 49408
+    public var hiddenSize = 512
+    public var intermediateSize = 2048
+    public var numHiddenLayers = 12
+    public var numAttentionHeads = 8
+    public var maxPositionEmbeddings = 77
+    public var hiddenAct = Activation.quickGELU
+    public var layerNormEps = 1e-5
+    /// Older files say 2, which transformers reads as "pool at the highest id" (the end token).
+    public var eosTokenId = 49407
+
+    enum CodingKeys: String, CodingKey {
+        case vocabSize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
+        case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
+        case maxPositionEmbeddings = "max_position_embeddings", hiddenAct = "hidden_act"
+        case layerNormEps = "layer_norm_eps", eosTokenId = "eos_token_id"
+    }
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = CLIPTextConfig()
+        vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize) ?? d.vocabSize
+        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? d.hiddenSize
+        intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? d.intermediateSize
+        numHiddenLayers = try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers) ?? d.numHiddenLayers
+        numAttentionHeads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads) ?? d.numAttentionHeads
+        maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? d.maxPositionEmbeddings
+        hiddenAct = try c.decodeIfPresent(Activation.self, forKey: .hiddenAct) ?? d.hiddenAct
+        layerNormEps = try c.decodeIfPresent(Double.self, forKey: .layerNormEps) ?? d.layerNormEps
+        eosTokenId = try c.decodeIfPresent(Int.self, forKey: .eosTokenId) ?? d.eosTokenId
+    }
+}
+
+/// `vision_config` of a Hugging Face `CLIPConfig`; missing keys take transformers' defaults.
+public struct CLIPVisionConfig: Codable, Sendable, Equatable {
+    public var hiddenSize = 768
+    public var intermediateSize = 3072
+    public var numHiddenLayers = 12
+    public var numAttentionHeads = 12
+    public var numChannels = 3
+    public var imageSize = 224
+    public var patchSize = 32
+    public var hiddenAct = Activation.quickGELU
+    public var layerNormEps = 1e-5
+
+    enum CodingKeys: String, CodingKey {
+        case hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
+        case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
+        case numChannels = "num_channels", imageSize = "image_size", patchSize = "patch_size"
+        case hiddenAct = "hidden_act", layerNormEps = "layer_norm_eps"
+    }
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = CLIPVisionConfig()
+        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? d.hiddenSize
+        intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? d.intermediateSize
+        numHiddenLayers = try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers) ?? d.numHiddenLayers
+        numAttentionHeads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads) ?? d.numAttentionHeads
+        numChannels = try c.decodeIfPresent(Int.self, forKey: .numChannels) ?? d.numChannels
+        imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize) ?? d.imageSize
+        patchSize = try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? d.patchSize
+        hiddenAct = try c.decodeIfPresent(Activation.self, forKey: .hiddenAct) ?? d.hiddenAct
+        layerNormEps = try c.decodeIfPresent(Double.self, forKey: .layerNormEps) ?? d.layerNormEps
+    }
+
+    /// Class token plus one token per patch.
+    public var tokenCount: Int { 1 + (imageSize / patchSize) * (imageSize / patchSize) }
+}
+
+/// A Hugging Face `CLIPConfig` (`config.json` of a `CLIPModel` checkpoint).
+public struct CLIPConfig: Codable, Sendable, Equatable {
+    public var textConfig = CLIPTextConfig()
+    public var visionConfig = CLIPVisionConfig()
+    public var projectionDim = 512
+
+    enum CodingKeys: String, CodingKey {
+        case textConfig = "text_config", visionConfig = "vision_config", projectionDim = "projection_dim"
+    }
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        textConfig = try c.decodeIfPresent(CLIPTextConfig.self, forKey: .textConfig) ?? CLIPTextConfig()
+        visionConfig = try c.decodeIfPresent(CLIPVisionConfig.self, forKey: .visionConfig) ?? CLIPVisionConfig()
+        projectionDim = try c.decodeIfPresent(Int.self, forKey: .projectionDim) ?? 512
+    }
+
+    /// Reads and validates `config.json`.
+    public static func load(path: String) throws -> CLIPConfig {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIPError.missingFile(path: path) }
+        let config: CLIPConfig
+        do {
+            config = try JSONDecoder().decode(CLIPConfig.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) {
+            throw CLIPError.badConfig(path: path, reason: "not valid JSON: \(context.debugDescription)")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw CLIPError.badConfig(path: path, reason: "'\(key)': \(context.debugDescription)")
+        } catch {
+            throw CLIPError.badConfig(path: path, reason: "\(error)")
+        }
+        try config.validate(path: path)
+        return config
+    }
+
+    /// Checks the sizes the encoders rely on.
+    public func validate(path: String = "config.json") throws {
+        func check(_ ok: Bool, _ reason: String) throws {
+            if !ok { throw CLIPError.badConfig(path: path, reason: reason) }
+        }
+        let t = textConfig, v = visionConfig
+        try check(projectionDim > 0, "projection_dim must be positive")
+        for (name, width, heads, layers, inter) in [
+            ("text_config", t.hiddenSize, t.numAttentionHeads, t.numHiddenLayers, t.intermediateSize),
+            ("vision_config", v.hiddenSize, v.numAttentionHeads, v.numHiddenLayers, v.intermediateSize),
+        ] {
+            try check(width > 0 && heads > 0 && width % heads == 0,
+                      "\(name): hidden_size \(width) is not a multiple of num_attention_heads \(heads)")
+            try check(layers >= 0 && layers <= 1000, "\(name): num_hidden_layers \(layers) is out of range")
+            try check(inter > 0, "\(name): intermediate_size must be positive")
+            try check(width <= 65536 && inter <= 262144, "\(name): sizes are implausibly large")
+        }
+        try check(t.vocabSize > 0 && t.maxPositionEmbeddings > 1, "text_config: vocab_size and max_position_embeddings must be positive")
+        try check(v.numChannels == 3, "vision_config: num_channels \(v.numChannels) is not 3 (RGB)")
+        try check(v.patchSize > 0 && v.imageSize >= v.patchSize && v.imageSize % v.patchSize == 0,
+                  "vision_config: image_size \(v.imageSize) is not a multiple of patch_size \(v.patchSize)")
+        try check(v.imageSize <= 4096, "vision_config: image_size \(v.imageSize) is implausibly large")
+    }
+}

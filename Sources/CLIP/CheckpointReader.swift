@@ -1,0 +1,94 @@
+import Foundation
+import SafeTensors
+
+/// Where an encoder's weights come from: a checkpoint, or random values for benchmarks.
+public protocol WeightSource: AnyObject {
+    /// The tensor `key` as Float in PyTorch's layout, which must have exactly `shape`.
+    func tensor(_ key: String, shape: [Int]) throws -> [Float]
+}
+
+/// The tensors of a checkpoint (one `model.safetensors` or the shards named by
+/// `model.safetensors.index.json`), read by name with their shape checked, and every key
+/// accounted for: `finish()` reports the ones nobody read.
+final class CheckpointReader: WeightSource {
+    private var files: [String: SafeTensorsFile] = [:]
+    private var location: [String: String] = [:]  // tensor key → shard path
+    private var used: Set<String> = []
+    let description: String
+
+    /// Keys that transformers stores as buffers and recomputes; never an error.
+    private static let ignorable: [String] = [
+        "text_model.embeddings.position_ids", "vision_model.embeddings.position_ids",
+    ]
+
+    init(folder: String) throws {
+        let single = (folder as NSString).appendingPathComponent("model.safetensors")
+        let index = (folder as NSString).appendingPathComponent("model.safetensors.index.json")
+        if FileManager.default.fileExists(atPath: single) {
+            let file = try SafeTensorsFile(path: single)
+            files[single] = file
+            for key in file.tensors.keys { location[key] = single }
+            description = single
+        } else if FileManager.default.fileExists(atPath: index) {
+            description = index
+            guard let data = FileManager.default.contents(atPath: index),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let map = object["weight_map"] as? [String: String] else {
+                throw CLIPError.badIndex(path: index, reason: "not a JSON object with a weight_map of key → file")
+            }
+            for (key, shard) in map {
+                guard !shard.contains("/"), !shard.hasPrefix(".") else {
+                    throw CLIPError.badIndex(path: index, reason: "shard name '\(shard)' must be a file in the same folder")
+                }
+                let path = (folder as NSString).appendingPathComponent(shard)
+                if files[path] == nil {
+                    guard FileManager.default.fileExists(atPath: path) else { throw CLIPError.missingFile(path: path) }
+                    files[path] = try SafeTensorsFile(path: path)
+                }
+                guard files[path]!.tensors[key] != nil else {
+                    throw CLIPError.badIndex(path: index, reason: "'\(key)' is not in \(shard)")
+                }
+                location[key] = path
+            }
+        } else {
+            throw CLIPError.missingFile(path: single)
+        }
+    }
+
+    func contains(_ key: String) -> Bool { location[key] != nil }
+
+    /// The tensor `key` as Float, which must have exactly `shape`.
+    func tensor(_ key: String, shape: [Int]) throws -> [Float] {
+        guard let path = location[key], let file = files[path], let info = file.tensors[key] else {
+            throw CLIPError.missingTensor(key: key, path: description)
+        }
+        guard info.shape == shape else {
+            throw CLIPError.wrongShape(key: key, path: path, expected: shape, actual: info.shape)
+        }
+        guard [.f32, .f16, .bf16].contains(info.dtype) else {
+            throw CLIPError.badConfig(path: path, reason: "tensor '\(key)' is \(info.dtype.rawValue); CLIP weights must be F32, F16 or BF16")
+        }
+        used.insert(key)
+        let values = try [Float](unsafeUninitializedCapacity: info.elementCount) { buffer, count in
+            if info.elementCount > 0 { try file.read(info, into: buffer.baseAddress!) }
+            count = info.elementCount
+        }
+        // The copy is what the encoders use; let the mapped pages go.
+        file.release(info)
+        return values
+    }
+
+    /// A scalar stored as shape [] or [1].
+    func scalar(_ key: String) throws -> Float {
+        guard let path = location[key], let info = files[path]?.tensors[key] else {
+            throw CLIPError.missingTensor(key: key, path: description)
+        }
+        return try tensor(key, shape: info.shape.isEmpty ? [] : [1])[0]
+    }
+
+    /// Throws if any key was not read and is not a known buffer.
+    func finish() throws {
+        let unknown = location.keys.filter { !used.contains($0) && !Self.ignorable.contains($0) }.sorted()
+        if !unknown.isEmpty { throw CLIPError.unknownTensors(keys: unknown, path: description) }
+    }
+}

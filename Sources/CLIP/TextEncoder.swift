@@ -1,0 +1,163 @@
+import Tensors
+
+/// CLIP's text tower (`CLIPTextTransformer` + `text_projection`).
+///
+/// Each prompt runs only up to its first end token (the mask is causal and the pooled state
+/// is the end token's, so padding never changes the result), and prompts that share a
+/// prefix share its computation (`PrefixTree`). All the nodes of a batch go through each
+/// layer's products together.
+public final class TextEncoder: @unchecked Sendable {
+    public let config: CLIPTextConfig
+    public let projectionDim: Int
+    let tokenEmbedding: [Float]     // [vocab, width]
+    let positionEmbedding: [Float]  // [positions, width]
+    let layers: [TransformerLayer]
+    let finalNorm: LayerNorm
+    let projection: Linear          // [width, projection], no bias
+
+    public init(reader: WeightSource, config: CLIPTextConfig, projectionDim: Int) throws {
+        self.config = config
+        self.projectionDim = projectionDim
+        let w = config.hiddenSize
+        let prefix = "text_model"
+        tokenEmbedding = try reader.tensor("\(prefix).embeddings.token_embedding.weight", shape: [config.vocabSize, w])
+        positionEmbedding = try reader.tensor("\(prefix).embeddings.position_embedding.weight",
+                                              shape: [config.maxPositionEmbeddings, w])
+        layers = try (0..<config.numHiddenLayers).map {
+            try TransformerLayer(reader: reader, prefix: "\(prefix).encoder.layers.\($0)", width: w,
+                                 intermediate: config.intermediateSize, heads: config.numAttentionHeads,
+                                 eps: config.layerNormEps, activation: config.hiddenAct)
+        }
+        finalNorm = LayerNorm(weight: try reader.tensor("\(prefix).final_layer_norm.weight", shape: [w]),
+                              bias: try reader.tensor("\(prefix).final_layer_norm.bias", shape: [w]),
+                              eps: Float(config.layerNormEps))
+        projection = Linear(torchWeight: try reader.tensor("text_projection.weight", shape: [projectionDim, w]),
+                            outputs: projectionDim, inputs: w, bias: nil)
+    }
+
+    /// How a batch is laid out; the defaults are what the results are defined by, the
+    /// others exist to measure what they save.
+    public struct Options: Sendable {
+        /// Share the states of common prefixes.
+        public var sharePrefixes = true
+        /// Pad every sequence with end tokens to this length and run it whole, as a
+        /// padded PyTorch batch does (the result is the same; only the cost differs).
+        public var padTo: Int? = nil
+        /// Prompts per pass; bounds the memory of one pass.
+        public var batchSize = 256
+        public init() {}
+    }
+
+    /// Projected, unnormalised embeddings `[sequences, projection]` of token id sequences
+    /// (start token … end token, as `Tokenizer.tokenize` makes them).
+    ///
+    /// - Parameter endToken: the id whose first occurrence is pooled; transformers pools the
+    ///   first `eos_token_id` (or, in legacy configs with id 2, the highest id: the same token).
+    public func encode(_ sequences: [[Int]], endToken: Int, options: Options = Options(),
+                       hiddenStates: ((Int, [Float]) -> Void)? = nil) throws -> Matrix {
+        for (i, s) in sequences.enumerated() {
+            guard !s.isEmpty else { throw CLIPError.badInput("text \(i): no tokens") }
+            guard s.count <= config.maxPositionEmbeddings else {
+                throw CLIPError.badInput("text \(i): \(s.count) tokens, the model takes \(config.maxPositionEmbeddings)")
+            }
+            if let bad = s.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
+                throw CLIPError.badInput("text \(i): token id \(bad) is outside the vocabulary of \(config.vocabSize)")
+            }
+        }
+        var out = Matrix(zeros: sequences.count, projectionDim)
+        var start = 0
+        while start < sequences.count {
+            let end = min(sequences.count, start + max(1, options.batchSize))
+            let batch = sequences[start..<end].map { ids -> [Int] in
+                if let pad = options.padTo {
+                    return ids + Array(repeating: endToken, count: max(0, min(pad, config.maxPositionEmbeddings) - ids.count))
+                }
+                // Nothing after the first end token can reach the pooled state.
+                if let e = ids.firstIndex(of: endToken) { return Array(ids[...e]) }
+                return ids
+            }
+            let pooledAt = batch.map { ids -> Int in ids.firstIndex(of: endToken) ?? (ids.count - 1) }
+            let pooled = forward(batch, pooledAt: pooledAt, share: options.sharePrefixes,
+                                 hiddenStates: start == 0 ? hiddenStates : nil)            // [n, W]
+            let projected = projection.apply(pooled)                                        // [n, projection]
+            out.storage.replaceSubrange((start * projectionDim)..<(end * projectionDim), with: projected.storage)
+            start = end
+        }
+        return out
+    }
+
+    private func forward(_ sequences: [[Int]], pooledAt: [Int], share: Bool,
+                         hiddenStates: ((Int, [Float]) -> Void)?) -> Matrix {
+        let w = config.hiddenSize
+        let tree = PrefixTree(sequences: sequences, share: share)
+        let rows = tree.count
+        // Token + position embeddings for every node. [nodes, W]
+        var x = [Float](repeating: 0, count: rows * w)
+        x.withUnsafeMutableBufferPointer { xb in
+            tokenEmbedding.withUnsafeBufferPointer { tok in
+                positionEmbedding.withUnsafeBufferPointer { pos in
+                    for n in 0..<rows {
+                        let dst = xb.baseAddress! + n * w
+                        let t = tok.baseAddress! + tree.tokens[n] * w, p = pos.baseAddress! + tree.positions[n] * w
+                        for i in 0..<w { dst[i] = t[i] + p[i] }
+                    }
+                }
+            }
+        }
+        // The nodes of the first sequence, for the per-layer parity check.
+        let firstPath = tree.ancestors[tree.pooled[0]].map(Int.init)
+        func report(_ index: Int) {
+            guard let hiddenStates else { return }
+            var states: [Float] = []
+            for n in firstPath { states += x[(n * w)..<((n + 1) * w)] }
+            hiddenStates(index, states)
+        }
+        report(0)
+        var ws = TransformerLayer.Workspace(rows: rows, width: w, intermediate: config.intermediateSize)
+        var scores = [Float](repeating: 0, count: config.maxPositionEmbeddings)
+        for (index, layer) in layers.enumerated() {
+            x.withUnsafeMutableBufferPointer { xb in
+                layer.forward(xb.baseAddress!, rows: rows, workspace: &ws) { qkv, att in
+                    scores.withUnsafeMutableBufferPointer { s in
+                        Self.causalAttention(qkv: qkv, into: att, tree: tree, width: w, heads: layer.heads,
+                                             scores: s.baseAddress!)
+                    }
+                }
+            }
+            report(index + 1)
+        }
+        // Final norm on the pooled nodes only. [sequences, W]
+        var pooled = [Float](repeating: 0, count: sequences.count * w)
+        for (i, seqNode) in tree.pooled.enumerated() {
+            // The pooled position may precede the sequence's last node (tokens after an end
+            // token that is not last): walk back along the chain.
+            let node = Int(tree.ancestors[seqNode][pooledAt[i]])
+            pooled.replaceSubrange((i * w)..<((i + 1) * w), with: x[(node * w)..<((node + 1) * w)])
+        }
+        return finalNorm.apply(Matrix(rows: sequences.count, cols: w, storage: pooled))
+    }
+
+    /// Each node attends to the chain from the root to itself: the causal mask of one sequence.
+    static func causalAttention(qkv: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, tree: PrefixTree,
+                                width: Int, heads: Int, scores: UnsafeMutablePointer<Float>) {
+        let d = width / heads
+        let scale = 1 / Float(d).squareRoot()
+        let ld = 3 * width
+        for n in 0..<tree.count {
+            let chain = tree.ancestors[n]
+            let dst = out + n * width
+            for h in 0..<heads {
+                let q = qkv + n * ld + h * d
+                for (j, a) in chain.enumerated() {
+                    scores[j] = scale * FastMath.dot(q, qkv + Int(a) * ld + width + h * d, count: d)
+                }
+                FastMath.softmax(scores, count: chain.count)
+                let o = dst + h * d
+                o.initialize(repeating: 0, count: d)
+                for (j, a) in chain.enumerated() {
+                    FastMath.axpy(scores[j], qkv + Int(a) * ld + 2 * width + h * d, o, count: d)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Tensors
+
+/// One pre-norm transformer block of CLIP (`CLIPEncoderLayer`):
+/// `x += attn(ln1(x))`, `x += fc2(act(fc1(ln2(x))))`.
+struct TransformerLayer: Sendable {
+    let width: Int
+    let heads: Int
+    let norm1: LayerNorm
+    /// q, k and v projections fused: `[width, 3·width]`, so one sgemm makes all three.
+    let qkv: Linear
+    let out: Linear
+    let norm2: LayerNorm
+    let fc1: Linear
+    let fc2: Linear
+    let activation: Activation
+
+    var headDim: Int { width / heads }
+
+    /// Reads `prefix.layer_norm1.weight`, `prefix.self_attn.q_proj.weight`, … .
+    init(reader: WeightSource, prefix: String, width: Int, intermediate: Int, heads: Int,
+         eps: Double, activation: Activation) throws {
+        self.width = width
+        self.heads = heads
+        self.activation = activation
+        func norm(_ name: String) throws -> LayerNorm {
+            LayerNorm(weight: try reader.tensor("\(prefix).\(name).weight", shape: [width]),
+                      bias: try reader.tensor("\(prefix).\(name).bias", shape: [width]), eps: Float(eps))
+        }
+        func linear(_ name: String, out: Int, in inputs: Int) throws -> Linear {
+            Linear(torchWeight: try reader.tensor("\(prefix).\(name).weight", shape: [out, inputs]), outputs: out,
+                   inputs: inputs, bias: try reader.tensor("\(prefix).\(name).bias", shape: [out]))
+        }
+        norm1 = try norm("layer_norm1")
+        norm2 = try norm("layer_norm2")
+        var qkvWeight: [Float] = []
+        var qkvBias: [Float] = []
+        for p in ["q_proj", "k_proj", "v_proj"] {
+            qkvWeight += try reader.tensor("\(prefix).self_attn.\(p).weight", shape: [width, width])
+            qkvBias += try reader.tensor("\(prefix).self_attn.\(p).bias", shape: [width])
+        }
+        qkv = Linear(torchWeight: qkvWeight, outputs: 3 * width, inputs: width, bias: qkvBias)
+        out = try linear("self_attn.out_proj", out: width, in: width)
+        fc1 = try linear("mlp.fc1", out: intermediate, in: width)
+        fc2 = try linear("mlp.fc2", out: width, in: intermediate)
+    }
+
+    /// Scratch buffers for `rows` tokens, reused across layers.
+    struct Workspace {
+        var normed: [Float]
+        var qkv: [Float]
+        var attention: [Float]
+        var hidden: [Float]
+
+        init(rows: Int, width: Int, intermediate: Int) {
+            normed = [Float](repeating: 0, count: rows * width)
+            qkv = [Float](repeating: 0, count: rows * 3 * width)
+            attention = [Float](repeating: 0, count: rows * width)
+            hidden = [Float](repeating: 0, count: rows * intermediate)
+        }
+    }
+
+    /// Runs the block on `rows` tokens in `x` (`[rows, width]`, updated in place).
+    /// `attend` fills `[rows, width]` attention output from the fused `[rows, 3·width]` q, k, v.
+    func forward(_ x: UnsafeMutablePointer<Float>, rows: Int, workspace ws: inout Workspace,
+                 attend: (_ qkv: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) -> Void) {
+        ws.normed.withUnsafeMutableBufferPointer { normed in
+            ws.qkv.withUnsafeMutableBufferPointer { qkvBuf in
+                ws.attention.withUnsafeMutableBufferPointer { att in
+                    ws.hidden.withUnsafeMutableBufferPointer { hidden in
+                        let n = normed.baseAddress!, q = qkvBuf.baseAddress!, a = att.baseAddress!, h = hidden.baseAddress!
+                        norm1.apply(x, rows: rows, into: n)                      // [rows, W]
+                        qkv.apply(n, rows: rows, into: q)                        // [rows, 3W]
+                        attend(q, a)                                             // [rows, W]
+                        out.apply(a, rows: rows, into: x, accumulate: true)      // x += attn · Wo + bo
+                        norm2.apply(x, rows: rows, into: n)                      // [rows, W]
+                        fc1.apply(n, rows: rows, into: h)                        // [rows, 4W]
+                        switch activation {
+                        case .quickGELU: FastMath.quickGELU(h, count: rows * fc1.outputs)
+                        case .gelu: FastMath.gelu(h, count: rows * fc1.outputs)
+                        case .geluTanh: FastMath.geluTanh(h, count: rows * fc1.outputs)
+                        }
+                        fc2.apply(h, rows: rows, into: x, accumulate: true)      // x += mlp · W2 + b2
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import Tensors
+
+/// CLIP's image tower (`CLIPVisionTransformer` + `visual_projection`), batched.
+public final class VisionEncoder: @unchecked Sendable {
+    public let config: CLIPVisionConfig
+    public let projectionDim: Int
+    /// The patch convolution as a matrix: `[3·p·p, width]`, no bias.
+    let patchEmbedding: Linear
+    let classEmbedding: [Float]        // [width]
+    let positionEmbedding: [Float]     // [tokens, width]
+    let preNorm: LayerNorm
+    let layers: [TransformerLayer]
+    let postNorm: LayerNorm
+    let projection: Linear             // [width, projection], no bias
+
+    public init(reader: WeightSource, config: CLIPVisionConfig, projectionDim: Int) throws {
+        self.config = config
+        self.projectionDim = projectionDim
+        let w = config.hiddenSize, p = config.patchSize, c = config.numChannels
+        let prefix = "vision_model"
+        patchEmbedding = Linear(
+            torchWeight: try reader.tensor("\(prefix).embeddings.patch_embedding.weight", shape: [w, c, p, p]),
+            outputs: w, inputs: c * p * p, bias: nil)
+        classEmbedding = try reader.tensor("\(prefix).embeddings.class_embedding", shape: [w])
+        positionEmbedding = try reader.tensor("\(prefix).embeddings.position_embedding.weight",
+                                              shape: [config.tokenCount, w])
+        func norm(_ name: String) throws -> LayerNorm {
+            LayerNorm(weight: try reader.tensor("\(prefix).\(name).weight", shape: [w]),
+                      bias: try reader.tensor("\(prefix).\(name).bias", shape: [w]), eps: Float(config.layerNormEps))
+        }
+        preNorm = try norm("pre_layrnorm")
+        layers = try (0..<config.numHiddenLayers).map {
+            try TransformerLayer(reader: reader, prefix: "\(prefix).encoder.layers.\($0)", width: w,
+                                 intermediate: config.intermediateSize, heads: config.numAttentionHeads,
+                                 eps: config.layerNormEps, activation: config.hiddenAct)
+        }
+        postNorm = try norm("post_layernorm")
+        projection = Linear(torchWeight: try reader.tensor("visual_projection.weight", shape: [projectionDim, w]),
+                            outputs: projectionDim, inputs: w, bias: nil)
+    }
+
+    /// Floats per image: `[3, size, size]`, channel-major, already normalised.
+    public var pixelCount: Int { config.numChannels * config.imageSize * config.imageSize }
+
+    /// Projected, unnormalised embeddings `[images, projection]` for images given as
+    /// consecutive `[3, size, size]` pixel tensors.
+    ///
+    /// - Parameter hiddenStates: if given, receives `[tokens, width]` of the first image after
+    ///   the embeddings (index 0) and after each layer (1...), for parity checks.
+    public func encode(pixels: [Float], batchSize: Int = 8,
+                       hiddenStates: ((Int, [Float]) -> Void)? = nil) -> Matrix {
+        precondition(pixels.count % pixelCount == 0, "pixels must hold whole images")
+        let count = pixels.count / pixelCount
+        var out = Matrix(zeros: count, projectionDim)
+        var start = 0
+        while start < count {
+            let n = min(batchSize, count - start)
+            let pooled = pixels.withUnsafeBufferPointer { px in
+                forward(px.baseAddress! + start * pixelCount, images: n, hiddenStates: start == 0 ? hiddenStates : nil)
+            }
+            let projected = projection.apply(pooled)                                // [n, projection]
+            out.storage.replaceSubrange((start * projectionDim)..<((start + n) * projectionDim), with: projected.storage)
+            start += n
+        }
+        return out
+    }
+
+    /// The post-normed class tokens `[images, width]`.
+    private func forward(_ pixels: UnsafePointer<Float>, images: Int, hiddenStates: ((Int, [Float]) -> Void)?) -> Matrix {
+        let w = config.hiddenSize, p = config.patchSize, size = config.imageSize
+        let grid = size / p, patches = grid * grid, tokens = config.tokenCount
+        let rows = images * tokens
+        let patchLength = 3 * p * p
+
+        // im2col: [images·patches, 3·p·p] in the conv weight's (channel, y, x) order.
+        var columns = [Float](repeating: 0, count: images * patches * patchLength)
+        columns.withUnsafeMutableBufferPointer { col in
+            for b in 0..<images {
+                let image = pixels + b * pixelCount
+                for py in 0..<grid {
+                    for px in 0..<grid {
+                        var dst = col.baseAddress! + ((b * patches) + py * grid + px) * patchLength
+                        for ch in 0..<3 {
+                            for ky in 0..<p {
+                                let src = image + ch * size * size + (py * p + ky) * size + px * p
+                                dst.update(from: src, count: p)
+                                dst += p
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var embedded = [Float](repeating: 0, count: images * patches * w)
+        columns.withUnsafeBufferPointer { col in
+            embedded.withUnsafeMutableBufferPointer { e in
+                patchEmbedding.apply(col.baseAddress!, rows: images * patches, into: e.baseAddress!)  // [images·patches, W]
+            }
+        }
+
+        // Tokens: class token then patches, plus positions; then pre-norm. [images·tokens, W]
+        var raw = [Float](repeating: 0, count: rows * w)
+        raw.withUnsafeMutableBufferPointer { xb in
+            embedded.withUnsafeBufferPointer { e in
+                positionEmbedding.withUnsafeBufferPointer { pos in
+                    classEmbedding.withUnsafeBufferPointer { cls in
+                        for b in 0..<images {
+                            for t in 0..<tokens {
+                                let dst = xb.baseAddress! + (b * tokens + t) * w
+                                let src = t == 0 ? cls.baseAddress! : e.baseAddress! + (b * patches + t - 1) * w
+                                for i in 0..<w { dst[i] = src[i] + pos[t * w + i] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var x = [Float](repeating: 0, count: rows * w)
+        raw.withUnsafeBufferPointer { r in
+            x.withUnsafeMutableBufferPointer { preNorm.apply(r.baseAddress!, rows: rows, into: $0.baseAddress!) }
+        }
+        hiddenStates?(0, Array(x[0..<(tokens * w)]))
+
+        var ws = TransformerLayer.Workspace(rows: rows, width: w, intermediate: config.intermediateSize)
+        var scores = [Float](repeating: 0, count: tokens * tokens)
+        for (index, layer) in layers.enumerated() {
+            x.withUnsafeMutableBufferPointer { xb in
+                layer.forward(xb.baseAddress!, rows: rows, workspace: &ws) { qkv, att in
+                    scores.withUnsafeMutableBufferPointer { s in
+                        Self.attention(qkv: qkv, into: att, images: images, tokens: tokens, width: w,
+                                       heads: layer.heads, scores: s.baseAddress!)
+                    }
+                }
+            }
+            hiddenStates?(index + 1, Array(x[0..<(tokens * w)]))
+        }
+
+        // Post-norm on the class tokens only. [images, W]
+        var classTokens = [Float](repeating: 0, count: images * w)
+        for b in 0..<images {
+            classTokens.replaceSubrange((b * w)..<((b + 1) * w), with: x[(b * tokens * w)..<(b * tokens * w + w)])
+        }
+        return postNorm.apply(Matrix(rows: images, cols: w, storage: classTokens))
+    }
+
+    /// Full (unmasked) multi-head attention per image: softmax(QKᵀ/√d)·V for each head.
+    static func attention(qkv: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, images: Int,
+                          tokens: Int, width: Int, heads: Int, scores: UnsafeMutablePointer<Float>) {
+        let d = width / heads
+        let scale = 1 / Float(d).squareRoot()
+        let ld = 3 * width
+        for b in 0..<images {
+            let base = qkv + b * tokens * ld
+            for h in 0..<heads {
+                let q = base + h * d, k = base + width + h * d, v = base + 2 * width + h * d
+                // [tokens, d] · [tokens, d]ᵀ → [tokens, tokens]
+                BLAS.gemm(transB: true, m: tokens, n: tokens, k: d, alpha: scale, a: q, lda: ld, b: k, ldb: ld,
+                          c: scores, ldc: tokens)
+                for t in 0..<tokens { FastMath.softmax(scores + t * tokens, count: tokens) }
+                // [tokens, tokens] · [tokens, d] → [tokens, d] at column h·d of the output
+                BLAS.gemm(m: tokens, n: d, k: tokens, a: scores, lda: tokens, b: v, ldb: ld,
+                          c: out + b * tokens * width + h * d, ldc: width)
+            }
+        }
+    }
+}

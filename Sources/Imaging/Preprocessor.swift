@@ -1,0 +1,88 @@
+import Foundation
+
+/// OpenAI CLIP's image transform: `Resize(size, BICUBIC)` of the short side,
+/// `CenterCrop(size)`, `ToTensor`, `Normalize(mean, std)` (openai/CLIP `clip/clip.py`).
+public struct Preprocessor: Sendable, Equatable {
+    public static let clipMean: [Float] = [0.48145466, 0.4578275, 0.40821073]
+    public static let clipStd: [Float] = [0.26862954, 0.26130258, 0.27577711]
+
+    /// Short side after resizing.
+    public let shortestEdge: Int
+    /// Side of the square centre crop.
+    public let cropSize: Int
+    public let mean: [Float]
+    public let std: [Float]
+
+    public init(size: Int, cropSize: Int? = nil, mean: [Float] = Preprocessor.clipMean, std: [Float] = Preprocessor.clipStd) {
+        shortestEdge = size
+        self.cropSize = cropSize ?? size
+        self.mean = mean
+        self.std = std
+    }
+
+    /// Reads a Hugging Face `preprocessor_config.json` (`size`, `crop_size`, `image_mean`, `image_std`).
+    public init(configPath: String, imageSize: Int) throws {
+        guard let data = FileManager.default.contents(atPath: configPath),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ImagingError.badPreprocessorConfig(path: configPath, reason: "not a JSON object")
+        }
+        func side(_ key: String, _ inner: [String]) throws -> Int? {
+            guard let value = object[key] else { return nil }
+            if let n = value as? Int { return n }
+            if let d = value as? [String: Any] {
+                for k in inner { if let n = d[k] as? Int { return n } }
+            }
+            throw ImagingError.badPreprocessorConfig(path: configPath, reason: "'\(key)' is neither a number nor {\(inner.joined(separator: "|")): n}")
+        }
+        func triple(_ key: String, _ fallback: [Float]) throws -> [Float] {
+            guard let value = object[key] else { return fallback }
+            guard let list = value as? [NSNumber], list.count == 3 else {
+                throw ImagingError.badPreprocessorConfig(path: configPath, reason: "'\(key)' must be three numbers")
+            }
+            return list.map { $0.floatValue }
+        }
+        if let resample = object["resample"] as? Int, resample != 3 {
+            throw ImagingError.badPreprocessorConfig(path: configPath, reason: "resample \(resample) is not bicubic (3), the only filter CLIP uses")
+        }
+        let size = try side("size", ["shortest_edge", "height"]) ?? imageSize
+        let crop = try side("crop_size", ["height", "shortest_edge"]) ?? imageSize
+        let std = try triple("image_std", Self.clipStd)
+        guard size > 0, crop > 0, crop <= size, std.allSatisfy({ $0 > 0 }) else {
+            throw ImagingError.badPreprocessorConfig(path: configPath, reason: "sizes must be positive, crop ≤ size, std > 0")
+        }
+        self.init(size: size, cropSize: crop, mean: try triple("image_mean", Self.clipMean), std: std)
+    }
+
+    /// The resized and centre-cropped 8-bit pixels (`cropSize × cropSize`).
+    public func crop(_ image: RGBImage) -> RGBImage {
+        let (w, h) = (image.width, image.height)
+        let short = min(w, h), long = max(w, h)
+        // Python: int(size * long / short), a true division then truncation.
+        let newLong = Int(Double(shortestEdge * long) / Double(short))
+        let (nw, nh) = w <= h ? (shortestEdge, newLong) : (newLong, shortestEdge)
+        // torchvision: int(round((side - size) / 2.0)), half to even.
+        let top = Int((Double(nh - cropSize) / 2).rounded(.toNearestOrEven))
+        let left = Int((Double(nw - cropSize) / 2).rounded(.toNearestOrEven))
+        return BicubicResampler.resize(image, width: nw, height: nh,
+                                       crop: (left: left, top: top, width: cropSize, height: cropSize))
+    }
+
+    /// `[3, cropSize, cropSize]` floats, `(v / 255 − mean) / std`, channel-major.
+    public func pixelValues(_ image: RGBImage) -> [Float] {
+        normalize(crop(image))
+    }
+
+    public func normalize(_ cropped: RGBImage) -> [Float] {
+        let plane = cropped.width * cropped.height
+        var out = [Float](repeating: 0, count: 3 * plane)
+        cropped.pixels.withUnsafeBufferPointer { px in
+            out.withUnsafeMutableBufferPointer { o in
+                for c in 0..<3 {
+                    let m = mean[c], s = std[c]
+                    for i in 0..<plane { o[c * plane + i] = (Float(px[i * 3 + c]) / 255 - m) / s }
+                }
+            }
+        }
+        return out
+    }
+}

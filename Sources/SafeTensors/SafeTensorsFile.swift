@@ -1,0 +1,137 @@
+import Foundation
+
+/// One tensor's place in a safetensors file.
+public struct TensorInfo: Sendable, Equatable {
+    public let name: String
+    public let dtype: DType
+    public let shape: [Int]
+    /// Byte range inside the data section (after the header).
+    public let dataRange: Range<Int>
+
+    public var elementCount: Int { shape.reduce(1, *) }
+}
+
+/// A memory-mapped safetensors file (https://github.com/huggingface/safetensors, format.md).
+///
+/// Layout: 8-byte little-endian header length N, N bytes of JSON, then the data. Every
+/// length and offset is checked against the file size before anything is read.
+public final class SafeTensorsFile: @unchecked Sendable {
+    /// Headers above this are refused before they are read (the format caps them at 100 MB).
+    public static let maxHeaderBytes: UInt64 = 100_000_000
+    public static let maxTensorCount = 1_000_000
+
+    public let path: String
+    public let tensors: [String: TensorInfo]
+    public let metadata: [String: String]
+    private let file: MappedFile
+    private let dataStart: Int
+
+    public convenience init(path: String) throws {
+        try self.init(file: MappedFile(path: path))
+    }
+
+    public init(file: MappedFile) throws {
+        self.file = file
+        self.path = file.path
+        let bytes = file.bytes
+        guard bytes.count >= 8 else { throw SafeTensorsError.tooSmall(path: path, size: bytes.count) }
+        let headerLength = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+        guard headerLength >= 2, headerLength <= Self.maxHeaderBytes,
+              headerLength <= UInt64(bytes.count - 8) else {
+            throw SafeTensorsError.headerLengthOutOfRange(path: path, length: headerLength, fileSize: bytes.count)
+        }
+        dataStart = 8 + Int(headerLength)
+        let dataSize = bytes.count - dataStart
+        let headerData = Data(bytes[8..<dataStart])
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: headerData)
+        } catch {
+            throw SafeTensorsError.headerNotJSON(path: path, reason: "\(error.localizedDescription)")
+        }
+        guard let object = json as? [String: Any] else {
+            throw SafeTensorsError.headerNotJSON(path: path, reason: "top level is not an object")
+        }
+        guard object.count <= Self.maxTensorCount else {
+            throw SafeTensorsError.headerNotJSON(path: path, reason: "\(object.count) entries is over the limit")
+        }
+        var tensors: [String: TensorInfo] = [:]
+        var metadata: [String: String] = [:]
+        for (key, value) in object {
+            if key == "__metadata__" {
+                if let m = value as? [String: Any] {
+                    for (k, v) in m { metadata[k] = v as? String ?? "\(v)" }
+                }
+                continue
+            }
+            tensors[key] = try Self.parseEntry(key: key, value: value, path: path, dataSize: dataSize)
+        }
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    private static func parseEntry(key: String, value: Any, path: String, dataSize: Int) throws -> TensorInfo {
+        guard let entry = value as? [String: Any] else {
+            throw SafeTensorsError.badEntry(path: path, key: key, reason: "entry is not an object")
+        }
+        guard let dtypeName = entry["dtype"] as? String else {
+            throw SafeTensorsError.badEntry(path: path, key: key, reason: "no dtype")
+        }
+        guard let dtype = DType(rawValue: dtypeName) else {
+            throw SafeTensorsError.unsupportedDType(path: path, key: key, dtype: dtypeName)
+        }
+        guard let shapeValues = entry["shape"] as? [Any] else {
+            throw SafeTensorsError.badEntry(path: path, key: key, reason: "no shape")
+        }
+        var shape: [Int] = []
+        var count = 1
+        for v in shapeValues {
+            guard let n = (v as? NSNumber)?.int64Value, n >= 0, n < Int64(Int32.max) else {
+                throw SafeTensorsError.badEntry(path: path, key: key, reason: "bad dimension \(v)")
+            }
+            shape.append(Int(n))
+            let (product, overflow) = count.multipliedReportingOverflow(by: Int(n))
+            guard !overflow, product <= dataSize else {
+                throw SafeTensorsError.badEntry(path: path, key: key, reason: "shape \(shapeValues) is larger than the file")
+            }
+            count = product
+        }
+        guard let offsets = entry["data_offsets"] as? [Any], offsets.count == 2,
+              let begin = (offsets[0] as? NSNumber)?.int64Value,
+              let end = (offsets[1] as? NSNumber)?.int64Value else {
+            throw SafeTensorsError.badEntry(path: path, key: key, reason: "data_offsets must be two integers")
+        }
+        guard begin >= 0, end >= begin, end <= Int64(dataSize) else {
+            throw SafeTensorsError.dataOutOfRange(path: path, key: key, begin: Int(clamping: begin),
+                                                 end: Int(clamping: end), dataSize: dataSize)
+        }
+        guard Int(end - begin) == count * dtype.byteCount else {
+            throw SafeTensorsError.badEntry(path: path, key: key,
+                reason: "\(end - begin) bytes do not hold shape \(shape) of \(dtype.rawValue)")
+        }
+        return TensorInfo(name: key, dtype: dtype, shape: shape, dataRange: Int(begin)..<Int(end))
+    }
+
+    /// Reads a tensor as Float into `dest` (which must hold `elementCount` values).
+    public func read(_ info: TensorInfo, into dest: UnsafeMutablePointer<Float>) throws {
+        guard info.dtype.convertsToFloat else {
+            throw SafeTensorsError.unsupportedDType(path: path, key: info.name, dtype: info.dtype.rawValue)
+        }
+        let base = file.bytes.baseAddress! + dataStart + info.dataRange.lowerBound
+        info.dtype.convert(base, count: info.elementCount, into: dest)
+    }
+
+    /// Reads a tensor as a flat Float array.
+    public func floats(_ name: String) throws -> [Float] {
+        guard let info = tensors[name] else { throw SafeTensorsError.missingTensor(path: path, key: name) }
+        return try [Float](unsafeUninitializedCapacity: info.elementCount) { buffer, count in
+            if info.elementCount > 0 { try read(info, into: buffer.baseAddress!) }
+            count = info.elementCount
+        }
+    }
+
+    /// Drops the pages of a tensor already copied out from the resident set.
+    public func release(_ info: TensorInfo) {
+        file.release(range: (dataStart + info.dataRange.lowerBound)..<(dataStart + info.dataRange.upperBound))
+    }
+}

@@ -1,0 +1,44 @@
+import CBLAS
+
+/// The one place that calls OpenBLAS.
+public enum BLAS {
+    /// Threads OpenBLAS may use for one product. One is the default: on a shared 2-core
+    /// machine a second thread often waits for a busy core (see README, "Speed").
+    public static func setThreads(_ n: Int) {
+        openblas_set_num_threads(Int32(max(1, n)))
+    }
+
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// C = alpha · op(A) · op(B) + beta · C on raw row-major buffers with leading dimensions.
+    ///
+    /// - Parameters: `m × k` for op(A), `k × n` for op(B), `m × n` for C.
+    @inlinable
+    public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                            alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                            b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// `op(a) · op(b)` as a new matrix.
+    public static func matmul(_ a: Matrix, _ b: Matrix, transA: Bool = false, transB: Bool = false) -> Matrix {
+        let m = transA ? a.cols : a.rows
+        let k = transA ? a.rows : a.cols
+        let kb = transB ? b.cols : b.rows
+        let n = transB ? b.rows : b.cols
+        precondition(k == kb, "matmul: inner dimensions \(k) and \(kb) differ")
+        var c = Matrix(zeros: m, n)
+        a.storage.withUnsafeBufferPointer { pa in
+            b.storage.withUnsafeBufferPointer { pb in
+                c.storage.withUnsafeMutableBufferPointer { pc in
+                    gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: pa.baseAddress!, lda: a.cols,
+                         b: pb.baseAddress!, ldb: b.cols, c: pc.baseAddress!, ldc: n)
+                }
+            }
+        }
+        return c
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// The text cleaning of OpenAI's `SimpleTokenizer` (`basic_clean`, `whitespace_clean`, lower case),
+/// with the parts of `ftfy.fix_text` that change ordinary text.
+///
+/// Covered from ftfy 6's defaults: terminal escapes removed, C1 controls read as Windows-1252,
+/// Latin ligatures split, full-width characters narrowed, curly quotes straightened, control
+/// characters removed, NFC; and its HTML unescaping when the text has no '<'.
+/// Not covered: ftfy's mojibake repair (`fix_encoding`: text that was decoded with the wrong
+/// codec, such as "cafÃ©"), which needs its statistical tables; such text is tokenized as it is.
+public enum TextNormalizer {
+    /// The whole pipeline: what `SimpleTokenizer.encode` sees before its regular expression.
+    public static func normalize(_ text: String) -> String {
+        var t = fixText(text)
+        t = HTMLUnescaper.unescape(HTMLUnescaper.unescape(t))
+        t = collapseWhitespace(t)
+        return t.lowercased()
+    }
+
+    /// The subset of `ftfy.fix_text` described above.
+    static func fixText(_ text: String) -> String {
+        // ftfy's order: HTML, terminal escapes, C1 controls, ligatures, width, quotes, controls, NFC.
+        let unescaped = text.unicodeScalars.contains("<") ? text : HTMLUnescaper.unescape(text)
+        var scalars = String.UnicodeScalarView()
+        for original in removeTerminalEscapes(unescaped).unicodeScalars {
+            let c = windows1252[original.value] ?? original
+            let v = c.value
+            if isControl(v) { continue }
+            if let lig = ligatures[c] { scalars.append(contentsOf: lig.unicodeScalars); continue }
+            if v == 0x3000 { scalars.append(" "); continue }
+            if (0xFF01...0xFF5E).contains(v) { scalars.append(Unicode.Scalar(v - 0xFEE0)!); continue }
+            if (0xFF61...0xFFDC).contains(v) || (0xFFE8...0xFFEE).contains(v) {
+                // Half-width katakana and forms: NFKC, as ftfy's fix_character_width.
+                scalars.append(contentsOf: String(c).decomposedStringWithCompatibilityMapping
+                    .precomposedStringWithCanonicalMapping.unicodeScalars)
+                continue
+            }
+            if v == 0x02BC || (0x2018...0x201B).contains(v) { scalars.append("'"); continue }
+            if (0x201C...0x201F).contains(v) { scalars.append("\""); continue }
+            scalars.append(c)
+        }
+        return String(scalars).precomposedStringWithCanonicalMapping
+    }
+
+    /// `re.sub(r'\s+', ' ', text).strip()` after `.strip()`.
+    static func collapseWhitespace(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        var pendingSpace = false
+        for c in text.unicodeScalars {
+            if isWhitespace(c) {
+                pendingSpace = !out.isEmpty
+            } else {
+                if pendingSpace { out.append(" "); pendingSpace = false }
+                out.append(c)
+            }
+        }
+        return String(out)
+    }
+
+    /// The `\s` of Python's `regex` module: Unicode White_Space.
+    static func isWhitespace(_ c: Unicode.Scalar) -> Bool {
+        c.properties.isWhitespace || (0x1C...0x1F).contains(c.value)
+    }
+
+    private static func isControl(_ v: UInt32) -> Bool {
+        // ftfy's CONTROL_CHARS: keeps \t \n \f \r.
+        (v <= 0x08) || v == 0x0B || (0x0E...0x1F).contains(v) || v == 0x7F
+            || (0x206A...0x206F).contains(v) || v == 0xFEFF || (0xFFF9...0xFFFC).contains(v)
+            || (0x1D173...0x1D17A).contains(v) || (0xE0000...0xE007F).contains(v)
+    }
+
+    private static func removeTerminalEscapes(_ text: String) -> String {
+        // ftfy: \x1b\[((?:\d|;)*)([a-zA-Z])
+        guard text.unicodeScalars.contains("\u{1B}") else { return text }
+        let s = Array(text.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var i = 0
+        while i < s.count {
+            if s[i] == "\u{1B}", i + 1 < s.count, s[i + 1] == "[" {
+                var j = i + 2
+                while j < s.count, ("0"..."9").contains(s[j]) || s[j] == ";" { j += 1 }
+                if j < s.count, ("a"..."z").contains(s[j]) || ("A"..."Z").contains(s[j]) { i = j + 1; continue }
+            }
+            out.append(s[i]); i += 1
+        }
+        return String(out)
+    }
+
+    private static let ligatures: [Unicode.Scalar: String] = [
+        "\u{132}": "IJ", "\u{133}": "ij", "\u{149}": "\u{2BC}n", "\u{1F1}": "DZ", "\u{1F2}": "Dz",
+        "\u{1F3}": "dz", "\u{1C4}": "D\u{17D}", "\u{1C5}": "D\u{17E}", "\u{1C6}": "d\u{17E}",
+        "\u{1C7}": "LJ", "\u{1C8}": "Lj", "\u{1C9}": "lj", "\u{1CA}": "NJ", "\u{1CB}": "Nj",
+        "\u{1CC}": "nj", "\u{FB00}": "ff", "\u{FB01}": "fi", "\u{FB02}": "fl", "\u{FB03}": "ffi",
+        "\u{FB04}": "ffl", "\u{FB05}": "\u{17F}t", "\u{FB06}": "st",
+    ]
+
+    /// C1 control characters read as Windows-1252 (ftfy's fix_c1_controls).
+    private static let windows1252: [UInt32: Unicode.Scalar] = [
+        0x80: "\u{20AC}", 0x82: "\u{201A}", 0x83: "\u{192}", 0x84: "\u{201E}", 0x85: "\u{2026}",
+        0x86: "\u{2020}", 0x87: "\u{2021}", 0x88: "\u{2C6}", 0x89: "\u{2030}", 0x8A: "\u{160}",
+        0x8B: "\u{2039}", 0x8C: "\u{152}", 0x8E: "\u{17D}", 0x91: "\u{2018}", 0x92: "\u{2019}",
+        0x93: "\u{201C}", 0x94: "\u{201D}", 0x95: "\u{2022}", 0x96: "\u{2013}", 0x97: "\u{2014}",
+        0x98: "\u{2DC}", 0x99: "\u{2122}", 0x9A: "\u{161}", 0x9B: "\u{203A}", 0x9C: "\u{153}",
+        0x9E: "\u{17E}", 0x9F: "\u{178}",
+    ]
+}

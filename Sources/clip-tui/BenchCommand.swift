@@ -1,0 +1,103 @@
+import ArgumentParser
+import CLIP
+import Foundation
+import Tensors
+import Tokenization
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Encoder speed on this machine, beside a large sgemm measured in the same run (JSON).")
+
+    @Option(help: "Checkpoint folder.") var model: String?
+    @Option(help: "Random weights of a published shape: \(CLIPConfig.presetNames.joined(separator: ", ")).")
+    var random: String?
+    @Option(help: "BLAS threads.") var threads: Int = 1
+    @Option(help: "Images per batch.") var images: Int = 8
+    @Option(help: "Prompts, one per line (default: 32 ordinary ones, 4 templates × 8 labels).") var textsFile: String?
+    @Option(help: "Folder with vocab.json and merges.txt, for --texts-file with --random.") var tokenizer: String?
+    @Option(help: "Timed repetitions; the median is reported.") var repeats: Int = 5
+    @Option(help: "Output format.") var format: OutputFormat = .json
+
+    func validate() throws {
+        guard (model == nil) != (random == nil) else { throw ValidationError("give one of --model and --random") }
+        if let random, CLIPConfig.preset(random) == nil {
+            throw ValidationError("--random takes \(CLIPConfig.presetNames.joined(separator: ", "))")
+        }
+        guard images > 0, repeats > 0, threads > 0 else { throw ValidationError("counts must be positive") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            BLAS.setThreads(threads)
+            let loadStart = DispatchTime.now()
+            let encoders: (VisionEncoder, TextEncoder, Tokenizer?, String)
+            if let model {
+                let clip = try CLIPModel(folder: model)
+                encoders = (clip.vision, clip.text, clip.tokenizer, model)
+            } else {
+                let config = CLIPConfig.preset(random!)!
+                let weights = RandomWeights()
+                encoders = (try VisionEncoder(reader: weights, config: config.visionConfig, projectionDim: config.projectionDim),
+                            try TextEncoder(reader: weights, config: config.textConfig, projectionDim: config.projectionDim),
+                            try tokenizer.map { try Tokenizer(vocabPath: "\($0)/vocab.json", mergesPath: "\($0)/merges.txt") },
+                            "random \(random!)")
+            }
+            let loadMs = milliseconds(since: loadStart)
+            let (vision, text, tok, name) = encoders
+            let prompts = try promptIds(tokenizer: tok)
+            let endToken = tok?.endToken ?? 49407
+            let result = Benchmark(vision: vision, text: text, endToken: endToken, repeats: repeats)
+                .run(images: images, prompts: prompts)
+            let report = Report(model: name, threads: BLAS.threads, load_ms: model == nil ? nil : loadMs,
+                                measured: result, peak_rss_mb: peakResidentMegabytes())
+            try printJSON(report)
+        }
+    }
+
+    private func promptIds(tokenizer: Tokenizer?) throws -> [[Int]] {
+        if let textsFile {
+            guard let tokenizer else {
+                throw ValidationError("--texts-file with --random needs --tokenizer DIR (vocab.json, merges.txt)")
+            }
+            return try TextsFile.read(path: textsFile).map { tokenizer.tokenize($0).ids }
+        }
+        if let tokenizer { return BenchmarkPrompts.texts.map { tokenizer.tokenize($0).ids } }
+        return BenchmarkPrompts.ids
+    }
+
+    struct Report: Encodable {
+        let model: String
+        let threads: Int
+        let load_ms: Double?
+        let measured: Benchmark.Result
+        let peak_rss_mb: Double
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(model, forKey: .init("model"))
+            try c.encode(threads, forKey: .init("threads"))
+            try c.encode(load_ms, forKey: .init("load_ms"))
+            try measured.encodeFields(into: &c)
+            try c.encode(peak_rss_mb, forKey: .init("peak_rss_mb"))
+        }
+    }
+}
+
+struct Key: CodingKey {
+    let stringValue: String
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    var intValue: Int? { nil }
+    init?(intValue: Int) { nil }
+}
+
+func milliseconds(since start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+}
+
+func peakResidentMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+}

@@ -1,0 +1,95 @@
+import CLIP
+import Foundation
+import Tensors
+
+/// Timings of the encoders and of a plain sgemm in the same process, so that the figures
+/// can be read as ratios on a noisy machine.
+struct Benchmark {
+    let vision: VisionEncoder
+    let text: TextEncoder
+    let endToken: Int
+    let repeats: Int
+
+    struct Result {
+        var image_ms_per_image = 0.0
+        var image_gflops = 0.0
+        var sgemm_gflops = 0.0
+        var image_vs_sgemm = 0.0
+        var prompts = 0
+        var mean_tokens = 0.0
+        var text_ms_per_prompt = 0.0
+        var text_longest_ms_per_prompt = 0.0
+        var text77_ms_per_prompt = 0.0
+        var edit10_ms = 0.0
+
+        func encodeFields(into c: inout KeyedEncodingContainer<Key>) throws {
+            for (k, v) in [("image_ms_per_image", image_ms_per_image), ("image_gflops", image_gflops),
+                           ("sgemm_gflops", sgemm_gflops), ("image_vs_sgemm", image_vs_sgemm)] {
+                try c.encode((v * 1000).rounded() / 1000, forKey: Key(k))
+            }
+            try c.encode(prompts, forKey: Key("prompts"))
+            for (k, v) in [("mean_tokens", mean_tokens), ("text_ms_per_prompt", text_ms_per_prompt),
+                           ("text_longest_ms_per_prompt", text_longest_ms_per_prompt),
+                           ("text77_ms_per_prompt", text77_ms_per_prompt), ("edit10_ms", edit10_ms)] {
+                try c.encode((v * 1000).rounded() / 1000, forKey: Key(k))
+            }
+        }
+    }
+
+    func run(images: Int, prompts: [[Int]]) -> Result {
+        var r = Result()
+        // Images: random pixels (the encoder's cost does not depend on content).
+        var pixels = [Float](repeating: 0, count: images * vision.pixelCount)
+        for i in pixels.indices { pixels[i] = Float((i * 7919) % 1000) / 500 - 1 }
+        let imageSeconds = median { _ = vision.encode(pixels: pixels, batchSize: images) }
+        r.image_ms_per_image = imageSeconds * 1000 / Double(images)
+        r.image_gflops = visionFlops() * Double(images) / imageSeconds / 1e9
+        r.sgemm_gflops = sgemmGflops(size: 2048)
+        r.image_vs_sgemm = r.image_gflops / r.sgemm_gflops
+
+        r.prompts = prompts.count
+        r.mean_tokens = Double(prompts.map(\.count).reduce(0, +)) / Double(max(1, prompts.count))
+        func perPrompt(_ options: TextEncoder.Options) -> Double {
+            median { _ = try? text.encode(prompts, endToken: endToken, options: options) } * 1000 / Double(prompts.count)
+        }
+        r.text_ms_per_prompt = perPrompt(.init())
+        var longest = TextEncoder.Options()
+        longest.sharePrefixes = false
+        longest.padTo = prompts.map(\.count).max()
+        r.text_longest_ms_per_prompt = perPrompt(longest)
+        var full = longest
+        full.padTo = 77
+        r.text77_ms_per_prompt = perPrompt(full)
+        // One edited template × 10 labels: what the session re-encodes after a keystroke.
+        let edit = (0..<10).map { i in [49406, 320, 2183, 1125, 539, 320] + [2368 + 17 * i, 269, 49407] }
+        r.edit10_ms = median { _ = try? text.encode(edit, endToken: endToken) } * 1000
+        return r
+    }
+
+    /// Multiply-adds × 2 of one image through the vision tower.
+    private func visionFlops() -> Double {
+        let c = vision.config
+        let t = Double(c.tokenCount), w = Double(c.hiddenSize), i = Double(c.intermediateSize)
+        let patches = t - 1, patchLength = Double(3 * c.patchSize * c.patchSize)
+        let perLayer = 2 * t * (4 * w * w + 2 * w * i) + 4 * t * t * w
+        return 2 * patches * patchLength * w + Double(c.numHiddenLayers) * perLayer + 2 * w * Double(vision.projectionDim)
+    }
+
+    private func sgemmGflops(size n: Int) -> Double {
+        let a = Matrix(rows: n, cols: n, storage: (0..<(n * n)).map { Float($0 % 13) / 13 })
+        let seconds = median { _ = BLAS.matmul(a, a) }
+        return 2 * Double(n * n * n) / seconds / 1e9
+    }
+
+    /// Median wall time of `repeats` runs after one warm-up run.
+    private func median(_ body: () -> Void) -> Double {
+        body()
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now()
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
+        }
+        return times.sorted()[times.count / 2]
+    }
+}

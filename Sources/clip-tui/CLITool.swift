@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct CLITool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clip-tui",
+        abstract: "Prompt engineering with CLIP, in the terminal.",
+        subcommands: [TokenizeCommand.self, EncodeCommand.self, BenchCommand.self])
+}
+
+/// Runs a command body; a library error becomes its message on stderr and exit code 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as CustomStringConvertible {
+        FileHandle.standardError.write(Data("clip-tui: error: \(error.description)\n".utf8))
+        throw ExitCode.failure
+    }
+}
+
+/// Writes one JSON value to stdout.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+    var data = try encoder.encode(value)
+    data.append(0x0A)
+    FileHandle.standardOutput.write(data)
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case json
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import CLIP
+import Foundation
+import Tensors
+
+struct EncodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode", abstract: "Image and text embeddings from a checkpoint (JSON).")
+
+    @Option(help: "Checkpoint folder (Hugging Face CLIPModel layout).") var model: String
+    @Option(name: .customLong("image"), help: "An image file (PNG or JPEG); repeat for more.") var images: [String] = []
+    @Option(name: .customLong("text"), help: "A text; repeat for more.") var texts: [String] = []
+    @Option(help: "A file of texts, one per line.") var textsFile: String?
+    @Flag(help: "L2-normalise the embeddings.") var normalize = false
+    @Option(help: "Output format.") var format: OutputFormat = .json
+    @Option(help: "BLAS threads.") var threads: Int = 1
+
+    struct Output: Encodable {
+        let model: String
+        let logit_scale: Float
+        let images: [ImageEntry]
+        let texts: [TextEntry]
+    }
+
+    struct ImageEntry: Encodable {
+        let path: String
+        let embedding: [Float]
+    }
+
+    struct TextEntry: Encodable {
+        let text: String
+        let tokens: [Int]
+        let truncated: Bool
+        let embedding: [Float]
+    }
+
+    func run() throws {
+        try reportingErrors {
+            BLAS.setThreads(threads)
+            var allTexts = texts
+            if let textsFile { allTexts += try TextsFile.read(path: textsFile) }
+            let clip = try CLIPModel(folder: model)
+            var imageEmbeddings = try clip.encodeImageFiles(images)
+            var textEmbeddings = try clip.encodeTexts(allTexts)
+            if normalize {
+                imageEmbeddings = imageEmbeddings.rowNormalized()
+                textEmbeddings = textEmbeddings.rowNormalized()
+            }
+            let output = Output(
+                model: model, logit_scale: clip.logitScale,
+                images: images.enumerated().map { ImageEntry(path: $1, embedding: imageEmbeddings.row($0)) },
+                texts: allTexts.enumerated().map { i, text in
+                    let t = clip.tokenizer.tokenize(text, contextLength: clip.config.textConfig.maxPositionEmbeddings)
+                    return TextEntry(text: text, tokens: t.ids, truncated: t.isTruncated, embedding: textEmbeddings.row(i))
+                })
+            try printJSON(output)
+        }
+    }
+}
+
+/// A texts file: one text per line, split at "\n", a "\r" before it dropped; a final
+/// newline ends the last line rather than starting an empty one; empty lines are texts.
+enum TextsFile {
+    struct ReadError: Error, CustomStringConvertible {
+        let path: String
+        let reason: String
+        var description: String { "\(path): \(reason)" }
+    }
+
+    static func read(path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ReadError(path: path, reason: "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ReadError(path: path, reason: "not UTF-8 text")
+        }
+        return parse(text)
+    }
+
+    static func parse(_ text: String) -> [String] {
+        // Split on bytes: as Characters, "\r\n" is one grapheme and would not split at "\n".
+        let bytes = Array(text.utf8)
+        guard !bytes.isEmpty else { return [] }
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line in
+            String(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...], as: UTF8.self)
+        }
+        if bytes.last == UInt8(ascii: "\n") { lines.removeLast() }
+        return lines
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import SafeTensors
+import XCTest
+
+/// The clip-tiny fixture: a random-weight checkpoint and what PyTorch computed from it
+/// (made by `clipref.py fixture --preset tiny --seed 1`; see Fixtures/clip-tiny/MANIFEST.json).
+struct FixtureCase {
+    let root: String
+    let texts: [String]
+    let tokenIds: [[Int]]
+    let images: [String]
+    let expected: SafeTensorsFile
+
+    static func load() throws -> FixtureCase {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/clip-tiny", withExtension: nil))
+        let root = url.path
+        let data = try Data(contentsOf: url.appendingPathComponent("cases.json"))
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return FixtureCase(
+            root: root,
+            texts: try XCTUnwrap(object["texts"] as? [String]),
+            tokenIds: try XCTUnwrap(object["token_ids"] as? [[Int]]),
+            images: try XCTUnwrap(object["images"] as? [String]).map { "\(root)/\($0)" },
+            expected: try SafeTensorsFile(path: "\(root)/expected.safetensors"))
+    }
+
+    var modelFolder: String { "\(root)/model" }
+
+    func tensor(_ name: String) throws -> (values: [Float], shape: [Int]) {
+        let info = try XCTUnwrap(expected.tensors[name], "fixture has no \(name)")
+        return (try expected.floats(name), info.shape)
+    }
+}
+
+/// The parity rule of the fixtures: cosine ≥ 0.99999 with the reference row and
+/// max |difference| ≤ 1e-4 × the row's max |value|.
+func assertRowsMatch(_ actual: [Float], _ expected: [Float], cols: Int, _ what: String,
+                     file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(actual.count, expected.count, "\(what): size", file: file, line: line)
+    guard actual.count == expected.count, cols > 0 else { return }
+    for r in 0..<(expected.count / cols) {
+        let a = actual[(r * cols)..<((r + 1) * cols)], e = expected[(r * cols)..<((r + 1) * cols)]
+        var dot = 0.0, na = 0.0, ne = 0.0, maxDiff: Float = 0, maxAbs: Float = 0
+        for (x, y) in zip(a, e) {
+            dot += Double(x) * Double(y); na += Double(x) * Double(x); ne += Double(y) * Double(y)
+            maxDiff = max(maxDiff, abs(x - y)); maxAbs = max(maxAbs, abs(y))
+        }
+        let cosine = dot / (na.squareRoot() * ne.squareRoot())
+        XCTAssertGreaterThanOrEqual(cosine, 0.99999, "\(what) row \(r): cosine", file: file, line: line)
+        XCTAssertLessThanOrEqual(maxDiff, 1e-4 * maxAbs, "\(what) row \(r): max |diff| \(maxDiff) vs max |value| \(maxAbs)",
+                                 file: file, line: line)
+    }
+}
