@@ -8,9 +8,13 @@ import Foundation
 public enum FastMath {
     @inline(__always)
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        // 1.5·2²³: adding it rounds to an integer held in the low mantissa bits, which
+        // avoids SIMD float → int conversions (not vectorised by Swift's generic path).
+        let magic = SIMD8<Float>(repeating: 12582912)
         var x = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
-        let fx = (x * 1.44269504088896341 + 0.5).rounded(.down)
-        x = x - fx * 0.693359375 + fx * 2.12194440e-4
+        let shifted = x * 1.44269504088896341 + magic
+        let fx = shifted - magic                                  // round(x / ln 2)
+        x = x - fx * 0.693359375 + fx * 2.12194440e-4             // x − fx·ln 2, in two parts
         let z = x * x
         var y = SIMD8<Float>(repeating: 1.9875691500e-4)
         y = y * x + 1.3981999507e-3
@@ -19,9 +23,9 @@ public enum FastMath {
         y = y * x + 1.6666665459e-1
         y = y * x + 5.0000001201e-1
         y = y * z + x + 1
-        let n = SIMD8<Int32>(fx) &+ 127
-        let scale = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: n) &<< 23, to: SIMD8<Float>.self)
-        return y * scale
+        // 2^fx: the integer sits in the low bits of `shifted`; move it to the exponent field.
+        let bits = (unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &+ 127) &<< 23
+        return y * unsafeBitCast(bits, to: SIMD8<Float>.self)
     }
 
     /// `x[i] = exp(x[i])`.

@@ -2,8 +2,8 @@ import Foundation
 import SafeTensors
 import XCTest
 
-/// The clip-tiny fixture: a random-weight checkpoint and what PyTorch computed from it
-/// (made by `clipref.py fixture --preset tiny --seed 1`; see Fixtures/clip-tiny/MANIFEST.json).
+/// A parity fixture: a random-weight checkpoint and what PyTorch computed from it
+/// (made by `clipref.py fixture`; see Fixtures/MANIFEST.json for the commands and hashes).
 struct FixtureCase {
     let root: String
     let texts: [String]
@@ -11,8 +11,8 @@ struct FixtureCase {
     let images: [String]
     let expected: SafeTensorsFile
 
-    static func load() throws -> FixtureCase {
-        let url = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/clip-tiny", withExtension: nil))
+    static func load(_ name: String) throws -> FixtureCase {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: nil))
         let root = url.path
         let data = try Data(contentsOf: url.appendingPathComponent("cases.json"))
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
