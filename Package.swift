@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // System libraries: each C library is seen by exactly one Swift file.
@@ -38,7 +39,10 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "SafeTensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "SafeTensors", "Tokenization",
+                                                      .product(name: "Crypto", package: "swift-crypto")],
+                    resources: [.copy("Fixtures")]),
     ]
 )

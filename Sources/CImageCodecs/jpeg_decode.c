@@ -12,6 +12,7 @@ typedef struct {
     jmp_buf jump;
     char *message;
     size_t message_size;
+    int truncated;
 } jpeg_error_context;
 
 static void on_error_exit(j_common_ptr cinfo) {
@@ -23,6 +24,12 @@ static void on_error_exit(j_common_ptr cinfo) {
 }
 
 static void on_output_message(j_common_ptr cinfo) { (void)cinfo; }
+
+static void on_emit_message(j_common_ptr cinfo, int level) {
+    jpeg_error_context *ctx = (jpeg_error_context *)cinfo->err;
+    if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) ctx->truncated = 1;
+    if (level < 0) cinfo->err->num_warnings++;
+}
 
 int clip_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
                      clip_rgb_image *out, char *message, size_t message_size) {
@@ -40,6 +47,8 @@ int clip_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
     cinfo.err = jpeg_std_error(&err.base);
     err.base.error_exit = on_error_exit;
     err.base.output_message = on_output_message;
+    err.base.emit_message = on_emit_message;
+    err.truncated = 0;
     err.message = message;
     err.message_size = message_size;
     if (setjmp(err.jump)) {
@@ -75,7 +84,7 @@ int clip_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
         jpeg_read_scanlines(&cinfo, &row, 1);
     }
     // libjpeg pads a truncated stream with grey and only warns; PIL refuses it, so do we.
-    if (err.base.num_warnings > 0 && err.base.last_jpeg_message == JWRN_JPEG_EOF) {
+    if (err.truncated) {
         snprintf(message, message_size, "file is truncated");
         longjmp(err.jump, 1);
     }

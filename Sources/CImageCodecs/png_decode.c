@@ -72,15 +72,11 @@ int clip_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
     if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
     if (depth == 16) png_set_strip_16(png);  // keeps the high byte
-    if (color & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
+    // Alpha channels and the alpha that tRNS expands to are dropped, not composited.
+    if ((color & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS)) png_set_strip_alpha(png);
     if (color == PNG_COLOR_TYPE_GRAY || color == PNG_COLOR_TYPE_GRAY_ALPHA) png_set_gray_to_rgb(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
-    // palette_to_rgb also expands tRNS to alpha; drop it again.
-    if (png_get_channels(png, info) == 4) {
-        png_set_strip_alpha(png);
-        png_read_update_info(png, info);
-    }
     if (png_get_rowbytes(png, info) != (size_t)width * 3) {
         snprintf(message, message_size, "unexpected row layout after conversion");
         png_longjmp(png, 1);
