@@ -14,7 +14,23 @@ public enum TextNormalizer {
         var t = fixText(text)
         t = HTMLUnescaper.unescape(HTMLUnescaper.unescape(t))
         t = collapseWhitespace(t)
-        return t.lowercased()
+        return lowercased(t)
+    }
+
+    /// Python's `str.lower()`: Swift's full lower-case mapping, plus Python's final-sigma
+    /// rule (Σ at the end of a word becomes ς), which Swift's `lowercased()` leaves out.
+    static func lowercased(_ text: String) -> String {
+        guard text.unicodeScalars.contains("\u{3A3}") else { return text.lowercased() }
+        let s = Array(text.unicodeScalars)
+        var out = ""
+        for (i, c) in s.enumerated() {
+            guard c == "\u{3A3}" else { out += String(c).lowercased(); continue }
+            let before = s[..<i].reversed().first { !$0.properties.isCaseIgnorable }
+            let after = s[(i + 1)...].first { !$0.properties.isCaseIgnorable }
+            let final = (before?.properties.isCased ?? false) && !(after?.properties.isCased ?? false)
+            out += final ? "\u{3C2}" : "\u{3C3}"
+        }
+        return out
     }
 
     /// The subset of `ftfy.fix_text` described above.

@@ -1,0 +1,105 @@
+import Foundation
+import Tensors
+import XCTest
+
+final class TensorsTests: XCTestCase {
+    func random(_ n: Int, seed: Int) -> [Float] {
+        (0..<n).map { i in Float(sin(Double(i * 7 + seed * 13) * 0.37)) }
+    }
+
+    func naive(_ a: Matrix, _ b: Matrix, transA: Bool, transB: Bool) -> Matrix {
+        let m = transA ? a.cols : a.rows, k = transA ? a.rows : a.cols, n = transB ? b.rows : b.cols
+        var c = Matrix(zeros: m, n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var s: Double = 0
+                for p in 0..<k {
+                    s += Double(transA ? a[p, i] : a[i, p]) * Double(transB ? b[j, p] : b[p, j])
+                }
+                c[i, j] = Float(s)
+            }
+        }
+        return c
+    }
+
+    /// The sgemm wrapper against a naive loop for every transpose combination and odd shapes.
+    func testMatmulMatchesNaiveLoop() {
+        for (m, k, n) in [(1, 1, 1), (3, 5, 7), (17, 1, 9), (33, 65, 2), (64, 31, 129)] {
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    let a = transA ? Matrix(rows: k, cols: m, storage: random(k * m, seed: 1))
+                                   : Matrix(rows: m, cols: k, storage: random(m * k, seed: 1))
+                    let b = transB ? Matrix(rows: n, cols: k, storage: random(n * k, seed: 2))
+                                   : Matrix(rows: k, cols: n, storage: random(k * n, seed: 2))
+                    let c = BLAS.matmul(a, b, transA: transA, transB: transB)
+                    let e = naive(a, b, transA: transA, transB: transB)
+                    XCTAssertEqual(c.rows, m); XCTAssertEqual(c.cols, n)
+                    for (x, y) in zip(c.storage, e.storage) {
+                        XCTAssertEqual(x, y, accuracy: 1e-4, "\(m)×\(k)×\(n) tA=\(transA) tB=\(transB)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testLinearTransposesTorchWeightAndAddsBias() {
+        // torch weight [out=2, in=3]
+        let layer = Linear(torchWeight: [1, 2, 3, 4, 5, 6], outputs: 2, inputs: 3, bias: [10, 20])
+        let y = layer.apply(Matrix(rows: 2, cols: 3, storage: [1, 0, 0, 1, 1, 1]))
+        XCTAssertEqual(y.storage, [11, 24, 16, 35])
+        var acc: [Float] = [1, 1, 1, 1]
+        let x: [Float] = [1, 0, 0, 1, 1, 1]
+        x.withUnsafeBufferPointer { xp in
+            acc.withUnsafeMutableBufferPointer { layer.apply(xp.baseAddress!, rows: 2, into: $0.baseAddress!, accumulate: true) }
+        }
+        XCTAssertEqual(acc, [12, 25, 17, 36])
+    }
+
+    func testExpIsAccurateAcrossTheRange() {
+        var xs: [Float] = stride(from: -87.0, through: 88.0, by: 0.0137).map { Float($0) }
+        let expected = xs.map { Foundation.exp($0) }
+        xs.withUnsafeMutableBufferPointer { FastMath.expInPlace($0.baseAddress!, count: $0.count) }
+        for (a, e) in zip(xs, expected) {
+            XCTAssertLessThanOrEqual(abs(a - e) / e, 3e-7, "exp: \(a) vs \(e)")
+        }
+        var edges: [Float] = [-1000, -90, 0, 100, 0, 0, 0, 0]
+        edges.withUnsafeMutableBufferPointer { FastMath.expInPlace($0.baseAddress!, count: 8) }
+        XCTAssertLessThan(edges[0], 1e-37)
+        XCTAssertEqual(edges[2], 1)
+        XCTAssertTrue(edges[3].isFinite && edges[3] > 1e38)
+    }
+
+    func testSoftmaxSubtractsTheMaximum() {
+        var x: [Float] = [1000, 1001, 1002, -5, 0, 3, 2, 1, 7]
+        x.withUnsafeMutableBufferPointer { FastMath.softmax($0.baseAddress!, count: $0.count) }
+        XCTAssertFalse(x.contains { $0.isNaN })
+        XCTAssertEqual(x.reduce(0, +), 1, accuracy: 1e-6)
+        XCTAssertEqual(x[2], 1 / (1 + exp(-1) + exp(-2)), accuracy: 1e-6)
+    }
+
+    func testActivations() {
+        let inputs: [Float] = [-6, -1.5, -0.3, 0, 0.2, 1, 2.5, 8, -3, 0.7]
+        var q = inputs
+        q.withUnsafeMutableBufferPointer { FastMath.quickGELU($0.baseAddress!, count: $0.count) }
+        var g = inputs
+        g.withUnsafeMutableBufferPointer { FastMath.gelu($0.baseAddress!, count: $0.count) }
+        for (i, x) in inputs.enumerated() {
+            XCTAssertEqual(q[i], x / (1 + exp(-1.702 * x)), accuracy: 1e-6)
+            XCTAssertEqual(g[i], 0.5 * x * (1 + erf(x / Float(2).squareRoot())), accuracy: 1e-6)
+        }
+    }
+
+    func testLayerNormMatchesDefinition() {
+        let norm = LayerNorm(weight: [1, 2, 0.5, 1], bias: [0, 1, 0, -1], eps: 1e-5)
+        let y = norm.apply(Matrix(rows: 1, cols: 4, storage: [1, 2, 3, 4]))
+        let mean: Float = 2.5, variance: Float = 1.25
+        let inv = 1 / (variance + 1e-5).squareRoot()
+        let expected: [Float] = [(1 - mean) * inv, (2 - mean) * inv * 2 + 1, (3 - mean) * inv * 0.5, (4 - mean) * inv - 1]
+        for (a, e) in zip(y.storage, expected) { XCTAssertEqual(a, e, accuracy: 1e-5) }
+    }
+
+    func testRowNormalized() {
+        let m = Matrix(rows: 2, cols: 2, storage: [3, 4, 0, 0]).rowNormalized()
+        XCTAssertEqual(m.storage, [0.6, 0.8, 0, 0])
+    }
+}
