@@ -44,5 +44,6 @@ let package = Package(
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "SafeTensors", "Tokenization",
                                                       .product(name: "Crypto", package: "swift-crypto")],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLIToolTests", dependencies: ["clip-tui"]),
     ]
 )

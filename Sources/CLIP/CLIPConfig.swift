@@ -109,7 +109,11 @@ public struct CLIPConfig: Codable, Sendable, Equatable {
         do {
             config = try JSONDecoder().decode(CLIPConfig.self, from: data)
         } catch let DecodingError.dataCorrupted(context) {
-            throw CLIPError.badConfig(path: path, reason: "not valid JSON: \(context.debugDescription)")
+            if context.codingPath.isEmpty {
+                throw CLIPError.badConfig(path: path, reason: "not valid JSON: \(context.debugDescription)")
+            }
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw CLIPError.badConfig(path: path, reason: "'\(key)': \(context.debugDescription)")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw CLIPError.badConfig(path: path, reason: "'\(key)': \(context.debugDescription)")
