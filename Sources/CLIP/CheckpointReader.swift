@@ -1,10 +1,39 @@
 import Foundation
 import SafeTensors
+import Tensors
 
 /// Where an encoder's weights come from: a checkpoint, or random values for benchmarks.
 public protocol WeightSource: AnyObject {
     /// The tensor `key` as Float in PyTorch's layout, which must have exactly `shape`.
     func tensor(_ key: String, shape: [Int]) throws -> [Float]
+
+    /// The tensor `key` (of exactly `shape`, read as `[rows, cols]`) transposed into `dest` as
+    /// `[cols, rows]` with row stride `ld`: how linear weights become the `[in, out]` layout
+    /// that sgemm takes without transposing.
+    func readTransposed(_ key: String, shape: [Int], rows: Int, cols: Int,
+                        into dest: UnsafeMutablePointer<Float>, ld: Int) throws
+}
+
+extension WeightSource {
+    public func readTransposed(_ key: String, shape: [Int], rows: Int, cols: Int,
+                               into dest: UnsafeMutablePointer<Float>, ld: Int) throws {
+        let values = try tensor(key, shape: shape)
+        values.withUnsafeBufferPointer {
+            BLAS.transpose($0.baseAddress!, rows: rows, cols: cols, lda: cols, into: dest, ldb: ld)
+        }
+    }
+
+    /// A `torch.nn.Linear` as `Linear` (`[in, out]` weight); `bias: false` for the projections.
+    /// `shape` is the stored weight's shape when it is not `[outputs, inputs]` (a conv kernel).
+    func linear(_ prefix: String, outputs: Int, inputs: Int, bias: Bool = true, shape: [Int]? = nil) throws -> Linear {
+        let weight = try [Float](unsafeUninitializedCapacity: outputs * inputs) { buffer, count in
+            try readTransposed("\(prefix).weight", shape: shape ?? [outputs, inputs], rows: outputs, cols: inputs,
+                               into: buffer.baseAddress!, ld: outputs)
+            count = outputs * inputs
+        }
+        return Linear(weight: weight, outputs: outputs, inputs: inputs,
+                      bias: bias ? try tensor("\(prefix).bias", shape: [outputs]) : nil)
+    }
 }
 
 /// The tensors of a checkpoint (one `model.safetensors` or the shards named by
@@ -76,6 +105,28 @@ final class CheckpointReader: WeightSource {
         // The copy is what the encoders use; let the mapped pages go.
         file.release(info)
         return values
+    }
+
+    /// F32 tensors are transposed straight out of the mapping, without an intermediate copy.
+    func readTransposed(_ key: String, shape: [Int], rows: Int, cols: Int,
+                        into dest: UnsafeMutablePointer<Float>, ld: Int) throws {
+        precondition(shape.reduce(1, *) == rows * cols)
+        guard let path = location[key], let file = files[path], let info = file.tensors[key] else {
+            throw CLIPError.missingTensor(key: key, path: description)
+        }
+        guard info.dtype == .f32, let source = file.floatPointer(info) else {
+            let values = try tensor(key, shape: shape)
+            values.withUnsafeBufferPointer {
+                BLAS.transpose($0.baseAddress!, rows: rows, cols: cols, lda: cols, into: dest, ldb: ld)
+            }
+            return
+        }
+        guard info.shape == shape else {
+            throw CLIPError.wrongShape(key: key, path: path, expected: shape, actual: info.shape)
+        }
+        used.insert(key)
+        BLAS.transpose(source, rows: rows, cols: cols, lda: cols, into: dest, ldb: ld)
+        file.release(info)
     }
 
     /// A scalar stored as shape [] or [1].

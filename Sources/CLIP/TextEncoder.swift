@@ -31,8 +31,7 @@ public final class TextEncoder: @unchecked Sendable {
         finalNorm = LayerNorm(weight: try reader.tensor("\(prefix).final_layer_norm.weight", shape: [w]),
                               bias: try reader.tensor("\(prefix).final_layer_norm.bias", shape: [w]),
                               eps: Float(config.layerNormEps))
-        projection = Linear(torchWeight: try reader.tensor("text_projection.weight", shape: [projectionDim, w]),
-                            outputs: projectionDim, inputs: w, bias: nil)
+        projection = try reader.linear("text_projection", outputs: projectionDim, inputs: w, bias: false)
     }
 
     /// How a batch is laid out; the defaults are what the results are defined by, the

@@ -26,22 +26,24 @@ struct TransformerLayer: Sendable {
             LayerNorm(weight: try reader.tensor("\(prefix).\(name).weight", shape: [width]),
                       bias: try reader.tensor("\(prefix).\(name).bias", shape: [width]), eps: Float(eps))
         }
-        func linear(_ name: String, out: Int, in inputs: Int) throws -> Linear {
-            Linear(torchWeight: try reader.tensor("\(prefix).\(name).weight", shape: [out, inputs]), outputs: out,
-                   inputs: inputs, bias: try reader.tensor("\(prefix).\(name).bias", shape: [out]))
-        }
         norm1 = try norm("layer_norm1")
         norm2 = try norm("layer_norm2")
-        var qkvWeight: [Float] = []
+        // q, k, v side by side: [width, 3·width], each block the transpose of its [out, in] weight.
+        let fused = try [Float](unsafeUninitializedCapacity: 3 * width * width) { buffer, count in
+            for (i, p) in ["q_proj", "k_proj", "v_proj"].enumerated() {
+                try reader.readTransposed("\(prefix).self_attn.\(p).weight", shape: [width, width], rows: width, cols: width,
+                                          into: buffer.baseAddress! + i * width, ld: 3 * width)
+            }
+            count = 3 * width * width
+        }
         var qkvBias: [Float] = []
         for p in ["q_proj", "k_proj", "v_proj"] {
-            qkvWeight += try reader.tensor("\(prefix).self_attn.\(p).weight", shape: [width, width])
             qkvBias += try reader.tensor("\(prefix).self_attn.\(p).bias", shape: [width])
         }
-        qkv = Linear(torchWeight: qkvWeight, outputs: 3 * width, inputs: width, bias: qkvBias)
-        out = try linear("self_attn.out_proj", out: width, in: width)
-        fc1 = try linear("mlp.fc1", out: intermediate, in: width)
-        fc2 = try linear("mlp.fc2", out: width, in: intermediate)
+        qkv = Linear(weight: fused, outputs: 3 * width, inputs: width, bias: qkvBias)
+        out = try reader.linear("\(prefix).self_attn.out_proj", outputs: width, inputs: width)
+        fc1 = try reader.linear("\(prefix).mlp.fc1", outputs: intermediate, inputs: width)
+        fc2 = try reader.linear("\(prefix).mlp.fc2", outputs: width, inputs: intermediate)
     }
 
     /// Scratch buffers for `rows` tokens, reused across layers.

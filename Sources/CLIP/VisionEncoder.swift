@@ -18,9 +18,9 @@ public final class VisionEncoder: @unchecked Sendable {
         self.projectionDim = projectionDim
         let w = config.hiddenSize, p = config.patchSize, c = config.numChannels
         let prefix = "vision_model"
-        patchEmbedding = Linear(
-            torchWeight: try reader.tensor("\(prefix).embeddings.patch_embedding.weight", shape: [w, c, p, p]),
-            outputs: w, inputs: c * p * p, bias: nil)
+        // The conv kernel [w, c, p, p] is a [w, c·p·p] matrix over flattened patches.
+        patchEmbedding = try reader.linear("\(prefix).embeddings.patch_embedding", outputs: w, inputs: c * p * p,
+                                           bias: false, shape: [w, c, p, p])
         classEmbedding = try reader.tensor("\(prefix).embeddings.class_embedding", shape: [w])
         positionEmbedding = try reader.tensor("\(prefix).embeddings.position_embedding.weight",
                                               shape: [config.tokenCount, w])
@@ -35,8 +35,7 @@ public final class VisionEncoder: @unchecked Sendable {
                                  eps: config.layerNormEps, activation: config.hiddenAct)
         }
         postNorm = try norm("post_layernorm")
-        projection = Linear(torchWeight: try reader.tensor("visual_projection.weight", shape: [projectionDim, w]),
-                            outputs: projectionDim, inputs: w, bias: nil)
+        projection = try reader.linear("visual_projection", outputs: projectionDim, inputs: w, bias: false)
     }
 
     /// Floats per image: `[3, size, size]`, channel-major, already normalised.

@@ -121,6 +121,15 @@ public final class SafeTensorsFile: @unchecked Sendable {
         info.dtype.convert(base, count: info.elementCount, into: dest)
     }
 
+    /// The mapped data of an F32 tensor when it is 4-byte aligned (as Hugging Face writes
+    /// them), for reading without a copy; nil otherwise. Valid while this file lives.
+    public func floatPointer(_ info: TensorInfo) -> UnsafePointer<Float>? {
+        guard info.dtype == .f32, info.elementCount > 0 else { return nil }
+        let raw = file.bytes.baseAddress! + dataStart + info.dataRange.lowerBound
+        guard Int(bitPattern: raw) % MemoryLayout<Float>.alignment == 0 else { return nil }
+        return raw.assumingMemoryBound(to: Float.self)
+    }
+
     /// Reads a tensor as a flat Float array.
     public func floats(_ name: String) throws -> [Float] {
         guard let info = tensors[name] else { throw SafeTensorsError.missingTensor(path: path, key: name) }

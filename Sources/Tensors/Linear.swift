@@ -7,14 +7,20 @@ public struct Linear: Sendable {
     public let weight: [Float]
     public let bias: [Float]?
 
-    /// From PyTorch's `[out, in]` weight.
-    public init(torchWeight: [Float], outputs: Int, inputs: Int, bias: [Float]?) {
-        precondition(torchWeight.count == outputs * inputs)
+    /// From a weight already in `[in, out]` layout.
+    public init(weight: [Float], outputs: Int, inputs: Int, bias: [Float]?) {
+        precondition(weight.count == outputs * inputs)
         precondition(bias == nil || bias!.count == outputs)
         self.inputs = inputs
         self.outputs = outputs
-        self.weight = Matrix(rows: outputs, cols: inputs, storage: torchWeight).transposed().storage
+        self.weight = weight
         self.bias = bias
+    }
+
+    /// From PyTorch's `[out, in]` weight.
+    public init(torchWeight: [Float], outputs: Int, inputs: Int, bias: [Float]?) {
+        self.init(weight: Matrix(rows: outputs, cols: inputs, storage: torchWeight).transposed().storage,
+                  outputs: outputs, inputs: inputs, bias: bias)
     }
 
     /// `rows` input rows (stride `inputs`) → output rows (stride `ldOutput`, at least `outputs`).

@@ -25,14 +25,12 @@ public struct Matrix: Sendable, Equatable {
 
     /// The transpose, `cols × rows`.
     public func transposed() -> Matrix {
-        var out = Matrix(zeros: cols, rows)
-        storage.withUnsafeBufferPointer { src in
-            out.storage.withUnsafeMutableBufferPointer { dst in
-                for r in 0..<rows {
-                    for c in 0..<cols { dst[c * rows + r] = src[r * cols + c] }
-                }
+        let storage = [Float](unsafeUninitializedCapacity: rows * cols) { dst, count in
+            self.storage.withUnsafeBufferPointer { src in
+                BLAS.transpose(src.baseAddress!, rows: rows, cols: cols, lda: cols, into: dst.baseAddress!, ldb: rows)
             }
+            count = rows * cols
         }
-        return out
+        return Matrix(rows: cols, cols: rows, storage: storage)
     }
 }

@@ -12,7 +12,11 @@ struct FixtureCase {
     let expected: SafeTensorsFile
 
     static func load(_ name: String) throws -> FixtureCase {
-        let url = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: nil))
+        if name.hasPrefix("/") { return try load(url: URL(fileURLWithPath: name)) }
+        return try load(url: try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: nil)))
+    }
+
+    static func load(url: URL) throws -> FixtureCase {
         let root = url.path
         let data = try Data(contentsOf: url.appendingPathComponent("cases.json"))
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
