@@ -11,7 +11,9 @@ public enum FastMath {
         // 1.5·2²³: adding it rounds to an integer held in the low mantissa bits, which
         // avoids SIMD float → int conversions (not vectorised by Swift's generic path).
         let magic = SIMD8<Float>(repeating: 12582912)
-        var x = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
+        // Clamp with masks: `clamped(lowerBound:upperBound:)` is not specialised here.
+        let lo = SIMD8<Float>(repeating: -87.3), hi = SIMD8<Float>(repeating: 88.3)
+        var x = x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
         let shifted = x * 1.44269504088896341 + magic
         let fx = shifted - magic                                  // round(x / ln 2)
         x = x - fx * 0.693359375 + fx * 2.12194440e-4             // x − fx·ln 2, in two parts
