@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // System libraries: each C library is seen by exactly one Swift file.
@@ -29,9 +30,13 @@ let package = Package(
         .target(name: "SafeTensors"),
         .target(name: "Tokenization"),
         .target(name: "Imaging", dependencies: ["CImageCodecs"]),
-        .target(name: "CLIP", dependencies: ["Tensors", "SafeTensors", "Tokenization", "Imaging"]),
+        .target(name: "CLIP", dependencies: ["Tensors", "SafeTensors", "Tokenization", "Imaging",
+                                             .product(name: "Crypto", package: "swift-crypto")]),
+        // The prompt-lab engine: knows no encoder and no terminal, only an EmbeddingProvider.
+        .target(name: "Scoring", dependencies: ["Tensors", .product(name: "Crypto", package: "swift-crypto"),
+                                                .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(name: "clip-tui", dependencies: [
-            "CLIP", "Imaging", "Tokenization", "Tensors",
+            "CLIP", "Imaging", "Tokenization", "Tensors", "Scoring",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -44,6 +49,7 @@ let package = Package(
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "SafeTensors", "Tokenization",
                                                       .product(name: "Crypto", package: "swift-crypto")],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Tensors"]),
         .testTarget(name: "CLIToolTests", dependencies: ["clip-tui"]),
     ]
 )

@@ -6,7 +6,8 @@ struct CLITool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clip-tui",
         abstract: "Prompt engineering with CLIP, in the terminal.",
-        subcommands: [TokenizeCommand.self, EncodeCommand.self, BenchCommand.self])
+        subcommands: [TokenizeCommand.self, EncodeCommand.self, EmbedCommand.self, EvalCommand.self, CompareCommand.self,
+                      SelectCommand.self, ExportCommand.self, CacheCommand.self, BenchCommand.self])
 }
 
 /// Runs a command body; a library error becomes its message on stderr and exit code 1.

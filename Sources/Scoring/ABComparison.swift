@@ -1,0 +1,52 @@
+/// Two template sets on the same labelled images.
+public struct ABComparison: Sendable, Codable {
+    public let a: Metrics
+    public let b: Metrics
+    public let intervalA: WilsonInterval
+    public let intervalB: WilsonInterval
+    /// Top-1 of B minus top-1 of A, with a paired bootstrap 95% interval.
+    public let difference: PairedBootstrap
+    public let mcnemar: McNemarTest
+    /// Per class: recall of B minus recall of A (nil where the class has no labelled image).
+    public let perClassDifference: [Double?]
+    /// Images (indices into the scored list) right under A only and under B only.
+    public let rightOnlyUnderA: [Int]
+    public let rightOnlyUnderB: [Int]
+
+    enum CodingKeys: String, CodingKey {
+        case a, b, intervalA = "top1_interval_a", intervalB = "top1_interval_b", difference, mcnemar
+        case perClassDifference = "per_class_difference", rightOnlyUnderA = "right_only_under_a"
+        case rightOnlyUnderB = "right_only_under_b"
+    }
+
+    public init(a scoresA: ScoreTable, b scoresB: ScoreTable, truth: [Int?]) {
+        a = Metrics(probabilities: scoresA.probabilities, truth: truth)
+        b = Metrics(probabilities: scoresB.probabilities, truth: truth)
+        let predA = scoresA.predictions, predB = scoresB.predictions
+        var correctA: [Bool] = [], correctB: [Bool] = []
+        var onlyA: [Int] = [], onlyB: [Int] = []
+        for (i, t) in truth.enumerated() {
+            guard let t else { continue }
+            let ra = predA[i] == t, rb = predB[i] == t
+            correctA.append(ra); correctB.append(rb)
+            if ra && !rb { onlyA.append(i) }
+            if rb && !ra { onlyB.append(i) }
+        }
+        intervalA = WilsonInterval(successes: correctA.filter { $0 }.count, total: correctA.count)
+        intervalB = WilsonInterval(successes: correctB.filter { $0 }.count, total: correctB.count)
+        difference = PairedBootstrap(correctA: correctA, correctB: correctB)
+        mcnemar = McNemarTest(onlyA: onlyA.count, onlyB: onlyB.count)
+        perClassDifference = zip(a.perClassRecall, b.perClassRecall).map { ra, rb in
+            guard let ra, let rb else { return nil }
+            return rb - ra
+        }
+        rightOnlyUnderA = onlyA
+        rightOnlyUnderB = onlyB
+    }
+
+    /// B is worse with confidence: the interval of B − A lies below zero and McNemar's test
+    /// rejects equality at `alpha`.
+    public func bIsSignificantlyWorse(alpha: Double = 0.05) -> Bool {
+        difference.high < 0 && mcnemar.pValue < alpha
+    }
+}

@@ -1,0 +1,92 @@
+import Crypto
+import Foundation
+
+/// Normalised embeddings of prompts and images for one model: from memory, then the disk
+/// cache, then the encoder, so that an edit costs only the prompts that are new.
+public final class EmbeddingStore: @unchecked Sendable {
+    public let provider: EmbeddingProvider
+    public let cache: EmbeddingCache?
+    private var texts: [String: [Float]] = [:]
+    private var images: [String: [Float]] = [:]   // by content hash
+    private let lock = NSLock()
+    /// How many prompts were encoded (not found in memory or on disk), for tests and status.
+    public private(set) var encodedTextCount = 0
+
+    public init(provider: EmbeddingProvider, cache: EmbeddingCache?) {
+        self.provider = provider
+        self.cache = cache
+    }
+
+    /// Unit-length embeddings of `prompts`, in order.
+    public func textEmbeddings(_ prompts: [String]) throws -> [[Float]] {
+        lock.lock(); defer { lock.unlock() }
+        var missing = Array(Set(prompts.filter { texts[$0] == nil })).sorted()
+        if !missing.isEmpty, let cache {
+            let found = try cache.lookup(.text, model: provider.fingerprint, keys: missing, dimension: provider.dimension)
+            for (k, v) in found { texts[k] = v }
+            missing.removeAll { found[$0] != nil }
+        }
+        if !missing.isEmpty {
+            let vectors = try provider.embedTexts(missing).map(Vector.normalized)
+            encodedTextCount += missing.count
+            for (k, v) in zip(missing, vectors) { texts[k] = v }
+            try cache?.store(.text, model: provider.fingerprint, Array(zip(missing, vectors)).map { ($0, $1) })
+        }
+        return prompts.map { texts[$0]! }
+    }
+
+    /// SHA-256 of a file's bytes: the image's identity in the cache.
+    public static func contentHash(path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ScoringError.cannotRead(path: path, reason: "no such file or not readable")
+        }
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Unit-length embeddings of image files: cached ones by content, the rest encoded in
+    /// batches of `batchSize` and stored after each batch (an interrupted run resumes).
+    /// `progress` is called with (done, total) after each batch.
+    public func imageEmbeddings(_ paths: [String], batchSize: Int = 16,
+                                progress: ((Int, Int) -> Void)? = nil) -> [Result<[Float], Error>] {
+        var results = [Result<[Float], Error>?](repeating: nil, count: paths.count)
+        var hashes = [String?](repeating: nil, count: paths.count)
+        for (i, p) in paths.enumerated() {
+            do { hashes[i] = try Self.contentHash(path: p) } catch { results[i] = .failure(error) }
+        }
+        lock.lock()
+        var todo: [Int] = []
+        let unknown = Array(Set(hashes.enumerated().compactMap { i, h in h.flatMap { images[$0] == nil ? $0 : nil } }))
+        if let cache, !unknown.isEmpty,
+           let found = try? cache.lookup(.image, model: provider.fingerprint, keys: unknown, dimension: provider.dimension) {
+            for (k, v) in found { images[k] = v }
+        }
+        for (i, h) in hashes.enumerated() {
+            guard let h else { continue }
+            if let v = images[h] { results[i] = .success(v) } else { todo.append(i) }
+        }
+        lock.unlock()
+        var done = paths.count - todo.count
+        progress?(done, paths.count)
+        for start in stride(from: 0, to: todo.count, by: max(1, batchSize)) {
+            let batch = Array(todo[start..<min(start + batchSize, todo.count)])
+            let encoded = provider.embedImages(batch.map { paths[$0] })
+            var fresh: [(String, [Float])] = []
+            lock.lock()
+            for (i, r) in zip(batch, encoded) {
+                switch r {
+                case let .success(v):
+                    let n = Vector.normalized(v)
+                    images[hashes[i]!] = n
+                    results[i] = .success(n)
+                    fresh.append((hashes[i]!, n))
+                case let .failure(e): results[i] = .failure(e)
+                }
+            }
+            lock.unlock()
+            try? cache?.store(.image, model: provider.fingerprint, fresh.map { ($0.0, $0.1) })
+            done += batch.count
+            progress?(done, paths.count)
+        }
+        return results.map { $0! }
+    }
+}

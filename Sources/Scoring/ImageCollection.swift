@@ -1,0 +1,101 @@
+import Foundation
+
+/// The images of a folder (recursively), with their true class where one is known: from an
+/// ImageFolder layout (the first subfolder names the class) or from a truth file.
+public struct ImageCollection: Sendable {
+    public struct Item: Sendable, Equatable {
+        public let path: String
+        /// Path relative to the folder.
+        public let relativePath: String
+        /// Class index in the label set, if known.
+        public var truth: Int?
+    }
+
+    public let root: String
+    public private(set) var items: [Item]
+    /// Subfolder or truth-file names that match no class (reported, not fatal).
+    public private(set) var unmatchedClasses: [String] = []
+
+    static let extensions: Set<String> = ["png", "jpg", "jpeg"]
+
+    /// Scans `root` for PNG and JPEG files, sorted by relative path.
+    public init(root: String, labels: LabelSet) throws {
+        self.root = root
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ScoringError.cannotRead(path: root, reason: "not a folder")
+        }
+        let base = URL(fileURLWithPath: root).standardizedFileURL
+        var found: [Item] = []
+        var unmatched = Set<String>()
+        if let e = FileManager.default.enumerator(at: base, includingPropertiesForKeys: [.isRegularFileKey],
+                                                  options: [.skipsHiddenFiles]) {
+            for case let url as URL in e where Self.extensions.contains(url.pathExtension.lowercased()) {
+                let full = url.standardizedFileURL.path
+                let relative = String(full.dropFirst(base.path.count).drop(while: { $0 == "/" }))
+                let parts = relative.split(separator: "/")
+                var truth: Int?
+                if parts.count >= 2 {
+                    truth = labels.index(matching: String(parts[0]))
+                    if truth == nil { unmatched.insert(String(parts[0])) }
+                }
+                found.append(Item(path: full, relativePath: relative, truth: truth))
+            }
+        }
+        items = found.sorted { $0.relativePath < $1.relativePath }
+        unmatchedClasses = unmatched.sorted()
+    }
+
+    /// Applies a truth file: CSV (`path,class` per line, an optional header) or JSON
+    /// (`{"path": "class"}`); paths relative to the folder. Replaces folder-derived truth.
+    public mutating func applyTruth(file: String, labels: LabelSet) throws {
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            throw ScoringError.cannotRead(path: file, reason: "missing or not UTF-8")
+        }
+        var map: [String: String] = [:]
+        if file.lowercased().hasSuffix(".json") {
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: String] else {
+                throw ScoringError.badFormat(path: file, line: nil, reason: "expected a JSON object of path → class")
+            }
+            map = object
+        } else {
+            for (n, line) in PromptFiles.lines(text).enumerated() {
+                let fields = Self.csvFields(line)
+                guard fields.count >= 2 else {
+                    throw ScoringError.badFormat(path: file, line: n + 1, reason: "expected 'path,class'")
+                }
+                if n == 0, fields[0].lowercased() == "path" { continue }
+                map[fields[0]] = fields[1]
+            }
+        }
+        var unmatched = Set<String>()
+        for i in items.indices {
+            let key = map[items[i].relativePath] ?? map[items[i].path] ?? map[(items[i].path as NSString).lastPathComponent]
+            items[i].truth = key.flatMap { name in
+                let index = labels.index(matching: name)
+                if index == nil { unmatched.insert(name) }
+                return index
+            }
+        }
+        unmatchedClasses = unmatched.sorted()
+    }
+
+    /// One CSV line's fields, with "quoted, fields" and "" escapes.
+    static func csvFields(_ line: String) -> [String] {
+        var fields: [String] = [], field = "", quoted = false
+        var chars = Array(line)[...]
+        while let c = chars.popFirst() {
+            if quoted {
+                if c == "\"" {
+                    if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false }
+                } else { field.append(c) }
+            } else if c == "\"" { quoted = true }
+            else if c == "," { fields.append(field.trimmingCharacters(in: .whitespaces)); field = "" }
+            else { field.append(c) }
+        }
+        fields.append(field.trimmingCharacters(in: .whitespaces))
+        return fields
+    }
+
+    public var labelledCount: Int { items.filter { $0.truth != nil }.count }
+}

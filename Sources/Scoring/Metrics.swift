@@ -1,0 +1,82 @@
+import Foundation
+import Tensors
+
+/// Accuracy and calibration of class probabilities against the true classes, over the
+/// images whose class is known.
+public struct Metrics: Sendable, Equatable, Codable {
+    public var count: Int
+    public var top1: Double
+    public var top5: Double
+    public var meanPerClassRecall: Double
+    /// Mean probability given to the true class.
+    public var meanTrueProbability: Double
+    /// Mean −log p(true class).
+    public var nll: Double
+    /// Expected calibration error of the top-1 confidence, 15 equal-width bins.
+    public var ece: Double
+    /// Recall per class (nil for a class with no labelled image).
+    public var perClassRecall: [Double?]
+    /// The most frequent (true, predicted) mistakes, most frequent first.
+    public var confusions: [Confusion]
+
+    public struct Confusion: Sendable, Equatable, Codable {
+        public var truth: Int
+        public var predicted: Int
+        public var count: Int
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case count, top1, top5, meanPerClassRecall = "mean_per_class_recall", meanTrueProbability = "mean_true_probability"
+        case nll, ece, perClassRecall = "per_class_recall", confusions
+    }
+
+    public static let calibrationBins = 15
+
+    public init(probabilities p: Matrix, truth: [Int?], maxConfusions: Int = 10) {
+        precondition(truth.count == p.rows)
+        let k = p.cols
+        var n = 0, hits1 = 0, hits5 = 0
+        var trueProb = 0.0, nll = 0.0
+        var perClass = [(hits: Int, total: Int)](repeating: (0, 0), count: k)
+        var confusion: [Int: Int] = [:]
+        var binCount = [Int](repeating: 0, count: Self.calibrationBins)
+        var binConfidence = [Double](repeating: 0, count: Self.calibrationBins)
+        var binCorrect = [Double](repeating: 0, count: Self.calibrationBins)
+        for (r, t) in truth.enumerated() {
+            guard let t, t < k else { continue }
+            n += 1
+            let row = (0..<k).map { Double(p[r, $0]) }
+            var best = 0
+            for c in 1..<max(1, k) where row[c] > row[best] { best = c }
+            // Rank of the true class: classes strictly more probable, ties broken by index.
+            let above = (0..<k).filter { row[$0] > row[t] || (row[$0] == row[t] && $0 < t) }.count
+            if best == t { hits1 += 1 }
+            if above < 5 { hits5 += 1 }
+            trueProb += row[t]
+            nll -= log(max(row[t], 1e-300))
+            perClass[t].total += 1
+            if best == t { perClass[t].hits += 1 } else { confusion[t * k + best, default: 0] += 1 }
+            let bin = min(Self.calibrationBins - 1, Int(row[best] * Double(Self.calibrationBins)))
+            binCount[bin] += 1
+            binConfidence[bin] += row[best]
+            binCorrect[bin] += best == t ? 1 : 0
+        }
+        count = n
+        let d = Double(max(n, 1))
+        top1 = Double(hits1) / d
+        top5 = Double(hits5) / d
+        meanTrueProbability = trueProb / d
+        self.nll = nll / d
+        perClassRecall = perClass.map { $0.total > 0 ? Double($0.hits) / Double($0.total) : nil }
+        let recalls = perClassRecall.compactMap { $0 }
+        meanPerClassRecall = recalls.isEmpty ? 0 : recalls.reduce(0, +) / Double(recalls.count)
+        var e = 0.0
+        for b in 0..<Self.calibrationBins where binCount[b] > 0 {
+            e += Double(binCount[b]) / d * abs(binConfidence[b] / Double(binCount[b]) - binCorrect[b] / Double(binCount[b]))
+        }
+        ece = e
+        confusions = confusion.map { Confusion(truth: $0.key / k, predicted: $0.key % k, count: $0.value) }
+            .sorted { ($0.count, -$0.truth, -$0.predicted) > ($1.count, -$1.truth, -$1.predicted) }
+            .prefix(maxConfusions).map { $0 }
+    }
+}

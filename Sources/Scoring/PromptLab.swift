@@ -1,0 +1,73 @@
+import Foundation
+import Tensors
+
+/// The engine the terminal UI and the headless commands share: images and sets in, scores,
+/// metrics and comparisons out, from cached embeddings.
+public final class PromptLab: @unchecked Sendable {
+    public let store: EmbeddingStore
+    public var scale: Float
+
+    /// - Parameter temperature: overrides the checkpoint's logit scale with 1 / temperature.
+    public init(store: EmbeddingStore, temperature: Float? = nil) {
+        self.store = store
+        self.scale = temperature.map { 1 / $0 } ?? store.provider.logitScale
+    }
+
+    public var dimension: Int { store.provider.dimension }
+
+    /// The prompts of a label × template set, with what is wrong with them.
+    public func plan(labels: LabelSet, templates: TemplateSet) -> PromptPlan {
+        PromptPlan(labels: labels, templates: templates, tokenize: store.provider.tokenize)
+    }
+
+    public func classifier(labels: LabelSet, templates: TemplateSet) throws -> (ZeroShotClassifier, PromptPlan) {
+        let plan = plan(labels: labels, templates: templates)
+        return (try ZeroShotClassifier(plan: plan, store: store), plan)
+    }
+
+    /// Embedded images: the unit rows of the ones that decoded, and the failures by path.
+    public struct EmbeddedImages: Sendable {
+        public let items: [ImageCollection.Item]
+        public let matrix: Matrix
+        public let failures: [(path: String, error: String)]
+        public var truth: [Int?] { items.map(\.truth) }
+    }
+
+    public func embed(_ collection: ImageCollection, batchSize: Int = 16,
+                      progress: ((Int, Int) -> Void)? = nil) -> EmbeddedImages {
+        let results = store.imageEmbeddings(collection.items.map(\.path), batchSize: batchSize, progress: progress)
+        var items: [ImageCollection.Item] = [], rows: [[Float]] = [], failures: [(String, String)] = []
+        for (item, r) in zip(collection.items, results) {
+            switch r {
+            case let .success(v): items.append(item); rows.append(v)
+            case let .failure(e): failures.append((item.path, "\(e)"))
+            }
+        }
+        return EmbeddedImages(items: items, matrix: Matrix(rows: rows, dimension: dimension), failures: failures)
+    }
+
+    public func score(_ images: EmbeddedImages, labels: LabelSet, templates: TemplateSet) throws -> (ScoreTable, PromptPlan) {
+        let (classifier, plan) = try classifier(labels: labels, templates: templates)
+        return (ScoreTable(images: images.matrix, classifier: classifier, scale: scale), plan)
+    }
+
+    public func compare(_ images: EmbeddedImages, labels: LabelSet, a: TemplateSet, b: TemplateSet) throws -> ABComparison {
+        let (sa, _) = try score(images, labels: labels, templates: a)
+        let (sb, _) = try score(images, labels: labels, templates: b)
+        return ABComparison(a: sa, b: sb, truth: images.truth)
+    }
+
+    /// Per-template class embeddings for `TemplateAnalysis`, over the labelled images.
+    public func analysis(_ images: EmbeddedImages, labels: LabelSet, templates: TemplateSet) throws -> TemplateAnalysis {
+        var perTemplate: [[[Float]]] = []
+        for t in templates.templates {
+            let single = TemplateSet(name: templates.name, templates: [t])
+            let (classifier, _) = try classifier(labels: labels, templates: single)
+            perTemplate.append((0..<classifier.classCount).map { classifier.weights.row($0) })
+        }
+        let labelled = images.items.indices.filter { images.items[$0].truth != nil }
+        return TemplateAnalysis(templateEmbeddings: perTemplate,
+                                images: labelled.map { images.matrix.row($0) },
+                                truth: labelled.map { images.items[$0].truth! })
+    }
+}

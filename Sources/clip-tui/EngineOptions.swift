@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Scoring
+import Tensors
+
+/// Options every engine command shares.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Checkpoint folder (Hugging Face CLIPModel layout).") var model: String
+    @Option(help: "Embedding cache file (default: $CLIP_TUI_CACHE, else ~/.cache/clip-tui/embeddings.sqlite).")
+    var cache: String?
+    @Flag(help: "Do not read or write the embedding cache.") var noCache = false
+    @Option(help: "BLAS threads.") var threads: Int = 1
+
+    var cachePath: String { cache ?? Self.defaultCachePath }
+
+    static var defaultCachePath: String {
+        let env = ProcessInfo.processInfo.environment
+        if let path = env["CLIP_TUI_CACHE"], !path.isEmpty { return path }
+        let base = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
+        return base + "/clip-tui/embeddings.sqlite"
+    }
+
+    /// The engine over the model, with the cache (its recovery, if any, reported on stderr).
+    func makeLab(temperature: Float? = nil) throws -> PromptLab {
+        BLAS.setThreads(threads)
+        let provider = try CLIPEmbeddingProvider(folder: model)
+        var cache: EmbeddingCache?
+        if !noCache {
+            cache = try EmbeddingCache(path: cachePath)
+            if let note = cache?.recoveryNote { warn(note) }
+        }
+        return PromptLab(store: EmbeddingStore(provider: provider, cache: cache), temperature: temperature)
+    }
+}
+
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data("clip-tui: \(message)\n".utf8))
+}
+
+/// Progress on stderr: a bar with rate and time left on a terminal, plain lines otherwise.
+final class ProgressReporter {
+    let label: String
+    let start = Date()
+    let isTerminal = isatty(STDERR_FILENO) != 0
+    private var lastLine = -1
+
+    init(_ label: String) { self.label = label }
+
+    func update(_ done: Int, _ total: Int) {
+        guard total > 0 else { return }
+        let elapsed = Date().timeIntervalSince(start)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let left = rate > 0 ? Double(total - done) / rate : 0
+        if isTerminal {
+            let width = 30, filled = width * done / total
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            let line = String(format: "\r%@ [%@] %d/%d  %.1f/s  ETA %d:%02d", label, bar, done, total, rate, Int(left) / 60, Int(left) % 60)
+            FileHandle.standardError.write(Data(line.utf8))
+            if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+        } else {
+            let tenth = done * 10 / total
+            if tenth != lastLine || done == total {
+                lastLine = tenth
+                FileHandle.standardError.write(Data("\(label): \(done)/\(total) (\(String(format: "%.1f", rate))/s)\n".utf8))
+            }
+        }
+    }
+}
+
+/// Labels, templates and images as the commands take them.
+struct SetOptions: ParsableArguments {
+    @Option(help: "Folder of images (searched recursively; subfolders name classes).") var images: String
+    @Option(help: "Label set file (.txt, .json, .py).") var labels: String
+    @Option(help: "Ground truth file: CSV 'path,class' or JSON {path: class}, paths relative to --images.")
+    var truth: String?
+
+    func load(_ lab: PromptLab, progress: Bool = true) throws -> (LabelSet, PromptLab.EmbeddedImages) {
+        let labelSet = try PromptFiles.readLabels(path: labels)
+        var collection = try ImageCollection(root: images, labels: labelSet)
+        if let truth { try collection.applyTruth(file: truth, labels: labelSet) }
+        if !collection.unmatchedClasses.isEmpty {
+            warn("classes not in \(labels): \(collection.unmatchedClasses.joined(separator: ", ")) (those images count as unlabelled)")
+        }
+        let reporter = ProgressReporter("embedding images")
+        let embedded = lab.embed(collection, progress: progress ? reporter.update : nil)
+        for f in embedded.failures { warn("skipped \(f.error)") }
+        return (labelSet, embedded)
+    }
+}
