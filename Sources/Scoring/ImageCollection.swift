@@ -9,6 +9,12 @@ public struct ImageCollection: Sendable {
         public let relativePath: String
         /// Class index in the label set, if known.
         public var truth: Int?
+
+        public init(path: String, relativePath: String, truth: Int?) {
+            self.path = path
+            self.relativePath = relativePath
+            self.truth = truth
+        }
     }
 
     public let root: String

@@ -23,6 +23,12 @@ public struct Metrics: Sendable, Equatable, Codable {
         public var truth: Int
         public var predicted: Int
         public var count: Int
+
+        public init(truth: Int, predicted: Int, count: Int) {
+            self.truth = truth
+            self.predicted = predicted
+            self.count = count
+        }
     }
 
     enum CodingKeys: String, CodingKey {

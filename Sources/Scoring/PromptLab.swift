@@ -31,6 +31,12 @@ public final class PromptLab: @unchecked Sendable {
         public let matrix: Matrix
         public let failures: [(path: String, error: String)]
         public var truth: [Int?] { items.map(\.truth) }
+
+        public init(items: [ImageCollection.Item], matrix: Matrix, failures: [(path: String, error: String)]) {
+            self.items = items
+            self.matrix = matrix
+            self.failures = failures
+        }
     }
 
     public func embed(_ collection: ImageCollection, batchSize: Int = 16,

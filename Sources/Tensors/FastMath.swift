@@ -61,17 +61,40 @@ public enum FastMath {
         }
     }
 
-    /// Softmax of one row in place, subtracting the maximum first.
+    /// Softmax of one row in place, subtracting the maximum first; eight lanes at a time.
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
         guard count > 0 else { return }
+        let raw = UnsafeMutableRawPointer(x)
         var m = -Float.infinity
-        for i in 0..<count where x[i] > m { m = x[i] }
-        for i in 0..<count { x[i] -= m }
-        expInPlace(x, count: count)
-        var sum: Float = 0
-        for i in 0..<count { sum += x[i] }
+        var i = 0
+        if count >= 8 {
+            var mv = SIMD8<Float>(repeating: -.infinity)
+            while i + 8 <= count {
+                mv = pointwiseMax(mv, raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self))
+                i += 8
+            }
+            m = mv.max()
+        }
+        while i < count { m = max(m, x[i]); i += 1 }
+        var sumv = SIMD8<Float>(repeating: 0)
+        let mv = SIMD8<Float>(repeating: m)
+        i = 0
+        while i + 8 <= count {
+            let e = exp(raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) - mv)
+            raw.storeBytes(of: e, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+            sumv += e
+            i += 8
+        }
+        var sum = sumv.sum()
+        while i < count { x[i] = Foundation.exp(x[i] - m); sum += x[i]; i += 1 }
         let inv = 1 / sum
-        for i in 0..<count { x[i] *= inv }
+        i = 0
+        let iv = SIMD8<Float>(repeating: inv)
+        while i + 8 <= count {
+            raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) * iv, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count { x[i] *= inv; i += 1 }
     }
 
     /// Dot product of two float runs.

@@ -1,4 +1,5 @@
 import CLIP
+import Scoring
 import Foundation
 import Tensors
 
@@ -21,6 +22,7 @@ struct Benchmark {
         var text_longest_ms_per_prompt = 0.0
         var text77_ms_per_prompt = 0.0
         var edit10_ms = 0.0
+        var scoring_10k_x_1000_ms = 0.0
 
         func encodeFields(into c: inout KeyedEncodingContainer<Key>) throws {
             for (k, v) in [("image_ms_per_image", image_ms_per_image), ("image_gflops", image_gflops),
@@ -30,7 +32,8 @@ struct Benchmark {
             try c.encode(prompts, forKey: Key("prompts"))
             for (k, v) in [("mean_tokens", mean_tokens), ("text_ms_per_prompt", text_ms_per_prompt),
                            ("text_longest_ms_per_prompt", text_longest_ms_per_prompt),
-                           ("text77_ms_per_prompt", text77_ms_per_prompt), ("edit10_ms", edit10_ms)] {
+                           ("text77_ms_per_prompt", text77_ms_per_prompt), ("edit10_ms", edit10_ms),
+                           ("scoring_10k_x_1000_ms", scoring_10k_x_1000_ms)] {
                 try c.encode((v * 1000).rounded() / 1000, forKey: Key(k))
             }
         }
@@ -63,6 +66,7 @@ struct Benchmark {
         // One edited template × 10 labels: what the session re-encodes after a keystroke.
         let edit = (0..<10).map { i in [49406, 320, 2183, 1125, 539, 320] + [2368 + 17 * i, 269, 49407] }
         r.edit10_ms = median { _ = try? text.encode(edit, endToken: endToken) } * 1000
+        r.scoring_10k_x_1000_ms = scoringSeconds(images: 10_000, classes: 1000, dimension: vision.projectionDim) * 1000
         return r
     }
 
@@ -79,6 +83,28 @@ struct Benchmark {
         let a = Matrix(rows: n, cols: n, storage: (0..<(n * n)).map { Float($0 % 13) / 13 })
         let seconds = median { _ = BLAS.matmul(a, a) }
         return 2 * Double(n * n * n) / seconds / 1e9
+    }
+
+    /// Probabilities of cached image embeddings against a built classifier: what the
+    /// session redoes after every edit.
+    private func scoringSeconds(images: Int, classes: Int, dimension: Int) -> Double {
+        var state: UInt64 = 1
+        func unitRows(_ n: Int) -> Matrix {
+            var m = Matrix(zeros: n, dimension)
+            for i in m.storage.indices {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                m.storage[i] = Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
+            }
+            return m.rowNormalized()
+        }
+        let x = unitRows(images)
+        let labels = LabelSet(name: "bench", classes: (0..<classes).map { ClassLabel(name: "c\($0)") })
+        let plan = PromptPlan(labels: labels, templates: TemplateSet(name: "t", ["{}"]))
+        let w = unitRows(classes)
+        let classifier = ZeroShotClassifier(plan: plan, embeddings: Dictionary(uniqueKeysWithValues: (0..<classes).map {
+            ("c\($0)", w.row($0)) }), dimension: dimension)
+        var table = ScoreTable(images: x, classifier: classifier, scale: 100)
+        return median { table.update(images: x, classifier: classifier, scale: 100) }
     }
 
     /// Median wall time of `repeats` runs after one warm-up run.

@@ -9,23 +9,8 @@ final class CLIToolTests: XCTestCase {
     static let model = root.appendingPathComponent("Tests/CLIPTests/Fixtures/clip-tiny/model").path
     static let images = root.appendingPathComponent("Tests/CLIPTests/Fixtures/clip-tiny/images").path
 
-    var binary: URL {
-        // XCTest bundles sit beside the products on Linux.
-        Bundle.main.bundleURL.appendingPathComponent("clip-tui")
-    }
-
     func run(_ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, stdout, String(decoding: stderr, as: UTF8.self))
+        try runTool(arguments)
     }
 
     func testEncodePrintsOneJSONObject() throws {
@@ -86,4 +71,110 @@ final class CLIToolTests: XCTestCase {
         }
         XCTAssertEqual(object["prompts"] as? Int, 32)
     }
+}
+
+/// The engine commands on the fixture checkpoint, against PyTorch's probabilities.
+final class EngineCommandTests: XCTestCase {
+    static let eval = CLIToolTests.root.appendingPathComponent("Tests/CLIToolTests/Fixtures/eval").path
+
+    func run(_ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
+        try runTool(arguments)
+    }
+
+    func temporaryDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func testEvalProbabilitiesEqualPyTorch() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let expected = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(Self.eval)/expected.json"))) as? [String: Any])
+        let expectedImages = try XCTUnwrap(expected["images"] as? [String: [Double]])
+        // Twice: the second run reads every embedding from the cache and must agree.
+        for round in 0..<2 {
+            let r = try run(["eval", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
+                             "--labels", "\(Self.eval)/labels.txt", "--templates", "\(Self.eval)/templates.txt",
+                             "--cache", dir.appendingPathComponent("cache.sqlite").path, "--format", "json"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+            XCTAssertEqual(object["classes"] as? [String], ["gradient", "noise", "shapes"])
+            XCTAssertEqual((object["templates"] as? [String])?.last, "a {{curly}} drawing of {}.")
+            let images = try XCTUnwrap(object["images"] as? [[String: Any]])
+            XCTAssertEqual(images.count, expectedImages.count)
+            for image in images {
+                let path = try XCTUnwrap(image["path"] as? String)
+                let relative = String(path.dropFirst("\(Self.eval)/images/".count))
+                let probs = try XCTUnwrap(image["probs"] as? [Double])
+                let reference = try XCTUnwrap(expectedImages[relative], relative)
+                for (p, q) in zip(probs, reference) { XCTAssertEqual(p, q, accuracy: 1e-4, "round \(round): \(relative)") }
+                XCTAssertEqual(image["truth"] as? String, String(relative.prefix(while: { $0 != "/" })))
+            }
+            let metrics = try XCTUnwrap(object["metrics"] as? [String: Any])
+            XCTAssertEqual(metrics["count"] as? Int, 12)
+            for key in ["top1", "top5", "mean_per_class_recall", "nll", "ece"] { XCTAssertNotNil(metrics[key], key) }
+        }
+    }
+
+    func testCompareFailIfWorseAndExport() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cache = dir.appendingPathComponent("cache.sqlite").path
+        let same = try run(["compare", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
+                            "--labels", "\(Self.eval)/labels.txt", "--templates-a", "\(Self.eval)/templates.txt",
+                            "--templates-b", "\(Self.eval)/templates.txt", "--cache", cache, "--format", "json", "--fail-if-worse"])
+        XCTAssertEqual(same.status, 0, same.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: same.stdout) as? [String: Any])
+        let comparison = try XCTUnwrap(object["comparison"] as? [String: Any])
+        let mcnemar = try XCTUnwrap(comparison["mcnemar"] as? [String: Any])
+        XCTAssertEqual(mcnemar["p_value"] as? Double, 1)
+        XCTAssertEqual(object["b_significantly_worse"] as? Bool, false)
+
+        let out = dir.appendingPathComponent("best.json").path
+        let export = try run(["export", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
+                              "--labels", "\(Self.eval)/labels.txt", "--templates", "\(Self.eval)/templates.txt",
+                              "--cache", cache, "--out", out])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        let written = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        XCTAssertEqual(written["schema"] as? String, "clip-tui.prompt-set/1")
+        let sets = try XCTUnwrap(written["template_sets"] as? [[String: Any]])
+        XCTAssertEqual((sets.first?["templates"] as? [String])?.count, 4)
+        XCTAssertNotNil((written["model"] as? [String: Any])?["fingerprint"])
+
+        let stats = try run(["cache", "stats", "--cache", cache])
+        XCTAssertEqual(stats.status, 0, stats.stderr)
+        XCTAssertTrue(String(decoding: stats.stdout, as: UTF8.self).contains("12 images"))
+    }
+
+    func testBadTemplateFileIsNamed() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bad = dir.appendingPathComponent("t.json")
+        try Data("{\"templates\": [1, 2".utf8).write(to: bad)
+        let r = try run(["eval", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images", "--labels",
+                         "\(Self.eval)/labels.txt", "--templates", bad.path, "--no-cache"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains(bad.path) && r.stderr.contains("not valid JSON"), r.stderr)
+    }
+}
+
+/// Runs the built `clip-tui` (XCTest bundles sit beside the products on Linux).
+func runTool(_ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
+    let process = Process()
+    process.executableURL = Bundle.main.bundleURL.appendingPathComponent("clip-tui")
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read stderr on another thread so that neither pipe can fill and block the child.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let stderr = Box()
+    let reader = Thread { stderr.data = err.fileHandleForReading.readDataToEndOfFile() }
+    reader.start()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    while !reader.isFinished { usleep(1000) }
+    return (process.terminationStatus, stdout, String(decoding: stderr.data, as: UTF8.self))
 }

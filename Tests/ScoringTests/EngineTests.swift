@@ -1,0 +1,115 @@
+import Foundation
+import Scoring
+import Tensors
+import XCTest
+
+final class EngineTests: XCTestCase {
+    func testEnsembleNormalisesAveragesRenormalises() {
+        let labels = LabelSet(name: "l", classes: [ClassLabel(name: "a", synonyms: ["b"]), ClassLabel(name: "c")])
+        let templates = TemplateSet(name: "t", ["{}"])
+        let plan = PromptPlan(labels: labels, templates: templates)
+        XCTAssertEqual(plan.prompts, [["a", "b"], ["c"]])
+        // "a" and "b" have different lengths: normalising first weights them equally.
+        let c = ZeroShotClassifier(plan: plan, embeddings: ["a": [3, 0], "b": [0, 0.5], "c": [-2, 0]], dimension: 2)
+        let r = Float(0.5).squareRoot()
+        XCTAssertEqual(c.weights.row(0)[0], r, accuracy: 1e-6)
+        XCTAssertEqual(c.weights.row(0)[1], r, accuracy: 1e-6)
+        XCTAssertEqual(c.weights.row(1), [-1, 0])
+    }
+
+    func testSoftmaxOfScaledCosines() {
+        let plan = PromptPlan(labels: LabelSet(name: "l", classes: [ClassLabel(name: "x"), ClassLabel(name: "y")]),
+                              templates: TemplateSet(name: "t", ["{}"]))
+        let c = ZeroShotClassifier(plan: plan, embeddings: ["x": [1, 0], "y": [0, 1]], dimension: 2)
+        let image = Matrix(rows: 1, cols: 2, storage: [0.8, 0.6])
+        let s = ScoreTable(images: image, classifier: c, scale: 100)
+        // softmax(80, 60): p(x) = 1 / (1 + e^-20)
+        XCTAssertEqual(s.probabilities[0, 0], Float(1 / (1 + exp(-20.0))), accuracy: 1e-7)
+        XCTAssertEqual(s.probabilities[0, 1], Float(exp(-20.0) / (1 + exp(-20.0))), accuracy: 1e-12)
+        XCTAssertEqual(s.predictions, [0])
+    }
+
+    func testPromptIssuesAreFlagged() {
+        let labels = LabelSet(name: "l", classes: [
+            ClassLabel(name: "cat"), ClassLabel(name: "Cat"), ClassLabel(name: "dog", sentences: []),
+            ClassLabel(name: "long " + String(repeating: "word ", count: 80)),
+        ])
+        let templates = TemplateSet(name: "t", ["a photo of a {}.", "no placeholder"])
+        let fake = FakeProvider()
+        let plan = PromptPlan(labels: labels, templates: templates, tokenize: fake.tokenize)
+        XCTAssertTrue(plan.issues.contains(.templateWithoutPlaceholder(template: "no placeholder")))
+        XCTAssertTrue(plan.issues.contains(.duplicate(prompt: "a photo of a Cat.", sameAs: "a photo of a cat.")))
+        XCTAssertTrue(plan.issues.contains(.duplicate(prompt: "no placeholder", sameAs: "no placeholder")))
+        XCTAssertTrue(plan.issues.contains { if case .truncated = $0 { return true } else { return false } })
+        let empty = PromptPlan(labels: labels, templates: TemplateSet(name: "none", templates: []))
+        XCTAssertEqual(empty.issues.filter { if case .classWithoutPrompts = $0 { return true } else { return false } }.count, 4)
+    }
+
+    func testEditReencodesOnlyNewPromptsAndCacheIsPerModel() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cache-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("e.sqlite").path
+        let labels = LabelSet(name: "l", classes: (0..<10).map { ClassLabel(name: "class\($0)") })
+        var templates = TemplateSet(name: "t", ["a photo of a {}.", "a drawing of a {}."])
+        let fake = FakeProvider()
+        let lab = PromptLab(store: EmbeddingStore(provider: fake, cache: try EmbeddingCache(path: path)))
+        _ = try lab.classifier(labels: labels, templates: templates)
+        XCTAssertEqual(fake.encodedTexts.count, 20)
+        templates.templates[1] = Template("a sketch of a {}.")
+        let (edited, _) = try lab.classifier(labels: labels, templates: templates)
+        XCTAssertEqual(fake.encodedTexts.count, 30, "only the 10 prompts of the edited template")
+
+        // A new process on the same cache encodes nothing, and gets the same classifier.
+        let again = FakeProvider()
+        let lab2 = PromptLab(store: EmbeddingStore(provider: again, cache: try EmbeddingCache(path: path)))
+        let (fromCache, _) = try lab2.classifier(labels: labels, templates: templates)
+        XCTAssertEqual(again.encodedTexts.count, 0)
+        for (a, b) in zip(fromCache.weights.storage, edited.weights.storage) { XCTAssertEqual(a, b, accuracy: 1e-7) }
+
+        // Another model never gets them.
+        let other = FakeProvider(fingerprint: "other-model")
+        _ = try PromptLab(store: EmbeddingStore(provider: other, cache: try EmbeddingCache(path: path)))
+            .classifier(labels: labels, templates: templates)
+        XCTAssertEqual(other.encodedTexts.count, 20)
+        let stats = try EmbeddingCache(path: path).stats()
+        XCTAssertEqual(stats.models["fake-model"]?.texts, 30)
+        XCTAssertEqual(stats.models["other-model"]?.texts, 20)
+    }
+
+    func testCorruptCacheIsMovedAsideAndRebuilt() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("corrupt-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("e.sqlite").path
+        try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: path))
+        let cache = try EmbeddingCache(path: path)
+        let note = try XCTUnwrap(cache.recoveryNote)
+        XCTAssertTrue(note.contains(path) && note.contains("moved to"), note)
+        try cache.store(.text, model: "m", [("x", [1, 2])])
+        XCTAssertEqual(try cache.lookup(.text, model: "m", keys: ["x"], dimension: 2)["x"], [1, 2])
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        XCTAssertTrue(files.contains { $0.hasPrefix("e.sqlite.corrupt-") }, "\(files)")
+        XCTAssertNil(try EmbeddingCache(path: path).recoveryNote)
+    }
+
+    func testImagesAreKeyedByContentAndFailuresStayAlone() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("imgs-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = dir.appendingPathComponent("a.png"), b = dir.appendingPathComponent("b.png")
+        try Data("same bytes".utf8).write(to: a)
+        try Data("broken".utf8).write(to: b)
+        let fake = FakeProvider()
+        fake.imageVectors = ["a.png": [0, 3, 0, 4]]
+        let store = EmbeddingStore(provider: fake, cache: try EmbeddingCache(path: dir.appendingPathComponent("c.sqlite").path))
+        let results = store.imageEmbeddings([a.path, b.path])
+        XCTAssertEqual(try results[0].get(), [0, 0.6, 0, 0.8])
+        XCTAssertThrowsError(try results[1].get())
+        // Renamed: same content, no new encoding.
+        let renamed = dir.appendingPathComponent("renamed.png")
+        try FileManager.default.moveItem(at: a, to: renamed)
+        fake.imageVectors = [:]
+        XCTAssertEqual(try store.imageEmbeddings([renamed.path])[0].get(), [0, 0.6, 0, 0.8])
+        XCTAssertEqual(fake.encodedImages.map { ($0 as NSString).lastPathComponent }, ["a.png", "b.png"])
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Scoring
+
+/// An encoder with known vectors: a text's embedding is given in `vectors`, or else derived
+/// from its bytes; tokens are its words. Counts what it encodes.
+final class FakeProvider: EmbeddingProvider {
+    let fingerprint: String
+    let dimension: Int
+    let logitScale: Float = 100
+    var vectors: [String: [Float]] = [:]
+    var imageVectors: [String: [Float]] = [:]
+    private(set) var encodedTexts: [String] = []
+    private(set) var encodedImages: [String] = []
+
+    init(fingerprint: String = "fake-model", dimension: Int = 4) {
+        self.fingerprint = fingerprint
+        self.dimension = dimension
+    }
+
+    func tokenize(_ text: String) -> (ids: [Int], untruncatedCount: Int) {
+        let words = text.lowercased().split(separator: " ").map { abs($0.hashValue) % 1000 }
+        let ids = [1] + words + [2]
+        return (Array(ids.prefix(77)), ids.count)
+    }
+
+    func derived(_ text: String) -> [Float] {
+        var v = [Float](repeating: 0, count: dimension)
+        for (i, b) in text.utf8.enumerated() { v[i % dimension] += Float(b % 17) - 8 }
+        return v
+    }
+
+    func embedTexts(_ texts: [String]) throws -> [[Float]] {
+        encodedTexts += texts
+        return texts.map { vectors[$0] ?? derived($0) }
+    }
+
+    func embedImages(_ paths: [String]) -> [Result<[Float], Error>] {
+        encodedImages += paths
+        return paths.map { p in
+            let name = (p as NSString).lastPathComponent
+            if let v = imageVectors[name] { return .success(v) }
+            return .failure(ScoringError.cannotRead(path: p, reason: "fake decoder refuses it"))
+        }
+    }
+}
