@@ -6,6 +6,8 @@ import Tensors
 public final class PromptLab: @unchecked Sendable {
     public let store: EmbeddingStore
     public var scale: Float
+    /// How the model was named (a folder or a Hub id), for reports.
+    public var modelName = ""
 
     /// - Parameter temperature: overrides the checkpoint's logit scale with 1 / temperature.
     public init(store: EmbeddingStore, temperature: Float? = nil) {

@@ -39,7 +39,7 @@ struct EncodeCommand: ParsableCommand {
             BLAS.setThreads(threads)
             var allTexts = texts
             if let textsFile { allTexts += try TextsFile.read(path: textsFile) }
-            let clip = try CLIPModel(folder: model)
+            let clip = try CLIPModel(folder: try ModelLocator.locate(model).folder)
             var imageEmbeddings = try clip.encodeImageFiles(images)
             var textEmbeddings = try clip.encodeTexts(allTexts)
             if normalize {

@@ -1,11 +1,13 @@
 import ArgumentParser
+import CLIP
 import Foundation
 import Scoring
 import Tensors
 
 /// Options every engine command shares.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "Checkpoint folder (Hugging Face CLIPModel layout).") var model: String
+    @Option(help: "Checkpoint folder or Hugging Face Hub id in the local Hub cache (default: $CLIP_TUI_MODEL, else the demo model).")
+    var model: String?
     @Option(help: "Embedding cache file (default: $CLIP_TUI_CACHE, else ~/.cache/clip-tui/embeddings.sqlite).")
     var cache: String?
     @Flag(help: "Do not read or write the embedding cache.") var noCache = false
@@ -23,13 +25,17 @@ struct EngineOptions: ParsableArguments {
     /// The engine over the model, with the cache (its recovery, if any, reported on stderr).
     func makeLab(temperature: Float? = nil) throws -> PromptLab {
         BLAS.setThreads(threads)
-        let provider = try CLIPEmbeddingProvider(folder: model)
+        let located = try ModelLocator.locate(model)
+        if let note = located.note { warn(note) }
+        let provider = try CLIPEmbeddingProvider(folder: located.folder)
         var cache: EmbeddingCache?
         if !noCache {
             cache = try EmbeddingCache(path: cachePath)
             if let note = cache?.recoveryNote { warn(note) }
         }
-        return PromptLab(store: EmbeddingStore(provider: provider, cache: cache), temperature: temperature)
+        let lab = PromptLab(store: EmbeddingStore(provider: provider, cache: cache), temperature: temperature)
+        lab.modelName = model ?? located.folder
+        return lab
     }
 }
 

@@ -41,7 +41,7 @@ struct EvalCommand: ParsableCommand {
             case .json:
                 let preds = scores.predictions
                 try printJSON(Output(
-                    model: engine.model, classes: names, templates: templateSet.templates.map(\.text),
+                    model: lab.modelName, classes: names, templates: templateSet.templates.map(\.text),
                     issues: plan.issues.map(\.description), metrics: metrics,
                     images: images.items.enumerated().map { i, item in
                         ImageRow(path: item.path, truth: item.truth.map { names[$0] }, pred: preds[i].map { names[$0] },

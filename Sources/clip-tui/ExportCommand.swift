@@ -31,7 +31,7 @@ struct ExportCommand: ParsableCommand {
             let comparison = tables.count == 2 && images.truth.contains { $0 != nil }
                 ? ABComparison(a: tables[0], b: tables[1], truth: images.truth) : nil
             let export = PromptSetExport(
-                model: .init(name: engine.model, fingerprint: lab.store.provider.fingerprint),
+                model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint),
                 labels: labels, templateSets: entries, comparison: comparison)
             try export.write(to: out)
             FileHandle.standardError.write(Data("wrote \(out)\n".utf8))

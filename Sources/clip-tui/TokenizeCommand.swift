@@ -25,8 +25,9 @@ struct TokenizeCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let vocab = (model as NSString).appendingPathComponent("vocab.json")
-            let merges = (model as NSString).appendingPathComponent("merges.txt")
+            let folder = try ModelLocator.locate(model).folder
+            let vocab = (folder as NSString).appendingPathComponent("vocab.json")
+            let merges = (folder as NSString).appendingPathComponent("merges.txt")
             let tokenizer = try Tokenizer(vocabPath: vocab, mergesPath: merges)
             let entries = texts.map { text -> Entry in
                 let t = tokenizer.tokenize(text)

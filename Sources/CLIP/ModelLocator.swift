@@ -1,0 +1,84 @@
+import Foundation
+
+/// Finds a checkpoint folder from what a user types: a folder, or a Hugging Face Hub id
+/// (`openai/clip-vit-base-patch32`) already in the Hub cache that Python tools fill.
+public enum ModelLocator {
+    public struct Located: Equatable, Sendable {
+        public let folder: String
+        /// Said to the user: where a default or a Hub id led.
+        public let note: String?
+    }
+
+    /// The Hub cache: `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
+    public static func hubCache(environment env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let c = env["HF_HUB_CACHE"], !c.isEmpty { return c }
+        if let h = env["HF_HOME"], !h.isEmpty { return (h as NSString).appendingPathComponent("hub") }
+        return (NSHomeDirectory() as NSString).appendingPathComponent(".cache/huggingface/hub")
+    }
+
+    /// `models--ORG--NAME/snapshots/REV` for `refs/REVISION` (default main), or REVISION when
+    /// it is a commit hash already there.
+    public static func snapshot(id: String, revision: String = "main", cache: String) -> String? {
+        let parts = id.split(separator: "/")
+        guard parts.count == 2 else { return nil }
+        let repo = (cache as NSString).appendingPathComponent("models--\(parts[0])--\(parts[1])")
+        let snapshots = (repo as NSString).appendingPathComponent("snapshots")
+        let ref = (repo as NSString).appendingPathComponent("refs/\(revision)")
+        var commit = revision
+        if let text = try? String(contentsOfFile: ref, encoding: .utf8) {
+            commit = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let folder = (snapshots as NSString).appendingPathComponent(commit)
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue ? folder : nil
+    }
+
+    /// The bundled demo model: `Models/clip-demo` in the working directory or beside the
+    /// package that built this executable.
+    public static func demoModel(executable: String = CommandLine.arguments.first ?? "") -> String? {
+        var candidates = [FileManager.default.currentDirectoryPath]
+        var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            candidates.append(dir.path)
+            dir = dir.deletingLastPathComponent()
+        }
+        for base in candidates {
+            let folder = (base as NSString).appendingPathComponent("Models/clip-demo")
+            if FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("config.json")) {
+                return folder
+            }
+        }
+        return nil
+    }
+
+    /// What `--model ARG` (or its absence) names: a folder, a Hub id in the cache,
+    /// `$CLIP_TUI_MODEL`, or the demo model.
+    public static func locate(_ argument: String?, environment env: [String: String] = ProcessInfo.processInfo.environment)
+        throws -> Located {
+        if let argument, !argument.isEmpty { return try locateNamed(argument, env: env, note: nil) }
+        if let named = env["CLIP_TUI_MODEL"], !named.isEmpty {
+            return try locateNamed(named, env: env, note: "model from CLIP_TUI_MODEL: \(named)")
+        }
+        guard let demo = demoModel() else {
+            throw CLIPError.badInput("no model given: pass --model DIR|ORG/NAME or set CLIP_TUI_MODEL (the demo model Models/clip-demo was not found)")
+        }
+        return Located(folder: demo, note: "using the bundled demo model (\(demo)); --model or CLIP_TUI_MODEL picks another")
+    }
+
+    private static func locateNamed(_ name: String, env: [String: String], note: String?) throws -> Located {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: name, isDirectory: &isDirectory), isDirectory.boolValue {
+            return Located(folder: name, note: note)
+        }
+        let (id, revision) = name.contains("@") ? (String(name.split(separator: "@")[0]), String(name.split(separator: "@")[1])) : (name, "main")
+        let looksLikeHubId = id.split(separator: "/").count == 2 && !id.hasPrefix(".") && !id.hasPrefix("/")
+        if looksLikeHubId {
+            let cache = hubCache(environment: env)
+            if let folder = snapshot(id: id, revision: revision, cache: cache) {
+                return Located(folder: folder, note: note ?? "\(name) from the Hugging Face cache: \(folder)")
+            }
+            throw CLIPError.badInput("\(name): no such folder, and not in the Hugging Face cache \(cache) (fetch it with `clip-tui fetch-model \(id)` or a Python tool)")
+        }
+        throw CLIPError.missingFile(path: name)
+    }
+}
