@@ -26,6 +26,8 @@ let package = Package(
         // this small C target catches them and returns a code and a message.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"], path: "Sources/CImageCodecs"),
 
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncursesw5-dev"])]),
         .target(name: "Tensors", dependencies: ["CBLAS"]),
         .target(name: "SafeTensors"),
         .target(name: "Tokenization"),
@@ -35,7 +37,10 @@ let package = Package(
         // The prompt-lab engine: knows no encoder and no terminal, only an EmbeddingProvider.
         .target(name: "Scoring", dependencies: ["Tensors", .product(name: "Crypto", package: "swift-crypto"),
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
+        // The front end: a pure reducer, views into a cell grid, and one curses driver file.
+        .target(name: "TerminalUI", dependencies: ["Scoring", "CNcursesw"]),
         .executableTarget(name: "clip-tui", dependencies: [
+            "TerminalUI",
             "CLIP", "Imaging", "Tokenization", "Tensors", "Scoring",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -50,6 +55,7 @@ let package = Package(
                                                       .product(name: "Crypto", package: "swift-crypto")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Tensors"]),
+        .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Scoring"], resources: [.copy("Screens")]),
         .testTarget(name: "CLIToolTests", dependencies: ["clip-tui"]),
     ]
 )

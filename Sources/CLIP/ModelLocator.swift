@@ -35,7 +35,13 @@ public enum ModelLocator {
 
     /// The bundled demo model: `Models/clip-demo` in the working directory or beside the
     /// package that built this executable.
-    public static func demoModel(executable: String = CommandLine.arguments.first ?? "") -> String? {
+    public static func demoModel() -> String? {
+        projectFile("Models/clip-demo/config.json").map { ($0 as NSString).deletingLastPathComponent }
+    }
+
+    /// A file of this project (`Models/…`, `Images/…`, `Prompts/…`): looked for in the working
+    /// directory, then in the folders above the executable (`.build/release/clip-tui`).
+    public static func projectFile(_ relative: String, executable: String = CommandLine.arguments.first ?? "") -> String? {
         var candidates = [FileManager.default.currentDirectoryPath]
         var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {
@@ -43,10 +49,8 @@ public enum ModelLocator {
             dir = dir.deletingLastPathComponent()
         }
         for base in candidates {
-            let folder = (base as NSString).appendingPathComponent("Models/clip-demo")
-            if FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("config.json")) {
-                return folder
-            }
+            let path = (base as NSString).appendingPathComponent(relative)
+            if FileManager.default.fileExists(atPath: path) { return path }
         }
         return nil
     }

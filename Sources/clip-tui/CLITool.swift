@@ -6,7 +6,7 @@ struct CLITool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clip-tui",
         abstract: "Prompt engineering with CLIP, in the terminal.",
-        subcommands: [TokenizeCommand.self, EncodeCommand.self, EmbedCommand.self, EvalCommand.self, CompareCommand.self,
+        subcommands: [SessionCommand.self, TokenizeCommand.self, EncodeCommand.self, EmbedCommand.self, EvalCommand.self, CompareCommand.self,
                       SelectCommand.self, ExportCommand.self, CacheCommand.self, BenchCommand.self])
 }
 

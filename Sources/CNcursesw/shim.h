@@ -1,0 +1,14 @@
+// ncursesw (Debian: libncursesw5-dev). Without NCURSES_WIDECHAR the wide-character
+// functions (wget_wch, mvadd_wch, setcchar) are not declared.
+#define NCURSES_WIDECHAR 1
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <locale.h>
+#include <ncursesw/curses.h>
+
+// Attribute and mouse constants are function-like macros that Swift does not import; these
+// give their values as this ncurses defines them (never copied by hand: they differ
+// between ncurses versions).
+static inline attr_t clip_attr_bold(void) { return A_BOLD; }
+static inline attr_t clip_attr_reverse(void) { return A_REVERSE; }
+static inline attr_t clip_attr_dim(void) { return A_DIM; }
+static inline mmask_t clip_mouse_button1(void) { return BUTTON1_CLICKED | BUTTON1_PRESSED; }

@@ -1,0 +1,27 @@
+/// What the user can do; the reducer turns each into a new state and effects.
+public enum Action: Equatable, Sendable {
+    case focusNext, focusPrevious, focus(Pane)
+    case move(Int), moveToTop, moveToBottom, selectRow(Pane, Int)
+    case beginEdit, edit(LineEditor.Edit), commitEdit, cancelEdit
+    case addLine, deleteLine, duplicateLine
+    case undo, redo
+    case swapAB, copyAToB, copyBToA
+    case cycleFilter, cycleSort
+    case toggleHelp
+    case beginExport
+    case runSelection
+    /// The engine's forward selection arrived: it becomes template set B (undoable).
+    case replaceTemplatesB([String], name: String)
+    case quit
+}
+
+/// Work the controller does after a state change.
+public enum Effect: Equatable, Sendable {
+    /// Labels or templates changed: score again (stale work is dropped).
+    case rescore
+    /// The document changed: autosave soon.
+    case save
+    case export(path: String)
+    case selectIntoB
+    case quit
+}

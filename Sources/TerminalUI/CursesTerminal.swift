@@ -1,0 +1,191 @@
+import CNcursesw
+import Dispatch
+import Foundation
+
+/// The one file that talks to ncurses: sets the terminal up, reads keys (and the mouse),
+/// copies the controller's grid to the screen, and restores the terminal on every way out.
+public final class CursesTerminal {
+    private var pairs: [Int64: Int32] = [:]
+    private var nextPair: Int32 = 1
+    private var maxPairs: Int32 = 0
+    private var colorCount: Int32 = 0
+    private var directColor = false
+    private var signalSources: [DispatchSourceSignal] = []
+    private var stopRequested: Int32 = 0
+    private static var active = false
+
+    public init() {}
+
+    /// Runs until the controller quits or a signal asks to stop; always restores the terminal.
+    public func run(_ controller: SessionController) {
+        setlocale(LC_ALL, "")
+        initscr()
+        Self.active = true
+        atexit { if CursesTerminal.active { endwin() } }
+        defer { endwin(); Self.active = false }
+        set_escdelay(25)  // a lone Esc is Esc after 25 ms, not after ncurses' default second
+        raw()
+        noecho()
+        keypad(stdscr, true)
+        nodelay(stdscr, false)
+        wtimeout(stdscr, 30)
+        curs_set(0)
+        if has_colors() {
+            start_color()
+            use_default_colors()
+            colorCount = COLORS
+            maxPairs = COLOR_PAIRS
+        }
+        let env = ProcessInfo.processInfo.environment
+        directColor = colorCount >= 0x1000000
+            || ((env["COLORTERM"] == "truecolor" || env["COLORTERM"] == "24bit") && colorCount >= 0x1000000)
+        var oldMask: mmask_t = 0
+        mousemask(clip_mouse_button1(), &oldMask)
+        mouseinterval(0)
+        // SIGTERM and SIGHUP end the loop in order (autosave, then endwin).
+        for sig in [SIGTERM, SIGHUP, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [weak self] in if let self { OSAtomicStore(&self.stopRequested) } }
+            source.resume()
+            signalSources.append(source)
+        }
+        defer { for s in signalSources { s.cancel() } }
+
+        var previous: CellGrid?
+        while !controller.state.quitting && stopRequestedValue() == 0 {
+            controller.tick()
+            let width = Int(getmaxx(stdscr)), height = Int(getmaxy(stdscr))
+            let grid = controller.render(width: width, height: height, directColor: directColor)
+            draw(grid, previous: previous)
+            previous = grid
+            var ch: wint_t = 0
+            let result = wget_wch(stdscr, &ch)
+            if result == ERR { continue }
+            if let key = translate(result: result, ch: ch) {
+                if key == .resize { previous = nil; clearok(stdscr, true); continue }
+                controller.handle(key, width: width, height: height)
+            }
+        }
+        controller.saveNow()
+    }
+
+    private func stopRequestedValue() -> Int32 { withUnsafeMutablePointer(to: &stopRequested) { $0.pointee } }
+
+    // MARK: - Keys
+
+    private func translate(result: Int32, ch: wint_t) -> Key? {
+        if result == KEY_CODE_YES {
+            switch Int32(ch) {
+            case KEY_UP: return .up
+            case KEY_DOWN: return .down
+            case KEY_LEFT: return .left
+            case KEY_RIGHT: return .right
+            case KEY_HOME: return .home
+            case KEY_END: return .end
+            case KEY_PPAGE: return .pageUp
+            case KEY_NPAGE: return .pageDown
+            case KEY_BACKSPACE: return .backspace
+            case KEY_DC: return .delete
+            case KEY_BTAB: return .backTab
+            case KEY_ENTER: return .enter
+            case KEY_RESIZE: return .resize
+            case KEY_MOUSE:
+                var event = MEVENT()
+                guard getmouse(&event) == OK else { return nil }
+                return .mouseClick(x: Int(event.x), y: Int(event.y))
+            default: return nil
+            }
+        }
+        switch ch {
+        case 9: return .tab
+        case 10, 13: return .enter
+        case 27:
+            // Alt-key sequences arrive as Esc and the key; a lone Esc times out.
+            wtimeout(stdscr, 25)
+            defer { wtimeout(stdscr, 30) }
+            var next: wint_t = 0
+            let r = wget_wch(stdscr, &next)
+            if r == ERR { return .escape }
+            if r == KEY_CODE_YES && Int32(next) == KEY_LEFT { return .altLeft }
+            if r == KEY_CODE_YES && Int32(next) == KEY_RIGHT { return .altRight }
+            if next == 127 || next == 8 { return .altBackspace }
+            if r != KEY_CODE_YES && next == UInt32(UInt8(ascii: "b")) { return .altLeft }
+            if r != KEY_CODE_YES && next == UInt32(UInt8(ascii: "f")) { return .altRight }
+            // Esc followed by an ordinary key: both count.
+            if r == KEY_CODE_YES { ungetch(Int32(next)) } else { unget_wch(wchar_t(bitPattern: next)) }
+            return .escape
+        case 127, 8: return .backspace
+        case 1...26: return .control(Character(Unicode.Scalar(UInt8(ch) + 96)))
+        default:
+            guard let scalar = Unicode.Scalar(UInt32(ch)) else { return nil }
+            return .character(Character(scalar))
+        }
+    }
+
+    // MARK: - Drawing
+
+    private func draw(_ grid: CellGrid, previous: CellGrid?) {
+        let same = previous.map { $0.width == grid.width && $0.height == grid.height } ?? false
+        if !same { werase(stdscr) }
+        for y in 0..<grid.height {
+            for x in 0..<grid.width {
+                let cell = grid[x, y]
+                if same, previous![x, y] == cell { continue }
+                if cell.isContinuation { continue }
+                // The last cell of the screen scrolls the window on some terminals: skip it.
+                if y == grid.height - 1 && x == grid.width - 1 { continue }
+                var attrs: attr_t = 0
+                if cell.style.bold { attrs |= clip_attr_bold() }
+                if cell.style.reverse { attrs |= clip_attr_reverse() }
+                if cell.style.dim { attrs |= clip_attr_dim() }
+                var pair = pairFor(cell.style)
+                wattr_set(stdscr, attrs, Int16(truncatingIfNeeded: min(pair, Int32(Int16.max))), &pair)
+                var wide = Array(String(cell.character).unicodeScalars.map { wchar_t(bitPattern: $0.value) }) + [0]
+                mvaddnwstr(Int32(y), Int32(x), &wide, Int32(wide.count - 1))
+            }
+        }
+        wrefresh(stdscr)
+    }
+
+    private func colorNumber(_ c: TerminalColor) -> Int32 {
+        switch c {
+        case .normal: return -1
+        case let .ansi(n): return Int32(n)
+        case let .rgb(r, g, b):
+            if directColor { return Int32(r) << 16 | Int32(g) << 8 | Int32(b) }
+            if colorCount >= 256 {
+                // xterm's 6×6×6 cube, or its grey ramp when the colour is grey.
+                if r == g && g == b {
+                    if r < 8 { return 16 }
+                    if r > 248 { return 231 }
+                    return 232 + Int32((Int(r) - 8) * 24 / 247)
+                }
+                let q = { (v: UInt8) -> Int32 in Int32((Int(v) * 5 + 127) / 255) }
+                return 16 + 36 * q(r) + 6 * q(g) + q(b)
+            }
+            // Eight colours: the nearest corner of the RGB cube.
+            return (r > 127 ? 1 : 0) | (g > 127 ? 2 : 0) | (b > 127 ? 4 : 0)
+        }
+    }
+
+    private func pairFor(_ style: CellStyle) -> Int32 {
+        guard colorCount > 0 else { return 0 }
+        let fg = colorNumber(style.foreground), bg = colorNumber(style.background)
+        if fg == -1 && bg == -1 { return 0 }
+        let key = Int64(fg + 1) << 32 | Int64(bg + 1)
+        if let p = pairs[key] { return p }
+        if nextPair >= maxPairs {
+            // Out of pairs (a big preview on a 256-pair terminal): start over.
+            pairs.removeAll()
+            nextPair = 1
+        }
+        let p = nextPair
+        nextPair += 1
+        init_extended_pair(p, fg, bg)
+        pairs[key] = p
+        return p
+    }
+}
+
+private func OSAtomicStore(_ p: UnsafeMutablePointer<Int32>) { p.pointee = 1 }

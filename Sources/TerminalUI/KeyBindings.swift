@@ -1,0 +1,102 @@
+/// A key as the driver reads it.
+public enum Key: Equatable, Sendable {
+    case character(Character)
+    case control(Character)          // Ctrl-A is .control("a")
+    case up, down, left, right, home, end, pageUp, pageDown
+    case enter, escape, tab, backTab, backspace, delete
+    case altLeft, altRight, altBackspace
+    case paste(String)
+    case mouseClick(x: Int, y: Int)
+    case resize
+}
+
+/// Keys terminal users already know: arrows and vi keys, Tab, Enter, Esc; emacs-style
+/// motions while editing.
+public enum KeyBindings {
+    public static func action(for key: Key, state: SessionState) -> Action? {
+        if state.editing != nil || state.prompt != nil {
+            switch key {
+            case let .character(c): return .edit(.insert(String(c)))
+            case let .paste(s): return .edit(.insert(s))
+            case .enter: return .commitEdit
+            case .escape: return .cancelEdit
+            case .backspace: return .edit(.backspace)
+            case .delete, .control("d"): return .edit(.delete)
+            case .left, .control("b"): return .edit(.left)
+            case .right, .control("f"): return .edit(.right)
+            case .home, .control("a"): return .edit(.home)
+            case .end, .control("e"): return .edit(.end)
+            case .altLeft: return .edit(.wordLeft)
+            case .altRight: return .edit(.wordRight)
+            case .control("w"), .altBackspace: return .edit(.deleteWordLeft)
+            case .control("k"): return .edit(.deleteToEnd)
+            case .control("u"): return .edit(.deleteToStart)
+            case .tab: return state.prompt == nil ? .focusNext : nil
+            case .backTab: return state.prompt == nil ? .focusPrevious : nil
+            case .up, .down: return .commitEdit
+            case .control("c"): return .quit
+            default: return nil
+            }
+        }
+        if state.showHelp {
+            switch key {
+            case .control("c"), .character("q"): return .quit
+            default: return .toggleHelp
+            }
+        }
+        switch key {
+        case .tab, .right, .character("l"): return .focusNext
+        case .backTab, .left, .character("h"): return .focusPrevious
+        case .up, .character("k"): return .move(-1)
+        case .down, .character("j"): return .move(1)
+        case .pageUp: return .move(-10)
+        case .pageDown: return .move(10)
+        case .home, .character("g"): return .moveToTop
+        case .end, .character("G"): return .moveToBottom
+        case .character("1"): return .focus(.images)
+        case .character("2"): return .focus(.labels)
+        case .character("3"): return .focus(.templatesA)
+        case .character("4"): return .focus(.templatesB)
+        case .enter, .character("i"): return .beginEdit
+        case .character("a"), .character("o"): return .addLine
+        case .character("d"), .delete: return .deleteLine
+        case .character("y"): return .duplicateLine
+        case .character("u"): return .undo
+        case .control("r"): return .redo
+        case .character("s"): return .swapAB
+        case .character(">"): return .copyAToB
+        case .character("<"): return .copyBToA
+        case .character("f"): return .cycleFilter
+        case .character("S"): return .cycleSort
+        case .character("F"): return .runSelection
+        case .character("e"): return .beginExport
+        case .character("?"): return .toggleHelp
+        case .escape: return .cancelEdit
+        case .character("q"), .control("c"): return .quit
+        default: return nil
+        }
+    }
+
+    /// The help overlay: every key, by what it does.
+    public static let help: [(String, String)] = [
+        ("Tab / Shift-Tab, ← →, h l", "next / previous pane"),
+        ("1 2 3 4", "images, labels, templates A, templates B"),
+        ("↑ ↓, k j, PgUp PgDn, g G", "move"),
+        ("Enter or i", "edit the line (scores follow as you type)"),
+        ("  ← → Home End, Alt-← Alt-→", "cursor, by character or word"),
+        ("  Backspace, Ctrl-W, Ctrl-K, Ctrl-U", "delete char, word, to end, to start"),
+        ("  Enter / Esc", "keep / stop editing"),
+        ("a or o", "add a line below"),
+        ("d, y", "delete, duplicate the line"),
+        ("u, Ctrl-R", "undo, redo"),
+        ("s", "swap A and B"),
+        ("> <", "copy A to B, B to A"),
+        ("F", "forward selection of A's templates into B"),
+        ("f", "filter images: all, wrong under A, wrong under B, flipped"),
+        ("S", "sort images: name, confidence, margin"),
+        ("e", "export A and B with metrics (asks for a path)"),
+        ("mouse click", "select a pane and a line"),
+        ("?", "this help"),
+        ("q or Ctrl-C", "quit (the session is saved)"),
+    ]
+}

@@ -1,0 +1,184 @@
+/// The pure part of the front end: a state and an action in, the next state and the
+/// effects out. `imageCount` is the length of the visible image list.
+public enum Reducer {
+    public static func reduce(_ s: inout SessionState, _ action: Action, imageCount: Int) -> [Effect] {
+        // A prompt on the status line takes every edit until Enter or Esc.
+        if s.prompt != nil {
+            switch action {
+            case let .edit(e): s.prompt!.editor.apply(e); return []
+            case .commitEdit:
+                let p = s.prompt!
+                s.prompt = nil
+                let path = p.editor.text.trimmingCharacters(in: .whitespaces)
+                guard !path.isEmpty else { s.status = "export cancelled"; return [] }
+                return [.export(path: path)]
+            case .cancelEdit: s.prompt = nil; s.status = "export cancelled"; return []
+            case .quit: break
+            default: return []
+            }
+        }
+        switch action {
+        case .focusNext, .focusPrevious, .focus:
+            let effects = s.editing != nil ? commit(&s) : []
+            let all = Pane.allCases
+            let i = all.firstIndex(of: s.focus)!
+            switch action {
+            case .focusNext: s.focus = all[(i + 1) % all.count]
+            case .focusPrevious: s.focus = all[(i + all.count - 1) % all.count]
+            case let .focus(p): s.focus = p
+            default: break
+            }
+            return effects
+        case let .move(delta):
+            guard s.editing == nil else { return [] }
+            setRow(&s, s.focus, s.row(s.focus) + delta, imageCount)
+            return s.focus == .images ? [.save] : []
+        case .moveToTop:
+            guard s.editing == nil else { return [] }
+            setRow(&s, s.focus, 0, imageCount)
+            return []
+        case .moveToBottom:
+            guard s.editing == nil else { return [] }
+            setRow(&s, s.focus, Int.max / 2, imageCount)
+            return []
+        case let .selectRow(pane, row):
+            let effects = s.editing != nil ? commit(&s) : []
+            s.focus = pane
+            setRow(&s, pane, row, imageCount)
+            return effects
+        case .beginEdit:
+            guard s.focus.isEditable else { return [] }
+            let lines = s.lines(s.focus)
+            if lines.isEmpty {
+                checkpoint(&s)
+                s.setLines(s.focus, [""])
+                s.rows[s.focus] = 0
+            }
+            s.editing = LineEditor(s.lines(s.focus)[s.row(s.focus)])
+            return []
+        case let .edit(e):
+            guard s.editing != nil else { return [] }
+            s.editing!.apply(e)
+            // Scores follow the text as it is typed.
+            var lines = s.lines(s.focus)
+            let r = s.row(s.focus)
+            if r < lines.count, lines[r] != s.editing!.text {
+                if s.undoStack.last.map({ $0 == s.document }) != true { checkpoint(&s) }
+                lines[r] = s.editing!.text
+                s.setLines(s.focus, lines)
+                return [.rescore, .save]
+            }
+            return []
+        case .commitEdit:
+            return commit(&s)
+        case .cancelEdit:
+            if s.editing != nil {
+                s.editing = nil
+            } else if s.showHelp {
+                s.showHelp = false
+            }
+            return []
+        case .addLine:
+            guard s.focus.isEditable, s.editing == nil else { return [] }
+            checkpoint(&s)
+            var lines = s.lines(s.focus)
+            let at = lines.isEmpty ? 0 : s.row(s.focus) + 1
+            lines.insert("", at: at)
+            s.setLines(s.focus, lines)
+            s.rows[s.focus] = at
+            s.editing = LineEditor("")
+            return [.save]
+        case .deleteLine, .duplicateLine:
+            guard s.focus.isEditable, s.editing == nil else { return [] }
+            var lines = s.lines(s.focus)
+            guard !lines.isEmpty else { return [] }
+            checkpoint(&s)
+            let r = min(s.row(s.focus), lines.count - 1)
+            if action == .deleteLine {
+                lines.remove(at: r)
+                s.status = "deleted line \(r + 1)"
+            } else {
+                lines.insert(lines[r], at: r + 1)
+                s.rows[s.focus] = r + 1
+            }
+            s.setLines(s.focus, lines)
+            setRow(&s, s.focus, s.row(s.focus), imageCount)
+            return [.rescore, .save]
+        case .undo, .redo:
+            guard s.editing == nil else { return [] }
+            let undo = action == .undo
+            guard let previous = undo ? s.undoStack.popLast() : s.redoStack.popLast() else {
+                s.status = undo ? "nothing to undo" : "nothing to redo"
+                return []
+            }
+            if undo { s.redoStack.append(s.document) } else { s.undoStack.append(s.document) }
+            s.document = previous
+            for p in Pane.allCases where p.isEditable { setRow(&s, p, s.row(p), imageCount) }
+            s.status = undo ? "undone" : "redone"
+            return [.rescore, .save]
+        case .swapAB, .copyAToB, .copyBToA:
+            let effects = s.editing != nil ? commit(&s) : []
+            checkpoint(&s)
+            switch action {
+            case .swapAB:
+                swap(&s.document.templatesA, &s.document.templatesB)
+                swap(&s.document.nameA, &s.document.nameB)
+                s.status = "swapped A and B"
+            case .copyAToB: s.document.templatesB = s.document.templatesA; s.status = "copied A to B"
+            default: s.document.templatesA = s.document.templatesB; s.status = "copied B to A"
+            }
+            for p in [Pane.templatesA, .templatesB] { setRow(&s, p, s.row(p), imageCount) }
+            return effects + [.rescore, .save]
+        case .cycleFilter:
+            let all = ImageFilter.allCases
+            s.filter = all[(all.firstIndex(of: s.filter)! + 1) % all.count]
+            s.rows[.images] = 0
+            s.status = "showing: \(s.filter.rawValue)"
+            return []
+        case .cycleSort:
+            let all = ImageSort.allCases
+            s.sort = all[(all.firstIndex(of: s.sort)! + 1) % all.count]
+            s.status = "sorted by \(s.sort.rawValue)"
+            return []
+        case .toggleHelp:
+            s.showHelp.toggle()
+            return []
+        case .beginExport:
+            let effects = s.editing != nil ? commit(&s) : []
+            s.prompt = Prompt(purpose: .exportPath, label: "export to: ", editor: LineEditor("clip-tui-export.json"))
+            return effects
+        case .runSelection:
+            let effects = s.editing != nil ? commit(&s) : []
+            return effects + [.selectIntoB]
+        case let .replaceTemplatesB(lines, name):
+            let effects = s.editing != nil ? commit(&s) : []
+            checkpoint(&s)
+            s.document.templatesB = lines
+            s.document.nameB = name
+            setRow(&s, .templatesB, 0, imageCount)
+            s.status = "forward selection put \(lines.count) templates in B (u undoes)"
+            return effects + [.rescore, .save]
+        case .quit:
+            let effects = s.editing != nil ? commit(&s) : []
+            s.quitting = true
+            return effects + [.save, .quit]
+        }
+    }
+
+    private static func commit(_ s: inout SessionState) -> [Effect] {
+        guard s.editing != nil else { return [] }
+        s.editing = nil
+        return [.rescore, .save]
+    }
+
+    private static func checkpoint(_ s: inout SessionState) {
+        s.undoStack.append(s.document)
+        if s.undoStack.count > 200 { s.undoStack.removeFirst() }
+        s.redoStack.removeAll()
+    }
+
+    private static func setRow(_ s: inout SessionState, _ pane: Pane, _ row: Int, _ imageCount: Int) {
+        let count = pane == .images ? imageCount : s.lines(pane).count
+        s.rows[pane] = max(0, min(row, count - 1))
+    }
+}

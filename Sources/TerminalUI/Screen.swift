@@ -1,0 +1,247 @@
+import Foundation
+import Scoring
+
+/// Draws the whole screen into a grid from the state, the latest scores and the preview.
+/// No arithmetic on scores happens here beyond formatting them.
+public struct Screen {
+    public var state: SessionState
+    public var snapshot: ScoreSnapshot?
+    public var preview: PreviewImage?
+    /// Title-bar facts: the model, the images folder, the encoding and cache state.
+    public var header: String
+    public var engineStatus: String
+    public var directColor: Bool
+
+    public init(state: SessionState, snapshot: ScoreSnapshot?, preview: PreviewImage?, header: String,
+                engineStatus: String, directColor: Bool) {
+        self.state = state; self.snapshot = snapshot; self.preview = preview
+        self.header = header; self.engineStatus = engineStatus; self.directColor = directColor
+    }
+
+    static let frame = CellStyle(foreground: .ansi(6))
+    static let focused = CellStyle(foreground: .ansi(3), bold: true)
+    static let selected = CellStyle(reverse: true)
+    static let good = CellStyle(foreground: .ansi(2))
+    static let bad = CellStyle(foreground: .ansi(1))
+    static let muted = CellStyle(dim: true)
+
+    public func render(width: Int, height: Int) -> CellGrid {
+        var g = CellGrid(width: width, height: height)
+        guard let layout = Layout(width: width, height: height) else {
+            let lines = ["clip-tui needs at least \(Layout.minimumWidth)×\(Layout.minimumHeight) cells;",
+                         "this terminal is \(width)×\(height). Make it larger, or press q to quit."]
+            for (i, l) in lines.enumerated() { g.put(l, x: 0, y: min(height - 1, i), maxX: width) }
+            return g
+        }
+        g.fill(x: 0, y: 0, width: width, height: 1, style: Self.selected)
+        g.put(" clip-tui  " + header, x: 0, y: 0, style: Self.selected, maxX: width)
+        drawImages(&g, layout.panes[.images]!)
+        drawLines(&g, .labels, layout.panes[.labels]!)
+        drawLines(&g, .templatesA, layout.panes[.templatesA]!)
+        drawLines(&g, .templatesB, layout.panes[.templatesB]!)
+        drawPreview(&g, layout.preview)
+        drawScores(&g, layout.scores)
+        drawSummary(&g, layout.summary)
+        drawStatus(&g, layout.status)
+        if state.showHelp { drawHelp(&g, width: width, height: height) }
+        return g
+    }
+
+    // MARK: - Frames
+
+    private func box(_ g: inout CellGrid, _ r: Rect, title: String, focused: Bool) {
+        let style = focused ? Self.focused : Self.frame
+        g.put("┌" + String(repeating: "─", count: max(0, r.width - 2)) + "┐", x: r.x, y: r.y, style: style)
+        for y in (r.y + 1)..<(r.y + r.height - 1) {
+            g.put("│", x: r.x, y: y, style: style)
+            g.put("│", x: r.x + r.width - 1, y: y, style: style)
+        }
+        g.put("└" + String(repeating: "─", count: max(0, r.width - 2)) + "┘", x: r.x, y: r.y + r.height - 1, style: style)
+        g.put(" \(title) ", x: r.x + 2, y: r.y, style: style, maxX: r.x + r.width - 1)
+    }
+
+    private func scrolled(_ row: Int, count: Int, visible: Int) -> Int {
+        guard count > visible else { return 0 }
+        return max(0, min(row - visible / 2, count - visible))
+    }
+
+    private func pct(_ x: Double?) -> String { x.map { String(format: "%.0f%%", 100 * $0) } ?? "–" }
+
+    // MARK: - Panes
+
+    private func drawImages(_ g: inout CellGrid, _ r: Rect) {
+        let visible = snapshot?.visibleImages(filter: state.filter, sort: state.sort) ?? []
+        box(&g, r, title: "Images \(visible.count)  [\(state.filter.rawValue), by \(state.sort.rawValue)]",
+            focused: state.focus == .images)
+        guard let s = snapshot else {
+            g.put("encoding…", x: r.x + 2, y: r.y + 1, style: Self.muted, maxX: r.x + r.width - 1)
+            return
+        }
+        let inner = r.height - 2
+        let top = scrolled(state.row(.images), count: visible.count, visible: inner)
+        let names = s.classNames
+        for (k, i) in visible.dropFirst(top).prefix(inner).enumerated() {
+            let row = s.images[i]
+            let y = r.y + 1 + k
+            let isSelected = top + k == state.row(.images)
+            let base = isSelected ? Self.selected : CellStyle.plain
+            g.fill(x: r.x + 1, y: y, width: r.width - 2, height: 1, style: base)
+            let mark = { (right: Bool?) -> (String, CellStyle) in
+                switch right {
+                case true?: return ("✓", isSelected ? base : Self.good)
+                case false?: return ("✗", isSelected ? base : Self.bad)
+                case nil: return ("·", base)
+                }
+            }
+            let (ma, sa) = mark(row.rightA), (mb, sb) = mark(row.rightB)
+            var x = g.put(ma, x: r.x + 1, y: y, style: sa)
+            x = g.put(mb, x: x, y: y, style: sb)
+            let pa = row.predA.map { names[$0] } ?? "–", pb = row.predB.map { names[$0] } ?? "–"
+            let truth = row.truth.map { names[$0] } ?? "?"
+            let text = " \((row.name as NSString).lastPathComponent)  \(truth) → A:\(pa)\(pa == pb ? "" : " B:\(pb)")"
+            g.put(text, x: x, y: y, style: base, maxX: r.x + r.width - 1)
+        }
+    }
+
+    private func drawLines(_ g: inout CellGrid, _ pane: Pane, _ r: Rect) {
+        let lines = state.lines(pane)
+        let setName = pane == .templatesA ? state.document.nameA : (pane == .templatesB ? state.document.nameB : "")
+        var title = pane.title + (setName.isEmpty || setName == "A" || setName == "B" ? "" : " (\(setName))")
+        if pane != .labels, let m = pane == .templatesA ? snapshot?.metricsA : snapshot?.metricsB {
+            title += "  top-1 \(pct(m.top1))"
+        }
+        box(&g, r, title: title, focused: state.focus == pane)
+        let infos = pane == .templatesA ? snapshot?.templatesA : (pane == .templatesB ? snapshot?.templatesB : nil)
+        let inner = r.height - 2
+        let cursor = state.row(pane)
+        let top = scrolled(cursor, count: lines.count, visible: inner)
+        let right = r.x + r.width - 1
+        for (k, line) in lines.dropFirst(top).prefix(inner).enumerated() {
+            let i = top + k, y = r.y + 1 + k
+            let isCursor = i == cursor && state.focus == pane
+            let editing = isCursor && state.editing != nil
+            var info = ""
+            var infoStyle = Self.muted
+            if let infos, i < infos.count {
+                let t = infos[i]
+                if let w = t.warning { info = "⚠ \(w) "; infoStyle = Self.bad }
+                info += "\(t.tokens)t"
+                if let a = t.accuracy { info += " \(pct(a))" }
+                if let l = t.leaveOneOut { info += String(format: " %+.0f", 100 * l) }
+            }
+            let infoWidth = TextWidth.columns(info)
+            let textRight = right - (info.isEmpty ? 0 : infoWidth + 1)
+            let style = isCursor && !editing ? Self.selected : CellStyle.plain
+            g.fill(x: r.x + 1, y: y, width: r.width - 2, height: 1, style: style)
+            let shown = editing ? state.editing!.text : line
+            g.put(shown.isEmpty && !editing ? "(empty)" : shown, x: r.x + 1, y: y,
+                  style: shown.isEmpty && !editing ? Self.muted : style, maxX: textRight)
+            if !info.isEmpty { g.put(info, x: right - infoWidth, y: y, style: isCursor && !editing ? Self.selected : infoStyle) }
+            if editing {
+                let cx = r.x + 1 + state.editing!.cursorColumn
+                if cx < textRight {
+                    var cell = g[cx, y]
+                    cell.style = Self.selected
+                    g.set(x: cx, y: y, cell)
+                }
+            }
+        }
+        if lines.isEmpty {
+            g.put("(empty: a adds a line)", x: r.x + 2, y: r.y + 1, style: Self.muted, maxX: right)
+        }
+    }
+
+    private func selectedImage() -> ScoreSnapshot.ImageRow? {
+        guard let s = snapshot else { return nil }
+        let visible = s.visibleImages(filter: state.filter, sort: state.sort)
+        let r = state.row(.images)
+        return r < visible.count ? s.images[visible[r]] : nil
+    }
+
+    private func drawPreview(_ g: inout CellGrid, _ r: Rect) {
+        let name = selectedImage().map { ($0.name as NSString).lastPathComponent } ?? "Preview"
+        box(&g, r, title: name, focused: false)
+        guard let p = preview, p.width > 0, p.height > 0 else { return }
+        let w = r.width - 2, h = r.height - 2
+        let offsetX = r.x + 1 + max(0, (w - p.width) / 2)
+        for ty in 0..<min(h, (p.height + 1) / 2) {
+            for tx in 0..<min(w, p.width) {
+                func pixel(_ py: Int) -> TerminalColor {
+                    guard py < p.height else { return .normal }
+                    let i = (py * p.width + tx) * 3
+                    return .rgb(p.pixels[i], p.pixels[i + 1], p.pixels[i + 2])
+                }
+                // Upper half block: foreground is the top pixel, background the bottom one.
+                g.set(x: offsetX + tx, y: r.y + 1 + ty,
+                      Cell(character: "▀", style: CellStyle(foreground: pixel(2 * ty), background: pixel(2 * ty + 1))))
+            }
+        }
+    }
+
+    private func drawScores(_ g: inout CellGrid, _ r: Rect) {
+        box(&g, r, title: "Scores  A │ B", focused: false)
+        guard let s = snapshot, let image = selectedImage(), !s.classNames.isEmpty else { return }
+        let order = s.classNames.indices.sorted { max(image.probsA[$0], image.probsB[$0]) > max(image.probsA[$1], image.probsB[$1]) }
+        let inner = r.height - 2, right = r.x + r.width - 1
+        let nameWidth = min(14, max(6, r.width / 3))
+        let barWidth = max(2, (r.width - 2 - nameWidth - 16) / 2)
+        for (k, c) in order.prefix(inner).enumerated() {
+            let y = r.y + 1 + k
+            let isTruth = image.truth == c
+            var x = g.put((isTruth ? "▸" : " ") + TextWidth.prefix(s.classNames[c], fitting: nameWidth - 1), x: r.x + 1, y: y,
+                          style: isTruth ? Self.focused : .plain, maxX: r.x + 1 + nameWidth)
+            x = r.x + 1 + nameWidth
+            for (p, style) in [(image.probsA[c], Self.good), (image.probsB[c], CellStyle(foreground: .ansi(4)))] {
+                let filled = Int((p * Float(barWidth)).rounded())
+                g.put(String(repeating: "█", count: filled) + String(repeating: "·", count: barWidth - filled), x: x, y: y,
+                      style: style, maxX: right)
+                x += barWidth
+                x = g.put(String(format: "%4.0f%%", 100 * p), x: x, y: y, maxX: right) + 1
+            }
+            let d = image.probsB[c] - image.probsA[c]
+            g.put(String(format: "%+.0f", 100 * d), x: x, y: y, style: abs(d) >= 0.01 ? (d > 0 ? Self.good : Self.bad) : Self.muted,
+                  maxX: right)
+        }
+    }
+
+    private func drawSummary(_ g: inout CellGrid, _ r: Rect) {
+        var text = ""
+        if let c = snapshot?.comparison {
+            text = String(format: "A %.1f%% [%.0f–%.0f]  B %.1f%% [%.0f–%.0f]  B−A %+.1f [%+.1f, %+.1f]  McNemar p=%.3g  flips %d→B %d→A",
+                          100 * c.a.top1, 100 * c.intervalA.low, 100 * c.intervalA.high,
+                          100 * c.b.top1, 100 * c.intervalB.low, 100 * c.intervalB.high,
+                          100 * c.difference.difference, 100 * c.difference.low, 100 * c.difference.high,
+                          c.mcnemar.pValue, c.mcnemar.onlyB, c.mcnemar.onlyA)
+        } else if snapshot != nil {
+            text = "no labelled images: put them in class subfolders for accuracy"
+        }
+        text += "   \(engineStatus)"
+        g.put(text, x: r.x, y: r.y, style: Self.frame, maxX: r.x + r.width)
+    }
+
+    private func drawStatus(_ g: inout CellGrid, _ r: Rect) {
+        if let p = state.prompt {
+            let x = g.put(p.label, x: r.x, y: r.y, style: Self.focused)
+            g.put(p.editor.text, x: x, y: r.y, maxX: r.x + r.width)
+            let cx = x + p.editor.cursorColumn
+            if cx < r.width { var cell = g[cx, r.y]; cell.style = Self.selected; g.set(x: cx, y: r.y, cell) }
+            return
+        }
+        let hint = state.editing != nil ? "editing: Enter keeps, Esc stops" : "? help  Tab pane  Enter edit  q quit"
+        let x = g.put(state.status, x: r.x, y: r.y, maxX: r.x + r.width)
+        let hx = max(x + 2, r.x + r.width - 1 - TextWidth.columns(hint))
+        g.put(hint, x: hx, y: r.y, style: Self.muted, maxX: r.x + r.width)
+    }
+
+    private func drawHelp(_ g: inout CellGrid, width: Int, height: Int) {
+        let keys = KeyBindings.help
+        let w = min(width - 4, 72), h = min(height - 2, keys.count + 4)
+        let r = Rect(x: (width - w) / 2, y: (height - h) / 2, width: w, height: h)
+        g.fill(x: r.x, y: r.y, width: r.width, height: r.height)
+        box(&g, r, title: "Keys (any key closes)", focused: true)
+        for (i, (k, what)) in keys.prefix(h - 3).enumerated() {
+            g.put(k, x: r.x + 2, y: r.y + 2 + i, style: Self.focused, maxX: r.x + 30)
+            g.put(what, x: r.x + 32, y: r.y + 2 + i, maxX: r.x + r.width - 1)
+        }
+    }
+}

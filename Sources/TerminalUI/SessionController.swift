@@ -1,0 +1,239 @@
+import Foundation
+import Scoring
+
+/// Runs a session: keys in, state through the reducer, scoring on a background queue
+/// (typing never waits for the encoder; work made stale by a newer edit is dropped),
+/// autosave, export. Knows no terminal: the driver feeds it keys and draws its grid.
+public final class SessionController: @unchecked Sendable {
+    public private(set) var state: SessionState
+    public let lab: PromptLab
+    public let header: String
+    private let sessionPath: String?
+    private let preview: (String) -> PreviewImage?
+    private let engine = DispatchQueue(label: "clip-tui.engine")
+    private let previewQueue = DispatchQueue(label: "clip-tui.preview")
+    private let lock = NSLock()
+
+    // Shared with the engine queue, under `lock`.
+    private var images: PromptLab.EmbeddedImages?
+    private var snapshot: ScoreSnapshot?
+    private var requested = 0
+    private var engineStatus = "starting"
+    private var pending: [Action] = []
+    private var needsRescore = false
+    private var messages: [String] = []
+    private var previews: [String: PreviewImage] = [:]
+    private var previewLoading: Set<String> = []
+
+    private var dirtySince: Date?
+    private var lastImageCount = 0
+    /// How long after an edit the session file is written (the loss bound after kill -9).
+    public var autosaveDelay: TimeInterval = 0.3
+
+    /// - Parameters: `collection` is embedded in the background (progress in the summary
+    ///   line); `preview` makes a small picture of an image file.
+    public init(document: SessionDocument, lab: PromptLab, collection: ImageCollection?, header: String,
+                sessionPath: String?, preview: @escaping (String) -> PreviewImage?, initialStatus: String = "") {
+        state = SessionState(document: document)
+        state.status = initialStatus
+        self.lab = lab
+        self.header = header
+        self.sessionPath = sessionPath
+        self.preview = preview
+        if let collection {
+            engine.async { [self] in
+                let total = collection.items.count
+                setEngineStatus("encoding images 0/\(total)")
+                let embedded = lab.embed(collection) { done, all in self.setEngineStatus("encoding images \(done)/\(all)") }
+                lock.lock()
+                images = embedded
+                needsRescore = true
+                for f in embedded.failures { messages.append("skipped \(f.error)") }
+                lock.unlock()
+                setEngineStatus("\(embedded.items.count) images")
+            }
+        }
+        requestRescore()
+    }
+
+    private func setEngineStatus(_ s: String) {
+        lock.lock(); engineStatus = s; lock.unlock()
+    }
+
+    /// The visible image count, for the reducer.
+    private var imageCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return snapshot?.visibleImages(filter: state.filter, sort: state.sort).count ?? 0
+    }
+
+    public func handle(_ key: Key, width: Int, height: Int) {
+        var action = KeyBindings.action(for: key, state: state)
+        if case let .mouseClick(x, y) = key, state.editing == nil, state.prompt == nil,
+           let layout = Layout(width: width, height: height), let pane = layout.pane(at: x, y),
+           let rect = layout.panes[pane] {
+            let visible = rect.height - 2
+            let count = pane == .images ? imageCount : state.lines(pane).count
+            let top = count > visible ? max(0, min(state.row(pane) - visible / 2, count - visible)) : 0
+            action = .selectRow(pane, top + y - rect.y - 1)
+        }
+        if let action { dispatch(action) }
+    }
+
+    public func dispatch(_ action: Action) {
+        let effects = Reducer.reduce(&state, action, imageCount: imageCount)
+        for e in effects { perform(e) }
+    }
+
+    private func perform(_ effect: Effect) {
+        switch effect {
+        case .rescore: requestRescore()
+        case .save: if dirtySince == nil { dirtySince = Date() }
+        case .quit: saveNow()
+        case let .export(path): export(to: path)
+        case .selectIntoB: runSelection()
+        }
+    }
+
+    /// Queues scoring of the current document; a job that a newer request overtook is skipped.
+    public func requestRescore() {
+        lock.lock()
+        requested += 1
+        let generation = requested
+        lock.unlock()
+        let document = state.document
+        engine.async { [self] in
+            lock.lock()
+            let stale = generation < requested
+            let imgs = images
+            lock.unlock()
+            guard !stale, let imgs else { return }
+            do {
+                let s = try ScoreSnapshot.build(lab: lab, images: imgs, document: document, generation: generation)
+                lock.lock()
+                if snapshot == nil || s.generation >= snapshot!.generation { snapshot = s }
+                engineStatus = String(format: "%d images · scored in %.0f ms", imgs.items.count, 1000 * s.seconds)
+                lock.unlock()
+            } catch {
+                lock.lock(); messages.append("\(error)"); lock.unlock()
+            }
+        }
+    }
+
+    /// Called by the driver between keys: applies engine results, autosaves.
+    public func tick() {
+        lock.lock()
+        let actions = pending
+        pending.removeAll()
+        let notes = messages
+        messages.removeAll()
+        let rescore = needsRescore
+        needsRescore = false
+        lock.unlock()
+        if rescore { requestRescore() }
+        for a in actions { dispatch(a) }
+        if let last = notes.last { state.status = last }
+        if let since = dirtySince, Date().timeIntervalSince(since) >= autosaveDelay { saveNow() }
+    }
+
+    public func saveNow() {
+        dirtySince = nil
+        guard let sessionPath else { return }
+        var doc = state.document
+        lock.lock()
+        if let s = snapshot {
+            let visible = s.visibleImages(filter: state.filter, sort: state.sort)
+            let r = state.row(.images)
+            if r < visible.count { doc.selectedImage = s.images[visible[r]].name }
+        }
+        lock.unlock()
+        do { try doc.write(path: sessionPath) } catch { state.status = "autosave failed: \(error)" }
+    }
+
+    private func export(to path: String) {
+        lock.lock()
+        let s = snapshot
+        lock.unlock()
+        let doc = state.document
+        let export = PromptSetExport(
+            model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint), labels: doc.labelSet,
+            templateSets: [.init(name: doc.nameA, templates: doc.templateSetA.templates, metrics: s?.metricsA),
+                           .init(name: doc.nameB, templates: doc.templateSetB.templates, metrics: s?.metricsB)]
+                .sorted { ($0.metrics?.top1 ?? 0) > ($1.metrics?.top1 ?? 0) },
+            comparison: s?.comparison)
+        do {
+            try export.write(to: path)
+            state.status = "exported to \(path)"
+        } catch {
+            state.status = "\(error)"
+        }
+    }
+
+    private func runSelection() {
+        let doc = state.document
+        state.status = "forward selection of A's templates…"
+        engine.async { [self] in
+            lock.lock(); let imgs = images; lock.unlock()
+            guard let imgs, imgs.truth.contains(where: { $0 != nil }) else {
+                lock.lock(); messages.append("forward selection needs labelled images"); lock.unlock()
+                return
+            }
+            do {
+                let set = doc.templateSetA
+                let analysis = try lab.analysis(imgs, labels: doc.labelSet, templates: set)
+                let chosen = analysis.crossValidatedSelection().templates.map { set.templates[$0].text }
+                lock.lock(); pending.append(.replaceTemplatesB(chosen, name: "\(doc.nameA) selected")); lock.unlock()
+            } catch {
+                lock.lock(); messages.append("\(error)"); lock.unlock()
+            }
+        }
+    }
+
+    /// The grid for the current state, and the text cursor position while editing.
+    public func render(width: Int, height: Int, directColor: Bool) -> CellGrid {
+        lock.lock()
+        let s = snapshot
+        let status = engineStatus
+        lock.unlock()
+        var picture: PreviewImage?
+        if let s {
+            let visible = s.visibleImages(filter: state.filter, sort: state.sort)
+            let r = state.row(.images)
+            if r < visible.count { picture = previewImage(s.images[visible[r]].path) }
+            if visible.count != lastImageCount {
+                lastImageCount = visible.count
+                if state.row(.images) >= visible.count { state.rows[.images] = max(0, visible.count - 1) }
+            }
+        }
+        return Screen(state: state, snapshot: s, preview: picture, header: header, engineStatus: status,
+                      directColor: directColor).render(width: width, height: height)
+    }
+
+    private func previewImage(_ path: String) -> PreviewImage? {
+        lock.lock()
+        if let p = previews[path] { lock.unlock(); return p }
+        let loading = previewLoading.contains(path)
+        if !loading { previewLoading.insert(path) }
+        lock.unlock()
+        if !loading {
+            previewQueue.async { [self] in
+                let p = preview(path)
+                lock.lock()
+                if let p { previews[path] = p }
+                if previews.count > 256 { previews.removeAll() }
+                lock.unlock()
+            }
+        }
+        return nil
+    }
+
+    /// Whether the latest requested scores are in (for tests and the end-to-end check).
+    public var isIdle: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return snapshot?.generation == requested
+    }
+
+    public var latestSnapshot: ScoreSnapshot? {
+        lock.lock(); defer { lock.unlock() }
+        return snapshot
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Scoring
+
+/// What a session keeps between runs (autosaved as JSON): the model and images it opened,
+/// the label and template lines as typed, and where the user was.
+public struct SessionDocument: Codable, Equatable, Sendable {
+    public var model: String?
+    public var images: String?
+    /// Label lines: `name | synonym | …`.
+    public var labels: [String]
+    public var templatesA: [String]
+    public var templatesB: [String]
+    public var nameA: String
+    public var nameB: String
+    public var selectedImage: String?
+
+    enum CodingKeys: String, CodingKey {
+        case model, images, labels, templatesA = "templates_a", templatesB = "templates_b"
+        case nameA = "name_a", nameB = "name_b", selectedImage = "selected_image"
+    }
+
+    public init(model: String?, images: String?, labels: [String], templatesA: [String], templatesB: [String],
+                nameA: String = "A", nameB: String = "B") {
+        self.model = model; self.images = images; self.labels = labels
+        self.templatesA = templatesA; self.templatesB = templatesB
+        self.nameA = nameA; self.nameB = nameB
+    }
+
+    public var labelSet: LabelSet {
+        LabelSet(name: "labels", classes: labels.compactMap { line in
+            let names = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard let first = names.first else { return nil }
+            return ClassLabel(name: first, synonyms: Array(names.dropFirst()))
+        })
+    }
+
+    public var templateSetA: TemplateSet { TemplateSet(name: nameA, templatesA.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) }
+    public var templateSetB: TemplateSet { TemplateSet(name: nameB, templatesB.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) }
+
+    public static let schema = "clip-tui.session/1"
+
+    /// Reads a session file; an unreadable one is an error naming it (the caller keeps it).
+    public static func read(path: String) throws -> SessionDocument {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ScoringError.cannotRead(path: path, reason: "no such file")
+        }
+        guard data.count <= 16 << 20 else { throw ScoringError.badFormat(path: path, line: nil, reason: "too large for a session file") }
+        do { return try JSONDecoder().decode(SessionDocument.self, from: data) } catch {
+            throw ScoringError.badFormat(path: path, line: nil, reason: "not a clip-tui session: \(error)")
+        }
+    }
+
+    /// Written to a temporary name and renamed: a crash leaves the previous complete file.
+    public func write(path: String) throws {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(try e.encode(self), to: path)
+    }
+}

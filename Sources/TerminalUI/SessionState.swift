@@ -1,0 +1,66 @@
+/// The panes, in Tab order.
+public enum Pane: String, CaseIterable, Sendable {
+    case images, labels, templatesA, templatesB
+
+    public var title: String {
+        switch self {
+        case .images: return "Images"
+        case .labels: return "Labels"
+        case .templatesA: return "Templates A"
+        case .templatesB: return "Templates B"
+        }
+    }
+
+    var isEditable: Bool { self != .images }
+}
+
+public enum ImageFilter: String, CaseIterable, Sendable { case all, wrongA = "wrong under A", wrongB = "wrong under B", flipped }
+public enum ImageSort: String, CaseIterable, Sendable { case name, confidence, margin }
+
+/// A question on the status line (the export path) being answered.
+public struct Prompt: Equatable, Sendable {
+    public enum Purpose: Equatable, Sendable { case exportPath }
+    public var purpose: Purpose
+    public var label: String
+    public var editor: LineEditor
+}
+
+/// Everything the screen shows that is not a computed score.
+public struct SessionState: Equatable, Sendable {
+    public var document: SessionDocument
+    public var focus: Pane = .templatesA
+    /// Cursor row per pane (for images: a row of the visible, filtered and sorted list).
+    public var rows: [Pane: Int] = [:]
+    public var editing: LineEditor?
+    public var prompt: Prompt?
+    public var filter: ImageFilter = .all
+    public var sort: ImageSort = .name
+    public var showHelp = false
+    public var status = ""
+    public var undoStack: [SessionDocument] = []
+    public var redoStack: [SessionDocument] = []
+    public var quitting = false
+
+    public init(document: SessionDocument) { self.document = document }
+
+    public func row(_ pane: Pane) -> Int { rows[pane] ?? 0 }
+
+    /// The editable lines of a pane.
+    public func lines(_ pane: Pane) -> [String] {
+        switch pane {
+        case .images: return []
+        case .labels: return document.labels
+        case .templatesA: return document.templatesA
+        case .templatesB: return document.templatesB
+        }
+    }
+
+    mutating func setLines(_ pane: Pane, _ lines: [String]) {
+        switch pane {
+        case .images: break
+        case .labels: document.labels = lines
+        case .templatesA: document.templatesA = lines
+        case .templatesB: document.templatesB = lines
+        }
+    }
+}

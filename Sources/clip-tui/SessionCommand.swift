@@ -1,0 +1,114 @@
+import ArgumentParser
+import CLIP
+import Foundation
+import Imaging
+import Scoring
+import TerminalUI
+import Tensors
+
+struct SessionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "session",
+        abstract: "The prompt lab in the terminal: edit labels and templates A and B, watch the scores move.")
+
+    @Option(help: "Checkpoint folder or Hub id (default: the last session's, $CLIP_TUI_MODEL, else the demo model).")
+    var model: String?
+    @Option(help: "Folder of images (default: the last session's, else Images/demo).") var images: String?
+    @Option(help: "Label set file.") var labels: String?
+    @Option(help: "Template set A.") var templates: String?
+    @Option(help: "Template set B.") var templatesB: String?
+    @Option(help: "Session file, autosaved (default: ~/.local/state/clip-tui/session.json).") var session: String?
+    @Option(help: "Embedding cache file (default: $CLIP_TUI_CACHE, else ~/.cache/clip-tui/embeddings.sqlite).")
+    var cache: String?
+    @Option(help: "BLAS threads.") var threads: Int = 1
+
+    static var defaultSessionPath: String {
+        let env = ProcessInfo.processInfo.environment
+        let base = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/state")
+        return base + "/clip-tui/session.json"
+    }
+
+    func run() throws {
+        var notes: [String] = []
+        let sessionPath = session ?? Self.defaultSessionPath
+        try? FileManager.default.createDirectory(atPath: (sessionPath as NSString).deletingLastPathComponent,
+                                                 withIntermediateDirectories: true)
+        var document: SessionDocument?
+        try reportingErrors {
+            if FileManager.default.fileExists(atPath: sessionPath) {
+                do {
+                    document = try SessionDocument.read(path: sessionPath)
+                } catch {
+                    // Kept, never overwritten: moved aside, and said so.
+                    let aside = sessionPath + ".unreadable-\(Int(Date().timeIntervalSince1970))"
+                    try? FileManager.default.moveItem(atPath: sessionPath, toPath: aside)
+                    notes.append("\(error) — kept as \(aside)")
+                }
+            }
+            var doc = try startingDocument(from: document)
+            let located = try ModelLocator.locate(doc.model)
+            if let note = located.note { notes.append(note) }
+            doc.model = doc.model ?? located.folder
+            BLAS.setThreads(threads)
+            let provider = try CLIPEmbeddingProvider(folder: located.folder)
+            let store = try EmbeddingCache(path: cache ?? EngineOptions.defaultCachePath)
+            if let note = store.recoveryNote { notes.append(note) }
+            let lab = PromptLab(store: EmbeddingStore(provider: provider, cache: store))
+            lab.modelName = doc.model ?? located.folder
+            var collection: ImageCollection?
+            if let folder = doc.images {
+                do { collection = try ImageCollection(root: folder, labels: doc.labelSet) } catch { notes.append("\(error)") }
+            }
+            let header = "\((lab.modelName as NSString).lastPathComponent) · \(doc.images ?? "no images") · \(sessionPath)"
+            let controller = SessionController(document: doc, lab: lab, collection: collection, header: header,
+                                               sessionPath: sessionPath, preview: Self.preview,
+                                               initialStatus: notes.last ?? "")
+            CursesTerminal().run(controller)
+            for n in notes { warn(n) }
+        }
+    }
+
+    /// The arguments over the last session over the project's demo sets.
+    private func startingDocument(from saved: SessionDocument?) throws -> SessionDocument {
+        func lines(_ path: String?, labels: Bool) throws -> [String]? {
+            guard let path else { return nil }
+            if labels { return try PromptFiles.readLabels(path: path).classes.map { $0.names.joined(separator: " | ") } }
+            return try PromptFiles.readTemplates(path: path).templates.map(\.text)
+        }
+        let project = { (p: String) in ModelLocator.projectFile(p) }
+        var doc: SessionDocument
+        if let saved {
+            doc = saved
+        } else {
+            doc = SessionDocument(
+                model: nil, images: project("Images/demo"),
+                labels: try lines(project("Prompts/demo-labels.txt"), labels: true) ?? ["cat", "dog"],
+                templatesA: try lines(project("Prompts/demo-templates-good.txt"), labels: false) ?? ["a photo of a {}."],
+                templatesB: try lines(project("Prompts/demo-templates-odd.txt"), labels: false) ?? ["{}"])
+        }
+        if let model { doc.model = model }
+        if let images { doc.images = images }
+        if let l = try lines(labels, labels: true) { doc.labels = l }
+        if let t = try lines(templates, labels: false) { doc.templatesA = t; doc.nameA = (templates! as NSString).lastPathComponent }
+        if let t = try lines(templatesB, labels: false) { doc.templatesB = t; doc.nameB = (templatesB! as NSString).lastPathComponent }
+        return doc
+    }
+
+    /// A picture at most 48 pixels wide (two pixel rows per text row), box-filtered.
+    static func preview(_ path: String) -> PreviewImage? {
+        guard let image = try? ImageDecoder.decode(path: path) else { return nil }
+        let scale = max(1, max(image.width, image.height) / 48 + (max(image.width, image.height) % 48 == 0 ? 0 : 1))
+        let w = max(1, image.width / scale), h = max(1, image.height / scale)
+        var out = [UInt8](repeating: 0, count: w * h * 3)
+        for y in 0..<h {
+            for x in 0..<w {
+                for c in 0..<3 {
+                    var sum = 0
+                    for dy in 0..<scale { for dx in 0..<scale { sum += Int(image.pixels[((y * scale + dy) * image.width + x * scale + dx) * 3 + c]) } }
+                    out[(y * w + x) * 3 + c] = UInt8(sum / (scale * scale))
+                }
+            }
+        }
+        return PreviewImage(width: w, height: h, pixels: out)
+    }
+}
