@@ -6,6 +6,11 @@ import Tensors
 /// screen shows that is a number.
 public struct ScoreSnapshot: Sendable {
     public struct ImageRow: Sendable {
+        public init(path: String, name: String, truth: Int?, probsA: [Float], probsB: [Float], predA: Int?, predB: Int?) {
+            self.path = path; self.name = name; self.truth = truth
+            self.probsA = probsA; self.probsB = probsB; self.predA = predA; self.predB = predB
+        }
+
         public let path: String
         public let name: String
         public let truth: Int?
@@ -24,6 +29,10 @@ public struct ScoreSnapshot: Sendable {
     }
 
     public struct TemplateRow: Sendable {
+        public init(tokens: Int, warning: String?, accuracy: Double?, leaveOneOut: Double?) {
+            self.tokens = tokens; self.warning = warning; self.accuracy = accuracy; self.leaveOneOut = leaveOneOut
+        }
+
         public let tokens: Int
         public let warning: String?
         public let accuracy: Double?
@@ -39,6 +48,20 @@ public struct ScoreSnapshot: Sendable {
     public let templatesA: [TemplateRow]
     public let templatesB: [TemplateRow]
     public let seconds: Double
+
+    /// A snapshot from given rows, without metrics (screen tests).
+    public init(testGeneration generation: Int, classNames: [String], images: [ImageRow],
+                templatesA: [TemplateRow], templatesB: [TemplateRow]) {
+        self.init(generation: generation, classNames: classNames, images: images, metricsA: nil, metricsB: nil,
+                  comparison: nil, templatesA: templatesA, templatesB: templatesB, seconds: 0)
+    }
+
+    init(generation: Int, classNames: [String], images: [ImageRow], metricsA: Metrics?, metricsB: Metrics?,
+         comparison: ABComparison?, templatesA: [TemplateRow], templatesB: [TemplateRow], seconds: Double) {
+        self.generation = generation; self.classNames = classNames; self.images = images
+        self.metricsA = metricsA; self.metricsB = metricsB; self.comparison = comparison
+        self.templatesA = templatesA; self.templatesB = templatesB; self.seconds = seconds
+    }
 
     /// Scores a document's sets on embedded images through the engine.
     public static func build(lab: PromptLab, images: PromptLab.EmbeddedImages, document: SessionDocument,

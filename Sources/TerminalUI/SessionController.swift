@@ -188,12 +188,32 @@ public final class SessionController: @unchecked Sendable {
         }
     }
 
-    /// The grid for the current state, and the text cursor position while editing.
+    private var lastRender: (key: RenderKey, grid: CellGrid)?
+
+    private struct RenderKey: Equatable {
+        var state: SessionState
+        var generation: Int?
+        var status: String
+        var previews: Int
+        var width: Int, height: Int
+    }
+
+    /// The grid for the current state; the previous one when nothing it shows has changed
+    /// (the driver asks every 30 ms).
     public func render(width: Int, height: Int, directColor: Bool) -> CellGrid {
         lock.lock()
         let s = snapshot
         let status = engineStatus
+        let key = RenderKey(state: state, generation: s?.generation, status: status, previews: previews.count,
+                            width: width, height: height)
         lock.unlock()
+        if let last = lastRender, last.key == key { return last.grid }
+        let grid = draw(s, status: status, width: width, height: height, directColor: directColor)
+        lastRender = (key, grid)
+        return grid
+    }
+
+    private func draw(_ s: ScoreSnapshot?, status: String, width: Int, height: Int, directColor: Bool) -> CellGrid {
         var picture: PreviewImage?
         if let s {
             let visible = s.visibleImages(filter: state.filter, sort: state.sort)

@@ -178,3 +178,88 @@ func runTool(_ arguments: [String]) throws -> (status: Int32, stdout: Data, stde
     while !reader.isFinished { usleep(1000) }
     return (process.terminationStatus, stdout, String(decoding: stderr.data, as: UTF8.self))
 }
+
+/// The real binary in a real terminal (tmux): open a session, edit a template, watch a
+/// probability change, export, quit, and find the terminal as it was.
+final class SessionEndToEndTests: XCTestCase {
+    let socket = "clip-tui-test-\(getpid())"
+
+    /// Runs tmux through /bin/sh with output to a file: the tmux server inherits the
+    /// client's descriptors, so neither a pipe nor Foundation's Process wait suits it.
+    @discardableResult
+    func tmux(_ args: [String]) throws -> String {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-out-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let quoted = (["tmux", "-L", socket] + args).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let status = system(quoted.joined(separator: " ") + " > '\(out)' 2>/dev/null < /dev/null")
+        guard status == 0 else { throw NSError(domain: "tmux", code: Int(status), userInfo: [NSLocalizedDescriptionKey: "tmux \(args.first ?? "") failed"]) }
+        return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+    }
+
+    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", "e2e"]) }
+
+    func waitFor(_ what: String, timeout: Double = 20, _ condition: (String) -> Bool) throws -> String {
+        let end = Date().addingTimeInterval(timeout)
+        var last = ""
+        while Date() < end {
+            last = try screen()
+            if condition(last) { return last }
+            usleep(100_000)
+        }
+        XCTFail("timed out waiting for \(what); screen:\n\(last)")
+        return last
+    }
+
+    func testEditExportQuit() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir); _ = try? tmux(["kill-server"]) }
+        let eval = EngineCommandTests.eval
+        let binary = Bundle.main.bundleURL.appendingPathComponent("clip-tui").path
+        let command = [
+            "stty -g > \(dir.path)/stty.before;",
+            binary, "session", "--model", CLIToolTests.model, "--images", "\(eval)/images",
+            "--labels", "\(eval)/labels.txt", "--templates", "\(eval)/templates.txt",
+            "--session", "\(dir.path)/session.json", "--cache", "\(dir.path)/cache.sqlite;",
+            "stty -g > \(dir.path)/stty.after; echo CLIP-TUI-EXITED; sleep 60",
+        ].joined(separator: " ")
+        try tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36", command])
+        // Scores appear once the 12 images are encoded; the Scores pane shows percentages.
+        let first = try waitFor("scores") { $0.contains("scored in") && $0.contains("%") && $0.contains("▸") }
+        let scoresBefore = scoreLines(first)
+        XCTAssertFalse(scoresBefore.isEmpty, first)
+        // Edit the first template of A: the probabilities must move.
+        try tmux(["send-keys", "-t", "e2e", "Enter"])
+        try tmux(["send-keys", "-t", "e2e", "-l", " seen from above at night"])
+        let edited = try waitFor("new scores") { self.scoreLines($0) != scoresBefore && $0.contains("seen from") }
+        XCTAssertNotEqual(scoreLines(edited), scoresBefore)
+        try tmux(["send-keys", "-t", "e2e", "Escape"])
+        usleep(300_000)
+        try tmux(["send-keys", "-t", "e2e", "e"])
+        _ = try waitFor("the export prompt") { $0.contains("export to:") }
+        try tmux(["send-keys", "-t", "e2e", "C-u"])
+        try tmux(["send-keys", "-t", "e2e", "-l", "\(dir.path)/export.json"])
+        try tmux(["send-keys", "-t", "e2e", "Enter"])
+        _ = try waitFor("the export") { $0.contains("exported to") }
+        try tmux(["send-keys", "-t", "e2e", "q"])
+        _ = try waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }
+        XCTAssertEqual(try String(contentsOfFile: "\(dir.path)/stty.before", encoding: .utf8),
+                       try String(contentsOfFile: "\(dir.path)/stty.after", encoding: .utf8), "terminal restored")
+        let export = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("export.json"))) as? [String: Any])
+        XCTAssertEqual(export["schema"] as? String, "clip-tui.prompt-set/1")
+        let sets = try XCTUnwrap(export["template_sets"] as? [[String: Any]])
+        XCTAssertTrue(sets.contains { ($0["templates"] as? [String])?.first == "a photo of a {}. seen from above at night" })
+        let session = try String(contentsOfFile: "\(dir.path)/session.json", encoding: .utf8)
+        XCTAssertTrue(session.contains("seen from above at night"), "autosaved")
+    }
+
+    /// The rows of the Scores pane: the right-hand column of lines that hold a percentage.
+    func scoreLines(_ screen: String) -> [String] {
+        screen.split(separator: "\n").compactMap { line -> String? in
+            let chars = Array(line)
+            guard chars.count >= 120 else { return nil }
+            let right = String(chars[84...])   // the Scores column at 120 columns
+            return right.contains("%") && !right.contains("─") ? right : nil
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Scoring
+import TerminalUI
+import XCTest
+
+final class ReducerTests: XCTestCase {
+    func document() -> SessionDocument {
+        SessionDocument(model: "m", images: "i", labels: ["cat", "dog | puppy"], templatesA: ["a photo of a {}.", "a {}."],
+                        templatesB: ["{}"])
+    }
+
+    func reduce(_ s: inout SessionState, _ actions: Action...) -> [Effect] {
+        actions.flatMap { Reducer.reduce(&s, $0, imageCount: 5) }
+    }
+
+    func testTypingEditsTheLineAndAsksForScoresAtEachKey() {
+        var s = SessionState(document: document())
+        XCTAssertEqual(s.focus, .templatesA)
+        _ = reduce(&s, .beginEdit)
+        XCTAssertEqual(s.editing?.text, "a photo of a {}.")
+        let effects = reduce(&s, .edit(.insert("!")))
+        XCTAssertEqual(effects, [.rescore, .save])
+        XCTAssertEqual(s.document.templatesA[0], "a photo of a {}.!")
+        _ = reduce(&s, .edit(.backspace), .edit(.wordLeft), .edit(.deleteWordLeft))
+        XCTAssertEqual(s.document.templatesA[0], "a photo a {}.")
+        _ = reduce(&s, .commitEdit)
+        XCTAssertNil(s.editing)
+        // One undo step brings back the line as it was before the editing began.
+        _ = reduce(&s, .undo)
+        XCTAssertEqual(s.document.templatesA[0], "a photo of a {}.")
+        _ = reduce(&s, .redo)
+        XCTAssertEqual(s.document.templatesA[0], "a photo a {}.")
+    }
+
+    func testLinesAddDeleteDuplicateAndStayInRange() {
+        var s = SessionState(document: document())
+        _ = reduce(&s, .move(1), .duplicateLine)
+        XCTAssertEqual(s.document.templatesA, ["a photo of a {}.", "a {}.", "a {}."])
+        XCTAssertEqual(s.row(.templatesA), 2)
+        _ = reduce(&s, .deleteLine, .deleteLine, .deleteLine)
+        XCTAssertEqual(s.document.templatesA, [])
+        XCTAssertEqual(s.row(.templatesA), 0)
+        _ = reduce(&s, .deleteLine)  // nothing left: no crash, no change
+        _ = reduce(&s, .addLine, .edit(.insert("itap of a {}.")), .commitEdit)
+        XCTAssertEqual(s.document.templatesA, ["itap of a {}."])
+        _ = reduce(&s, .move(100))
+        XCTAssertEqual(s.row(.templatesA), 0)
+        _ = reduce(&s, .focus(.images), .move(100))
+        XCTAssertEqual(s.row(.images), 4)
+    }
+
+    func testSwapCopyAndSelection() {
+        var s = SessionState(document: document())
+        _ = reduce(&s, .swapAB)
+        XCTAssertEqual(s.document.templatesA, ["{}"])
+        XCTAssertEqual(s.document.nameA, "B")
+        _ = reduce(&s, .copyAToB)
+        XCTAssertEqual(s.document.templatesB, ["{}"])
+        let effects = reduce(&s, .replaceTemplatesB(["x {}"], name: "chosen"))
+        XCTAssertTrue(effects.contains(.rescore))
+        XCTAssertEqual(s.document.templatesB, ["x {}"])
+        _ = reduce(&s, .undo)
+        XCTAssertEqual(s.document.templatesB, ["{}"])
+    }
+
+    func testFocusFilterSortHelpAndQuit() {
+        var s = SessionState(document: document())
+        _ = reduce(&s, .focusNext)
+        XCTAssertEqual(s.focus, .templatesB)
+        _ = reduce(&s, .focusNext)
+        XCTAssertEqual(s.focus, .images)
+        _ = reduce(&s, .focusPrevious, .focusPrevious)
+        XCTAssertEqual(s.focus, .templatesA)
+        _ = reduce(&s, .cycleFilter, .cycleFilter, .cycleFilter)
+        XCTAssertEqual(s.filter, .flipped)
+        _ = reduce(&s, .cycleSort)
+        XCTAssertEqual(s.sort, .confidence)
+        _ = reduce(&s, .toggleHelp)
+        XCTAssertTrue(s.showHelp)
+        _ = reduce(&s, .cancelEdit)
+        XCTAssertFalse(s.showHelp)
+        _ = reduce(&s, .beginEdit, .edit(.insert("z")))
+        let effects = reduce(&s, .quit)
+        XCTAssertTrue(s.quitting)
+        XCTAssertEqual(effects.last, .quit)
+        XCTAssertTrue(effects.contains(.save))
+        XCTAssertNil(s.editing)
+    }
+
+    func testExportPromptTakesTheKeys() {
+        var s = SessionState(document: document())
+        _ = reduce(&s, .beginExport, .edit(.deleteToStart), .edit(.insert("out.json")))
+        XCTAssertEqual(s.prompt?.editor.text, "out.json")
+        _ = reduce(&s, .swapAB)  // ignored while asking
+        XCTAssertEqual(s.document.templatesA, document().templatesA)
+        XCTAssertEqual(reduce(&s, .commitEdit), [.export(path: "out.json")])
+        XCTAssertNil(s.prompt)
+    }
+
+    func testKeyBindings() {
+        var s = SessionState(document: document())
+        XCTAssertEqual(KeyBindings.action(for: .character("j"), state: s), .move(1))
+        XCTAssertEqual(KeyBindings.action(for: .tab, state: s), .focusNext)
+        XCTAssertEqual(KeyBindings.action(for: .enter, state: s), .beginEdit)
+        XCTAssertEqual(KeyBindings.action(for: .control("c"), state: s), .quit)
+        s.editing = LineEditor("x")
+        XCTAssertEqual(KeyBindings.action(for: .character("j"), state: s), .edit(.insert("j")))
+        XCTAssertEqual(KeyBindings.action(for: .control("w"), state: s), .edit(.deleteWordLeft))
+        XCTAssertEqual(KeyBindings.action(for: .paste("a b"), state: s), .edit(.insert("a b")))
+        XCTAssertEqual(KeyBindings.action(for: .escape, state: s), .cancelEdit)
+        XCTAssertFalse(KeyBindings.help.isEmpty)
+    }
+
+    func testLineEditorMotions() {
+        var e = LineEditor("a photo of")
+        e.apply(.home); e.apply(.wordRight)
+        XCTAssertEqual(e.cursor, 1)
+        e.apply(.wordRight); e.apply(.insert("!"))
+        XCTAssertEqual(e.text, "a photo! of")
+        e.apply(.end); e.apply(.deleteWordLeft)
+        XCTAssertEqual(e.text, "a photo! ")
+        e.apply(.home); e.apply(.delete); e.apply(.deleteToEnd)
+        XCTAssertEqual(e.text, "")
+        e.apply(.insert("猫\n"))
+        XCTAssertEqual(e.text, "猫")
+        XCTAssertEqual(e.cursorColumn, 2)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Scoring
+import TerminalUI
+import XCTest
+
+/// Screens rendered off-screen and compared with recorded text. Re-record on purpose with
+/// CLIP_TUI_RECORD_SCREENS=1 (the recording run fails, so it is never mistaken for a pass).
+final class ScreenTests: XCTestCase {
+    func assertScreen(_ grid: CellGrid, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Screens")
+        let url = dir.appendingPathComponent("\(name).txt")
+        if ProcessInfo.processInfo.environment["CLIP_TUI_RECORD_SCREENS"] == "1" {
+            try Data((grid.text + "\n").utf8).write(to: url)
+            XCTFail("recorded \(url.path); run again without CLIP_TUI_RECORD_SCREENS", file: file, line: line)
+            return
+        }
+        let expected = try String(contentsOf: url, encoding: .utf8)
+        XCTAssertEqual(grid.text + "\n", expected, "screen \(name) differs from \(url.path)", file: file, line: line)
+    }
+
+    func snapshot() -> ScoreSnapshot {
+        let rows: [ScoreSnapshot.ImageRow] = [
+            .init(path: "/i/cat/1.png", name: "cat/1.png", truth: 0, probsA: [0.9, 0.1], probsB: [0.3, 0.7], predA: 0, predB: 1),
+            .init(path: "/i/dog/2.png", name: "dog/2.png", truth: 1, probsA: [0.2, 0.8], probsB: [0.1, 0.9], predA: 1, predB: 1),
+            .init(path: "/i/x.png", name: "x.png", truth: nil, probsA: [0.5, 0.5], probsB: [0.6, 0.4], predA: 0, predB: 0),
+        ]
+        return ScoreSnapshot(testGeneration: 1, classNames: ["cat", "dog"], images: rows,
+                             templatesA: [.init(tokens: 9, warning: nil, accuracy: 1, leaveOneOut: -0.5),
+                                          .init(tokens: 4, warning: "no {}", accuracy: 0.5, leaveOneOut: 0)],
+                             templatesB: [.init(tokens: 3, warning: nil, accuracy: 0.5, leaveOneOut: nil)])
+    }
+
+    func screen(_ state: SessionState, width: Int = 100, height: Int = 26) -> CellGrid {
+        Screen(state: state, snapshot: snapshot(), preview: PreviewImage(width: 2, height: 2, pixels: [255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9]),
+               header: "demo · images", engineStatus: "3 images", directColor: false).render(width: width, height: height)
+    }
+
+    func document() -> SessionDocument {
+        SessionDocument(model: "m", images: "i", labels: ["cat", "dog | puppy"], templatesA: ["a photo of a {}.", "no placeholder"],
+                        templatesB: ["{}"])
+    }
+
+    func testMainScreen() throws {
+        try assertScreen(screen(SessionState(document: document())), "main")
+    }
+
+    func testEditingWideCharactersKeepColumns() throws {
+        var s = SessionState(document: document())
+        _ = Reducer.reduce(&s, .beginEdit, imageCount: 3)
+        _ = Reducer.reduce(&s, .edit(.insert(" 猫🐱")), imageCount: 3)
+        let grid = screen(s)
+        try assertScreen(grid, "editing-wide")
+        // Every row is exactly as wide as the terminal.
+        for line in grid.text.split(separator: "\n", omittingEmptySubsequences: false) {
+            XCTAssertEqual(TextWidth.columns(String(line)), 100, String(line))
+        }
+    }
+
+    func testHelpOverlay() throws {
+        var s = SessionState(document: document())
+        s.showHelp = true
+        try assertScreen(screen(s), "help")
+    }
+
+    func testTooSmall() throws {
+        try assertScreen(screen(SessionState(document: document()), width: 60, height: 10), "too-small")
+    }
+
+    func testFiltersAndSorts() {
+        let s = snapshot()
+        XCTAssertEqual(s.visibleImages(filter: .all, sort: .name), [0, 1, 2])
+        XCTAssertEqual(s.visibleImages(filter: .wrongB, sort: .name), [0])
+        XCTAssertEqual(s.visibleImages(filter: .flipped, sort: .name), [0])
+        XCTAssertEqual(s.visibleImages(filter: .all, sort: .confidence), [0, 1, 2])
+        XCTAssertEqual(s.visibleImages(filter: .all, sort: .margin), [2, 1, 0])
+    }
+
+    func testGridClipsAndMarksWideCells() {
+        var g = CellGrid(width: 5, height: 1)
+        let end = g.put("a猫b\u{7}cd", x: 0, y: 0)
+        XCTAssertEqual(end, 5)
+        XCTAssertTrue(g[2, 0].isContinuation)
+        XCTAssertEqual(g.text, "a猫b?")
+        XCTAssertEqual(TextWidth.columns("e\u{301}"), 1)
+        XCTAssertEqual(TextWidth.prefix("猫猫猫", fitting: 5), "猫猫")
+    }
+}
