@@ -45,7 +45,7 @@ struct SessionCommand: ParsableCommand {
                     notes.append("\(error) — kept as \(aside)")
                 }
             }
-            var doc = try startingDocument(from: document)
+            var doc = try startingDocument(from: document, notes: &notes)
             let located = try ModelLocator.locate(doc.model)
             if let note = located.note { notes.append(note) }
             doc.model = doc.model ?? located.folder
@@ -68,13 +68,21 @@ struct SessionCommand: ParsableCommand {
         }
     }
 
-    /// The arguments over the last session over the project's demo sets.
-    private func startingDocument(from saved: SessionDocument?) throws -> SessionDocument {
+    /// The arguments over the last session over the project's demo sets. A file that does
+    /// not parse is reported on the status line and the session opens without it.
+    private func startingDocument(from saved: SessionDocument?, notes: inout [String]) throws -> SessionDocument {
+        var problems: [String] = []
         func lines(_ path: String?, labels: Bool) throws -> [String]? {
             guard let path else { return nil }
-            if labels { return try PromptFiles.readLabels(path: path).classes.map { $0.names.joined(separator: " | ") } }
-            return try PromptFiles.readTemplates(path: path).templates.map(\.text)
+            do {
+                if labels { return try PromptFiles.readLabels(path: path).classes.map { $0.names.joined(separator: " | ") } }
+                return try PromptFiles.readTemplates(path: path).templates.map(\.text)
+            } catch {
+                problems.append("\(error)")
+                return nil
+            }
         }
+        defer { notes += problems }
         let project = { (p: String) in ModelLocator.projectFile(p) }
         var doc: SessionDocument
         if let saved {
