@@ -22,8 +22,11 @@ STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32)
 COLOURS = {"red": (220, 30, 30), "green": (40, 170, 60), "blue": (40, 70, 220), "yellow": (240, 220, 40),
            "purple": (140, 50, 170), "orange": (245, 140, 20), "black": (15, 15, 15), "white": (245, 245, 245)}
 SHAPES = ["circle", "square", "triangle", "star", "cross"]
+# Backgrounds named with the shapes' own colour words, so that a template's extra words can
+# point the wrong way ("… on a red background"): wording then matters, as it does for CLIP.
 BACKGROUNDS = {"grey": (128, 128, 128), "light grey": (200, 200, 200), "dark grey": (70, 70, 70),
-               "beige": (225, 210, 180), "teal": (40, 120, 120), "navy": (20, 30, 80)}
+               "beige": (225, 210, 180), "red": (150, 40, 40), "green": (50, 120, 60), "blue": (40, 60, 150),
+               "yellow": (200, 190, 90)}
 SIZES = {"small": (22, 34), "medium": (36, 50), "large": (52, 70)}
 POSITIONS = {"top left": (0.27, 0.27), "top right": (0.73, 0.27), "bottom left": (0.27, 0.73),
              "bottom right": (0.73, 0.73), "centre": (0.5, 0.5)}
@@ -53,8 +56,10 @@ def draw_shape(d, shape, cx, cy, r, fill):
 
 def render(rng, colour, shape):
     """One picture and the facts a caption can mention."""
-    bg_name = rng.choice([b for b in BACKGROUNDS if not (colour in ("black",) and b in ("navy", "dark grey"))
-                          and not (colour == "white" and b in ("light grey", "beige"))])
+    bg_name = rng.choice([b for b in BACKGROUNDS if b != colour and not (colour == "black" and b == "dark grey")
+                          and not (colour == "white" and b in ("light grey", "beige"))
+                          and not (colour == "orange" and b in ("red", "yellow"))
+                          and not (colour == "purple" and b in ("blue", "red"))])
     count = rng.choice([1, 1, 1, 2, 3])
     size_name = rng.choice(list(SIZES))
     pos_name = rng.choice(list(POSITIONS)) if count == 1 else None
@@ -111,7 +116,8 @@ TEMPLATE_SETS = {
     # Plain: the name alone and one sentence.
     "plain": ["{}", "a {}."],
     # Off-distribution phrasings: wording that the captions never use.
-    "odd": ["itap of my {}.", "a low resolution sculpture of the {}.", "the origami {} in a video game."],
+    # Wording that points elsewhere: other colour words, as backgrounds and neighbours.
+    "odd": ["a {} on a red background", "a {} next to a green one", "a {} on a blue background"],
 }
 
 
