@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CImageCodecs"]),
         .target(name: "CLIP", dependencies: ["Tensors", "SafeTensors", "Tokenization", "Imaging",
                                              .product(name: "Crypto", package: "swift-crypto")]),
+        // Fetching checkpoints from the Hugging Face Hub into its shared cache (URLSession).
+        .target(name: "Hub", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The prompt-lab engine: knows no encoder and no terminal, only an EmbeddingProvider.
         .target(name: "Scoring", dependencies: ["Tensors", .product(name: "Crypto", package: "swift-crypto"),
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
@@ -41,7 +43,7 @@ let package = Package(
         .target(name: "TerminalUI", dependencies: ["Scoring", "CNcursesw"]),
         .executableTarget(name: "clip-tui", dependencies: [
             "TerminalUI",
-            "CLIP", "Imaging", "Tokenization", "Tensors", "Scoring",
+            "CLIP", "Imaging", "Tokenization", "Tensors", "Scoring", "Hub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -53,6 +55,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "SafeTensors", "Tokenization",
                                                       .product(name: "Crypto", package: "swift-crypto")],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "HubTests", dependencies: ["Hub", .product(name: "Crypto", package: "swift-crypto")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Tensors"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Scoring"], resources: [.copy("Screens")]),

@@ -7,7 +7,7 @@ struct CLITool: ParsableCommand {
         commandName: "clip-tui",
         abstract: "Prompt engineering with CLIP, in the terminal.",
         subcommands: [SessionCommand.self, TokenizeCommand.self, EncodeCommand.self, EmbedCommand.self, EvalCommand.self, CompareCommand.self,
-                      SelectCommand.self, ExportCommand.self, CacheCommand.self, BenchCommand.self])
+                      SelectCommand.self, ExportCommand.self, CacheCommand.self, FetchModelCommand.self, BenchCommand.self])
 }
 
 /// Runs a command body; a library error becomes its message on stderr and exit code 1.

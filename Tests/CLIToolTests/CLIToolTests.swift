@@ -160,10 +160,13 @@ final class EngineCommandTests: XCTestCase {
 }
 
 /// Runs the built `clip-tui` (XCTest bundles sit beside the products on Linux).
-func runTool(_ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
+func runTool(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: Data, stderr: String) {
     let process = Process()
     process.executableURL = Bundle.main.bundleURL.appendingPathComponent("clip-tui")
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

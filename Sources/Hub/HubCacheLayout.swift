@@ -1,0 +1,58 @@
+import Foundation
+
+/// The Hugging Face cache layout that Python tools share:
+/// `models--ORG--NAME/{blobs/ETAG, snapshots/COMMIT/FILE -> ../../blobs/ETAG, refs/REVISION}`.
+/// Files appear in a snapshot only once complete and verified, so a reader never sees a
+/// partial file.
+public struct HubCacheLayout: Sendable {
+    public let cache: String
+    public let repo: String
+
+    public init(cache: String, repo: String) {
+        self.cache = cache
+        self.repo = repo
+    }
+
+    public var repoFolder: String {
+        let parts = repo.split(separator: "/")
+        return (cache as NSString).appendingPathComponent("models--\(parts.joined(separator: "--"))")
+    }
+
+    public func blob(_ etag: String) -> String { repoFolder + "/blobs/" + etag }
+    /// Where a download in progress lives (huggingface_hub's own name, so either tool resumes it).
+    public func incomplete(_ etag: String) -> String { blob(etag) + ".incomplete" }
+    public func snapshot(_ commit: String) -> String { repoFolder + "/snapshots/" + commit }
+    public func snapshotFile(_ commit: String, _ name: String) -> String { snapshot(commit) + "/" + name }
+
+    /// Links `snapshots/COMMIT/NAME` to the blob with a relative link (as huggingface_hub does).
+    public func link(commit: String, name: String, etag: String) throws {
+        let path = snapshotFile(commit, name)
+        let depth = name.split(separator: "/").count - 1
+        let target = String(repeating: "../", count: depth + 2) + "blobs/" + etag
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            if (try? fm.destinationOfSymbolicLink(atPath: path)) == target { return }
+            if fm.fileExists(atPath: path) || (try? fm.destinationOfSymbolicLink(atPath: path)) != nil {
+                try fm.removeItem(atPath: path)
+            }
+            try fm.createSymbolicLink(atPath: path, withDestinationPath: target)
+        } catch {
+            throw HubError.cacheWrite(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Records which commit a branch or tag name points to (not for commit ids themselves).
+    public func writeRef(_ revision: String, commit: String) throws {
+        guard revision != commit else { return }
+        let path = repoFolder + "/refs/" + revision
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let temporary = path + ".tmp-\(getpid())"
+            try Data(commit.utf8).write(to: URL(fileURLWithPath: temporary))
+            guard rename(temporary, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        } catch {
+            throw HubError.cacheWrite(path: path, reason: error.localizedDescription)
+        }
+    }
+}

@@ -1,0 +1,219 @@
+import Crypto
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Fetches a model's files from the Hugging Face Hub into the shared Hub cache:
+/// `HF_ENDPOINT` and `HF_TOKEN` honoured, partial files resumed, every file checked
+/// against the hash the Hub lists before it is moved into place.
+public struct HubClient: Sendable {
+    public struct Progress: Sendable {
+        public let file: String
+        public let fileIndex: Int
+        public let fileCount: Int
+        public let bytes: Int
+        public let totalBytes: Int?
+    }
+
+    public let endpoint: String
+    public let token: String?
+    public let cache: String
+    /// Seconds without data before a request is given up (and resumed by the next attempt).
+    public var timeout: TimeInterval = 60
+    /// Attempts per file: an interrupted download resumes where it stopped.
+    public var attempts = 5
+    public var retryDelay: TimeInterval = 1
+
+    public init(endpoint: String, token: String?, cache: String) {
+        self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
+        self.token = token
+        self.cache = cache
+    }
+
+    /// The client huggingface_hub would configure from the environment: `HF_ENDPOINT`
+    /// (default https://huggingface.co), `HF_TOKEN` else the token file, and the Hub cache.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment, cache: String) -> HubClient {
+        let endpoint = env["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co"
+        var token = env["HF_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if token == nil {
+            let home = env["HF_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache/huggingface")
+            let path = env["HF_TOKEN_PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/token"
+            token = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if token?.isEmpty == true { token = nil }
+        }
+        return HubClient(endpoint: endpoint, token: token, cache: cache)
+    }
+
+    /// Downloads what clip-tui needs of `repo` at `revision` and returns the snapshot folder.
+    public func fetch(repo: String, revision: String = "main", progress: @escaping @Sendable (Progress) -> Void = { _ in }) throws -> String {
+        let parts = repo.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ HubRepoInfo.isSafeRelativePath(String($0)) }) else {
+            throw HubError.notFound(repo: repo, revision: revision)
+        }
+        guard HubRepoInfo.isSafeRelativePath(revision) else { throw HubError.notFound(repo: repo, revision: revision) }
+        let info = try repoInfo(repo: repo, revision: revision)
+        let files = try info.filesToFetch(repo: repo)
+        let layout = HubCacheLayout(cache: cache, repo: repo)
+        for (index, file) in files.enumerated() {
+            try fetchFile(file, repo: repo, commit: info.commit, layout: layout) { bytes in
+                progress(Progress(file: file.name, fileIndex: index, fileCount: files.count, bytes: bytes, totalBytes: file.expectedSize))
+            }
+        }
+        try layout.writeRef(revision, commit: info.commit)
+        return layout.snapshot(info.commit)
+    }
+
+    /// The commit `revision` points to and its files.
+    public func repoInfo(repo: String, revision: String) throws -> HubRepoInfo {
+        let url = "\(endpoint)/api/models/\(repo)/revision/\(Self.pathEscaped(revision))?blobs=true"
+        let (data, status) = try get(url)
+        switch status {
+        case 200: return try HubRepoInfo.parse(data, repo: repo, url: url)
+        case 401, 403: throw HubError.unauthorized(repo: repo, hasToken: token != nil)
+        case 404: throw HubError.notFound(repo: repo, revision: revision)
+        default: throw HubError.httpStatus(url: url, status: status)
+        }
+    }
+
+    private func fetchFile(_ file: HubRepoInfo.File, repo: String, commit: String, layout: HubCacheLayout,
+                           progress: @escaping (Int) -> Void) throws {
+        guard let etag = file.etag else {
+            throw HubError.badAnswer(url: "\(endpoint)/api/models/\(repo)", problem: "\(file.name): no blob id or SHA-256 to check it by")
+        }
+        let fm = FileManager.default
+        let blob = layout.blob(etag)
+        if fm.fileExists(atPath: blob) {
+            // Already in the cache (fetched before, or by a Python tool): verified then.
+            try layout.link(commit: commit, name: file.name, etag: etag)
+            progress(file.expectedSize ?? 0)
+            return
+        }
+        do {
+            try fm.createDirectory(atPath: (blob as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        } catch {
+            throw HubError.cacheWrite(path: blob, reason: error.localizedDescription)
+        }
+        let partial = layout.incomplete(etag)
+        if let expected = file.expectedSize, let size = Self.fileSize(partial), size > expected {
+            try? fm.removeItem(atPath: partial)  // Longer than the file can be: not a prefix of it.
+        }
+        let url = "\(endpoint)/\(repo)/resolve/\(commit)/\(file.name.split(separator: "/").map { Self.pathEscaped(String($0)) }.joined(separator: "/"))"
+        guard let address = URL(string: url) else { throw HubError.badAnswer(url: url, problem: "not a URL") }
+        var request = URLRequest(url: address)
+        authorize(&request)
+        var lastReason = ""
+        transfer: for attempt in 1...max(1, attempts) {
+            if let expected = file.expectedSize, Self.fileSize(partial) == expected { lastReason = ""; break }
+            switch FileDownloader.fetch(request, into: partial, timeout: timeout, progress: progress) {
+            case .complete:
+                lastReason = ""
+                break transfer
+            case let .interrupted(_, reason):
+                lastReason = reason
+                if attempt < attempts { Thread.sleep(forTimeInterval: retryDelay * Double(attempt)) }
+                continue
+            case let .unreachable(reason):
+                throw HubError.unreachable(endpoint: endpoint, reason: reason)
+            case let .status(status):
+                if status == 401 || status == 403 { throw HubError.unauthorized(repo: repo, hasToken: token != nil) }
+                if status == 404 { throw HubError.notFound(repo: repo, revision: commit) }
+                throw HubError.httpStatus(url: url, status: status)
+            }
+        }
+        if !lastReason.isEmpty { throw HubError.transfer(file: file.name, reason: lastReason) }
+        let size = Self.fileSize(partial) ?? 0
+        if let expected = file.expectedSize, size != expected {
+            throw HubError.sizeMismatch(file: file.name, expected: expected, actual: size)
+        }
+        try verify(partial, file: file, size: size)
+        guard rename(partial, blob) == 0 else {
+            throw HubError.cacheWrite(path: blob, reason: String(cString: strerror(errno)))
+        }
+        try layout.link(commit: commit, name: file.name, etag: etag)
+    }
+
+    /// Checks the SHA-256 the Hub lists for LFS files, else the git blob id (SHA-1 of
+    /// `blob SIZE\0` + bytes). A mismatch deletes the download.
+    private func verify(_ partial: String, file: HubRepoInfo.File, size: Int) throws {
+        let actual: String, expected: String
+        if let sha256 = file.lfsSHA256 {
+            var hasher = SHA256()
+            try Self.stream(partial) { hasher.update(data: $0) }
+            actual = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            expected = sha256
+        } else if let blobId = file.blobId {
+            var hasher = Insecure.SHA1()
+            hasher.update(data: Data("blob \(size)\0".utf8))
+            try Self.stream(partial) { hasher.update(data: $0) }
+            actual = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            expected = blobId
+        } else {
+            return
+        }
+        if actual != expected {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw HubError.checksumMismatch(file: file.name, expected: expected, actual: actual)
+        }
+    }
+
+    private func get(_ url: String) throws -> (Data, Int) {
+        guard let address = URL(string: url) else { throw HubError.badAnswer(url: url, problem: "not a URL") }
+        var request = URLRequest(url: address, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
+        authorize(&request)
+        let box = ResultBox()
+        let session = URLSession(configuration: .ephemeral)
+        session.dataTask(with: request) { data, response, error in
+            box.set(data, (response as? HTTPURLResponse)?.statusCode, error)
+        }.resume()
+        box.wait()
+        session.finishTasksAndInvalidate()
+        if let error = box.error {
+            throw HubError.unreachable(endpoint: endpoint, reason: error.localizedDescription)
+        }
+        if (box.data?.count ?? 0) > HubRepoInfo.maxAnswerBytes {
+            throw HubError.badAnswer(url: url, problem: "answer larger than \(HubRepoInfo.maxAnswerBytes) bytes")
+        }
+        return (box.data ?? Data(), box.status ?? 0)
+    }
+
+    private func authorize(_ request: inout URLRequest) {
+        request.setValue("clip-tui", forHTTPHeaderField: "User-Agent")
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+    }
+
+    static func pathEscaped(_ s: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "/?#")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+
+    static func fileSize(_ path: String) -> Int? {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : nil
+    }
+
+    static func stream(_ path: String, _ body: (Data) -> Void) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw HubError.cacheWrite(path: path, reason: "cannot read") }
+        defer { try? handle.close() }
+        while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty { body(chunk) }
+    }
+}
+
+/// One URLSession answer, handed from its queue to the waiting caller.
+private final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private let semaphore = DispatchSemaphore(value: 0)
+    private(set) var data: Data?
+    private(set) var status: Int?
+    private(set) var error: Error?
+
+    func set(_ data: Data?, _ status: Int?, _ error: Error?) {
+        lock.lock()
+        (self.data, self.status, self.error) = (data, status, error)
+        lock.unlock()
+        semaphore.signal()
+    }
+
+    func wait() { semaphore.wait() }
+}

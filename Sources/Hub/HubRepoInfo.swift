@@ -1,0 +1,96 @@
+import Foundation
+
+/// The Hub's answer to `GET /api/models/ORG/NAME/revision/REV?blobs=true`: the commit a
+/// revision points to and its files, with the hashes the cache is keyed by.
+public struct HubRepoInfo: Equatable, Sendable {
+    public struct File: Equatable, Sendable {
+        public let name: String
+        public let size: Int?
+        /// Git blob id (SHA-1 of `blob SIZE\0` + bytes): the cache's blob name for small files.
+        public let blobId: String?
+        /// For files stored with Git LFS: the SHA-256 of the content and its size.
+        public let lfsSHA256: String?
+        public let lfsSize: Int?
+
+        /// The blob name in `blobs/`, as huggingface_hub names it (the ETag): the LFS SHA-256,
+        /// else the git blob id.
+        public var etag: String? { lfsSHA256 ?? blobId }
+        public var expectedSize: Int? { lfsSize ?? size }
+    }
+
+    public let commit: String
+    public let files: [File]
+
+    /// Largest answer accepted: the listing of a model with thousands of files is well under.
+    public static let maxAnswerBytes = 16 << 20
+
+    /// Parses and validates the answer: the commit must be a 40-digit hex id, hashes hex, and
+    /// every file name a relative path that stays inside the snapshot folder.
+    public static func parse(_ data: Data, repo: String, url: String) throws -> HubRepoInfo {
+        guard data.count <= maxAnswerBytes else {
+            throw HubError.badAnswer(url: url, problem: "answer of \(data.count) bytes is larger than \(maxAnswerBytes)")
+        }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw HubError.badAnswer(url: url, problem: "not JSON")
+        }
+        guard let root = object as? [String: Any] else { throw HubError.badAnswer(url: url, problem: "not a JSON object") }
+        guard let commit = root["sha"] as? String, isHex(commit, lengths: [40]) else {
+            throw HubError.badAnswer(url: url, problem: "no commit id (\"sha\")")
+        }
+        guard let siblings = root["siblings"] as? [Any] else {
+            throw HubError.badAnswer(url: url, problem: "no file list (\"siblings\")")
+        }
+        var files: [File] = []
+        for case let entry as [String: Any] in siblings {
+            guard let name = entry["rfilename"] as? String else { continue }
+            guard isSafeRelativePath(name) else { throw HubError.unsafeFileName(repo: repo, name: name) }
+            let lfs = entry["lfs"] as? [String: Any]
+            let blobId = (entry["blobId"] as? String).flatMap { isHex($0, lengths: [40]) ? $0 : nil }
+            let sha256 = (lfs?["sha256"] as? String).flatMap { isHex($0, lengths: [64]) ? $0.lowercased() : nil }
+            if lfs != nil && sha256 == nil {
+                throw HubError.badAnswer(url: url, problem: "\(name): LFS entry without a SHA-256")
+            }
+            files.append(File(name: name, size: nonNegative(entry["size"]), blobId: blobId?.lowercased(),
+                              lfsSHA256: sha256, lfsSize: nonNegative(lfs?["size"])))
+        }
+        return HubRepoInfo(commit: commit.lowercased(), files: files)
+    }
+
+    /// What clip-tui needs of a CLIP checkpoint: the config, the tokenizer and preprocessor
+    /// files, and the safetensors weights (one file, or an index and its shards).
+    public func filesToFetch(repo: String) throws -> [File] {
+        let wanted: Set<String> = ["config.json", "vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json",
+                                   "special_tokens_map.json", "preprocessor_config.json", "model.safetensors.index.json"]
+        let picked = files.filter { file in
+            if wanted.contains(file.name) { return true }
+            return !file.name.contains("/") && file.name.hasPrefix("model") && file.name.hasSuffix(".safetensors")
+        }
+        guard picked.contains(where: { $0.name.hasSuffix(".safetensors") }) else {
+            throw HubError.noWeights(repo: repo, files: files.map(\.name))
+        }
+        return picked
+    }
+
+    static func isHex(_ s: String, lengths: Set<Int>) -> Bool {
+        lengths.contains(s.utf8.count) && s.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0 | 0x20) }
+    }
+
+    /// A name like `config.json` or `text/config.json`: no `..`, no absolute path, no
+    /// backslash or NUL, no empty parts.
+    static func isSafeRelativePath(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 1024, !name.hasPrefix("/"),
+              !name.contains("\\"), !name.contains("\0") else { return false }
+        return name.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { $0 != "" && $0 != "." && $0 != ".." }
+    }
+
+    private static func nonNegative(_ value: Any?) -> Int? {
+        switch value {
+        case let n as Int: return n >= 0 ? n : nil
+        case let d as Double: return d >= 0 && d < 1e15 && d == d.rounded() ? Int(d) : nil
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import CLIP
+import Foundation
+import Hub
+
+/// `clip-tui fetch-model ORG/NAME`: the config, tokenizer and safetensors weights from the
+/// Hub into the Hugging Face cache, where `--model ORG/NAME` and Python tools find them.
+struct FetchModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch-model",
+        abstract: "Download a CLIP checkpoint from the Hugging Face Hub into the Hugging Face cache.",
+        discussion: """
+        Honours HF_ENDPOINT (a mirror), HF_TOKEN (gated or private models) and HF_HUB_CACHE / HF_HOME.
+        An interrupted download resumes where it stopped when the command is run again.
+        """)
+
+    @Argument(help: "Hub id, e.g. openai/clip-vit-base-patch32.") var id: String
+    @Option(help: "Branch, tag or commit.") var revision: String = "main"
+
+    func run() throws {
+        try reportingErrors {
+            let cache = ModelLocator.hubCache()
+            let client = HubClient.fromEnvironment(cache: cache)
+            let bar = ByteProgress()
+            let folder = try client.fetch(repo: id, revision: revision) { bar.update($0) }
+            bar.finish()
+            print(folder)
+            warn("\(id)@\(revision) is in the Hugging Face cache; use it with --model \(id)")
+        }
+    }
+}
+
+/// Download progress on stderr: one bar per file on a terminal, a line per file otherwise.
+final class ByteProgress: @unchecked Sendable {
+    private let isTerminal = isatty(STDERR_FILENO) != 0
+    private let lock = NSLock()
+    private var file = ""
+    private var start = Date()
+    private var lastDraw = Date.distantPast
+
+    func update(_ p: HubClient.Progress) {
+        lock.lock(); defer { lock.unlock() }
+        let label = "[\(p.fileIndex + 1)/\(p.fileCount)] \(p.file)"
+        if p.file != file {
+            if !file.isEmpty && isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+            file = p.file
+            start = Date()
+            if !isTerminal { FileHandle.standardError.write(Data("fetching \(label)\(p.totalBytes.map { " (\(Self.megabytes($0)))" } ?? "")\n".utf8)) }
+        }
+        guard isTerminal, Date().timeIntervalSince(lastDraw) > 0.1 || p.bytes == p.totalBytes else { return }
+        lastDraw = Date()
+        let total = max(p.totalBytes ?? p.bytes, 1)
+        let width = 30, filled = min(width, width * p.bytes / total)
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let rate = Double(p.bytes) / max(Date().timeIntervalSince(start), 0.001)
+        let line = "\r\(label) [\(bar)] \(Self.megabytes(p.bytes))/\(Self.megabytes(total))  \(Self.megabytes(Int(rate)))/s\u{1B}[K"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        if isTerminal && !file.isEmpty { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    static func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import XCTest
+
+/// `clip-tui fetch-model` against the stand-in Hub (Tests/HubTests/Fixtures/hub_server.py)
+/// on loopback, then the fetched model used by its Hub id.
+final class FetchModelCommandTests: XCTestCase {
+    static let server = CLIToolTests.root.appendingPathComponent("Tests/HubTests/Fixtures/hub_server.py").path
+
+    func testFetchThenUseByHubId() throws {
+        let cache = NSTemporaryDirectory() + "fetch-cli-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", Self.server, "--root", CLIToolTests.model, "--repo", "test-org/clip-tiny"]
+        let out = Pipe()
+        server.standardOutput = out
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        let first = String(decoding: out.fileHandleForReading.availableDataLine(), as: UTF8.self)
+        let port = try XCTUnwrap(Int(first.dropFirst(5)), "hub_server.py did not start: \(first)")
+        let env = ["HF_ENDPOINT": "http://127.0.0.1:\(port)", "HF_HUB_CACHE": cache, "HF_TOKEN": ""]
+
+        let fetched = try runTool(["fetch-model", "test-org/clip-tiny"], environment: env)
+        XCTAssertEqual(fetched.status, 0, fetched.stderr)
+        let folder = String(decoding: fetched.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(folder.hasPrefix(cache + "/models--test-org--clip-tiny/snapshots/"), folder)
+        XCTAssertTrue(fetched.stderr.contains("model.safetensors"), "progress names the files: \(fetched.stderr)")
+
+        let byId = try runTool(["encode", "--model", "test-org/clip-tiny", "--text", "a red circle"], environment: env)
+        let byFolder = try runTool(["encode", "--model", CLIToolTests.model, "--text", "a red circle"])
+        XCTAssertEqual(byId.status, 0, byId.stderr)
+        let a = try XCTUnwrap(JSONSerialization.jsonObject(with: byId.stdout) as? [String: Any])
+        let b = try XCTUnwrap(JSONSerialization.jsonObject(with: byFolder.stdout) as? [String: Any])
+        XCTAssertEqual((a["texts"] as? [[String: Any]])?.first?["embedding"] as? [Double],
+                       (b["texts"] as? [[String: Any]])?.first?["embedding"] as? [Double])
+    }
+
+    func testNoNetworkSaysSo() throws {
+        let cache = NSTemporaryDirectory() + "fetch-cli-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let r = try runTool(["fetch-model", "openai/clip-vit-base-patch32"],
+                            environment: ["HF_ENDPOINT": "http://127.0.0.1:9", "HF_HUB_CACHE": cache])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("cannot reach http://127.0.0.1:9"), r.stderr)
+    }
+}
+
+extension FileHandle {
+    /// Reads up to a newline (the server's "PORT n" line).
+    func availableDataLine() -> Data {
+        var line = Data()
+        while true {
+            let byte = readData(ofLength: 1)
+            if byte.isEmpty || byte == Data([0x0A]) { return line }
+            line.append(byte)
+        }
+    }
+}
