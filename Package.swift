@@ -29,18 +29,20 @@ let package = Package(
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw", pkgConfig: "ncursesw",
                        providers: [.apt(["libncursesw5-dev"])]),
         .target(name: "Tensors", dependencies: ["CBLAS"]),
-        .target(name: "SafeTensors"),
-        .target(name: "Tokenization"),
-        .target(name: "Imaging", dependencies: ["CImageCodecs"]),
-        .target(name: "CLIP", dependencies: ["Tensors", "SafeTensors", "Tokenization", "Imaging",
+        // Size and nesting limits checked on untrusted bytes before a parser allocates.
+        .target(name: "InputLimits"),
+        .target(name: "SafeTensors", dependencies: ["InputLimits"]),
+        .target(name: "Tokenization", dependencies: ["InputLimits"]),
+        .target(name: "Imaging", dependencies: ["CImageCodecs", "InputLimits"]),
+        .target(name: "CLIP", dependencies: ["Tensors", "SafeTensors", "InputLimits", "Tokenization", "Imaging",
                                              .product(name: "Crypto", package: "swift-crypto")]),
         // Fetching checkpoints from the Hugging Face Hub into its shared cache (URLSession).
-        .target(name: "Hub", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Hub", dependencies: ["InputLimits", .product(name: "Crypto", package: "swift-crypto")]),
         // The prompt-lab engine: knows no encoder and no terminal, only an EmbeddingProvider.
-        .target(name: "Scoring", dependencies: ["Tensors", .product(name: "Crypto", package: "swift-crypto"),
+        .target(name: "Scoring", dependencies: ["Tensors", "InputLimits", .product(name: "Crypto", package: "swift-crypto"),
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
         // The front end: a pure reducer, views into a cell grid, and one curses driver file.
-        .target(name: "TerminalUI", dependencies: ["Scoring", "CNcursesw"]),
+        .target(name: "TerminalUI", dependencies: ["Scoring", "InputLimits", "CNcursesw"]),
         .executableTarget(name: "clip-tui", dependencies: [
             "TerminalUI",
             "CLIP", "Imaging", "Tokenization", "Tensors", "Scoring", "Hub",
@@ -49,6 +51,7 @@ let package = Package(
 
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "InputLimitsTests", dependencies: ["InputLimits"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")],
@@ -63,3 +66,23 @@ let package = Package(
         .testTarget(name: "CLIToolTests", dependencies: ["clip-tui"]),
     ]
 )
+
+// Fuzz targets (libFuzzer), only when asked for: `scripts/fuzz` builds them with
+// CLIP_TUI_FUZZ=1 and `--sanitize fuzzer --sanitize address` into .build-fuzz.
+// Each defines LLVMFuzzerTestOneInput; libFuzzer supplies main.
+if Context.environment["CLIP_TUI_FUZZ"] != nil {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("fuzz-safetensors", ["SafeTensors"]),
+        ("fuzz-config", ["CLIP"]),
+        ("fuzz-tokenizer", ["Tokenization"]),
+        ("fuzz-png", ["Imaging"]),
+        ("fuzz-jpeg", ["Imaging"]),
+        ("fuzz-prompt-files", ["Scoring"]),
+        ("fuzz-session", ["TerminalUI"]),
+        ("fuzz-hub-json", ["Hub"]),
+    ]
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(.executableTarget(name: name, dependencies: dependencies, path: "Fuzz/\(name)",
+                                                 swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    }
+}

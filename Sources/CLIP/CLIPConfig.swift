@@ -1,4 +1,5 @@
 import Foundation
+import InputLimits
 
 /// The activation between the two MLP layers.
 public enum Activation: String, Codable, Sendable {
@@ -105,6 +106,7 @@ public struct CLIPConfig: Codable, Sendable, Equatable {
     /// Reads and validates `config.json`.
     public static func load(path: String) throws -> CLIPConfig {
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIPError.missingFile(path: path) }
+        if let problem = JSONLimits.documents.violation(in: data) { throw CLIPError.badConfig(path: path, reason: problem) }
         let config: CLIPConfig
         do {
             config = try JSONDecoder().decode(CLIPConfig.self, from: data)

@@ -1,4 +1,5 @@
 import Foundation
+import InputLimits
 import SafeTensors
 import Tensors
 
@@ -61,6 +62,7 @@ final class CheckpointReader: WeightSource {
         } else if FileManager.default.fileExists(atPath: index) {
             description = index
             guard let data = FileManager.default.contents(atPath: index),
+                  JSONLimits.documents.violation(in: data) == nil,
                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                   let map = object["weight_map"] as? [String: String] else {
                 throw CLIPError.badIndex(path: index, reason: "not a JSON object with a weight_map of key → file")

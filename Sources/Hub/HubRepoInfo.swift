@@ -1,4 +1,5 @@
 import Foundation
+import InputLimits
 
 /// The Hub's answer to `GET /api/models/ORG/NAME/revision/REV?blobs=true`: the commit a
 /// revision points to and its files, with the hashes the cache is keyed by.
@@ -27,8 +28,8 @@ public struct HubRepoInfo: Equatable, Sendable {
     /// Parses and validates the answer: the commit must be a 40-digit hex id, hashes hex, and
     /// every file name a relative path that stays inside the snapshot folder.
     public static func parse(_ data: Data, repo: String, url: String) throws -> HubRepoInfo {
-        guard data.count <= maxAnswerBytes else {
-            throw HubError.badAnswer(url: url, problem: "answer of \(data.count) bytes is larger than \(maxAnswerBytes)")
+        if let problem = JSONLimits(maxBytes: maxAnswerBytes, maxDepth: 64).violation(in: data) {
+            throw HubError.badAnswer(url: url, problem: problem)
         }
         let object: Any
         do {

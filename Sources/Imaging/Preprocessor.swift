@@ -1,4 +1,5 @@
 import Foundation
+import InputLimits
 
 /// OpenAI CLIP's image transform: `Resize(size, BICUBIC)` of the short side,
 /// `CenterCrop(size)`, `ToTensor`, `Normalize(mean, std)` (openai/CLIP `clip/clip.py`).
@@ -23,6 +24,7 @@ public struct Preprocessor: Sendable, Equatable {
     /// Reads a Hugging Face `preprocessor_config.json` (`size`, `crop_size`, `image_mean`, `image_std`).
     public init(configPath: String, imageSize: Int) throws {
         guard let data = FileManager.default.contents(atPath: configPath),
+              JSONLimits.documents.violation(in: data) == nil,
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ImagingError.badPreprocessorConfig(path: configPath, reason: "not a JSON object")
         }

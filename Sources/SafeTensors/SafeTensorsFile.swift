@@ -1,4 +1,5 @@
 import Foundation
+import InputLimits
 
 /// One tensor's place in a safetensors file.
 public struct TensorInfo: Sendable, Equatable {
@@ -42,6 +43,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
         dataStart = 8 + Int(headerLength)
         let dataSize = bytes.count - dataStart
+        // Checked on the mapped bytes: nothing is copied or parsed for a hostile header.
+        let limits = JSONLimits(maxBytes: Int(Self.maxHeaderBytes), maxDepth: 8, maxTopLevelMembers: Self.maxTensorCount + 1)
+        if let problem = limits.violation(in: UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart])) {
+            throw SafeTensorsError.headerNotJSON(path: path, reason: problem)
+        }
         let headerData = Data(bytes[8..<dataStart])
         let json: Any
         do {
@@ -86,7 +92,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         var shape: [Int] = []
         var count = 1
         for v in shapeValues {
-            guard let n = (v as? NSNumber)?.int64Value, n >= 0, n < Int64(Int32.max) else {
+            guard let n = Self.integer(v), n >= 0, n < Int64(Int32.max) else {
                 throw SafeTensorsError.badEntry(path: path, key: key, reason: "bad dimension \(v)")
             }
             shape.append(Int(n))
@@ -97,8 +103,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
             count = product
         }
         guard let offsets = entry["data_offsets"] as? [Any], offsets.count == 2,
-              let begin = (offsets[0] as? NSNumber)?.int64Value,
-              let end = (offsets[1] as? NSNumber)?.int64Value else {
+              let begin = Self.integer(offsets[0]),
+              let end = Self.integer(offsets[1]) else {
             throw SafeTensorsError.badEntry(path: path, key: key, reason: "data_offsets must be two integers")
         }
         guard begin >= 0, end >= begin, end <= Int64(dataSize) else {
@@ -110,6 +116,20 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 reason: "\(end - begin) bytes do not hold shape \(shape) of \(dtype.rawValue)")
         }
         return TensorInfo(name: key, dtype: dtype, shape: shape, dataRange: Int(begin)..<Int(end))
+    }
+
+    /// A JSON integer: not a fraction, not a boolean, within Int64.
+    static func integer(_ value: Any) -> Int64? {
+        // JSONSerialization gives NSNumber for numbers and booleans alike; its type code
+        // tells them apart ("c"/"B" booleans, "d"/"f" fractions).
+        guard let n = value as? NSNumber else { return nil }
+        switch String(cString: n.objCType) {
+        case "c", "B": return nil
+        case "d", "f":
+            let d = n.doubleValue
+            return d == d.rounded() && abs(d) < 9e15 ? Int64(d) : nil
+        default: return n.int64Value
+        }
     }
 
     /// Reads a tensor as Float into `dest` (which must hold `elementCount` values).

@@ -4,11 +4,25 @@ import GRDB
 /// Embeddings on disk: one SQLite file (WAL, transactions), keyed by the model's
 /// fingerprint and by an image's content hash (a renamed file is not re-encoded) or a
 /// prompt's exact text. A corrupt file is moved aside and rebuilt, and that is reported.
+///
+/// Every row carries a checksum of its model, key and vector: SQLite checks its own pages'
+/// structure (`quick_check` on open) but not the bytes inside a record, so a damaged vector
+/// would otherwise be served as an embedding. A row that fails its checksum is dropped
+/// (and re-encoded by the caller), and that is reported too.
 public final class EmbeddingCache: @unchecked Sendable {
     public let path: String
     /// What happened on open when the file was not usable (nil when all was well).
     public private(set) var recoveryNote: String?
     private let db: DatabaseQueue
+    private let lock = NSLock()
+    private var damaged = 0
+    /// Opened read-only (the file or its folder is not writable): lookups work, stores are skipped.
+    public private(set) var isReadOnly = false
+    /// The schema this code writes; an older file's tables are dropped and rebuilt.
+    static let schemaVersion = 2
+
+    /// Rows dropped because their checksum did not match, since this cache was opened.
+    public var damagedRows: Int { lock.lock(); defer { lock.unlock() }; return damaged }
 
     public init(path: String) throws {
         self.path = path
@@ -18,6 +32,15 @@ public final class EmbeddingCache: @unchecked Sendable {
         }
         do {
             db = try Self.open(path)
+        } catch let error where !Self.isDamage(error) {
+            // Not damaged, only not writable (a read-only file or folder, a full disk): read
+            // what is there and write nothing; the caller reports it.
+            guard FileManager.default.fileExists(atPath: path), let readOnly = try? Self.open(path, readOnly: true) else {
+                throw ScoringError.cache(path: path, reason: Self.brief(error))
+            }
+            db = readOnly
+            isReadOnly = true
+            recoveryNote = "\(path): cannot write to the cache (\(Self.brief(error))); reading it only"
         } catch {
             // Keep the damaged file for inspection; start a new one.
             let aside = "\(path).corrupt-\(Int(Date().timeIntervalSince1970))"
@@ -31,23 +54,46 @@ public final class EmbeddingCache: @unchecked Sendable {
         }
     }
 
+    /// Whether opening failed because the file is damaged (as opposed to not writable).
+    static func isDamage(_ error: Error) -> Bool {
+        if let e = error as? DatabaseError { return e.resultCode == .SQLITE_CORRUPT || e.resultCode == .SQLITE_NOTADB }
+        if case ScoringError.cache = error { return true }  // our integrity check
+        return false
+    }
+
     private static func brief(_ error: Error) -> String {
         (error as? DatabaseError)?.message ?? "\(error)"
     }
 
-    private static func open(_ path: String) throws -> DatabaseQueue {
+    private static func open(_ path: String, readOnly: Bool = false) throws -> DatabaseQueue {
         var config = Configuration()
         config.busyMode = .timeout(5)
+        config.readonly = readOnly
         let db = try DatabaseQueue(path: path, configuration: config)
+        if readOnly {
+            try db.read { db in
+                let check = try String.fetchOne(db, sql: "PRAGMA quick_check") ?? "no answer"
+                guard check == "ok" else { throw ScoringError.cache(path: path, reason: "integrity check: \(check)") }
+            }
+            return db
+        }
         try db.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             let check = try String.fetchOne(db, sql: "PRAGMA quick_check") ?? "no answer"
             guard check == "ok" else { throw ScoringError.cache(path: path, reason: "integrity check: \(check)") }
+            let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+            if version != schemaVersion {
+                // Rows without checksums (version 1) cannot be trusted: start those tables over.
+                try db.execute(sql: "DROP TABLE IF EXISTS text_embedding; DROP TABLE IF EXISTS image_embedding")
+            }
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS text_embedding (
-                    model TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, text));
+                    model TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL, checksum INTEGER NOT NULL,
+                    PRIMARY KEY (model, text));
                 CREATE TABLE IF NOT EXISTS image_embedding (
-                    model TEXT NOT NULL, sha256 TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, sha256));
+                    model TEXT NOT NULL, sha256 TEXT NOT NULL, vector BLOB NOT NULL, checksum INTEGER NOT NULL,
+                    PRIMARY KEY (model, sha256));
+                PRAGMA user_version = \(schemaVersion);
                 """)
         }
         return db
@@ -57,30 +103,65 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     private func keyColumn(_ kind: Kind) -> String { kind == .text ? "text" : "sha256" }
 
-    /// The cached vectors among `keys` for a model; vectors of the wrong size are ignored.
+    /// The cached vectors among `keys` for a model. A row whose checksum fails, or whose
+    /// vector has the wrong size, is not returned and is deleted.
     public func lookup(_ kind: Kind, model: String, keys: [String], dimension: Int) throws -> [String: [Float]] {
         var found: [String: [Float]] = [:]
-        try db.read { db in
-            for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                let rows = try Row.fetchAll(db, sql: "SELECT \(keyColumn(kind)) AS k, vector FROM \(kind.rawValue) WHERE model = ? AND \(keyColumn(kind)) IN (\(marks))",
-                                            arguments: StatementArguments([model] + chunk))
-                for row in rows {
-                    let blob: Data = row["vector"]
-                    if let v = Vector.floats(Array(blob)), v.count == dimension { found[row["k"]] = v }
+        var bad: [String] = []
+        do {
+            try db.read { db in
+                for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
+                    let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                    let rows = try Row.fetchAll(db, sql: "SELECT \(keyColumn(kind)) AS k, vector, checksum FROM \(kind.rawValue) WHERE model = ? AND \(keyColumn(kind)) IN (\(marks))",
+                                                arguments: StatementArguments([model] + chunk))
+                    for row in rows {
+                        let key: String = row["k"]
+                        let blob: Data = row["vector"]
+                        let checksum: Int64 = row["checksum"]
+                        if checksum == Self.checksum(model: model, key: key, vector: blob),
+                           let v = Vector.floats(Array(blob)), v.count == dimension {
+                            found[key] = v
+                        } else {
+                            bad.append(key)
+                        }
+                    }
+                }
+            }
+        } catch {
+            throw ScoringError.cache(path: path, reason: Self.brief(error))
+        }
+        if !bad.isEmpty {
+            lock.lock(); damaged += bad.count; lock.unlock()
+            try? db.write { db in
+                for key in bad {
+                    try db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE model = ? AND \(keyColumn(kind)) = ?", arguments: [model, key])
                 }
             }
         }
         return found
     }
 
+    /// FNV-1a (64 bits) over model, key and vector bytes: cheap enough to check on every
+    /// read (2 KB per vector), and any changed byte changes it.
+    static func checksum(model: String, key: String, vector: Data) -> Int64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+            for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        }
+        mix(model.utf8); mix([0]); mix(key.utf8); mix([0]); mix(vector)
+        return Int64(bitPattern: h)
+    }
+
     /// Stores vectors in one transaction: all of a batch or none of it.
     public func store(_ kind: Kind, model: String, _ entries: [(key: String, vector: [Float])]) throws {
-        guard !entries.isEmpty else { return }
+        guard !entries.isEmpty, !isReadOnly else { return }
         do {
             try db.write { db in
-                let statement = try db.makeStatement(sql: "INSERT OR REPLACE INTO \(kind.rawValue) (model, \(keyColumn(kind)), vector) VALUES (?, ?, ?)")
-                for e in entries { try statement.execute(arguments: [model, e.key, Data(Vector.bytes(e.vector))]) }
+                let statement = try db.makeStatement(sql: "INSERT OR REPLACE INTO \(kind.rawValue) (model, \(keyColumn(kind)), vector, checksum) VALUES (?, ?, ?, ?)")
+                for e in entries {
+                    let blob = Data(Vector.bytes(e.vector))
+                    try statement.execute(arguments: [model, e.key, blob, Self.checksum(model: model, key: e.key, vector: blob)])
+                }
             }
         } catch {
             throw ScoringError.cache(path: path, reason: Self.brief(error))
@@ -109,6 +190,11 @@ public final class EmbeddingCache: @unchecked Sendable {
             s.fileBytes += (try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int) ?? 0
         }
         return s
+    }
+
+    /// Runs SQL on a cache file with no checks: for tests that damage a cache on purpose.
+    static func execute(_ sql: String, onFileAt path: String) throws {
+        try DatabaseQueue(path: path).writeWithoutTransaction { try $0.execute(sql: sql) }
     }
 
     /// Removes the embeddings of one model, or all.

@@ -11,6 +11,10 @@ public final class EmbeddingStore: @unchecked Sendable {
     private let lock = NSLock()
     /// How many prompts were encoded (not found in memory or on disk), for tests and status.
     public private(set) var encodedTextCount = 0
+    /// What went wrong with the disk cache (full disk, read-only file, damage found while
+    /// running). The cache only saves work: its failures are reported, never fatal.
+    public var cacheProblem: String? { lock.lock(); defer { lock.unlock() }; return problem }
+    private var problem: String?
 
     public init(provider: EmbeddingProvider, cache: EmbeddingCache?) {
         self.provider = provider
@@ -22,7 +26,7 @@ public final class EmbeddingStore: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         var missing = Array(Set(prompts.filter { texts[$0] == nil })).sorted()
         if !missing.isEmpty, let cache {
-            let found = try cache.lookup(.text, model: provider.fingerprint, keys: missing, dimension: provider.dimension)
+            let found = guarded { try cache.lookup(.text, model: provider.fingerprint, keys: missing, dimension: provider.dimension) } ?? [:]
             for (k, v) in found { texts[k] = v }
             missing.removeAll { found[$0] != nil }
         }
@@ -30,9 +34,18 @@ public final class EmbeddingStore: @unchecked Sendable {
             let vectors = try provider.embedTexts(missing).map(Vector.normalized)
             encodedTextCount += missing.count
             for (k, v) in zip(missing, vectors) { texts[k] = v }
-            try cache?.store(.text, model: provider.fingerprint, Array(zip(missing, vectors)).map { ($0, $1) })
+            if let cache { guarded { try cache.store(.text, model: provider.fingerprint, Array(zip(missing, vectors)).map { ($0, $1) }) } }
         }
         return prompts.map { texts[$0]! }
+    }
+
+    /// Runs a cache operation; a failure is kept as `cacheProblem` (the caller holds `lock`).
+    @discardableResult
+    private func guarded<T>(_ body: () throws -> T) -> T? {
+        do { return try body() } catch {
+            problem = "\(error)"
+            return nil
+        }
     }
 
     /// SHA-256 of a file's bytes: the image's identity in the cache.
@@ -57,7 +70,7 @@ public final class EmbeddingStore: @unchecked Sendable {
         var todo: [Int] = []
         let unknown = Array(Set(hashes.enumerated().compactMap { i, h in h.flatMap { images[$0] == nil ? $0 : nil } }))
         if let cache, !unknown.isEmpty,
-           let found = try? cache.lookup(.image, model: provider.fingerprint, keys: unknown, dimension: provider.dimension) {
+           let found = guarded({ try cache.lookup(.image, model: provider.fingerprint, keys: unknown, dimension: provider.dimension) }) {
             for (k, v) in found { images[k] = v }
         }
         for (i, h) in hashes.enumerated() {
@@ -82,8 +95,8 @@ public final class EmbeddingStore: @unchecked Sendable {
                 case let .failure(e): results[i] = .failure(e)
                 }
             }
+            if let cache { guarded { try cache.store(.image, model: provider.fingerprint, fresh.map { ($0.0, $0.1) }) } }
             lock.unlock()
-            try? cache?.store(.image, model: provider.fingerprint, fresh.map { ($0.0, $0.1) })
             done += batch.count
             progress?(done, paths.count)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import InputLimits
 
 /// The images of a folder (recursively), with their true class where one is known: from an
 /// ImageFolder layout (the first subfolder names the class) or from a truth file.
@@ -60,7 +61,8 @@ public struct ImageCollection: Sendable {
         }
         var map: [String: String] = [:]
         if file.lowercased().hasSuffix(".json") {
-            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: String] else {
+            guard JSONLimits.documents.violation(in: data) == nil,
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: String] else {
                 throw ScoringError.badFormat(path: file, line: nil, reason: "expected a JSON object of path → class")
             }
             map = object

@@ -1,4 +1,5 @@
 import Foundation
+import InputLimits
 
 /// Reading and writing template and label files, by extension:
 ///
@@ -146,6 +147,9 @@ public enum PromptFiles {
     }
 
     private static func parseJSON(_ text: String, path: String) throws -> Any {
+        if let problem = JSONLimits.documents.violation(in: text.utf8) {
+            throw ScoringError.badFormat(path: path, line: nil, reason: problem)
+        }
         do { return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) } catch {
             let reason = (error as NSError).userInfo["NSDebugDescription"] as? String ?? "\(error)"
             throw ScoringError.badFormat(path: path, line: nil, reason: "not valid JSON: \(reason)")

@@ -1,4 +1,5 @@
 import Foundation
+import InputLimits
 
 /// The JSON that `clip-tui export` writes (schema `clip-tui.prompt-set/1`, README "Export"):
 /// the best template set(s), the label set, the model, metrics, the comparison, the date.
@@ -51,6 +52,7 @@ public struct PromptSetExport: Codable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ScoringError.cannotRead(path: path, reason: "no such file")
         }
+        if let problem = JSONLimits.documents.violation(in: data) { throw ScoringError.badFormat(path: path, line: nil, reason: problem) }
         do { return try JSONDecoder().decode(PromptSetExport.self, from: data) } catch {
             throw ScoringError.badFormat(path: path, line: nil, reason: "not a \(schemaName) file: \(error)")
         }

@@ -63,6 +63,10 @@ enum PythonListLiteral {
     private struct Parser {
         let s: [Unicode.Scalar]
         var i: Int
+        /// Lists inside lists: two levels are all a prompt file needs; the parser recurses
+        /// per level, so the depth is bounded before the stack is.
+        var depth = 0
+        static let maxDepth = 16
         var line: Int { s[..<min(i, s.count)].filter { $0 == "\n" }.count + 1 }
 
         mutating func skip() {
@@ -78,6 +82,9 @@ enum PythonListLiteral {
             guard i < s.count else { throw ParseError(line: line, reason: "unexpected end of file") }
             if s[i] == "[" {
                 i += 1
+                depth += 1
+                defer { depth -= 1 }
+                if depth > Self.maxDepth { throw ParseError(line: line, reason: "lists nested deeper than \(Self.maxDepth) levels") }
                 var items: [Value] = []
                 while true {
                     skip()

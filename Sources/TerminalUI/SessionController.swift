@@ -19,6 +19,7 @@ public final class SessionController: @unchecked Sendable {
     private var snapshot: ScoreSnapshot?
     private var requested = 0
     private var engineStatus = "starting"
+    private var reportedCacheProblem: String?
     private var pending: [Action] = []
     private var needsRescore = false
     private var messages: [String] = []
@@ -112,6 +113,11 @@ public final class SessionController: @unchecked Sendable {
                 lock.lock()
                 if snapshot == nil || s.generation >= snapshot!.generation { snapshot = s }
                 engineStatus = String(format: "%d images · scored in %.0f ms", imgs.items.count, 1000 * s.seconds)
+                // Cache trouble (a full disk, a read-only file) is said once; scores stay right.
+                if let problem = lab.store.cacheProblem, problem != reportedCacheProblem {
+                    reportedCacheProblem = problem
+                    messages.append("embedding cache: \(problem)")
+                }
                 lock.unlock()
             } catch {
                 lock.lock(); messages.append("\(error)"); lock.unlock()

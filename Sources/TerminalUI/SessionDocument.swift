@@ -1,4 +1,5 @@
 import Foundation
+import InputLimits
 import Scoring
 
 /// What a session keeps between runs (autosaved as JSON): the model and images it opened,
@@ -44,7 +45,7 @@ public struct SessionDocument: Codable, Equatable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ScoringError.cannotRead(path: path, reason: "no such file")
         }
-        guard data.count <= 16 << 20 else { throw ScoringError.badFormat(path: path, line: nil, reason: "too large for a session file") }
+        if let problem = JSONLimits.documents.violation(in: data) { throw ScoringError.badFormat(path: path, line: nil, reason: problem) }
         do { return try JSONDecoder().decode(SessionDocument.self, from: data) } catch {
             throw ScoringError.badFormat(path: path, line: nil, reason: "not a clip-tui session: \(error)")
         }

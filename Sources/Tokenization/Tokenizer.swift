@@ -1,17 +1,28 @@
 import Foundation
+import InputLimits
 
 /// Token ids of one text, as `clip.tokenize(text, truncate=True)` gives them, without padding.
 public struct TokenizedText: Sendable, Equatable {
     /// Start token, the text's tokens, end token; at most the context length.
     public let ids: [Int]
-    /// How many ids the text needs before truncation (start and end included).
+    /// How many ids the text needs before truncation (start and end included); for a text
+    /// over `Tokenizer.maxTextBytes`, how many its first `maxTextBytes` need.
     public let untruncatedCount: Int
+    /// The text was longer than `Tokenizer.maxTextBytes` and only its start was read.
+    public var isClipped = false
     public var isTruncated: Bool { untruncatedCount > ids.count }
 }
 
 /// CLIP's tokenizer: OpenAI's `SimpleTokenizer` over a Hugging Face `vocab.json` + `merges.txt`.
 public final class Tokenizer: @unchecked Sendable {
     public static let contextLength = 77
+    /// Only this much of a text is tokenized: 77 tokens need a few hundred bytes, and the
+    /// byte-pair loop is quadratic in a word's length, so a pasted megabyte must not reach it.
+    public static let maxTextBytes = 16 << 10
+    /// Longer runs of letters or digits (no real word is) are encoded in pieces of this
+    /// size, which bounds the byte-pair work per piece (about 0.1 s at worst); up to it the
+    /// result is exactly OpenAI's (the fixtures hold a 300-letter word).
+    public static let maxPieceBytes = 1024
     public let startToken: Int
     public let endToken: Int
     public let vocabularySize: Int
@@ -28,6 +39,9 @@ public final class Tokenizer: @unchecked Sendable {
             catch { throw TokenizerError.cannotRead(path: path, reason: error.localizedDescription) }
         }
         let vocabData = try read(vocabPath)
+        if let problem = JSONLimits(maxBytes: 64 << 20, maxDepth: 2).violation(in: vocabData) {
+            throw TokenizerError.badVocabulary(path: vocabPath, reason: problem)
+        }
         let vocab: [String: Int]
         do { vocab = try JSONDecoder().decode([String: Int].self, from: vocabData) }
         catch { throw TokenizerError.badVocabulary(path: vocabPath, reason: "\(error)") }
@@ -69,10 +83,41 @@ public final class Tokenizer: @unchecked Sendable {
     /// The token ids of a text without start and end tokens (`SimpleTokenizer.encode`).
     public func encode(_ text: String) -> [Int] {
         var ids: [Int] = []
-        for piece in PreTokenizer.split(TextNormalizer.normalize(text)) {
-            ids.append(contentsOf: encodePiece(piece))
+        for piece in PreTokenizer.split(TextNormalizer.normalize(Self.clipped(text))) {
+            if piece.utf8.count <= Self.maxPieceBytes {
+                ids.append(contentsOf: encodePiece(piece))
+            } else {
+                for chunk in Self.chunks(piece, maxBytes: Self.maxPieceBytes) { ids.append(contentsOf: encodePiece(chunk)) }
+            }
         }
         return ids
+    }
+
+    /// The text's first `maxTextBytes` bytes, cut between Unicode scalars.
+    static func clipped(_ text: String) -> String {
+        guard text.utf8.count > maxTextBytes else { return text }
+        var size = 0
+        let scalars = text.unicodeScalars
+        var end = scalars.endIndex
+        for index in scalars.indices {
+            size += UTF8.width(scalars[index])
+            if size > maxTextBytes { end = index; break }
+        }
+        return String(scalars[..<end])
+    }
+
+    /// Pieces of at most `maxBytes` UTF-8 bytes, cut between Unicode scalars.
+    static func chunks(_ piece: String, maxBytes: Int) -> [String] {
+        var result: [String] = [], current = "", size = 0
+        for scalar in piece.unicodeScalars {
+            let n = UTF8.width(scalar)
+            if size + n > maxBytes && !current.isEmpty {
+                result.append(current); current = ""; size = 0
+            }
+            current.unicodeScalars.append(scalar); size += n
+        }
+        if !current.isEmpty { result.append(current) }
+        return result
     }
 
     /// Start token, ids, end token; over `contextLength` the tail is cut and the last id
@@ -84,7 +129,9 @@ public final class Tokenizer: @unchecked Sendable {
             ids.removeLast(ids.count - contextLength)
             ids[contextLength - 1] = endToken
         }
-        return TokenizedText(ids: ids, untruncatedCount: full)
+        var result = TokenizedText(ids: ids, untruncatedCount: full)
+        result.isClipped = text.utf8.count > Self.maxTextBytes
+        return result
     }
 
     private func encodePiece(_ piece: String) -> [Int] {

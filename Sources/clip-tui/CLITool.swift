@@ -12,6 +12,7 @@ struct CLITool: ParsableCommand {
 
 /// Runs a command body; a library error becomes its message on stderr and exit code 1.
 func reportingErrors(_ body: () throws -> Void) throws {
+    defer { CacheHealth.report() }
     do {
         try body()
     } catch let error as ExitCode {

@@ -30,12 +30,35 @@ struct EngineOptions: ParsableArguments {
         let provider = try CLIPEmbeddingProvider(folder: located.folder)
         var cache: EmbeddingCache?
         if !noCache {
-            cache = try EmbeddingCache(path: cachePath)
-            if let note = cache?.recoveryNote { warn(note) }
+            // The cache only saves work: when it cannot be opened the command runs without it.
+            do {
+                cache = try EmbeddingCache(path: cachePath)
+                if let note = cache?.recoveryNote { warn(note) }
+            } catch {
+                warn("\(error); running without the cache")
+            }
         }
-        let lab = PromptLab(store: EmbeddingStore(provider: provider, cache: cache), temperature: temperature)
+        let store = EmbeddingStore(provider: provider, cache: cache)
+        CacheHealth.watch(store)
+        let lab = PromptLab(store: store, temperature: temperature)
         lab.modelName = model ?? located.folder
         return lab
+    }
+}
+
+/// Cache trouble met while a command ran (a full disk, damaged rows), said once at the end.
+enum CacheHealth {
+    nonisolated(unsafe) private static var stores: [EmbeddingStore] = []
+
+    static func watch(_ store: EmbeddingStore) { stores.append(store) }
+
+    static func report() {
+        for store in stores {
+            if let problem = store.cacheProblem { warn("embedding cache: \(problem) (results are correct; the cache was not used for all of them)") }
+            if let cache = store.cache, cache.damagedRows > 0 {
+                warn("\(cache.path): \(cache.damagedRows) damaged cache entries were dropped and encoded again")
+            }
+        }
     }
 }
 

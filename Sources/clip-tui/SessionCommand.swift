@@ -51,8 +51,13 @@ struct SessionCommand: ParsableCommand {
             doc.model = doc.model ?? located.folder
             BLAS.setThreads(threads)
             let provider = try CLIPEmbeddingProvider(folder: located.folder)
-            let store = try EmbeddingCache(path: cache ?? EngineOptions.defaultCachePath)
-            if let note = store.recoveryNote { notes.append(note) }
+            var store: EmbeddingCache?
+            do {
+                store = try EmbeddingCache(path: cache ?? EngineOptions.defaultCachePath)
+                if let note = store?.recoveryNote { notes.append(note) }
+            } catch {
+                notes.append("\(error); running without the cache")
+            }
             let lab = PromptLab(store: EmbeddingStore(provider: provider, cache: store))
             lab.modelName = doc.model ?? located.folder
             var collection: ImageCollection?

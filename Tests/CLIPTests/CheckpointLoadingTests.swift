@@ -93,6 +93,9 @@ final class CheckpointLoadingTests: XCTestCase {
              ["model.safetensors: no such file"]),
             ("mangled config", { c in try Data("{\"text_config\": {\"hidden_size\": ".utf8).write(to: c.file("config.json")) },
              ["config.json", "not valid JSON"]),
+            ("deeply nested config", { c in
+                try Data(("{\"text_config\": " + String(repeating: "[", count: 200_000)).utf8).write(to: c.file("config.json"))
+            }, ["config.json", "JSON nested deeper than 64 levels"]),
             ("wrong type in config", { c in
                 try Data(#"{"text_config": {"hidden_size": "wide"}}"#.utf8).write(to: c.file("config.json"))
             }, ["config.json", "text_config.hidden_size"]),

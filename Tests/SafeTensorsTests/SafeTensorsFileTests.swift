@@ -60,6 +60,11 @@ final class SafeTensorsFileTests: XCTestCase {
             ("reversed", #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}"#, f32, nil, "data offsets [4, 0)"),
             ("mismatch", #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}}"#, f32, nil, "8 bytes do not hold shape [1]"),
             ("bad-offsets", #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0]}}"#, f32, nil, "data_offsets must be two integers"),
+            ("frac-offsets", #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0.5,4]}}"#, f32, nil, "data_offsets must be two integers"),
+            ("bool-dim", #"{"a":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#, f32, nil, "bad dimension"),
+            // Limits checked before the header is parsed.
+            ("deep", "{\"a\":" + String(repeating: "[", count: 100) + String(repeating: "]", count: 100) + "}", f32, nil,
+             "JSON nested deeper than 8 levels"),
         ]
         for (name, header, data, length, message) in cases {
             let path = try write(name, header: header, data: data, headerLength: length)
@@ -79,6 +84,20 @@ final class SafeTensorsFileTests: XCTestCase {
         }
         XCTAssertThrowsError(try SafeTensorsFile(path: dir.path)) {
             XCTAssertTrue("\($0)".contains("not a regular file"), "\($0)")
+        }
+    }
+
+    func testTensorCountLimit() throws {
+        // 1,000,002 entries (a million tensors and metadata are allowed): refused by the
+        // pre-scan, before a million objects are built.
+        let n = SafeTensorsFile.maxTensorCount + 2
+        var header = "{"
+        header.reserveCapacity(n * 6)
+        for i in 0..<n { header += (i == 0 ? "" : ",") + "\"\(i)\":0" }
+        header += "}"
+        let path = try write("many", header: header, data: [])
+        XCTAssertThrowsError(try SafeTensorsFile(path: path)) { error in
+            XCTAssertTrue("\(error)".contains("more than 1000001 entries at the top level"), "\(error)")
         }
     }
 

@@ -79,6 +79,10 @@ final class SetsAndFilesTests: XCTestCase {
             ("t4.py", "templates = ['unterminated\n']", true, "unterminated string"),
             ("l1.json", "{\"classes\": [{\"nom\": 1}]}", false, "class 0 must be"),
             ("l2.json", "{\"classes\": 3}", false, "\"classes\" must be a list"),
+            // Limits, checked before a parser recurses or allocates.
+            ("deep.json", String(repeating: "[", count: 100_000), true, "JSON nested deeper than 64 levels"),
+            ("deep.py", "templates = " + String(repeating: "[", count: 100_000), true, "lists nested deeper than 16 levels"),
+            ("big.txt", String(repeating: "a photo of a {}.\n", count: 1_000_000), true, "bytes is too large for a prompt file"),
         ]
         for (name, text, isTemplate, message) in cases {
             let path = try file(name, text)

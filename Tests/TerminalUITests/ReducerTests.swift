@@ -124,4 +124,23 @@ final class ReducerTests: XCTestCase {
         XCTAssertEqual(e.text, "猫")
         XCTAssertEqual(e.cursorColumn, 2)
     }
+
+    func testSessionFileLimits() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("session-limits-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let deep = dir.appendingPathComponent("deep.json").path
+        try Data(("{\"labels\": " + String(repeating: "[", count: 500_000)).utf8).write(to: URL(fileURLWithPath: deep))
+        XCTAssertThrowsError(try SessionDocument.read(path: deep)) { error in
+            XCTAssertEqual("\(error)", "\(deep): JSON nested deeper than 64 levels")
+        }
+        let big = dir.appendingPathComponent("big.json").path
+        try Data(count: (16 << 20) + 1).write(to: URL(fileURLWithPath: big))
+        XCTAssertThrowsError(try SessionDocument.read(path: big)) { error in
+            XCTAssertTrue("\(error)".contains("16777217 bytes of JSON is over the limit of 16777216"), "\(error)")
+        }
+        let good = dir.appendingPathComponent("good.json").path
+        try document().write(path: good)
+        XCTAssertEqual(try SessionDocument.read(path: good), document())
+    }
 }

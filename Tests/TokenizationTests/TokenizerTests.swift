@@ -109,4 +109,22 @@ final class TokenizerTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("vocab.json.missing: cannot read"), "\($0)")
         }
     }
+
+    func testTextLengthLimits() throws {
+        let t = try tokenizer()
+        // A megabyte with no spaces: only the first 16 KiB are read, in 1 KiB pieces, so
+        // the quadratic byte-pair loop stays bounded (16 pieces of 1 KiB).
+        let word = String(repeating: "abcdefgh", count: 131_072)
+        let long = t.tokenize(word)
+        XCTAssertTrue(long.isClipped)
+        XCTAssertEqual(long.ids.count, Tokenizer.contextLength)
+        XCTAssertEqual(long.ids.first, t.startToken)
+        XCTAssertEqual(long.ids.last, t.endToken)
+        XCTAssertEqual(long.untruncatedCount, t.tokenize(String(word.prefix(Tokenizer.maxTextBytes))).untruncatedCount)
+        // Ordinary text is untouched; a word over 1024 bytes is encoded as its 1024-byte pieces.
+        XCTAssertFalse(t.tokenize("a photo of a cat.").isClipped)
+        let q = { (n: Int) in String(repeating: "q", count: n) }
+        XCTAssertEqual(t.encode(q(2100)), t.encode(q(1024)) + t.encode(q(1024)) + t.encode(q(52)))
+        XCTAssertNotEqual(t.encode(q(1024)), t.encode(q(512)) + t.encode(q(512)), "pieces up to 1024 bytes are one word")
+    }
 }

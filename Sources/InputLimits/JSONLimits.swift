@@ -1,0 +1,47 @@
+/// Limits checked on JSON bytes before any parser allocates for them: total size, nesting
+/// depth and the number of members at the top level. Foundation's parsers recurse per level
+/// and allocate per member, so a hostile file must be refused before it reaches them.
+public struct JSONLimits: Sendable, Equatable {
+    public var maxBytes: Int
+    public var maxDepth: Int
+    public var maxTopLevelMembers: Int
+
+    public init(maxBytes: Int, maxDepth: Int, maxTopLevelMembers: Int = .max) {
+        self.maxBytes = maxBytes
+        self.maxDepth = maxDepth
+        self.maxTopLevelMembers = maxTopLevelMembers
+    }
+
+    /// Configuration, session and template files: 16 MiB, 64 levels.
+    public static let documents = JSONLimits(maxBytes: 16 << 20, maxDepth: 64)
+
+    /// Why `bytes` exceeds these limits, in words for an error message; nil when within them.
+    /// One pass, no allocation: strings (and the brackets inside them) are skipped.
+    public func violation<Bytes: Collection>(in bytes: Bytes) -> String? where Bytes.Element == UInt8 {
+        if bytes.count > maxBytes { return "\(bytes.count) bytes of JSON is over the limit of \(maxBytes)" }
+        var depth = 0, members = 0, inString = false, escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                if depth > maxDepth { return "JSON nested deeper than \(maxDepth) levels" }
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+            case UInt8(ascii: ","):
+                if depth == 1 {
+                    members += 1
+                    if members >= maxTopLevelMembers { return "more than \(maxTopLevelMembers) entries at the top level" }
+                }
+            default:
+                continue
+            }
+        }
+        return nil
+    }
+}
