@@ -42,7 +42,9 @@ let package = Package(
         .target(name: "Scoring", dependencies: ["Tensors", "InputLimits", .product(name: "Crypto", package: "swift-crypto"),
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
         // The front end: a pure reducer, views into a cell grid, and one curses driver file.
-        .target(name: "TerminalUI", dependencies: ["Scoring", "InputLimits", "CNcursesw"]),
+        // Puts the terminal back when the process dies of a crash signal (curses cannot).
+        .target(name: "CTerminalGuard", path: "Sources/CTerminalGuard"),
+        .target(name: "TerminalUI", dependencies: ["Scoring", "InputLimits", "CNcursesw", "CTerminalGuard"]),
         .executableTarget(name: "clip-tui", dependencies: [
             "TerminalUI",
             "CLIP", "Imaging", "Tokenization", "Tensors", "Scoring", "Hub",

@@ -34,27 +34,24 @@ COUNTS = {1: "one", 2: "two", 3: "three"}
 SIZE = 224
 
 
-def draw_shape(d, shape, cx, cy, r, fill, outline=False):
-    # A filled shape, or (outline) a line drawing of it: the caption says which, so that a
-    # template's "a photo of" or "a drawing of" fits some pictures better than others.
-    paint = dict(outline=fill, width=max(3, int(r / 7))) if outline else dict(fill=fill)
+def draw_shape(d, shape, cx, cy, r, fill):
     if shape == "circle":
-        d.ellipse([cx - r, cy - r, cx + r, cy + r], **paint)
+        d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill)
     elif shape == "square":
-        d.rectangle([cx - r * 0.85, cy - r * 0.85, cx + r * 0.85, cy + r * 0.85], **paint)
+        d.rectangle([cx - r * 0.85, cy - r * 0.85, cx + r * 0.85, cy + r * 0.85], fill=fill)
     elif shape == "triangle":
-        d.polygon([(cx, cy - r), (cx - r * 0.95, cy + r * 0.75), (cx + r * 0.95, cy + r * 0.75)], **paint)
+        d.polygon([(cx, cy - r), (cx - r * 0.95, cy + r * 0.75), (cx + r * 0.95, cy + r * 0.75)], fill=fill)
     elif shape == "star":
         pts = []
         for k in range(10):
             a = -math.pi / 2 + k * math.pi / 5
             rr = r if k % 2 == 0 else r * 0.45
             pts.append((cx + rr * math.cos(a), cy + rr * math.sin(a)))
-        d.polygon(pts, **paint)
+        d.polygon(pts, fill=fill)
     elif shape == "cross":
         w = r * 0.35
-        pts = [(-w, -r), (w, -r), (w, -w), (r, -w), (r, w), (w, w), (w, r), (-w, r), (-w, w), (-r, w), (-r, -w), (-w, -w)]
-        d.polygon([(cx + x, cy + y) for x, y in pts], **paint)
+        d.rectangle([cx - w, cy - r, cx + w, cy + r], fill=fill)
+        d.rectangle([cx - r, cy - w, cx + r, cy + w], fill=fill)
 
 
 def render(rng, colour, shape):
@@ -63,8 +60,7 @@ def render(rng, colour, shape):
                           and not (colour == "white" and b in ("light grey", "beige"))
                           and not (colour == "orange" and b in ("red", "yellow"))
                           and not (colour == "purple" and b in ("blue", "red"))])
-    count = rng.choice([1, 1, 1, 1, 1, 2, 3])
-    outline = rng.random() < 0.3
+    count = rng.choice([1, 1, 1, 2, 3])
     size_name = rng.choice(list(SIZES))
     pos_name = rng.choice(list(POSITIONS)) if count == 1 else None
     im = Image.new("RGB", (SIZE, SIZE), BACKGROUNDS[bg_name])
@@ -73,7 +69,7 @@ def render(rng, colour, shape):
     lo, hi = SIZES[size_name]
     centres = []
     for _ in range(count):
-        r = rng.randint(lo, hi) / (1.0 if count == 1 else 1.25)
+        r = rng.randint(lo, hi) / (1.0 if count == 1 else 1.5)
         for _ in range(50):
             if pos_name:
                 fx, fy = POSITIONS[pos_name]
@@ -83,28 +79,22 @@ def render(rng, colour, shape):
             if all((cx - x) ** 2 + (cy - y) ** 2 > (r + rr + 6) ** 2 for x, y, rr in centres):
                 break
         centres.append((cx, cy, r))
-        draw_shape(d, shape, cx, cy, r, jitter(COLOURS[colour]), outline)
-    return im, dict(colour=colour, shape=shape, bg=bg_name, count=count, size=size_name, pos=pos_name, outline=outline)
+        draw_shape(d, shape, cx, cy, r, jitter(COLOURS[colour]))
+    return im, dict(colour=colour, shape=shape, bg=bg_name, count=count, size=size_name, pos=pos_name)
 
 
 def caption(rng, f):
     c, s, n = f["colour"], f["shape"], f["count"]
     plural = s + ("es" if s.endswith("s") else "s")
-    if f["outline"]:
-        article = "an" if c[0] in "aeiou" else "a"
-        thing = f"{COUNTS[n]} {c} {plural}" if n > 1 else f"{article} {c} {s}"
-        options = [f"a drawing of {thing}.", f"a sketch of {thing}", f"an outline of {thing}",
-                   f"a line drawing of {thing} on a {f['bg']} background", f"{thing} drawn in outline",
-                   f"a drawing of {thing}"]
-    elif n > 1:
+    if n > 1:
         options = [f"{COUNTS[n]} {c} {plural}", f"a picture of {COUNTS[n]} {c} {plural}",
                    f"{COUNTS[n]} {c} {plural} on a {f['bg']} background", f"some {c} {plural}",
-                   f"{n} {c} {plural}", f"a group of {c} {plural}", f"a photo of {COUNTS[n]} {c} {plural}."]
+                   f"{n} {c} {plural}", f"a group of {c} {plural}"]
     else:
         article = "an" if c[0] in "aeiou" else "a"
         options = [f"{article} {c} {s}", f"a photo of {article} {c} {s}.", f"{article} {f['size']} {c} {s}",
                    f"{article} {c} {s} on a {f['bg']} background", f"{article} {c} {s} in the {f['pos']}",
-                   f"a photo of {article} {f['size']} {c} {s} in the {f['pos']}.",
+                   f"a drawing of {article} {f['size']} {c} {s} in the {f['pos']}.",
                    f"there is {article} {c} {s} here", f"a {s} that is {c}", f"{c} {s}",
                    f"an image of {article} {c} {s} against {f['bg']}"]
     return rng.choice(options)
@@ -121,10 +111,8 @@ def classes():
 
 
 TEMPLATE_SETS = {
-    # A good set: phrasings the captions use, for filled shapes (photo) and outlines (drawing).
+    # A good set: phrasings the captions use.
     "good": ["a photo of a {}.", "a drawing of a {}.", "there is a {} here", "an image of a {}"],
-    # Only the photographic phrasing: line drawings fit it less well.
-    "photo": ["a photo of a {}.", "a photo of the {}.", "a photo of one {}."],
     # Plain: the name alone and one sentence.
     "plain": ["{}", "a {}."],
     # Off-distribution phrasings: wording that the captions never use.
@@ -143,7 +131,16 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--heldout-per-class", type=int, default=10)
     ap.add_argument("--samples-per-class", type=int, default=2)
+    ap.add_argument("--render-heldout", metavar="DIR",
+                    help="only write the held-out renders (the evaluation set, seed + 1000) as DIR/<class>/N.png and exit")
     a = ap.parse_args()
+    if a.render_heldout:
+        hrng = random.Random(a.seed + 1000)
+        for n in classes():
+            os.makedirs(os.path.join(a.render_heldout, n.replace(" ", "_")), exist_ok=True)
+            for k in range(a.heldout_per_class):
+                render(hrng, n.split()[0], n.split()[1])[0].save(os.path.join(a.render_heldout, n.replace(" ", "_"), f"{k}.png"))
+        return
     torch.manual_seed(a.seed); random.seed(a.seed); np.random.seed(a.seed)
     torch.set_num_threads(a.threads)
     from transformers import CLIPConfig, CLIPModel, CLIPTokenizer

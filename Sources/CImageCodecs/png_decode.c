@@ -34,8 +34,10 @@ int clip_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
     png_source src = {data, size, 0, message, message_size};
     png_structp png = NULL;
     png_infop info = NULL;
-    png_bytep *rows = NULL;
-    uint8_t *pixels = NULL;
+    // Set after setjmp and read after longjmp: volatile, or the error path may see the
+    // register copies from before the malloc and leak both (found by fuzz-png).
+    png_bytep *volatile rows = NULL;
+    uint8_t *volatile pixels = NULL;
     volatile int status = CLIP_CODEC_CORRUPT;
     out->width = out->height = 0;
     out->pixels = NULL;

@@ -105,7 +105,11 @@ public struct CLIPConfig: Codable, Sendable, Equatable {
 
     /// Reads and validates `config.json`.
     public static func load(path: String) throws -> CLIPConfig {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIPError.missingFile(path: path) }
+        guard FileManager.default.fileExists(atPath: path) else { throw CLIPError.missingFile(path: path) }
+        let data: Data
+        do { data = try BoundedFile.read(path, maxBytes: JSONLimits.documents.maxBytes) } catch {
+            throw CLIPError.badConfig(path: path, reason: "\(error)")
+        }
         if let problem = JSONLimits.documents.violation(in: data) { throw CLIPError.badConfig(path: path, reason: problem) }
         let config: CLIPConfig
         do {

@@ -24,6 +24,22 @@ public struct HubCacheLayout: Sendable {
     public func snapshot(_ commit: String) -> String { repoFolder + "/snapshots/" + commit }
     public func snapshotFile(_ commit: String, _ name: String) -> String { snapshot(commit) + "/" + name }
 
+    /// Takes the exclusive lock huggingface_hub takes for a blob
+    /// (`CACHE/.locks/models--ORG--NAME/ETAG.lock`, flock), waiting for another download.
+    public func lock(_ etag: String) throws -> Int32 {
+        let folder = (cache as NSString).appendingPathComponent(".locks/" + (repoFolder as NSString).lastPathComponent)
+        let path = folder + "/" + etag + ".lock"
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw HubError.cacheWrite(path: folder, reason: error.localizedDescription)
+        }
+        let fd = open(path, O_RDWR | O_CREAT, 0o644)
+        guard fd >= 0 else { throw HubError.cacheWrite(path: path, reason: String(cString: strerror(errno))) }
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        return fd
+    }
+
     /// Links `snapshots/COMMIT/NAME` to the blob with a relative link (as huggingface_hub does).
     public func link(commit: String, name: String, etag: String) throws {
         let path = snapshotFile(commit, name)

@@ -83,6 +83,10 @@ public struct HubClient: Sendable {
         }
         let fm = FileManager.default
         let blob = layout.blob(etag)
+        // One writer per blob, across processes and with huggingface_hub, which takes the
+        // same flock on the same file.
+        let lock = try layout.lock(etag)
+        defer { flock(lock, LOCK_UN); close(lock) }
         if fm.fileExists(atPath: blob) {
             // Already in the cache (fetched before, or by a Python tool): verified then.
             try layout.link(commit: commit, name: file.name, etag: etag)

@@ -12,4 +12,11 @@ public protocol EmbeddingProvider: AnyObject {
     func embedTexts(_ texts: [String]) throws -> [[Float]]
     /// One result per file: a file that does not decode fails alone.
     func embedImages(_ paths: [String]) -> [Result<[Float], Error>]
+    /// Whether the weights on disk are no longer the ones loaded (a message saying so), for
+    /// a long-running session to notice a model folder replaced under it.
+    func sourceChange() -> String?
+}
+
+extension EmbeddingProvider {
+    public func sourceChange() -> String? { nil }
 }

@@ -129,8 +129,10 @@ public enum PromptFiles {
             throw ScoringError.badFormat(path: path, line: nil, reason: "\(size) bytes is too large for a prompt file")
         }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ScoringError.cannotRead(path: path, reason: (error as NSError).localizedDescription)
+        do { data = try BoundedFile.read(path, maxBytes: maxFileBytes) } catch BoundedFile.Failure.tooLarge(let size, _) {
+            throw ScoringError.badFormat(path: path, line: nil, reason: "\(size) bytes is too large for a prompt file")
+        } catch {
+            throw ScoringError.cannotRead(path: path, reason: "\(error)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ScoringError.badFormat(path: path, line: nil, reason: "not UTF-8 text")

@@ -1,4 +1,5 @@
 import CNcursesw
+import CTerminalGuard
 import Dispatch
 import Foundation
 
@@ -19,10 +20,14 @@ public final class CursesTerminal {
     /// Runs until the controller quits or a signal asks to stop; always restores the terminal.
     public func run(_ controller: SessionController) {
         setlocale(LC_ALL, "")
+        // Leave the alternate screen, show the cursor, stop mouse reports: what endwin() and
+        // mousemask(0) would send, for the crash handler that cannot call them.
+        let restore = "\u{1B}[?1000l\u{1B}[?1002l\u{1B}[?1006l\u{1B}[?1049l\u{1B}[?25h\r\n"
+        _ = clip_guard_install(STDIN_FILENO, restore, restore.utf8.count)
         initscr()
         Self.active = true
         atexit { if CursesTerminal.active { endwin() } }
-        defer { endwin(); Self.active = false }
+        defer { endwin(); Self.active = false; clip_guard_disarm() }
         set_escdelay(25)  // a lone Esc is Esc after 25 ms, not after ncurses' default second
         raw()
         noecho()

@@ -20,6 +20,10 @@ public final class SessionController: @unchecked Sendable {
     private var requested = 0
     private var engineStatus = "starting"
     private var reportedCacheProblem: String?
+    private var reportedModelChange: String?
+    private var lastModelCheck = Date.distantPast
+    /// Shown in the header once the model on disk differs from the one loaded.
+    private var modelNotice: String?
     private var pending: [Action] = []
     private var needsRescore = false
     private var messages: [String] = []
@@ -118,6 +122,15 @@ public final class SessionController: @unchecked Sendable {
                     reportedCacheProblem = problem
                     messages.append("embedding cache: \(problem)")
                 }
+                // A model folder replaced under the session: said, never silently mixed in.
+                if Date().timeIntervalSince(lastModelCheck) > 1 {
+                    lastModelCheck = Date()
+                    if let change = lab.store.provider.sourceChange(), change != reportedModelChange {
+                        reportedModelChange = change
+                        modelNotice = change
+                        messages.append(change)
+                    }
+                }
                 lock.unlock()
             } catch {
                 lock.lock(); messages.append("\(error)"); lock.unlock()
@@ -209,7 +222,7 @@ public final class SessionController: @unchecked Sendable {
     public func render(width: Int, height: Int, directColor: Bool) -> CellGrid {
         lock.lock()
         let s = snapshot
-        let status = engineStatus
+        let status = modelNotice == nil ? engineStatus : "model changed on disk, restart to use it · " + engineStatus
         let key = RenderKey(state: state, generation: s?.generation, status: status, previews: previews.count,
                             width: width, height: height)
         lock.unlock()

@@ -42,8 +42,9 @@ public struct SessionDocument: Codable, Equatable, Sendable {
 
     /// Reads a session file; an unreadable one is an error naming it (the caller keeps it).
     public static func read(path: String) throws -> SessionDocument {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ScoringError.cannotRead(path: path, reason: "no such file")
+        let data: Data
+        do { data = try BoundedFile.read(path, maxBytes: JSONLimits.documents.maxBytes) } catch {
+            throw ScoringError.cannotRead(path: path, reason: "\(error)")
         }
         if let problem = JSONLimits.documents.violation(in: data) { throw ScoringError.badFormat(path: path, line: nil, reason: problem) }
         do { return try JSONDecoder().decode(SessionDocument.self, from: data) } catch {

@@ -12,9 +12,35 @@ final class CLIPEmbeddingProvider: EmbeddingProvider {
     var dimension: Int { model.config.projectionDim }
     var logitScale: Float { model.logitScale }
 
+    let folder: String
+    private let watch: ModelFileWatch
+    private var reportedChange: String?
+
+    /// Loads the model with its fingerprint taken before and after: if the files changed
+    /// while loading, load again, so the fingerprint always names the weights in memory.
     init(folder: String) throws {
-        model = try CLIPModel(folder: folder)
-        fingerprint = try ModelFingerprint.compute(folder: folder)
+        self.folder = folder
+        var attempt = 0
+        while true {
+            let before = try ModelFingerprint.compute(folder: folder)
+            let watch = ModelFileWatch(folder: folder)
+            let model = try CLIPModel(folder: folder)
+            let after = try ModelFingerprint.compute(folder: folder)
+            attempt += 1
+            if before == after || attempt == 3 {
+                guard before == after else { throw CLIPError.badInput("\(folder): the model files kept changing while they were read") }
+                (self.model, self.fingerprint, self.watch) = (model, after, watch)
+                break
+            }
+        }
+    }
+
+    func sourceChange() -> String? {
+        guard watch.changed() else { return nil }
+        let now = (try? ModelFingerprint.compute(folder: folder)) ?? "unreadable"
+        guard now != fingerprint else { return nil }
+        return "the model in \(folder) changed on disk (fingerprint \(fingerprint.prefix(12)) → \(now.prefix(12))): "
+            + "the session keeps the weights it loaded and caches under their fingerprint; restart it to use the new ones"
     }
 
     func tokenize(_ text: String) -> (ids: [Int], untruncatedCount: Int) {
@@ -23,6 +49,12 @@ final class CLIPEmbeddingProvider: EmbeddingProvider {
     }
 
     func embedTexts(_ texts: [String]) throws -> [[Float]] {
+        // Fault injection for the terminal tests: with CLIP_TUI_FAULT=crash-encoder, a prompt
+        // holding "crash-now" crashes the encoder thread (typed once the screen is up).
+        if ProcessInfo.processInfo.environment["CLIP_TUI_FAULT"] == "crash-encoder", !Thread.isMainThread,
+           texts.contains(where: { $0.contains("crash-now") }) {
+            fatalError("injected fault (CLIP_TUI_FAULT=crash-encoder)")
+        }
         let m = try model.encodeTexts(texts)
         return (0..<m.rows).map { m.row($0) }
     }
@@ -66,5 +98,30 @@ final class CLIPEmbeddingProvider: EmbeddingProvider {
             }
         }
         return results.map { $0! }
+    }
+}
+
+/// Identity of a model folder's files (inode, size, modification time), cheap to compare
+/// often: when it moves, the fingerprint is computed again to see if the weights did.
+struct ModelFileWatch {
+    let folder: String
+    private let stamp: [String]
+
+    init(folder: String) {
+        self.folder = folder
+        stamp = Self.read(folder)
+    }
+
+    func changed() -> Bool { Self.read(folder) != stamp }
+
+    private static func read(_ folder: String) -> [String] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0 == "config.json" || $0.hasSuffix(".safetensors") || $0.hasSuffix(".safetensors.index.json") }
+            .sorted()
+        return names.map { name in
+            var st = stat()
+            guard stat((folder as NSString).appendingPathComponent(name), &st) == 0 else { return "\(name) missing" }
+            return "\(name) \(st.st_ino) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+        }
     }
 }

@@ -201,6 +201,20 @@ final class SessionEndToEndTests: XCTestCase {
 
     func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", "e2e"]) }
 
+    /// The shell line tmux runs: `stty -g` before and after a session on the eval fixture,
+    /// the exit status in DIR/exit, and a marker line once it has ended.
+    func sessionCommand(_ dir: URL, environment: String = "") -> String {
+        let eval = EngineCommandTests.eval
+        let binary = Bundle.main.bundleURL.appendingPathComponent("clip-tui").path
+        return [
+            "stty -g > \(dir.path)/stty.before;", environment,
+            binary, "session", "--model", CLIToolTests.model, "--images", "\(eval)/images",
+            "--labels", "\(eval)/labels.txt", "--templates", "\(eval)/templates.txt",
+            "--session", "\(dir.path)/session.json", "--cache", "\(dir.path)/cache.sqlite;",
+            "echo \"EXIT=$?\" > \(dir.path)/exit; stty -g > \(dir.path)/stty.after; echo CLIP-TUI-EXITED; sleep 60",
+        ].joined(separator: " ")
+    }
+
     func waitFor(_ what: String, timeout: Double = 20, _ condition: (String) -> Bool) throws -> String {
         let end = Date().addingTimeInterval(timeout)
         var last = ""
@@ -217,16 +231,7 @@ final class SessionEndToEndTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir); _ = try? tmux(["kill-server"]) }
-        let eval = EngineCommandTests.eval
-        let binary = Bundle.main.bundleURL.appendingPathComponent("clip-tui").path
-        let command = [
-            "stty -g > \(dir.path)/stty.before;",
-            binary, "session", "--model", CLIToolTests.model, "--images", "\(eval)/images",
-            "--labels", "\(eval)/labels.txt", "--templates", "\(eval)/templates.txt",
-            "--session", "\(dir.path)/session.json", "--cache", "\(dir.path)/cache.sqlite;",
-            "stty -g > \(dir.path)/stty.after; echo CLIP-TUI-EXITED; sleep 60",
-        ].joined(separator: " ")
-        try tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36", command])
+        try tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36", sessionCommand(dir)])
         // Scores appear once the 12 images are encoded; the Scores pane shows percentages.
         let first = try waitFor("scores") { $0.contains("scored in") && $0.contains("%") && $0.contains("▸") }
         let scoresBefore = scoreLines(first)
@@ -254,6 +259,38 @@ final class SessionEndToEndTests: XCTestCase {
         XCTAssertTrue(sets.contains { ($0["templates"] as? [String])?.first == "a photo of a {}. seen from above at night" })
         let session = try String(contentsOfFile: "\(dir.path)/session.json", encoding: .utf8)
         XCTAssertTrue(session.contains("seen from above at night"), "autosaved")
+    }
+
+    /// SIGTERM, and a crash on the encoder thread (fault injected with CLIP_TUI_FAULT): the
+    /// terminal comes back either way (`stty -g` equal), and a crash is still a crash.
+    func testTerminalIsRestoredAfterSignalAndCrash() throws {
+        for fault in ["SIGTERM", "crash-encoder"] {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-fault-\(UUID())")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir); _ = try? tmux(["kill-server"]) }
+            let env = fault == "crash-encoder" ? "CLIP_TUI_FAULT=crash-encoder" : ""
+            try tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36", sessionCommand(dir, environment: env)])
+            _ = try waitFor("scores") { $0.contains("scored in") }
+            if fault == "SIGTERM" {
+                let pids = try tmux(["list-panes", "-t", "e2e", "-F", "#{pane_pid}"]).split(separator: "\n").compactMap { Int32($0) }
+                // The pane runs sh; clip-tui is its child.
+                for shell in pids { system("pkill -TERM -P \(shell) clip-tui") }
+            } else {
+                // A new prompt sends the encoder thread to work, where the fault waits.
+                try tmux(["send-keys", "-t", "e2e", "Enter"])
+                try tmux(["send-keys", "-t", "e2e", "-l", " crash-now"])
+            }
+            _ = try waitFor("exit after \(fault)") { $0.contains("CLIP-TUI-EXITED") }
+            XCTAssertEqual(try String(contentsOfFile: "\(dir.path)/stty.before", encoding: .utf8),
+                           try String(contentsOfFile: "\(dir.path)/stty.after", encoding: .utf8), "terminal restored after \(fault)")
+            let exit = try String(contentsOfFile: "\(dir.path)/exit", encoding: .utf8)
+            if fault == "SIGTERM" {
+                XCTAssertEqual(exit, "EXIT=0\n", "SIGTERM ends the session in order")
+            } else {
+                XCTAssertNotEqual(exit, "EXIT=0\n", "the injected crash must be a crash")
+            }
+            _ = try? tmux(["kill-server"])
+        }
     }
 
     /// The rows of the Scores pane: the right-hand column of lines that hold a percentage.

@@ -56,3 +56,74 @@ extension FileHandle {
         }
     }
 }
+
+/// The embedding cache killed mid-write (SIGKILL at several moments of `embed`): the next
+/// run opens it and its scores equal scores computed with no cache. `scripts/faults.py`
+/// runs this many more times, with the other faults.
+final class CacheKillTests: XCTestCase {
+    func testKilledEmbedLeavesAUsableCorrectCache() throws {
+        let images = CLIToolTests.root.appendingPathComponent("Tests/ImagingTests/Fixtures/pngsuite").path
+        let eval = EngineCommandTests.eval
+        let dir = NSTemporaryDirectory() + "cache-kill-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func scores(_ cacheArgs: [String]) throws -> [String: [Double]] {
+            let r = try runTool(["eval", "--model", CLIToolTests.model, "--images", images, "--labels", "\(eval)/labels.txt",
+                                 "--templates", "\(eval)/templates.txt", "--format", "json"] + cacheArgs)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+            var out: [String: [Double]] = [:]
+            for image in object["images"] as? [[String: Any]] ?? [] { out[image["path"] as! String] = image["probs"] as? [Double] }
+            return out
+        }
+        let reference = try scores(["--no-cache"])
+        XCTAssertEqual(reference.count, 161)
+        for (trial, delay) in [0.05, 0.15, 0.3].enumerated() {
+            let cache = "\(dir)/c\(trial).sqlite"
+            let process = Process()
+            process.executableURL = Bundle.main.bundleURL.appendingPathComponent("clip-tui")
+            process.arguments = ["embed", images, "--model", CLIToolTests.model, "--cache", cache]
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: delay)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let cached = try scores(["--cache", cache])
+            XCTAssertEqual(cached.keys.sorted(), reference.keys.sorted())
+            for (path, p) in reference {
+                for (a, b) in zip(p, cached[path] ?? []) { XCTAssertEqual(a, b, accuracy: 1e-6, "trial \(trial): \(path)") }
+            }
+        }
+    }
+}
+
+/// The bundled demo model through `clip-tui encode` equals PyTorch on it (reference from
+/// `Fixtures/demo-parity/make_expected.py`), to the fixture tolerances.
+final class DemoModelParityTests: XCTestCase {
+    func testEncodeEqualsPyTorch() throws {
+        let fixture = CLIToolTests.root.appendingPathComponent("Tests/CLIToolTests/Fixtures/demo-parity/expected.json")
+        let expected = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: fixture)) as? [String: Any])
+        let images = try XCTUnwrap(expected["images"] as? [String])
+        let texts = try XCTUnwrap(expected["texts"] as? [String])
+        var args = ["encode", "--model", CLIToolTests.root.appendingPathComponent("Models/clip-demo").path]
+        for i in images { args += ["--image", CLIToolTests.root.appendingPathComponent(i).path] }
+        for t in texts { args += ["--text", t] }
+        let r = try runTool(args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let got = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        let gotImages = try XCTUnwrap(got["images"] as? [[String: Any]]).map { $0["embedding"] as! [Double] }
+        let gotTexts = try XCTUnwrap(got["texts"] as? [[String: Any]])
+        XCTAssertEqual(gotTexts.map { $0["tokens"] as! [Int] }, expected["token_ids"] as? [[Int]])
+        let pairs = zip(gotImages, expected["image_embeds"] as! [[Double]]).map { ($0, $1) }
+            + zip(gotTexts.map { $0["embedding"] as! [Double] }, expected["text_embeds"] as! [[Double]]).map { ($0, $1) }
+        XCTAssertEqual(pairs.count, images.count + texts.count)
+        for (k, (a, b)) in pairs.enumerated() {
+            let dot = zip(a, b).map(*).reduce(0, +)
+            let cos = dot / (sqrt(a.map { $0 * $0 }.reduce(0, +)) * sqrt(b.map { $0 * $0 }.reduce(0, +)))
+            XCTAssertGreaterThanOrEqual(cos, 0.99999, "row \(k)")
+            let scale = b.map(abs).max() ?? 1
+            XCTAssertLessThanOrEqual(zip(a, b).map { abs($0 - $1) }.max() ?? 0, 1e-4 * scale, "row \(k)")
+        }
+    }
+}

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Imaging
+import Imaging
 
 /// The repository's own sample images (`Images/`) all decode, at the sizes they are.
 final class SampleImagesTests: XCTestCase {

@@ -137,7 +137,7 @@ final class ReducerTests: XCTestCase {
         let big = dir.appendingPathComponent("big.json").path
         try Data(count: (16 << 20) + 1).write(to: URL(fileURLWithPath: big))
         XCTAssertThrowsError(try SessionDocument.read(path: big)) { error in
-            XCTAssertTrue("\(error)".contains("16777217 bytes of JSON is over the limit of 16777216"), "\(error)")
+            XCTAssertTrue("\(error)".contains("16777217 bytes is over the limit of 16777216"), "\(error)")
         }
         let good = dir.appendingPathComponent("good.json").path
         try document().write(path: good)
