@@ -51,7 +51,13 @@ public struct CellGrid: Equatable, Sendable {
         let limit = min(maxX ?? width, width)
         var col = x
         for ch in text {
-            let safe: Character = ch.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) ? ch : "?"
+            var safe: Character = ch.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) ? ch : "?"
+            // A mark with no base (a label that starts with one) would join whatever the
+            // terminal shows in the cell before: draw it on a dotted circle, as fonts do.
+            if let first = safe.unicodeScalars.first,
+               [.nonspacingMark, .spacingMark, .enclosingMark].contains(first.properties.generalCategory) {
+                safe = Character("\u{25CC}" + String(safe))
+            }
             let w = TextWidth.columns(safe)
             if w == 0 { continue }
             if col + w > limit { break }

@@ -75,6 +75,15 @@ final class ScreenTests: XCTestCase {
         XCTAssertEqual(s.visibleImages(filter: .all, sort: .margin), [2, 1, 0])
     }
 
+    func testAMarkWithNoBaseIsDrawnOnADottedCircle() {
+        // Found by fuzz-session: a label starting with a combining mark would join the
+        // previous cell on the terminal.
+        var g = CellGrid(width: 4, height: 1)
+        XCTAssertEqual(g.put("\u{301}x\u{192B}", x: 0, y: 0), 3)
+        XCTAssertEqual(g[0, 0].character, Character("\u{25CC}\u{301}"))
+        XCTAssertEqual(g[1, 0].character, "x\u{192B}")
+    }
+
     func testGridClipsAndMarksWideCells() {
         var g = CellGrid(width: 5, height: 1)
         let end = g.put("a猫b\u{7}cd", x: 0, y: 0)
