@@ -13,8 +13,9 @@ public final class EmbeddingStore: @unchecked Sendable {
     public private(set) var encodedTextCount = 0
     /// What went wrong with the disk cache (full disk, read-only file, damage found while
     /// running). The cache only saves work: its failures are reported, never fatal.
-    public var cacheProblem: String? { lock.lock(); defer { lock.unlock() }; return problem }
+    public var cacheProblem: String? { problemLock.lock(); defer { problemLock.unlock() }; return problem }
     private var problem: String?
+    private let problemLock = NSLock()
 
     public init(provider: EmbeddingProvider, cache: EmbeddingCache?) {
         self.provider = provider
@@ -39,11 +40,11 @@ public final class EmbeddingStore: @unchecked Sendable {
         return prompts.map { texts[$0]! }
     }
 
-    /// Runs a cache operation; a failure is kept as `cacheProblem` (the caller holds `lock`).
+    /// Runs a cache operation; a failure is kept as `cacheProblem`.
     @discardableResult
     private func guarded<T>(_ body: () throws -> T) -> T? {
         do { return try body() } catch {
-            problem = "\(error)"
+            problemLock.lock(); problem = "\(error)"; problemLock.unlock()
             return nil
         }
     }
@@ -95,8 +96,8 @@ public final class EmbeddingStore: @unchecked Sendable {
                 case let .failure(e): results[i] = .failure(e)
                 }
             }
-            if let cache { guarded { try cache.store(.image, model: provider.fingerprint, fresh.map { ($0.0, $0.1) }) } }
             lock.unlock()
+            if let cache { guarded { try cache.store(.image, model: provider.fingerprint, fresh.map { ($0.0, $0.1) }) } }
             done += batch.count
             progress?(done, paths.count)
         }

@@ -124,10 +124,6 @@ public enum PromptFiles {
 
     private static func read(_ path: String) throws -> (String, String) {
         let url = URL(fileURLWithPath: path)
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        if let size = attributes?[.size] as? Int, size > maxFileBytes {
-            throw ScoringError.badFormat(path: path, line: nil, reason: "\(size) bytes is too large for a prompt file")
-        }
         let data: Data
         do { data = try BoundedFile.read(path, maxBytes: maxFileBytes) } catch BoundedFile.Failure.tooLarge(let size, _) {
             throw ScoringError.badFormat(path: path, line: nil, reason: "\(size) bytes is too large for a prompt file")

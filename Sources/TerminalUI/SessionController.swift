@@ -20,7 +20,7 @@ public final class SessionController: @unchecked Sendable {
     private var requested = 0
     private var engineStatus = "starting"
     private var reportedCacheProblem: String?
-    private var reportedModelChange: String?
+    /// Touched only on the engine queue.
     private var lastModelCheck = Date.distantPast
     /// Shown in the header once the model on disk differs from the one loaded.
     private var modelNotice: String?
@@ -114,22 +114,26 @@ public final class SessionController: @unchecked Sendable {
             guard !stale, let imgs else { return }
             do {
                 let s = try ScoreSnapshot.build(lab: lab, images: imgs, document: document, generation: generation)
+                // A model folder replaced under the session: said, never silently mixed in.
+                // Checked here on the (serial) engine queue, at most once a second, outside the
+                // lock the drawing thread takes: it may read the files for a fingerprint.
+                var change: String?
+                if Date().timeIntervalSince(lastModelCheck) > 1 {
+                    lastModelCheck = Date()
+                    change = lab.store.provider.sourceChange()
+                }
+                let problem = lab.store.cacheProblem
                 lock.lock()
                 if snapshot == nil || s.generation >= snapshot!.generation { snapshot = s }
                 engineStatus = String(format: "%d images · scored in %.0f ms", imgs.items.count, 1000 * s.seconds)
                 // Cache trouble (a full disk, a read-only file) is said once; scores stay right.
-                if let problem = lab.store.cacheProblem, problem != reportedCacheProblem {
+                if let problem, problem != reportedCacheProblem {
                     reportedCacheProblem = problem
                     messages.append("embedding cache: \(problem)")
                 }
-                // A model folder replaced under the session: said, never silently mixed in.
-                if Date().timeIntervalSince(lastModelCheck) > 1 {
-                    lastModelCheck = Date()
-                    if let change = lab.store.provider.sourceChange(), change != reportedModelChange {
-                        reportedModelChange = change
-                        modelNotice = change
-                        messages.append(change)
-                    }
+                if let change, change != modelNotice {
+                    modelNotice = change
+                    messages.append(change)
                 }
                 lock.unlock()
             } catch {

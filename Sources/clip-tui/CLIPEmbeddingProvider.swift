@@ -14,25 +14,21 @@ final class CLIPEmbeddingProvider: EmbeddingProvider {
 
     let folder: String
     private let watch: ModelFileWatch
-    private var reportedChange: String?
 
     /// Loads the model with its fingerprint taken before and after: if the files changed
     /// while loading, load again, so the fingerprint always names the weights in memory.
     init(folder: String) throws {
         self.folder = folder
-        var attempt = 0
-        while true {
+        for _ in 0..<3 {
             let before = try ModelFingerprint.compute(folder: folder)
             let watch = ModelFileWatch(folder: folder)
             let model = try CLIPModel(folder: folder)
-            let after = try ModelFingerprint.compute(folder: folder)
-            attempt += 1
-            if before == after || attempt == 3 {
-                guard before == after else { throw CLIPError.badInput("\(folder): the model files kept changing while they were read") }
-                (self.model, self.fingerprint, self.watch) = (model, after, watch)
-                break
+            if try ModelFingerprint.compute(folder: folder) == before {
+                (self.model, self.fingerprint, self.watch) = (model, before, watch)
+                return
             }
         }
+        throw CLIPError.badInput("\(folder): the model files kept changing while they were read")
     }
 
     func sourceChange() -> String? {
