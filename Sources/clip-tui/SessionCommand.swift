@@ -96,8 +96,8 @@ struct SessionCommand: ParsableCommand {
             doc = SessionDocument(
                 model: nil, images: project("Images/demo"),
                 labels: try lines(project("Prompts/demo-labels.txt"), labels: true) ?? ["cat", "dog"],
-                templatesA: try lines(project("Prompts/demo-templates-good.txt"), labels: false) ?? ["a photo of a {}."],
-                templatesB: try lines(project("Prompts/demo-templates-odd.txt"), labels: false) ?? ["{}"])
+                templatesA: try lines(project("Prompts/demo-templates-singular.txt"), labels: false) ?? ["a photo of a {}."],
+                templatesB: try lines(project("Prompts/demo-templates-with-plurals.txt"), labels: false) ?? ["{}"])
         }
         if let model { doc.model = model }
         if let images { doc.images = images }
