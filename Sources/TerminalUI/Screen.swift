@@ -183,12 +183,17 @@ public struct Screen {
         guard let s = snapshot, let image = selectedImage(), !s.classNames.isEmpty else { return }
         let order = s.classNames.indices.sorted { max(image.probsA[$0], image.probsB[$0]) > max(image.probsA[$1], image.probsB[$1]) }
         let inner = r.height - 2, right = r.x + r.width - 1
-        let nameWidth = min(14, max(6, r.width / 3))
-        let barWidth = max(2, (r.width - 2 - nameWidth - 16) / 2)
+        // After the name: two bars, two " 97%" (5 columns each, a space after), and the
+        // difference, up to "+100". The name gives way first, so the difference is never cut;
+        // a space ends the name, so it does not run into its bar.
+        let fixed = 16, columns = r.width - 2
+        var nameWidth = min(14, max(6, r.width / 3))
+        if columns - nameWidth - fixed < 4 { nameWidth = max(4, columns - fixed - 4) }
+        let barWidth = max(1, (columns - nameWidth - fixed) / 2)
         for (k, c) in order.prefix(inner).enumerated() {
             let y = r.y + 1 + k
             let isTruth = image.truth == c
-            var x = g.put((isTruth ? "▸" : " ") + TextWidth.prefix(s.classNames[c], fitting: nameWidth - 1), x: r.x + 1, y: y,
+            var x = g.put((isTruth ? "▸" : " ") + TextWidth.prefix(s.classNames[c], fitting: nameWidth - 2), x: r.x + 1, y: y,
                           style: isTruth ? Self.focused : .plain, maxX: r.x + 1 + nameWidth)
             x = r.x + 1 + nameWidth
             for (p, style) in [(image.probsA[c], Self.good), (image.probsB[c], CellStyle(foreground: .ansi(4)))] {

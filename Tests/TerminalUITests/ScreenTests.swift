@@ -41,7 +41,10 @@ final class ScreenTests: XCTestCase {
     }
 
     func testMainScreen() throws {
-        try assertScreen(screen(SessionState(document: document())), "main")
+        let grid = screen(SessionState(document: document()))
+        try assertScreen(grid, "main")
+        // The scores pane is narrowest at 100 columns: B − A for cat (30% − 90%) is there whole.
+        XCTAssertTrue(grid.text.contains("30% -60"), grid.text)
     }
 
     func testEditingWideCharactersKeepColumns() throws {
