@@ -97,33 +97,3 @@ final class CacheKillTests: XCTestCase {
         }
     }
 }
-
-/// The bundled demo model through `clip-tui encode` equals PyTorch on it (reference from
-/// `Fixtures/demo-parity/make_expected.py`), to the fixture tolerances.
-final class DemoModelParityTests: XCTestCase {
-    func testEncodeEqualsPyTorch() throws {
-        let fixture = CLIToolTests.root.appendingPathComponent("Tests/CLIToolTests/Fixtures/demo-parity/expected.json")
-        let expected = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: fixture)) as? [String: Any])
-        let images = try XCTUnwrap(expected["images"] as? [String])
-        let texts = try XCTUnwrap(expected["texts"] as? [String])
-        var args = ["encode", "--model", CLIToolTests.root.appendingPathComponent("Models/clip-demo").path]
-        for i in images { args += ["--image", CLIToolTests.root.appendingPathComponent(i).path] }
-        for t in texts { args += ["--text", t] }
-        let r = try runTool(args)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let got = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
-        let gotImages = try XCTUnwrap(got["images"] as? [[String: Any]]).map { $0["embedding"] as! [Double] }
-        let gotTexts = try XCTUnwrap(got["texts"] as? [[String: Any]])
-        XCTAssertEqual(gotTexts.map { $0["tokens"] as! [Int] }, expected["token_ids"] as? [[Int]])
-        let pairs = zip(gotImages, expected["image_embeds"] as! [[Double]]).map { ($0, $1) }
-            + zip(gotTexts.map { $0["embedding"] as! [Double] }, expected["text_embeds"] as! [[Double]]).map { ($0, $1) }
-        XCTAssertEqual(pairs.count, images.count + texts.count)
-        for (k, (a, b)) in pairs.enumerated() {
-            let dot = zip(a, b).map(*).reduce(0, +)
-            let cos = dot / (sqrt(a.map { $0 * $0 }.reduce(0, +)) * sqrt(b.map { $0 * $0 }.reduce(0, +)))
-            XCTAssertGreaterThanOrEqual(cos, 0.99999, "row \(k)")
-            let scale = b.map(abs).max() ?? 1
-            XCTAssertLessThanOrEqual(zip(a, b).map { abs($0 - $1) }.max() ?? 0, 1e-4 * scale, "row \(k)")
-        }
-    }
-}
