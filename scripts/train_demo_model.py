@@ -166,7 +166,7 @@ def evaluate(model, tok, a):
     over all pictures, and apart for pictures of one shape and of several."""
     model.eval()
     names = classes()
-    hrng = random.Random(a.seed + 1000)
+    hrng = random.Random(a.heldout_seed if a.heldout_seed is not None else a.seed + 1000)
     held = [(ci,) + render(hrng, n.split()[0], n.split()[1]) for ci, n in enumerate(names) for _ in range(a.heldout_per_class)]
     several = torch.tensor([f["count"] > 1 for _, _, f in held])
     # OpenAI's 7 ImageNet templates too: how far templates tuned for another model carry.
@@ -208,9 +208,12 @@ def main():
                     help="only write the held-out renders (the evaluation set, seed + 1000) as DIR/<class>/N.png and exit")
     ap.add_argument("--evaluate-only", action="store_true",
                     help="don't train: evaluate the checkpoint in --out again and rewrite its figures, the samples and the prompt sets")
+    ap.add_argument("--figures-only", action="store_true",
+                    help="evaluate the checkpoint in --out and print the figures; write nothing")
+    ap.add_argument("--heldout-seed", type=int, help="seed of the held-out renders (default: --seed + 1000)")
     a = ap.parse_args()
     if a.render_heldout:
-        hrng = random.Random(a.seed + 1000)
+        hrng = random.Random(a.heldout_seed if a.heldout_seed is not None else a.seed + 1000)
         for n in classes():
             os.makedirs(os.path.join(a.render_heldout, n.replace(" ", "_")), exist_ok=True)
             for k in range(a.heldout_per_class):
@@ -219,11 +222,15 @@ def main():
     torch.manual_seed(a.seed); random.seed(a.seed); np.random.seed(a.seed)
     torch.set_num_threads(a.threads)
     from transformers import CLIPModel, CLIPTokenizer
-    fixture = os.path.join(ROOT, "Tests", "CLIPTests", "Fixtures", "clip-tiny", "model")
-    os.makedirs(a.out, exist_ok=True)
-    for f in ("vocab.json", "merges.txt"):
-        shutil.copy(os.path.join(fixture, f), os.path.join(a.out, f))
+    if not a.figures_only:
+        fixture = os.path.join(ROOT, "Tests", "CLIPTests", "Fixtures", "clip-tiny", "model")
+        os.makedirs(a.out, exist_ok=True)
+        for f in ("vocab.json", "merges.txt"):
+            shutil.copy(os.path.join(fixture, f), os.path.join(a.out, f))
     tok = CLIPTokenizer(os.path.join(a.out, "vocab.json"), os.path.join(a.out, "merges.txt"))
+    if a.figures_only:
+        evaluate(CLIPModel.from_pretrained(a.out, torch_dtype=torch.float32), tok, a)
+        return
     recipe_path = os.path.join(a.out, "training.json")
     if a.evaluate_only:
         recipe = json.load(open(recipe_path))
