@@ -161,13 +161,19 @@ def train(a, tok):
     return model, time.time() - start
 
 
+def heldout(a):
+    """The held-out renders (seed + 1000 unless --heldout-seed): (class index, image, facts),
+    --heldout-per-class of each class in turn. Evaluation and --render-heldout share them."""
+    rng = random.Random(a.heldout_seed if a.heldout_seed is not None else a.seed + 1000)
+    return [(ci,) + render(rng, n.split()[0], n.split()[1]) for ci, n in enumerate(classes()) for _ in range(a.heldout_per_class)]
+
+
 def evaluate(model, tok, a):
     """Zero-shot top-1 on the held-out renders (seed + 1000) for each template set and template:
     over all pictures, and apart for pictures of one shape and of several."""
     model.eval()
     names = classes()
-    hrng = random.Random(a.heldout_seed if a.heldout_seed is not None else a.seed + 1000)
-    held = [(ci,) + render(hrng, n.split()[0], n.split()[1]) for ci, n in enumerate(names) for _ in range(a.heldout_per_class)]
+    held = heldout(a)
     several = torch.tensor([f["count"] > 1 for _, _, f in held])
     # OpenAI's 7 ImageNet templates too: how far templates tuned for another model carry.
     imagenet7 = [l.strip() for l in open(os.path.join(ROOT, "Prompts", "imagenet-templates-7.txt"))
@@ -213,16 +219,16 @@ def main():
     ap.add_argument("--heldout-seed", type=int, help="seed of the held-out renders (default: --seed + 1000)")
     a = ap.parse_args()
     if a.render_heldout:
-        hrng = random.Random(a.heldout_seed if a.heldout_seed is not None else a.seed + 1000)
-        for n in classes():
-            os.makedirs(os.path.join(a.render_heldout, n.replace(" ", "_")), exist_ok=True)
-            for k in range(a.heldout_per_class):
-                render(hrng, n.split()[0], n.split()[1])[0].save(os.path.join(a.render_heldout, n.replace(" ", "_"), f"{k}.png"))
+        for k, (ci, im, _) in enumerate(heldout(a)):
+            folder = os.path.join(a.render_heldout, classes()[ci].replace(" ", "_"))
+            os.makedirs(folder, exist_ok=True)
+            im.save(os.path.join(folder, f"{k % a.heldout_per_class}.png"))
         return
     torch.manual_seed(a.seed); random.seed(a.seed); np.random.seed(a.seed)
     torch.set_num_threads(a.threads)
     from transformers import CLIPModel, CLIPTokenizer
-    if not a.figures_only:
+    training = not (a.figures_only or a.evaluate_only)
+    if training:
         fixture = os.path.join(ROOT, "Tests", "CLIPTests", "Fixtures", "clip-tiny", "model")
         os.makedirs(a.out, exist_ok=True)
         for f in ("vocab.json", "merges.txt"):
@@ -232,7 +238,7 @@ def main():
         evaluate(CLIPModel.from_pretrained(a.out, torch_dtype=torch.float32), tok, a)
         return
     recipe_path = os.path.join(a.out, "training.json")
-    if a.evaluate_only:
+    if not training:
         recipe = json.load(open(recipe_path))
     else:
         model, train_seconds = train(a, tok)
