@@ -40,6 +40,60 @@ public final class EmbeddingStore: @unchecked Sendable {
         return prompts.map { texts[$0]! }
     }
 
+    /// Unit-length embeddings of `prompts` by text, fetched from memory and then the disk
+    /// cache in one pass, the rest encoded `batchSize` at a time. Between batches
+    /// `shouldStop` is asked: a newer edit abandons the rest (nil is returned; the batches
+    /// done are kept, so the next request starts from them). `progress` gets (encoded, to
+    /// encode) before the first batch and after each.
+    public func textEmbeddings(_ prompts: Set<String>, batchSize: Int = 256,
+                               progress: ((Int, Int) -> Void)? = nil,
+                               shouldStop: () -> Bool = { false }) throws -> [String: [Float]]? {
+        var found: [String: [Float]] = [:]
+        found.reserveCapacity(prompts.count)
+        var missing: [String] = []
+        lock.lock()
+        for p in prompts { if let v = texts[p] { found[p] = v } else { missing.append(p) } }
+        lock.unlock()
+        if !missing.isEmpty, let cache {
+            let fromDisk = guarded { try cache.lookup(.text, model: provider.fingerprint, keys: missing, dimension: provider.dimension) } ?? [:]
+            lock.lock()
+            for (k, v) in fromDisk { texts[k] = v; found[k] = v }
+            lock.unlock()
+            missing.removeAll { fromDisk[$0] != nil }
+        }
+        // Sorted, so that prompts sharing a prefix fall in one batch (the text encoder
+        // computes a shared prefix once per batch).
+        missing.sort()
+        progress?(0, missing.count)
+        var done = 0
+        while done < missing.count {
+            if shouldStop() { return nil }
+            let batch = Array(missing[done..<min(done + max(1, batchSize), missing.count)])
+            let vectors = try provider.embedTexts(batch).map(Vector.normalized)
+            lock.lock()
+            encodedTextCount += batch.count
+            for (k, v) in zip(batch, vectors) { texts[k] = v; found[k] = v }
+            lock.unlock()
+            if let cache { guarded { try cache.store(.text, model: provider.fingerprint, Array(zip(batch, vectors)).map { ($0, $1) }) } }
+            done += batch.count
+            progress?(done, missing.count)
+        }
+        return found
+    }
+
+    /// Puts unit embeddings into memory as if they had been cached (a benchmark's warm
+    /// cache, embeddings computed elsewhere).
+    public func remember(texts entries: [String: [Float]]) {
+        lock.lock(); defer { lock.unlock() }
+        for (k, v) in entries { texts[k] = v }
+    }
+
+    /// A prompt's unit embedding if it is in memory (no disk, no encoder).
+    public func memoryEmbedding(_ prompt: String) -> [Float]? {
+        lock.lock(); defer { lock.unlock() }
+        return texts[prompt]
+    }
+
     /// Runs a cache operation; a failure is kept as `cacheProblem`.
     @discardableResult
     private func guarded<T>(_ body: () throws -> T) -> T? {

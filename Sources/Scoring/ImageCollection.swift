@@ -8,13 +8,15 @@ public struct ImageCollection: Sendable {
         public let path: String
         /// Path relative to the folder.
         public let relativePath: String
-        /// Class index in the label set, if known.
-        public var truth: Int?
+        /// The true class as named by the image's folder or the truth file, if any: a
+        /// name, never a position in a label list the user can edit. It is matched against
+        /// the current labels at every evaluation (`LabelSet.truthIndices`).
+        public var truthName: String?
 
-        public init(path: String, relativePath: String, truth: Int?) {
+        public init(path: String, relativePath: String, truthName: String?) {
             self.path = path
             self.relativePath = relativePath
-            self.truth = truth
+            self.truthName = truthName
         }
     }
 
@@ -41,12 +43,12 @@ public struct ImageCollection: Sendable {
                 let full = url.standardizedFileURL.path
                 let relative = String(full.dropFirst(base.path.count).drop(while: { $0 == "/" }))
                 let parts = relative.split(separator: "/")
-                var truth: Int?
+                var truth: String?
                 if parts.count >= 2 {
-                    truth = labels.index(matching: String(parts[0]))
-                    if truth == nil { unmatched.insert(String(parts[0])) }
+                    truth = String(parts[0])
+                    if labels.index(matching: truth!) == nil { unmatched.insert(truth!) }
                 }
-                found.append(Item(path: full, relativePath: relative, truth: truth))
+                found.append(Item(path: full, relativePath: relative, truthName: truth))
             }
         }
         items = found.sorted { $0.relativePath < $1.relativePath }
@@ -79,11 +81,8 @@ public struct ImageCollection: Sendable {
         var unmatched = Set<String>()
         for i in items.indices {
             let key = map[items[i].relativePath] ?? map[items[i].path] ?? map[(items[i].path as NSString).lastPathComponent]
-            items[i].truth = key.flatMap { name in
-                let index = labels.index(matching: name)
-                if index == nil { unmatched.insert(name) }
-                return index
-            }
+            items[i].truthName = key
+            if let key, labels.index(matching: key) == nil { unmatched.insert(key) }
         }
         unmatchedClasses = unmatched.sorted()
     }
@@ -105,5 +104,8 @@ public struct ImageCollection: Sendable {
         return fields
     }
 
-    public var labelledCount: Int { items.filter { $0.truth != nil }.count }
+    /// Images whose truth names a class of `labels`.
+    public func labelledCount(_ labels: LabelSet) -> Int {
+        labels.truthIndices(items.map(\.truthName)).filter { $0 != nil }.count
+    }
 }

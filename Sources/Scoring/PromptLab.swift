@@ -32,7 +32,9 @@ public final class PromptLab: @unchecked Sendable {
         public let items: [ImageCollection.Item]
         public let matrix: Matrix
         public let failures: [(path: String, error: String)]
-        public var truth: [Int?] { items.map(\.truth) }
+        public var truthNames: [String?] { items.map(\.truthName) }
+        /// Each image's class index under `labels` (nil: no truth, or a class not in them).
+        public func truth(_ labels: LabelSet) -> [Int?] { labels.truthIndices(truthNames) }
 
         public init(items: [ImageCollection.Item], matrix: Matrix, failures: [(path: String, error: String)]) {
             self.items = items
@@ -62,7 +64,7 @@ public final class PromptLab: @unchecked Sendable {
     public func compare(_ images: EmbeddedImages, labels: LabelSet, a: TemplateSet, b: TemplateSet) throws -> ABComparison {
         let (sa, _) = try score(images, labels: labels, templates: a)
         let (sb, _) = try score(images, labels: labels, templates: b)
-        return ABComparison(a: sa, b: sb, truth: images.truth)
+        return ABComparison(a: sa, b: sb, truth: images.truth(labels))
     }
 
     /// Per-template class embeddings for `TemplateAnalysis`, over the labelled images.
@@ -73,9 +75,10 @@ public final class PromptLab: @unchecked Sendable {
             let (classifier, _) = try classifier(labels: labels, templates: single)
             perTemplate.append((0..<classifier.classCount).map { classifier.weights.row($0) })
         }
-        let labelled = images.items.indices.filter { images.items[$0].truth != nil }
+        let truth = images.truth(labels)
+        let labelled = truth.indices.filter { truth[$0] != nil }
         return TemplateAnalysis(templateEmbeddings: perTemplate,
                                 images: labelled.map { images.matrix.row($0) },
-                                truth: labelled.map { images.items[$0].truth! })
+                                truth: labelled.map { truth[$0]! })
     }
 }

@@ -2,38 +2,39 @@ import Foundation
 import Scoring
 import Tensors
 
-/// What the engine computed for one version of the labels and templates: everything the
-/// screen shows that is a number.
+/// What the engine computed for one version of the labels and templates, as the screen
+/// reads it: everything that is a number. Built from a `LiveEvaluation` stage; every index
+/// in it refers to this snapshot's own class list.
 public struct ScoreSnapshot: Sendable {
     public struct ImageRow: Sendable {
-        public init(path: String, name: String, truth: Int?, probsA: [Float], probsB: [Float], predA: Int?, predB: Int?) {
-            self.path = path; self.name = name; self.truth = truth
-            self.probsA = probsA; self.probsB = probsB; self.predA = predA; self.predB = predB
-        }
-
         public let path: String
         public let name: String
+        /// The class under this snapshot's labels (nil: none, or not among them).
         public let truth: Int?
-        public let probsA: [Float]
-        public let probsB: [Float]
+        /// The truth as named by the folder or truth file.
+        public let truthName: String?
         public let predA: Int?
         public let predB: Int?
+        /// Top probability under A, and its lead over the second.
+        public let confidenceA: Float
+        public let marginA: Float
         public var rightA: Bool? { truth.map { $0 == predA } }
         public var rightB: Bool? { truth.map { $0 == predB } }
-        /// Top probability under A, and its lead over the second.
-        public var confidenceA: Float { probsA.max() ?? 0 }
-        public var marginA: Float {
-            let s = probsA.sorted(by: >)
-            return s.count > 1 ? s[0] - s[1] : (s.first ?? 0)
+
+        public init(path: String, name: String, truth: Int?, truthName: String? = nil, predA: Int?, predB: Int?,
+                    confidenceA: Float = 0, marginA: Float = 0) {
+            self.path = path; self.name = name; self.truth = truth; self.truthName = truthName
+            self.predA = predA; self.predB = predB; self.confidenceA = confidenceA; self.marginA = marginA
         }
     }
 
     public struct TemplateRow: Sendable {
-        public init(tokens: Int, warning: String?, accuracy: Double?, leaveOneOut: Double?) {
+        public init(tokens: Int?, warning: String?, accuracy: Double?, leaveOneOut: Double?) {
             self.tokens = tokens; self.warning = warning; self.accuracy = accuracy; self.leaveOneOut = leaveOneOut
         }
 
-        public let tokens: Int
+        /// The longest prompt's token count (nil while that stage is pending).
+        public let tokens: Int?
         public let warning: String?
         public let accuracy: Double?
         public let leaveOneOut: Double?
@@ -42,66 +43,72 @@ public struct ScoreSnapshot: Sendable {
     public let generation: Int
     public let classNames: [String]
     public let images: [ImageRow]
-    public let metricsA: Metrics?
-    public let metricsB: Metrics?
+    private let scoresA: SetScores
+    private let scoresB: SetScores
+    /// Top-1, Wilson intervals, McNemar (stage 1; nil without labelled images).
+    public let summary: QuickComparison?
+    /// Full metrics and the bootstrap interval (stage 2).
     public let comparison: ABComparison?
+    public var metricsA: Metrics? { comparison?.a }
+    public var metricsB: Metrics? { comparison?.b }
     public let templatesA: [TemplateRow]
     public let templatesB: [TemplateRow]
+    /// The template figures' sample, when it is not every labelled image.
+    public let templateSample: (used: Int, of: Int)?
     public let seconds: Double
+    public let stage: LiveEvaluator.Stage
 
-    /// A snapshot from given rows, without metrics (screen tests).
+    /// A snapshot from given rows and probabilities (screen tests).
     public init(testGeneration generation: Int, classNames: [String], images: [ImageRow],
+                probabilitiesA: [[Float]], probabilitiesB: [[Float]],
                 templatesA: [TemplateRow], templatesB: [TemplateRow]) {
-        self.init(generation: generation, classNames: classNames, images: images, metricsA: nil, metricsB: nil,
-                  comparison: nil, templatesA: templatesA, templatesB: templatesB, seconds: 0)
-    }
-
-    init(generation: Int, classNames: [String], images: [ImageRow], metricsA: Metrics?, metricsB: Metrics?,
-         comparison: ABComparison?, templatesA: [TemplateRow], templatesB: [TemplateRow], seconds: Double) {
+        let k = classNames.count
         self.generation = generation; self.classNames = classNames; self.images = images
-        self.metricsA = metricsA; self.metricsB = metricsB; self.comparison = comparison
-        self.templatesA = templatesA; self.templatesB = templatesB; self.seconds = seconds
+        scoresA = SetScores(probabilities: Matrix(rows: images.count, cols: k, storage: probabilitiesA.flatMap { $0 }))
+        scoresB = SetScores(probabilities: Matrix(rows: images.count, cols: k, storage: probabilitiesB.flatMap { $0 }))
+        summary = nil; comparison = nil
+        self.templatesA = templatesA; self.templatesB = templatesB
+        templateSample = nil; seconds = 0; stage = .templates
     }
 
-    /// Scores a document's sets on embedded images through the engine.
-    public static func build(lab: PromptLab, images: PromptLab.EmbeddedImages, document: SessionDocument,
-                             generation: Int) throws -> ScoreSnapshot {
-        let start = Date()
-        let labels = document.labelSet
-        let a = document.templateSetA, b = document.templateSetB
-        let (scoresA, _) = try lab.score(images, labels: labels, templates: a)
-        let (scoresB, _) = try lab.score(images, labels: labels, templates: b)
-        let predA = scoresA.predictions, predB = scoresB.predictions
-        let rows = images.items.enumerated().map { i, item in
-            ImageRow(path: item.path, name: item.relativePath, truth: item.truth,
-                     probsA: labels.classes.isEmpty ? [] : scoresA.probabilities.row(i),
-                     probsB: labels.classes.isEmpty ? [] : scoresB.probabilities.row(i),
-                     predA: predA[i], predB: predB[i])
+    /// The screen's view of an evaluation stage. `items` are the evaluated images, in
+    /// order; `linesA` and `linesB` the template lines as typed (blank lines included).
+    public init(_ e: LiveEvaluation, generation: Int, items: [ImageCollection.Item], linesA: [String], linesB: [String]) {
+        self.generation = generation
+        classNames = e.classNames
+        images = items.indices.map { i in
+            ImageRow(path: items[i].path, name: items[i].relativePath, truth: e.truth[i], truthName: e.truthNames[i],
+                     predA: e.a.predictions[i], predB: e.b.predictions[i],
+                     confidenceA: e.a.confidence[i], marginA: e.a.margin[i])
         }
-        let labelled = images.truth.contains { $0 != nil } && !labels.classes.isEmpty
-        let comparison = labelled ? ABComparison(a: scoresA, b: scoresB, truth: images.truth) : nil
-        func templateRows(_ lines: [String], _ set: TemplateSet) throws -> [TemplateRow] {
-            let effects = labelled && !set.templates.isEmpty ? try lab.analysis(images, labels: labels, templates: set).effects() : nil
+        scoresA = e.a; scoresB = e.b
+        summary = e.summary
+        comparison = e.comparison
+        seconds = e.seconds
+        stage = e.completed
+        let labelled = e.truth.filter { $0 != nil }.count
+        templateSample = e.effectSample.flatMap { $0 < labelled ? ($0, labelled) : nil }
+        func rows(_ lines: [String], tokens: [Int]?, effects: [TemplateEffects.Row]?) -> [TemplateRow] {
             var k = 0
             return lines.map { line in
                 guard !line.trimmingCharacters(in: .whitespaces).isEmpty else {
                     return TemplateRow(tokens: 0, warning: nil, accuracy: nil, leaveOneOut: nil)
                 }
-                let t = Template(line)
-                let longest = labels.classes.flatMap(\.names).map { lab.store.provider.tokenize(t.render($0)).untruncatedCount }.max()
-                    ?? lab.store.provider.tokenize(t.render("")).untruncatedCount
+                defer { k += 1 }
+                let t = Template(line), n = tokens.flatMap { k < $0.count ? $0[k] : nil }
                 var warning: String?
-                if !t.hasPlaceholder { warning = "no {}" } else if longest > 77 { warning = "cut at 77" }
-                let e = effects?[k]
-                k += 1
-                return TemplateRow(tokens: longest, warning: warning, accuracy: e?.accuracy, leaveOneOut: e?.leaveOneOut)
+                if !t.hasPlaceholder { warning = "no {}" } else if let n, n > 77 { warning = "cut at 77" }
+                let effect = effects.flatMap { k < $0.count ? $0[k] : nil }
+                return TemplateRow(tokens: n, warning: warning, accuracy: effect?.accuracy, leaveOneOut: effect?.leaveOneOut)
             }
         }
-        return ScoreSnapshot(generation: generation, classNames: labels.classes.map(\.name), images: rows,
-                             metricsA: comparison?.a, metricsB: comparison?.b, comparison: comparison,
-                             templatesA: try templateRows(document.templatesA, a),
-                             templatesB: try templateRows(document.templatesB, b),
-                             seconds: Date().timeIntervalSince(start))
+        templatesA = rows(linesA, tokens: e.templateTokensA, effects: e.effectsA)
+        templatesB = rows(linesB, tokens: e.templateTokensB, effects: e.effectsB)
+    }
+
+    /// One image's class probabilities under A and B.
+    public func probabilities(_ image: Int) -> (a: [Float], b: [Float]) {
+        (scoresA.probabilities(image: image), scoresB.probabilities(image: image))
     }
 
     /// Image indices for a filter and an order.

@@ -11,11 +11,14 @@ public struct Screen {
     public var header: String
     public var engineStatus: String
     public var directColor: Bool
+    /// Scores for a newer edit are on their way: the figures shown are dimmed.
+    public var pending: Bool
 
     public init(state: SessionState, snapshot: ScoreSnapshot?, preview: PreviewImage?, header: String,
-                engineStatus: String, directColor: Bool) {
+                engineStatus: String, directColor: Bool, pending: Bool = false) {
         self.state = state; self.snapshot = snapshot; self.preview = preview
         self.header = header; self.engineStatus = engineStatus; self.directColor = directColor
+        self.pending = pending
     }
 
     static let frame = CellStyle(foreground: .ansi(6))
@@ -97,7 +100,8 @@ public struct Screen {
             var x = g.put(ma, x: r.x + 1, y: y, style: sa)
             x = g.put(mb, x: x, y: y, style: sb)
             let pa = row.predA.map { names[$0] } ?? "–", pb = row.predB.map { names[$0] } ?? "–"
-            let truth = row.truth.map { names[$0] } ?? "?"
+            // A truth whose class is not a label now is unlabelled: shown as "?name".
+            let truth = row.truth.map { names[$0] } ?? "?" + (row.truthName ?? "")
             let text = " \((row.name as NSString).lastPathComponent)  \(truth) → A:\(pa)\(pa == pb ? "" : " B:\(pb)")"
             g.put(text, x: x, y: y, style: base, maxX: r.x + r.width - 1)
         }
@@ -107,8 +111,8 @@ public struct Screen {
         let lines = state.lines(pane)
         let setName = pane == .templatesA ? state.document.nameA : (pane == .templatesB ? state.document.nameB : "")
         var title = pane.title + (setName.isEmpty || setName == "A" || setName == "B" ? "" : " (\(setName))")
-        if pane != .labels, let m = pane == .templatesA ? snapshot?.metricsA : snapshot?.metricsB {
-            title += "  top-1 \(pct(m.top1))"
+        if pane != .labels, let m = snapshot?.summary {
+            title += "  top-1 \(pct(pane == .templatesA ? m.top1A : m.top1B))"
         }
         box(&g, r, title: title, focused: state.focus == pane)
         let infos = pane == .templatesA ? snapshot?.templatesA : (pane == .templatesB ? snapshot?.templatesB : nil)
@@ -125,7 +129,7 @@ public struct Screen {
             if let infos, i < infos.count {
                 let t = infos[i]
                 if let w = t.warning { info = "⚠ \(w) "; infoStyle = Self.bad }
-                info += "\(t.tokens)t"
+                info += t.tokens.map { "\($0)t" } ?? "…"
                 if let a = t.accuracy { info += " \(pct(a))" }
                 if let l = t.leaveOneOut { info += String(format: " %+.0f", 100 * l) }
             }
@@ -151,11 +155,13 @@ public struct Screen {
         }
     }
 
-    private func selectedImage() -> ScoreSnapshot.ImageRow? {
+    private func selectedImage() -> ScoreSnapshot.ImageRow? { selectedIndex().map { snapshot!.images[$0] } }
+
+    private func selectedIndex() -> Int? {
         guard let s = snapshot else { return nil }
         let visible = s.visibleImages(filter: state.filter, sort: state.sort)
         let r = state.row(.images)
-        return r < visible.count ? s.images[visible[r]] : nil
+        return r < visible.count ? visible[r] : nil
     }
 
     private func drawPreview(_ g: inout CellGrid, _ r: Rect) {
@@ -180,8 +186,11 @@ public struct Screen {
 
     private func drawScores(_ g: inout CellGrid, _ r: Rect) {
         box(&g, r, title: "Scores  A │ B", focused: false)
-        guard let s = snapshot, let image = selectedImage(), !s.classNames.isEmpty else { return }
-        let order = s.classNames.indices.sorted { max(image.probsA[$0], image.probsB[$0]) > max(image.probsA[$1], image.probsB[$1]) }
+        guard let s = snapshot, let index = selectedIndex(), !s.classNames.isEmpty else { return }
+        let image = s.images[index]
+        let (probsA, probsB) = s.probabilities(index)
+        let shown = min(s.classNames.count, r.height - 2)
+        let order = Array(s.classNames.indices.sorted { max(probsA[$0], probsB[$0]) > max(probsA[$1], probsB[$1]) }.prefix(shown))
         let inner = r.height - 2, right = r.x + r.width - 1
         // After the name: two bars, two " 97%" (5 columns each, a space after), and the
         // difference, up to "+100". The name gives way first, so the difference is never cut;
@@ -196,14 +205,14 @@ public struct Screen {
             var x = g.put((isTruth ? "▸" : " ") + TextWidth.prefix(s.classNames[c], fitting: nameWidth - 2), x: r.x + 1, y: y,
                           style: isTruth ? Self.focused : .plain, maxX: r.x + 1 + nameWidth)
             x = r.x + 1 + nameWidth
-            for (p, style) in [(image.probsA[c], Self.good), (image.probsB[c], CellStyle(foreground: .ansi(4)))] {
+            for (p, style) in [(probsA[c], Self.good), (probsB[c], CellStyle(foreground: .ansi(4)))] {
                 let filled = Int((p * Float(barWidth)).rounded())
                 g.put(String(repeating: "█", count: filled) + String(repeating: "·", count: barWidth - filled), x: x, y: y,
                       style: style, maxX: right)
                 x += barWidth
                 x = g.put(String(format: "%4.0f%%", 100 * p), x: x, y: y, maxX: right) + 1
             }
-            let d = image.probsB[c] - image.probsA[c]
+            let d = probsB[c] - probsA[c]
             g.put(String(format: "%+.0f", 100 * d), x: x, y: y, style: abs(d) >= 0.01 ? (d > 0 ? Self.good : Self.bad) : Self.muted,
                   maxX: right)
         }
@@ -211,17 +220,19 @@ public struct Screen {
 
     private func drawSummary(_ g: inout CellGrid, _ r: Rect) {
         var text = ""
-        if let c = snapshot?.comparison {
-            text = String(format: "A %.1f%% [%.0f–%.0f]  B %.1f%% [%.0f–%.0f]  B−A %+.1f [%+.1f, %+.1f]  McNemar p=%.3g  flips %d→B %d→A",
-                          100 * c.a.top1, 100 * c.intervalA.low, 100 * c.intervalA.high,
-                          100 * c.b.top1, 100 * c.intervalB.low, 100 * c.intervalB.high,
-                          100 * c.difference.difference, 100 * c.difference.low, 100 * c.difference.high,
-                          c.mcnemar.pValue, c.mcnemar.onlyB, c.mcnemar.onlyA)
+        if let c = snapshot?.summary {
+            // The bootstrap interval comes with the second stage: "…" until then.
+            let interval = snapshot?.comparison.map { String(format: "[%+.1f, %+.1f]", 100 * $0.difference.low, 100 * $0.difference.high) } ?? "[…]"
+            text = String(format: "A %.1f%% [%.0f–%.0f]  B %.1f%% [%.0f–%.0f]  B−A %+.1f ",
+                          100 * c.top1A, 100 * c.intervalA.low, 100 * c.intervalA.high,
+                          100 * c.top1B, 100 * c.intervalB.low, 100 * c.intervalB.high, 100 * (c.top1B - c.top1A))
+                + interval + String(format: "  McNemar p=%.3g  flips %d→B %d→A", c.mcnemar.pValue, c.mcnemar.onlyB, c.mcnemar.onlyA)
         } else if snapshot != nil {
-            text = "no labelled images: put them in class subfolders for accuracy"
+            text = "no labelled images under these labels: put them in class subfolders for accuracy"
         }
-        text += "   \(engineStatus)"
-        g.put(text, x: r.x, y: r.y, style: Self.frame, maxX: r.x + r.width)
+        // Old figures are dimmed while a newer edit is scored; the status says how far it is.
+        let figures = g.put(text, x: r.x, y: r.y, style: pending ? Self.muted : Self.frame, maxX: r.x + r.width)
+        g.put("   \(engineStatus)", x: figures, y: r.y, style: Self.frame, maxX: r.x + r.width)
     }
 
     private func drawStatus(_ g: inout CellGrid, _ r: Rect) {

@@ -13,6 +13,8 @@ public final class SessionController: @unchecked Sendable {
     private let engine = DispatchQueue(label: "clip-tui.engine")
     private let previewQueue = DispatchQueue(label: "clip-tui.preview")
     private let lock = NSLock()
+    /// The incremental evaluator; newest edit wins (see `LiveEngine`).
+    private let live = LiveEngine()
 
     // Shared with the engine queue, under `lock`.
     private var images: PromptLab.EmbeddedImages?
@@ -50,6 +52,7 @@ public final class SessionController: @unchecked Sendable {
                 let total = collection.items.count
                 setEngineStatus("encoding images 0/\(total)")
                 let embedded = lab.embed(collection) { done, all in self.setEngineStatus("encoding images \(done)/\(all)") }
+                live.load(store: lab.store, images: embedded, scale: lab.scale)
                 lock.lock()
                 images = embedded
                 needsRescore = true
@@ -99,21 +102,37 @@ public final class SessionController: @unchecked Sendable {
         }
     }
 
-    /// Queues scoring of the current document; a job that a newer request overtook is skipped.
+    /// Queues scoring of the current document. The newest request wins: older work stops at
+    /// its next prompt batch or stage, so there is never a queue of stale evaluations.
     public func requestRescore() {
         lock.lock()
         requested += 1
         let generation = requested
         lock.unlock()
+        live.supersede(with: generation)
         let document = state.document
         engine.async { [self] in
             lock.lock()
-            let stale = generation < requested
             let imgs = images
             lock.unlock()
-            guard !stale, let imgs else { return }
+            guard live.isCurrent(generation), let imgs else { return }
+            let request = EvaluationRequest(labels: document.labelSet, templatesA: document.templateSetA.templates,
+                                            templatesB: document.templateSetB.templates)
             do {
-                let s = try ScoreSnapshot.build(lab: lab, images: imgs, document: document, generation: generation)
+                try live.evaluate(request, generation: generation, progress: { done, all in
+                    if all > 0 { self.setEngineStatus("encoding \(done.formatted())/\(all.formatted()) prompts") }
+                }, publish: { e in
+                    let s = ScoreSnapshot(e, generation: generation, items: imgs.items,
+                                          linesA: document.templatesA, linesB: document.templatesB)
+                    lock.lock()
+                    if snapshot == nil || s.generation > snapshot!.generation
+                        || (s.generation == snapshot!.generation && s.stage > snapshot!.stage) { snapshot = s }
+                    engineStatus = String(format: "%d images · scored in %.0f ms", imgs.items.count, 1000 * s.seconds)
+                    if let sample = s.templateSample {
+                        engineStatus += " · template figures on \(sample.used) of \(sample.of) images"
+                    }
+                    lock.unlock()
+                })
                 // A model folder replaced under the session: said, never silently mixed in.
                 // Checked here on the (serial) engine queue, at most once a second, outside the
                 // lock the drawing thread takes: it may read the files for a fingerprint.
@@ -124,8 +143,6 @@ public final class SessionController: @unchecked Sendable {
                 }
                 let problem = lab.store.cacheProblem
                 lock.lock()
-                if snapshot == nil || s.generation >= snapshot!.generation { snapshot = s }
-                engineStatus = String(format: "%d images · scored in %.0f ms", imgs.items.count, 1000 * s.seconds)
                 // Cache trouble (a full disk, a read-only file) is said once; scores stay right.
                 if let problem, problem != reportedCacheProblem {
                     reportedCacheProblem = problem
@@ -196,7 +213,7 @@ public final class SessionController: @unchecked Sendable {
         state.status = "forward selection of A's templates…"
         engine.async { [self] in
             lock.lock(); let imgs = images; lock.unlock()
-            guard let imgs, imgs.truth.contains(where: { $0 != nil }) else {
+            guard let imgs, imgs.truth(doc.labelSet).contains(where: { $0 != nil }) else {
                 lock.lock(); messages.append("forward selection needs labelled images"); lock.unlock()
                 return
             }
@@ -216,6 +233,8 @@ public final class SessionController: @unchecked Sendable {
     private struct RenderKey: Equatable {
         var state: SessionState
         var generation: Int?
+        var stage: LiveEvaluator.Stage?
+        var pending: Bool
         var status: String
         var previews: Int
         var width: Int, height: Int
@@ -227,16 +246,18 @@ public final class SessionController: @unchecked Sendable {
         lock.lock()
         let s = snapshot
         let status = modelNotice == nil ? engineStatus : "model changed on disk, restart to use it · " + engineStatus
-        let key = RenderKey(state: state, generation: s?.generation, status: status, previews: previews.count,
-                            width: width, height: height)
+        let pending = s?.generation != requested && images != nil
+        let key = RenderKey(state: state, generation: s?.generation, stage: s?.stage, pending: pending, status: status,
+                            previews: previews.count, width: width, height: height)
         lock.unlock()
         if let last = lastRender, last.key == key { return last.grid }
-        let grid = draw(s, status: status, width: width, height: height, directColor: directColor)
+        let grid = draw(s, status: pending && !status.hasPrefix("encoding") ? "scoring…" : status, pending: pending,
+                        width: width, height: height, directColor: directColor)
         lastRender = (key, grid)
         return grid
     }
 
-    private func draw(_ s: ScoreSnapshot?, status: String, width: Int, height: Int, directColor: Bool) -> CellGrid {
+    private func draw(_ s: ScoreSnapshot?, status: String, pending: Bool, width: Int, height: Int, directColor: Bool) -> CellGrid {
         var picture: PreviewImage?
         if let s {
             let visible = s.visibleImages(filter: state.filter, sort: state.sort)
@@ -248,7 +269,7 @@ public final class SessionController: @unchecked Sendable {
             }
         }
         return Screen(state: state, snapshot: s, preview: picture, header: header, engineStatus: status,
-                      directColor: directColor).render(width: width, height: height)
+                      directColor: directColor, pending: pending).render(width: width, height: height)
     }
 
     private func previewImage(_ path: String) -> PreviewImage? {
@@ -269,10 +290,10 @@ public final class SessionController: @unchecked Sendable {
         return nil
     }
 
-    /// Whether the latest requested scores are in (for tests and the end-to-end check).
+    /// Whether every stage of the latest request is in (for tests and the end-to-end check).
     public var isIdle: Bool {
         lock.lock(); defer { lock.unlock() }
-        return snapshot?.generation == requested
+        return snapshot?.generation == requested && snapshot?.stage == .templates
     }
 
     public var latestSnapshot: ScoreSnapshot? {

@@ -19,13 +19,19 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Folder with vocab.json and merges.txt, for --texts-file with --random.") var tokenizer: String?
     @Option(help: "Timed repetitions; the median is reported.") var repeats: Int = 5
     @Option(help: "Output format.") var format: OutputFormat = .json
+    @Option(help: "Live-session replay at scale: images (0 skips it; the `live` object of the report).")
+    var liveImages: Int = 0
+    @Option(help: "Live replay: label file (default: Prompts/imagenet-labels.txt).") var liveLabels: String?
+    @Option(help: "Live replay: template set A (default: Prompts/imagenet-templates-80.txt).") var liveTemplatesA: String?
+    @Option(help: "Live replay: template set B (default: Prompts/imagenet-templates-7.txt).") var liveTemplatesB: String?
+    @Flag(help: "Only the live replay (skip the encoder figures).") var liveOnly = false
 
     func validate() throws {
         guard (model == nil) != (random == nil) else { throw ValidationError("give one of --model and --random") }
         if let random, CLIPConfig.preset(random) == nil {
             throw ValidationError("--random takes \(CLIPConfig.presetNames.joined(separator: ", "))")
         }
-        guard images > 0, repeats > 0, threads > 0 else { throw ValidationError("counts must be positive") }
+        guard images > 0, repeats > 0, threads > 0, liveImages >= 0 else { throw ValidationError("counts must be positive") }
     }
 
     func run() throws {
@@ -48,18 +54,33 @@ struct BenchCommand: ParsableCommand {
             let (vision, text, tok, name) = encoders
             let prompts = try promptIds(tokenizer: tok)
             let endToken = tok?.endToken ?? 49407
-            let result = Benchmark(vision: vision, text: text, endToken: endToken, repeats: repeats)
+            let result = liveOnly ? Benchmark.Result() : Benchmark(vision: vision, text: text, endToken: endToken, repeats: repeats)
                 .run(images: images, prompts: prompts)
             var keystrokes: [Double] = []
             let keyTokenizer = try tok ?? ModelLocator.demoModel().map {
                 try Tokenizer(vocabPath: "\($0)/vocab.json", mergesPath: "\($0)/merges.txt")
             }
+            var live: KeystrokeBenchmark.Figures?
             if let keyTokenizer {
-                keystrokes = try KeystrokeBenchmark(text: text, tokenizer: keyTokenizer, imageCount: 1000,
-                                                    labels: Array(BenchmarkPrompts.labels + ["bird", "ship"]).map { $0 }).run()
+                if !liveOnly {
+                    keystrokes = try KeystrokeBenchmark(text: text, tokenizer: keyTokenizer, imageCount: 1000,
+                                                        labels: BenchmarkPrompts.labels + ["bird", "ship"])
+                        .run(measureBurst: false).sorted_keystroke_ms
+                }
+                if liveImages > 0 {
+                    let file = { (given: String?, name: String) in given ?? ModelLocator.projectFile("Prompts/\(name)") ?? "Prompts/\(name)" }
+                    let labels = try PromptFiles.readLabels(path: file(liveLabels, "imagenet-labels.txt")).classes.map(\.name)
+                    let a = try PromptFiles.readTemplates(path: file(liveTemplatesA, "imagenet-templates-80.txt")).templates.map(\.text)
+                    let b = try PromptFiles.readTemplates(path: file(liveTemplatesB, "imagenet-templates-7.txt")).templates.map(\.text)
+                    var bench = KeystrokeBenchmark(text: text, tokenizer: keyTokenizer, imageCount: liveImages, labels: labels)
+                    bench.templatesA = a
+                    bench.templatesB = b
+                    live = try bench.run()
+                    live?.sorted_keystroke_ms = []
+                }
             }
             let report = Report(model: name, threads: BLAS.threads, load_ms: model == nil ? nil : loadMs,
-                                measured: result, keystrokes: keystrokes, peak_rss_mb: peakResidentMegabytes())
+                                measured: result, keystrokes: keystrokes, live: live, peak_rss_mb: peakResidentMegabytes())
             try printJSON(report)
         }
     }
@@ -82,6 +103,7 @@ struct BenchCommand: ParsableCommand {
         let measured: Benchmark.Result
         /// Keystroke → new scores, ms, sorted (10 labels, 1,000 images, one template edited).
         let keystrokes: [Double]
+        let live: KeystrokeBenchmark.Figures?
         let peak_rss_mb: Double
 
         func encode(to encoder: Encoder) throws {
@@ -95,6 +117,7 @@ struct BenchCommand: ParsableCommand {
                 try c.encode((keystrokes[min(keystrokes.count - 1, Int(Double(keystrokes.count) * 0.95))] * 1000).rounded() / 1000,
                              forKey: .init("keystroke_ms_p95"))
             }
+            if let live { try c.encode(live, forKey: .init("live")) }
             try c.encode(peak_rss_mb, forKey: .init("peak_rss_mb"))
         }
     }

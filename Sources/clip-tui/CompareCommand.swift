@@ -31,7 +31,7 @@ struct CompareCommand: ParsableCommand {
             let a = try PromptFiles.readTemplates(path: templatesA)
             let b = try PromptFiles.readTemplates(path: templatesB)
             let (labels, images) = try sets.load(lab)
-            guard images.truth.contains(where: { $0 != nil }) else {
+            guard images.truth(labels).contains(where: { $0 != nil }) else {
                 throw ScoringError.invalid("\(sets.images): no labelled images (use class subfolders or --truth)")
             }
             for (file, set) in [(templatesA, a), (templatesB, b)] {

@@ -107,6 +107,10 @@ struct SetOptions: ParsableArguments {
         let labelSet = try PromptFiles.readLabels(path: labels)
         var collection = try ImageCollection(root: images, labels: labelSet)
         if let truth { try collection.applyTruth(file: truth, labels: labelSet) }
+        let repeated = labelSet.repeatedNames
+        if !repeated.isEmpty {
+            warn("\(repeated.count) class name\(repeated.count == 1 ? "" : "s") repeat in \(labels): \(repeated.joined(separator: ", ")) (kept; truth matches the first)")
+        }
         if !collection.unmatchedClasses.isEmpty {
             warn("classes not in \(labels): \(collection.unmatchedClasses.joined(separator: ", ")) (those images count as unlabelled)")
         }

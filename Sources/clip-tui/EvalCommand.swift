@@ -35,7 +35,8 @@ struct EvalCommand: ParsableCommand {
             let (labels, images) = try sets.load(lab)
             let (scores, plan) = try lab.score(images, labels: labels, templates: templateSet)
             for issue in plan.issues { warn("\(templates): \(issue)") }
-            let metrics = Metrics(probabilities: scores.probabilities, truth: images.truth)
+            let truth = images.truth(labels)
+            let metrics = Metrics(probabilities: scores.probabilities, truth: truth)
             let names = labels.classes.map(\.name)
             switch format {
             case .json:
@@ -44,7 +45,7 @@ struct EvalCommand: ParsableCommand {
                     model: lab.modelName, classes: names, templates: templateSet.templates.map(\.text),
                     issues: plan.issues.map(\.description), metrics: metrics,
                     images: images.items.enumerated().map { i, item in
-                        ImageRow(path: item.path, truth: item.truth.map { names[$0] }, pred: preds[i].map { names[$0] },
+                        ImageRow(path: item.path, truth: truth[i].map { names[$0] }, pred: preds[i].map { names[$0] },
                                  probs: scores.probabilities.row(i))
                     }))
             case .table:

@@ -23,13 +23,13 @@ struct ExportCommand: ParsableCommand {
             for set in templateSets {
                 let (scores, _) = try lab.score(images, labels: labels, templates: set)
                 tables.append(scores)
-                let m = images.truth.contains { $0 != nil } ? Metrics(probabilities: scores.probabilities, truth: images.truth) : nil
+                let m = images.truth(labels).contains { $0 != nil } ? Metrics(probabilities: scores.probabilities, truth: images.truth(labels)) : nil
                 entries.append(.init(name: set.name, templates: set.templates, metrics: m))
             }
             // Best first, by top-1 where known.
             entries.sort { ($0.metrics?.top1 ?? 0) > ($1.metrics?.top1 ?? 0) }
-            let comparison = tables.count == 2 && images.truth.contains { $0 != nil }
-                ? ABComparison(a: tables[0], b: tables[1], truth: images.truth) : nil
+            let comparison = tables.count == 2 && images.truth(labels).contains { $0 != nil }
+                ? ABComparison(a: tables[0], b: tables[1], truth: images.truth(labels)) : nil
             let export = PromptSetExport(
                 model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint),
                 labels: labels, templateSets: entries, comparison: comparison)

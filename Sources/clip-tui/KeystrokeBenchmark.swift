@@ -1,18 +1,27 @@
 import CLIP
+import Dispatch
 import Foundation
 import Scoring
+import Synchronization
 import Tensors
-import TerminalUI
 import Tokenization
 
-/// Replays typing a template, key by key, against the engine the session uses: each
-/// keystroke re-encodes the edited template's prompts (one per label) and re-scores the
-/// images. Reports the latency from keystroke to new scores.
+/// Replays typing against the engine the session uses (`LiveEngine`), and reports the
+/// latency from a keystroke to new scores: the first stage of the evaluation (both sets'
+/// probabilities, top-1 and the summary).
+///
+/// The prompts that exist before typing starts are a warm cache: they get unit vectors up
+/// front (what a cache read gives), so only what typing creates is encoded, by the real
+/// text tower. Images are random unit vectors (their encoding is not what is timed).
 struct KeystrokeBenchmark {
     let text: TextEncoder
     let tokenizer: Tokenizer
     let imageCount: Int
     let labels: [String]
+    var templatesA: [String] = ["a photo of a {}.", "a drawing of a {}."]
+    var templatesB: [String] = ["{}"]
+    /// What is typed, key by key, as a new first template of A.
+    var typed = "a blurry close-up photo of my {}."
 
     /// An `EmbeddingProvider` over the text tower alone (images come pre-embedded).
     final class TextOnlyProvider: EmbeddingProvider {
@@ -32,31 +41,117 @@ struct KeystrokeBenchmark {
         func embedImages(_ paths: [String]) -> [Result<[Float], Error>] { [] }
     }
 
-    /// Milliseconds per keystroke, sorted.
-    func run() throws -> [Double] {
+    struct Figures: Encodable {
+        var classes = 0, templates_a = 0, templates_b = 0, images = 0
+        /// Keystroke → first stage, each key waiting for the previous one's scores.
+        var keystroke_ms_median = 0.0, keystroke_ms_p95 = 0.0
+        /// Keys 100 ms apart, faster than the scores come: last key → its scores.
+        var burst_last_key_ms = 0.0
+        /// Encoding one edited template's prompts (one per class), from nothing.
+        var edit_template_encode_ms = 0.0
+        /// An edit whose prompts are cached (a template removed, then put back): → scores.
+        var cached_edit_ms = 0.0
+        /// The product images × classes alone (the floor of an edit that moves every class).
+        var product_floor_ms = 0.0
+        /// Every stage of the last edit (statistics, template effects) in.
+        var all_stages_ms = 0.0
+        var sorted_keystroke_ms: [Double] = []
+    }
+
+    func run(measureBurst: Bool = true) throws -> Figures {
         let provider = TextOnlyProvider(text: text, tokenizer: tokenizer)
-        let lab = PromptLab(store: EmbeddingStore(provider: provider, cache: nil))
-        var state: UInt64 = 7
+        let store = EmbeddingStore(provider: provider, cache: nil)
+        let d = provider.dimension
+        var rng = SplitMix64(seed: 7)
+        func unit() -> [Float] { Vector.normalized((0..<d).map { _ in Float(Int64(bitPattern: rng.next() >> 11) % 2001 - 1000) / 1000 }) }
+        let labelSet = LabelSet(name: "bench", classes: labels.map { ClassLabel(name: $0) })
+        var warm: [String: [Float]] = [:]
+        for t in templatesA + templatesB { for l in labels { warm[Template(t).render(l)] = unit() } }
+        store.remember(texts: warm)
         var rows: [[Float]] = []
-        for i in 0..<imageCount {
-            var v = [Float](repeating: 0, count: provider.dimension)
-            for k in v.indices { state = state &* 6364136223846793005 &+ 1442695040888963407; v[k] = Float(Int64(bitPattern: state >> 11) % 1000) / 1000 }
-            _ = i
-            rows.append(Vector.normalized(v))
+        for _ in 0..<imageCount { rows.append(unit()) }
+        let names = (0..<imageCount).map { labels[$0 % max(1, labels.count)] as String? }
+        let embedded = PromptLab.EmbeddedImages(
+            items: names.enumerated().map { ImageCollection.Item(path: "\($0.offset)", relativePath: "\($0.offset)", truthName: $0.element) },
+            matrix: Matrix(rows: rows, dimension: d), failures: [])
+        let engine = LiveEngine()
+        engine.load(store: store, images: embedded, scale: 100)
+        var generation = 0
+        func request(_ a: [String]) -> EvaluationRequest {
+            EvaluationRequest(labels: labelSet, templatesA: a.map(Template.init), templatesB: templatesB.map(Template.init))
         }
-        let items = (0..<imageCount).map { ImageCollection.Item(path: "\($0)", relativePath: "\($0)", truth: $0 % labels.count) }
-        let images = PromptLab.EmbeddedImages(items: items, matrix: Matrix(rows: rows, dimension: provider.dimension), failures: [])
-        var document = SessionDocument(model: nil, images: nil, labels: labels,
-                                       templatesA: ["a photo of a {}.", "a drawing of a {}."], templatesB: ["{}"])
-        _ = try ScoreSnapshot.build(lab: lab, images: images, document: document, generation: 0)  // warm the cache
-        var times: [Double] = []
-        let typed = "a blurry close-up photo of my {}."
-        for (n, _) in typed.enumerated() {
-            document.templatesA[1] = String(typed.prefix(n + 1))
+        /// Milliseconds to the first stage (and, when asked, to the last).
+        func evaluate(_ a: [String], allStages: Bool = false) throws -> (first: Double, last: Double) {
+            generation += 1
+            engine.supersede(with: generation)
             let start = DispatchTime.now()
-            _ = try ScoreSnapshot.build(lab: lab, images: images, document: document, generation: n + 1)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
+            var first: Double?
+            try engine.evaluate(request(a), generation: generation) { e in
+                if first == nil { first = milliseconds(since: start) }
+                if !allStages && e.completed == .scores { engine.supersede(with: generation + 1_000_000) }
+            }
+            engine.supersede(with: generation)
+            return (first ?? .nan, milliseconds(since: start))
         }
-        return times.sorted()
+        var r = Figures()
+        r.classes = labels.count; r.templates_a = templatesA.count; r.templates_b = templatesB.count; r.images = imageCount
+        _ = try evaluate(templatesA, allStages: true)
+        var times: [Double] = []
+        for n in 1...typed.count {
+            times.append(try evaluate([String(typed.prefix(n))] + templatesA).first)
+        }
+        r.sorted_keystroke_ms = times.sorted()
+        r.keystroke_ms_median = percentile(r.sorted_keystroke_ms, 0.5)
+        r.keystroke_ms_p95 = percentile(r.sorted_keystroke_ms, 0.95)
+        r.all_stages_ms = try evaluate([typed] + templatesA, allStages: true).last
+        // Cached edits: the typed template out, and back in.
+        let cached = [try evaluate(templatesA).first, try evaluate([typed] + templatesA).first]
+        r.cached_edit_ms = cached.max() ?? 0
+
+        if measureBurst {
+            // Six keys 100 ms apart on another thread while the engine works on this one.
+            let burst = " and a grey {}"
+            let queue = DispatchQueue(label: "bench.engine")
+            let group = DispatchGroup()
+            let lastScores = Mutex<DispatchTime?>(nil)
+            let base = generation
+            var lastKey = DispatchTime.now()
+            for n in 1...6 {
+                let g = base + n
+                let keyed = request([typed + String(burst.prefix(n * burst.count / 6))] + templatesA)
+                lastKey = DispatchTime.now()
+                engine.supersede(with: g)
+                group.enter()
+                queue.async {
+                    _ = try? engine.evaluate(keyed, generation: g) { e in
+                        if e.completed == .scores && n == 6 { lastScores.withLock { $0 = DispatchTime.now() } }
+                    }
+                    group.leave()
+                }
+                if n < 6 { Thread.sleep(forTimeInterval: 0.1) }
+            }
+            group.wait()
+            generation = base + 6
+            let last = lastScores.withLock { $0 }
+            r.burst_last_key_ms = last.map { Double($0.uptimeNanoseconds - lastKey.uptimeNanoseconds) / 1e6 } ?? .nan
+        }
+
+        // One new template's prompts, encoded from nothing (no sharing with warm prompts).
+        let fresh = EmbeddingStore(provider: provider, cache: nil)
+        let prompts = Set(labels.map { Template("a low resolution photo of my {}.").render($0) })
+        let encodeStart = DispatchTime.now()
+        _ = try fresh.textEmbeddings(prompts)
+        r.edit_template_encode_ms = milliseconds(since: encodeStart)
+
+        let w = Matrix(rows: (0..<labels.count).map { _ in unit() }, dimension: d)
+        let images = embedded.matrix
+        r.product_floor_ms = (0..<3).map { _ in
+            let s = DispatchTime.now(); _ = BLAS.matmul(images, w, transB: true); return milliseconds(since: s)
+        }.min() ?? 0
+        return r
+    }
+
+    private func percentile(_ sorted: [Double], _ q: Double) -> Double {
+        sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
     }
 }

@@ -30,7 +30,7 @@ struct SelectCommand: ParsableCommand {
             let lab = try engine.makeLab()
             let set = try PromptFiles.readTemplates(path: templates)
             let (labels, images) = try sets.load(lab)
-            guard images.truth.contains(where: { $0 != nil }) else {
+            guard images.truth(labels).contains(where: { $0 != nil }) else {
                 throw ScoringError.invalid("\(sets.images): no labelled images (use class subfolders or --truth)")
             }
             let analysis = try lab.analysis(images, labels: labels, templates: set)
@@ -42,7 +42,7 @@ struct SelectCommand: ParsableCommand {
             if randomControl > 0 {
                 let random = RandomWordTemplates.make(count: randomControl, words: RandomWordTemplates.words)
                 let (scores, _) = try lab.score(images, labels: labels, templates: random)
-                control = Metrics(probabilities: scores.probabilities, truth: images.truth).top1
+                control = Metrics(probabilities: scores.probabilities, truth: images.truth(labels)).top1
             }
             if let out { try PromptFiles.writeTemplates(TemplateSet(name: set.name + "-selected", templates: chosen), path: out) }
             switch format {

@@ -122,11 +122,12 @@ final class SetsAndFilesTests: XCTestCase {
         }
         var collection = try ImageCollection(root: dir.path, labels: labels)
         XCTAssertEqual(collection.items.map(\.relativePath), ["Golden_Retriever/a.png", "d.jpeg", "kitty/b.jpg", "unknown/c.png"])
-        XCTAssertEqual(collection.items.map(\.truth), [0, nil, 1, nil])
+        XCTAssertEqual(collection.items.map(\.truthName), ["Golden_Retriever", nil, "kitty", "unknown"])
+        XCTAssertEqual(labels.truthIndices(collection.items.map(\.truthName)), [0, nil, 1, nil])
         XCTAssertEqual(collection.unmatchedClasses, ["unknown"])
         let csv = try file("truth.csv", "path,class\nd.jpeg,\"Golden Retriever\"\nunknown/c.png,kitty\nkitty/b.jpg,horse\n")
         try collection.applyTruth(file: csv, labels: labels)
-        XCTAssertEqual(collection.items.map(\.truth), [nil, 0, nil, 1])
+        XCTAssertEqual(labels.truthIndices(collection.items.map(\.truthName)), [nil, 0, nil, 1])
         XCTAssertEqual(collection.unmatchedClasses, ["horse"])
     }
 }

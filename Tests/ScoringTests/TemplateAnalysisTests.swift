@@ -20,13 +20,13 @@ final class TemplateAnalysisTests: XCTestCase {
             for k in v.indices { v[k] += Float(Int(rng.next() % 200) - 100) / 25 }
             rows.append(Vector.normalized(v)); truth.append(c)
         }
-        let items = truth.map { ImageCollection.Item(path: "x", relativePath: "x", truth: $0) }
+        let items = truth.map { ImageCollection.Item(path: "x", relativePath: "x", truthName: labels.classes[$0].name) }
         let images = PromptLab.EmbeddedImages(items: items, matrix: Matrix(rows: rows, dimension: 6), failures: [])
         let analysis = try lab.analysis(images, labels: labels, templates: templates)
         for subset in [[0], [1, 3], [0, 1, 2, 3, 4], [4, 2]] {
             let set = TemplateSet(name: "s", templates: subset.map { templates.templates[$0] })
             let (scores, _) = try lab.score(images, labels: labels, templates: set)
-            let m = Metrics(probabilities: scores.probabilities, truth: images.truth)
+            let m = Metrics(probabilities: scores.probabilities, truth: images.truth(labels))
             XCTAssertEqual(analysis.accuracy(subset), m.top1, accuracy: 1e-12, "\(subset)")
         }
         let effects = analysis.effects()

@@ -20,11 +20,13 @@ final class ScreenTests: XCTestCase {
 
     func snapshot() -> ScoreSnapshot {
         let rows: [ScoreSnapshot.ImageRow] = [
-            .init(path: "/i/cat/1.png", name: "cat/1.png", truth: 0, probsA: [0.9, 0.1], probsB: [0.3, 0.7], predA: 0, predB: 1),
-            .init(path: "/i/dog/2.png", name: "dog/2.png", truth: 1, probsA: [0.2, 0.8], probsB: [0.1, 0.9], predA: 1, predB: 1),
-            .init(path: "/i/x.png", name: "x.png", truth: nil, probsA: [0.5, 0.5], probsB: [0.6, 0.4], predA: 0, predB: 0),
+            .init(path: "/i/cat/1.png", name: "cat/1.png", truth: 0, predA: 0, predB: 1, confidenceA: 0.9, marginA: 0.8),
+            .init(path: "/i/dog/2.png", name: "dog/2.png", truth: 1, predA: 1, predB: 1, confidenceA: 0.8, marginA: 0.6),
+            .init(path: "/i/x.png", name: "x.png", truth: nil, predA: 0, predB: 0, confidenceA: 0.5, marginA: 0),
         ]
         return ScoreSnapshot(testGeneration: 1, classNames: ["cat", "dog"], images: rows,
+                             probabilitiesA: [[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]],
+                             probabilitiesB: [[0.3, 0.7], [0.1, 0.9], [0.6, 0.4]],
                              templatesA: [.init(tokens: 9, warning: nil, accuracy: 1, leaveOneOut: -0.5),
                                           .init(tokens: 4, warning: "no {}", accuracy: 0.5, leaveOneOut: 0)],
                              templatesB: [.init(tokens: 3, warning: nil, accuracy: 0.5, leaveOneOut: nil)])

@@ -1,0 +1,115 @@
+/// One template set's zero-shot classifier over a label set, kept between edits.
+///
+/// Per class it holds the float64 sum of its prompts' unit embeddings (CLIP's ensemble is
+/// that sum normalised), so an edit adds and subtracts only what changed: a template edit
+/// subtracts the old template's prompts and adds the new one's in every class, a label edit
+/// builds that class alone. Sums are float64 so that a long run of edits does not drift:
+/// each add or subtract rounds at 2⁻⁵³ relative, far below the float32 of the result.
+struct EnsembleState {
+    struct ClassSum {
+        var vector: [Double]
+        var count: Int
+    }
+
+    /// The templates the sums hold, as a multiset (a repeated template counts twice).
+    private(set) var templates: [Template: Int] = [:]
+    private var sums: [ClassLabel: ClassSum] = [:]
+    let dimension: Int
+
+    init(dimension: Int) { self.dimension = dimension }
+
+    /// What an update to `labels` × `templates` changes.
+    struct Change {
+        var added: [Template: Int] = [:]
+        var removed: [Template: Int] = [:]
+        /// Classes without a sum yet (new, or renamed).
+        var newClasses: [ClassLabel] = []
+        /// Whether classes built from templates change (a template was added or removed).
+        var templatesChanged: Bool { !added.isEmpty || !removed.isEmpty }
+    }
+
+    func change(to labels: LabelSet, templates new: [Template]) -> Change {
+        var c = Change()
+        var counts: [Template: Int] = [:]
+        for t in new { counts[t, default: 0] += 1 }
+        for (t, n) in counts where n > (templates[t] ?? 0) { c.added[t] = n - (templates[t] ?? 0) }
+        for (t, n) in templates where n > (counts[t] ?? 0) { c.removed[t] = n - (counts[t] ?? 0) }
+        var seen = Set<ClassLabel>()
+        for label in labels.classes where sums[label] == nil && seen.insert(label).inserted { c.newClasses.append(label) }
+        return c
+    }
+
+    /// The prompts an update needs embeddings for: every prompt of a new class, and the
+    /// added and removed templates' prompts of the others.
+    func promptsNeeded(_ change: Change, templates new: [Template]) -> Set<String> {
+        var needed = Set<String>()
+        for label in change.newClasses { needed.formUnion(Self.prompts(label, new)) }
+        if change.templatesChanged {
+            let touched = Array(change.added.keys) + Array(change.removed.keys)
+            for label in sums.keys where label.sentences.isEmpty {
+                for t in touched { for name in label.names { needed.insert(t.render(name)) } }
+            }
+        }
+        return needed
+    }
+
+    /// Applies the change; returns the classes whose vector moved. Classes no longer in
+    /// `labels` are dropped.
+    mutating func apply(_ change: Change, labels: LabelSet, templates new: [Template],
+                        embeddings: [String: [Float]]) -> Set<ClassLabel> {
+        var moved = Set<ClassLabel>()
+        let present = Set(labels.classes)
+        sums = sums.filter { present.contains($0.key) }
+        if change.templatesChanged {
+            for (label, var sum) in sums where label.sentences.isEmpty {
+                for (t, n) in change.added {
+                    for name in label.names { add(&sum, embeddings[t.render(name)]!, times: Double(n)) }
+                    sum.count += n * label.names.count
+                }
+                for (t, n) in change.removed {
+                    for name in label.names { add(&sum, embeddings[t.render(name)]!, times: -Double(n)) }
+                    sum.count -= n * label.names.count
+                }
+                // A class left with no prompt is exactly zero, not a residue of round-off.
+                if sum.count == 0 { sum.vector = [Double](repeating: 0, count: dimension) }
+                sums[label] = sum
+                moved.insert(label)
+            }
+        }
+        for label in change.newClasses {
+            var sum = ClassSum(vector: [Double](repeating: 0, count: dimension), count: 0)
+            for p in Self.prompts(label, new) { add(&sum, embeddings[p]!, times: 1); sum.count += 1 }
+            sums[label] = sum
+            moved.insert(label)
+        }
+        templates = [:]
+        for t in new { templates[t, default: 0] += 1 }
+        return moved
+    }
+
+    private func add(_ sum: inout ClassSum, _ v: [Float], times: Double) {
+        sum.vector.withUnsafeMutableBufferPointer { s in
+            v.withUnsafeBufferPointer { x in
+                for i in 0..<min(s.count, x.count) { s[i] += times * Double(x[i]) }
+            }
+        }
+    }
+
+    /// The class's unit classifier (zero when it has no prompt).
+    func unitVector(_ label: ClassLabel) -> [Float] {
+        guard let s = sums[label], s.count > 0 else { return [Float](repeating: 0, count: dimension) }
+        let norm = s.vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        guard norm > 0 else { return [Float](repeating: 0, count: dimension) }
+        return s.vector.map { Float($0 / norm) }
+    }
+
+    /// The unnormalised sum and the number of prompts in it.
+    func sum(_ label: ClassLabel) -> ClassSum? { sums[label] }
+
+    /// The prompts of one class: its sentences, or each name in each template (as
+    /// `PromptPlan` makes them).
+    static func prompts(_ label: ClassLabel, _ templates: [Template]) -> [String] {
+        if !label.sentences.isEmpty { return label.sentences }
+        return templates.flatMap { t in label.names.map { t.render($0) } }
+    }
+}

@@ -1,0 +1,40 @@
+import Synchronization
+
+/// The live evaluator as a value the session's threads can share: the evaluator behind a
+/// mutex (only the engine's worker takes it, for a whole evaluation), and the newest
+/// request's generation in an atomic that the worker reads between prompt batches and
+/// stages, so that a keystroke stops stale work at its next check without waiting for it.
+public final class LiveEngine: Sendable {
+    private let evaluator = Mutex<LiveEvaluator?>(nil)
+    private let newest = Atomic<Int>(0)
+
+    public init() {}
+
+    /// Starts over on these images (their embeddings are already in `store`).
+    public func load(store: EmbeddingStore, images: PromptLab.EmbeddedImages, scale: Float? = nil) {
+        evaluator.withLock { $0 = LiveEvaluator(store: store, images: images, scale: scale) }
+    }
+
+    public var isLoaded: Bool { evaluator.withLock { $0 != nil } }
+
+    /// Marks `generation` as the newest request: older work stops at its next check.
+    public func supersede(with generation: Int) {
+        newest.store(generation, ordering: .releasing)
+    }
+
+    public func isCurrent(_ generation: Int) -> Bool {
+        newest.load(ordering: .acquiring) <= generation
+    }
+
+    /// Evaluates `request` for `generation`, stage by stage, unless a newer generation
+    /// arrives first. Returns false when stopped (or when no images are loaded yet).
+    @discardableResult
+    public func evaluate(_ request: EvaluationRequest, generation: Int, progress: ((Int, Int) -> Void)? = nil,
+                         publish: (LiveEvaluation) -> Void) throws -> Bool {
+        try evaluator.withLock { evaluator in
+            guard let evaluator else { return false }
+            return try evaluator.evaluate(request, progress: progress, shouldStop: { !self.isCurrent(generation) },
+                                          publish: { e in if self.isCurrent(generation) { publish(e) } })
+        }
+    }
+}

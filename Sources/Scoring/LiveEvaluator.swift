@@ -1,0 +1,194 @@
+import Foundation
+import Tensors
+
+/// What to evaluate: the labels and the two template sets as they are now.
+public struct EvaluationRequest: Sendable, Equatable {
+    public var labels: LabelSet
+    public var templatesA: [Template]
+    public var templatesB: [Template]
+
+    public init(labels: LabelSet, templatesA: [Template], templatesB: [Template]) {
+        self.labels = labels
+        self.templatesA = templatesA
+        self.templatesB = templatesB
+    }
+}
+
+/// The engine of a live session: images embedded once, and for each template set an
+/// ensemble and its cosines kept between edits, so that an edit costs what it changes.
+/// An evaluation runs in stages, each handed out as soon as it is ready:
+///
+/// 1. `.scores`: both sets' cosines, predictions and probabilities, top-1 with Wilson
+///    intervals, McNemar's test and the flips (an edit to A does not touch B);
+/// 2. `.statistics`: full metrics and the paired bootstrap (`ABComparison`);
+/// 3. `.templates`: each template's own accuracy and leave-one-out effect.
+///
+/// `shouldStop` is asked between prompt batches and between stages: a newer edit abandons
+/// the rest, and no stale stage is handed out after it said stop.
+///
+/// Not thread-safe: one owner runs it (`LiveEngine` keeps it behind a mutex).
+public final class LiveEvaluator {
+    public let store: EmbeddingStore
+    public let images: Matrix
+    public let truthNames: [String?]
+    /// The logit scale: the checkpoint's, or 1 / temperature.
+    public var scale: Float
+
+    private struct Side {
+        var ensemble: EnsembleState
+        var classKeys: [ClassLabel] = []
+        var scores: SetScores?
+        var effects = TemplateEffects()
+        var effectsFor: (labels: LabelSet, templates: [Template], images: Int)?
+        var lastEffects: [TemplateEffects.Row]?
+    }
+
+    private var sides: [Side]
+    /// Token counts by prompt text: each distinct prompt is tokenized once.
+    private var tokenCounts: [String: Int] = [:]
+    private var longestPrompt: [Template: (labels: [ClassLabel], tokens: Int)] = [:]
+
+    public init(store: EmbeddingStore, images: Matrix, truthNames: [String?], scale: Float? = nil) {
+        precondition(images.rows == truthNames.count, "one truth entry per image")
+        self.store = store
+        self.images = images
+        self.truthNames = truthNames
+        self.scale = scale ?? store.provider.logitScale
+        sides = [Side(ensemble: EnsembleState(dimension: store.provider.dimension)),
+                 Side(ensemble: EnsembleState(dimension: store.provider.dimension))]
+    }
+
+    public convenience init(store: EmbeddingStore, images: PromptLab.EmbeddedImages, scale: Float? = nil) {
+        self.init(store: store, images: images.matrix, truthNames: images.truthNames, scale: scale)
+    }
+
+    public enum Stage: Int, Sendable, Comparable {
+        case scores, statistics, templates
+        public static func < (a: Stage, b: Stage) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    /// Runs the stages of `request`, handing each result to `publish`. Returns false when
+    /// stopped before the last stage. `progress` gets (prompts encoded, prompts to encode).
+    @discardableResult
+    public func evaluate(_ request: EvaluationRequest, progress: ((Int, Int) -> Void)? = nil,
+                         shouldStop: () -> Bool = { false },
+                         publish: (LiveEvaluation) -> Void) throws -> Bool {
+        let start = DispatchTime.now()
+        let labels = request.labels
+        let truth = labels.truthIndices(truthNames)
+        // Prompts of both sets that are not embedded yet, encoded together (a label edit
+        // needs the same class in A and B).
+        var a = sides[0], b = sides[1]
+        let changeA = a.ensemble.change(to: labels, templates: request.templatesA)
+        let changeB = b.ensemble.change(to: labels, templates: request.templatesB)
+        let needed = a.ensemble.promptsNeeded(changeA, templates: request.templatesA)
+            .union(b.ensemble.promptsNeeded(changeB, templates: request.templatesB))
+        guard let embeddings = try store.textEmbeddings(needed, progress: progress, shouldStop: shouldStop) else { return false }
+        if shouldStop() { return false }
+        update(&a, changeA, labels: labels, templates: request.templatesA, embeddings: embeddings)
+        update(&b, changeB, labels: labels, templates: request.templatesB, embeddings: embeddings)
+        sides = [a, b]
+        let scoresA = a.scores!, scoresB = b.scores!
+        var result = LiveEvaluation(classNames: labels.classes.map(\.name), truth: truth, truthNames: truthNames,
+                                    a: scoresA, b: scoresB, summary: .init(a: scoresA, b: scoresB, truth: truth),
+                                    seconds: seconds(since: start))
+        publish(result)
+
+        if shouldStop() { return false }
+        if result.summary != nil {
+            result.comparison = ABComparison(a: scoresA.table(), b: scoresB.table(), truth: truth)
+        }
+        result.completed = .statistics
+        publish(result)
+
+        if shouldStop() { return false }
+        result.templateTokensA = tokens(request.templatesA, labels: labels)
+        result.templateTokensB = tokens(request.templatesB, labels: labels)
+        if result.summary != nil {
+            for s in 0..<2 {
+                let templates = s == 0 ? request.templatesA : request.templatesB
+                var side = sides[s]
+                if let f = side.effectsFor, f.labels == labels, f.templates == templates, f.images == images.rows,
+                   let last = side.lastEffects {
+                    if s == 0 { result.effectsA = last } else { result.effectsB = last }
+                    continue
+                }
+                let rows = side.effects.compute(templates: templates, labels: labels, truth: truth, images: images,
+                                                ensemble: side.ensemble, scores: side.scores!,
+                                                embedding: { self.store.memoryEmbedding($0) }, shouldStop: shouldStop)
+                guard let rows else { sides[s] = side; return false }
+                side.effectsFor = (labels, templates, images.rows)
+                side.lastEffects = rows
+                result.effectSample = side.effects.sample.count
+                sides[s] = side
+                if s == 0 { result.effectsA = rows } else { result.effectsB = rows }
+            }
+            result.effectSample = result.effectSample ?? sides[0].effects.sample.count
+        }
+        result.completed = .templates
+        publish(result)
+        return true
+    }
+
+    private func update(_ side: inout Side, _ change: EnsembleState.Change, labels: LabelSet, templates: [Template],
+                        embeddings: [String: [Float]]) {
+        let moved = side.ensemble.apply(change, labels: labels, templates: templates, embeddings: embeddings)
+        if side.scores != nil, moved.isEmpty, side.classKeys == labels.classes { return }
+        side.scores = SetScores(cosines: cosines(side, labels: labels, moved: moved), scale: scale)
+        side.classKeys = labels.classes
+    }
+
+    /// The new cosine matrix: columns of classes that did not move are copied from the old
+    /// one, the others computed in one product.
+    private func cosines(_ side: Side, labels: LabelSet, moved: Set<ClassLabel>) -> Matrix {
+        let n = images.rows, k = labels.classes.count, d = images.cols
+        var oldColumn: [ClassLabel: Int] = [:]
+        if let old = side.scores { for (c, key) in side.classKeys.enumerated() where c < old.classCount { oldColumn[key] = oldColumn[key] ?? c } }
+        var compute: [ClassLabel] = []
+        var seen = Set<ClassLabel>()
+        for label in labels.classes where (moved.contains(label) || oldColumn[label] == nil) && seen.insert(label).inserted {
+            compute.append(label)
+        }
+        var w = Matrix(zeros: compute.count, d)
+        for (r, label) in compute.enumerated() {
+            w.storage.replaceSubrange((r * d)..<((r + 1) * d), with: side.ensemble.unitVector(label))
+        }
+        let fresh = compute.isEmpty || n == 0 ? Matrix(zeros: n, compute.count) : BLAS.matmul(images, w, transB: true)  // [n, m]
+        if compute == labels.classes { return fresh }
+        let freshColumn = Dictionary(uniqueKeysWithValues: compute.enumerated().map { ($1, $0) })
+        var out = Matrix(zeros: n, k)
+        let old = side.scores?.cosines
+        let oldK = old?.cols ?? 0, m = compute.count
+        out.storage.withUnsafeMutableBufferPointer { o in
+            for (c, label) in labels.classes.enumerated() {
+                if let f = freshColumn[label] {
+                    fresh.storage.withUnsafeBufferPointer { src in for r in 0..<n { o[r * k + c] = src[r * m + f] } }
+                } else if let j = oldColumn[label], let old {
+                    old.storage.withUnsafeBufferPointer { src in for r in 0..<n { o[r * k + c] = src[r * oldK + j] } }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Each template's longest prompt in tokens (over every class name), from counts kept
+    /// by prompt text.
+    private func tokens(_ templates: [Template], labels: LabelSet) -> [Int] {
+        templates.map { t in
+            if let known = longestPrompt[t], known.labels == labels.classes { return known.tokens }
+            let names = labels.classes.flatMap(\.names)
+            let longest = (names.isEmpty ? [t.render("")] : names.map { t.render($0) }).map { p in
+                if let n = tokenCounts[p] { return n }
+                let n = store.provider.tokenize(p).untruncatedCount
+                tokenCounts[p] = n
+                return n
+            }.max() ?? 0
+            longestPrompt[t] = (labels.classes, longest)
+            return longest
+        }
+    }
+
+    private func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Tensors
+
+/// Each template's own accuracy and what leaving it out of the ensemble changes, from
+/// products kept between edits rather than by re-scoring the ensemble once per template.
+///
+/// For template t and class c let u_tc be the sum of t's prompts' unit embeddings for the
+/// class's names, and S_c the ensemble's sum (`EnsembleState`). Then
+/// - t alone scores image x as x·u_tc / ‖u_tc‖;
+/// - the ensemble without t scores x·(S_c − u_tc) / ‖S_c − u_tc‖, where x·S_c is the
+///   ensemble's cosine times ‖S_c‖ and ‖S_c − u_tc‖² = ‖S_c‖² − 2 S_c·u_tc + ‖u_tc‖².
+/// So one product D_t = X · U_tᵀ per template serves both, and it stays valid until the
+/// template, the labels or the images change: an edit recomputes one D_t. Classes with
+/// their own sentences ignore templates (u_tc = 0).
+///
+/// The products take images × classes × templates floats (10,000 × 1,000 × 80 is 3.2 GB):
+/// over `memoryBudget` they are computed on a seeded sample of the labelled images, and
+/// the result says so.
+public struct TemplateEffects {
+    /// Bytes the products may take.
+    static let memoryBudget = 512 << 20
+
+    private struct Product {
+        var d: Matrix          // [sample, classes]
+        var normSquared: [Float]  // ‖u_tc‖² per class
+        var units: Matrix      // U_t [classes, dimension]
+    }
+
+    private var products: [Template: Product] = [:]
+    private var classKeys: [ClassLabel] = []
+    private(set) var sample: [Int] = []
+    private var sampleOf = -1
+
+    public struct Row: Sendable, Equatable {
+        public var accuracy: Double
+        public var leaveOneOut: Double
+    }
+
+    /// Effects of `templates` (in order; a repeated template gets the same row), or nil
+    /// when `shouldStop` said stop between templates.
+    mutating func compute(templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
+                          ensemble: EnsembleState, scores: SetScores,
+                          embedding: (String) -> [Float]?, shouldStop: () -> Bool) -> [Row]? {
+        let k = labels.classes.count, dim = images.cols
+        if labels.classes != classKeys { products = [:]; classKeys = labels.classes }
+        let labelled = truth.indices.filter { truth[$0] != nil }
+        if sampleOf != labelled.count || sample.isEmpty {
+            products = [:]
+            let unique = Set(templates).count
+            let fit = Self.memoryBudget / max(1, 4 * k * max(1, unique))
+            if labelled.count <= fit { sample = labelled } else {
+                var rng = SplitMix64(seed: 3)
+                sample = Array(labelled.shuffled(using: &rng).prefix(max(1, fit))).sorted()
+            }
+            sampleOf = labelled.count
+        }
+        guard !sample.isEmpty, k > 0, !templates.isEmpty else { return templates.map { _ in Row(accuracy: 0, leaveOneOut: 0) } }
+        let used = Set(templates)
+        products = products.filter { used.contains($0.key) }
+        // The sample's rows, once.
+        var x = Matrix(zeros: sample.count, dim)
+        for (r, i) in sample.enumerated() {
+            x.storage.replaceSubrange((r * dim)..<((r + 1) * dim), with: images.storage[(i * dim)..<((i + 1) * dim)])
+        }
+        for t in used where products[t] == nil {
+            if shouldStop() { return nil }
+            var units = Matrix(zeros: k, dim)
+            var norms = [Float](repeating: 0, count: k)
+            for (c, label) in labels.classes.enumerated() where label.sentences.isEmpty {
+                var row = [Float](repeating: 0, count: dim)
+                for name in label.names {
+                    guard let e = embedding(t.render(name)) else { continue }
+                    for j in 0..<dim { row[j] += e[j] }
+                }
+                norms[c] = row.reduce(0) { $0 + $1 * $1 }
+                units.storage.replaceSubrange((c * dim)..<((c + 1) * dim), with: row)
+            }
+            products[t] = Product(d: BLAS.matmul(x, units, transB: true), normSquared: norms, units: units)
+        }
+        if shouldStop() { return nil }
+        // The ensemble per class: ‖S_c‖, and S_c as float32 for the S·u products.
+        var sNorm = [Double](repeating: 0, count: k), sCount = [Int](repeating: 0, count: k)
+        var sFloat = Matrix(zeros: k, dim)
+        for (c, label) in labels.classes.enumerated() {
+            guard let s = ensemble.sum(label) else { continue }
+            sNorm[c] = s.vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            sCount[c] = s.count
+            for j in 0..<dim { sFloat.storage[c * dim + j] = Float(s.vector[j]) }
+        }
+        let truthOfSample = sample.map { truth[$0]! }
+        var fullHits = 0
+        for (r, i) in sample.enumerated() where scores.predictions[i] == truthOfSample[r] { fullHits += 1 }
+        let full = Double(fullHits) / Double(sample.count)
+        var rows: [Template: Row] = [:]
+        for t in used {
+            if shouldStop() { return nil }
+            let p = products[t]!
+            let names = labels.classes.map { $0.sentences.isEmpty ? $0.names.count : 0 }
+            var aloneScale = [Float](repeating: 0, count: k), looScale = [Float](repeating: 0, count: k)
+            var looOffset = [Float](repeating: 0, count: k), looWeight = [Float](repeating: 0, count: k)
+            for c in 0..<k {
+                aloneScale[c] = p.normSquared[c] > 0 ? 1 / p.normSquared[c].squareRoot() : 0
+                let su = p.units.storage.withUnsafeBufferPointer { u in
+                    sFloat.storage.withUnsafeBufferPointer { s in
+                        Double(FastMath.dot(u.baseAddress! + c * dim, s.baseAddress! + c * dim, count: dim))
+                    }
+                }
+                let left = sCount[c] - names[c]
+                let v2 = sNorm[c] * sNorm[c] - 2 * su + Double(p.normSquared[c])
+                // score = (cos·‖S‖ − D) / ‖S − u‖; a class left without prompts scores 0.
+                if left > 0, v2 > 0 {
+                    looScale[c] = Float(1 / v2.squareRoot())
+                    looWeight[c] = Float(sNorm[c])
+                } else {
+                    looScale[c] = 0; looWeight[c] = 0
+                }
+                looOffset[c] = names[c] > 0 ? 1 : 0
+            }
+            var aloneHits = 0, looHits = 0
+            for (r, i) in sample.enumerated() {
+                var bestA = 0, bestL = 0
+                var scoreA = -Float.infinity, scoreL = -Float.infinity
+                for c in 0..<k {
+                    let cos = scores.cosines.storage[i * k + c], d = p.d.storage[r * k + c]
+                    let a = names[c] > 0 ? d * aloneScale[c] : cos
+                    let l = (cos * looWeight[c] - looOffset[c] * d) * looScale[c]
+                    let leftScore = names[c] > 0 ? l : cos
+                    if a > scoreA { scoreA = a; bestA = c }
+                    if leftScore > scoreL { scoreL = leftScore; bestL = c }
+                }
+                if bestA == truthOfSample[r] { aloneHits += 1 }
+                if bestL == truthOfSample[r] { looHits += 1 }
+            }
+            let n = Double(sample.count)
+            rows[t] = Row(accuracy: Double(aloneHits) / n,
+                          leaveOneOut: templates.count > 1 ? Double(looHits) / n - full : -full)
+        }
+        return templates.map { rows[$0]! }
+    }
+}
