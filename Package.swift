@@ -51,6 +51,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Float tolerances derived from the arithmetic, shared by the test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "InputLimitsTests", dependencies: ["InputLimits"]),
@@ -63,9 +65,9 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HubTests", dependencies: ["Hub", .product(name: "Crypto", package: "swift-crypto")],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Tensors"]),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Tensors", "TestSupport"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Scoring"], resources: [.copy("Screens")]),
-        .testTarget(name: "CLIToolTests", dependencies: ["clip-tui"]),
+        .testTarget(name: "CLIToolTests", dependencies: ["clip-tui", "TestSupport"]),
     ]
 )
 

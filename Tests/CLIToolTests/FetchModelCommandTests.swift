@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// `clip-tui fetch-model` against the stand-in Hub (Tests/HubTests/Fixtures/hub_server.py)
 /// on loopback, then the fetched model used by its Hub id.

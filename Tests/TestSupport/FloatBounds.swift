@@ -6,23 +6,23 @@ import Foundation
 /// result depends on where it falls in a batch (tail tiles sum in another order): an image
 /// embedded alone and in a batch of four differ by a few ulps. So two runs that must
 /// "agree" agree within what reordering float32 sums can change, bounded here.
-enum FloatBounds {
+public enum FloatBounds {
     /// float32's unit roundoff, 2⁻²⁴.
-    static let unitRoundoff = 0x1p-24
+    public static let unitRoundoff = 0x1p-24
 
     /// Relative difference between two float32 sums of `terms` products taken in different
     /// orders. The worst case is 2γₖ = 2k·u (Higham, *Accuracy and Stability of Numerical
     /// Algorithms*, §3.1); rounding errors of independent sign give λ√k·u for each sum with
     /// probability at least 1 − 2·exp(−λ²/2) (Higham & Mary, SIAM J. Sci. Comput. 41(5),
     /// 2019). λ = 6 puts that probability above 1 − 3·10⁻⁸ per sum.
-    static func reorderedSum(terms: Int, lambda: Double = 6) -> Double {
+    public static func reorderedSum(terms: Int, lambda: Double = 6) -> Double {
         2 * lambda * Double(terms).squareRoot() * unitRoundoff
     }
 
     /// The inner dimensions of the products on a ViT image embedding's path, from a
     /// Hugging Face CLIP `config.json`: patch embedding, per layer q/k/v, scores, attention
     /// × values, output, MLP in and out, then the projection.
-    static func visionProductTerms(config path: String) throws -> [Int] {
+    public static func visionProductTerms(config path: String) throws -> [Int] {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
         let v = object["vision_config"] as? [String: Any] ?? [:]
@@ -37,7 +37,7 @@ enum FloatBounds {
     /// Bound on the relative change of an encoder's output when every product on its path
     /// is summed in another order: the first-order sum of each product's bound (layer norm
     /// is scale-invariant, so it passes relative errors on rather than growing them).
-    static func encoderReordering(productTerms: [Int]) -> Double {
+    public static func encoderReordering(productTerms: [Int]) -> Double {
         productTerms.map { reorderedSum(terms: $0) }.reduce(0, +)
     }
 
@@ -46,7 +46,7 @@ enum FloatBounds {
     /// twice that, each cosine as much, each logit `scale` times that, and a probability by
     /// at most half the largest logit change (the softmax Jacobian diag(p) − ppᵀ has absolute
     /// row sums 2p(1 − p) ≤ 1/2).
-    static func probability(scale: Double, embeddingChange: Double) -> Double {
+    public static func probability(scale: Double, embeddingChange: Double) -> Double {
         scale * 2 * embeddingChange / 2
     }
 }

@@ -1,0 +1,200 @@
+import Foundation
+import Synchronization
+import Tensors
+import TestSupport
+import XCTest
+@testable import Scoring
+
+/// The live engine against fresh evaluations and the headless scoring path, over random
+/// edit sequences; the truth after label edits; a newer edit stopping older work.
+final class LiveEvaluatorTests: XCTestCase {
+    static let dimension = 16
+
+    /// How far two float32 cosines of unit vectors may differ when their class vectors come
+    /// from float64 sums in another order (each rounded to float32: ≤ u per component, so
+    /// ≤ u·Σ|xᵢwᵢ| ≤ u per cosine, twice) and the products are summed in another order.
+    static let cosineTolerance = FloatBounds.reorderedSum(terms: dimension) + 4 * FloatBounds.unitRoundoff
+
+    func images(_ n: Int, classes: [String], seed: UInt64) -> PromptLab.EmbeddedImages {
+        var rng = SplitMix64(seed: seed)
+        var rows: [[Float]] = [], items: [ImageCollection.Item] = []
+        let fake = FakeProvider(dimension: Self.dimension)
+        for i in 0..<n {
+            // Near a class's plain prompt, so that accuracy is neither 0 nor 1; a few images
+            // of a class no label names ("zebra"), one without truth.
+            let name = i % 11 == 10 ? "zebra" : classes[i % classes.count]
+            var v = fake.derived("a photo of a \(name).")
+            for k in v.indices { v[k] += Float(Int(rng.next() % 200) - 100) / 12 }
+            rows.append(Vector.normalized(v))
+            items.append(.init(path: "/i/\(i).png", relativePath: "\(i).png", truthName: i == 3 ? nil : name))
+        }
+        return .init(items: items, matrix: Matrix(rows: rows, dimension: Self.dimension), failures: [])
+    }
+
+    func evaluateAll(_ e: LiveEvaluator, _ r: EvaluationRequest) throws -> LiveEvaluation {
+        var last: LiveEvaluation?
+        XCTAssertTrue(try e.evaluate(r) { last = $0 })
+        return try XCTUnwrap(last)
+    }
+
+    /// Predictions may differ only where the reference's top two are within the tolerance.
+    func assertSamePredictions(_ a: SetScores, _ b: SetScores, _ context: String) {
+        for i in 0..<a.imageCount where a.predictions[i] != b.predictions[i] {
+            let row = (0..<a.classCount).map { a.cosines[i, $0] }.sorted(by: >)
+            XCTAssertLessThan(row[0] - row[1], Float(2 * Self.cosineTolerance), "\(context): image \(i) flips without a near tie")
+        }
+    }
+
+    func assertClose(_ live: LiveEvaluation, _ fresh: LiveEvaluation, _ context: String) {
+        XCTAssertEqual(live.classNames, fresh.classNames, context)
+        XCTAssertEqual(live.truth, fresh.truth, context)
+        for (x, y) in [(live.a, fresh.a), (live.b, fresh.b)] {
+            XCTAssertEqual(x.cosines.rows, y.cosines.rows, context)
+            XCTAssertEqual(x.cosines.cols, y.cosines.cols, context)
+            let worst = zip(x.cosines.storage, y.cosines.storage).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThanOrEqual(Double(worst), Self.cosineTolerance, context)
+            assertSamePredictions(x, y, context)
+        }
+    }
+
+    func testRandomEditsEqualAFreshEvaluationAndTheHeadlessScores() throws {
+        let fake = FakeProvider(dimension: Self.dimension)
+        let store = EmbeddingStore(provider: fake, cache: nil)
+        let lab = PromptLab(store: store)
+        var classes = [ClassLabel(name: "cat", synonyms: ["kitty"]), ClassLabel(name: "dog"), ClassLabel(name: "fox"),
+                       ClassLabel(name: "owl", sentences: ["an owl at night.", "a small owl."]), ClassLabel(name: "eel"),
+                       ClassLabel(name: "cat")]  // a repeated class, as open_clip's ImageNet list has
+        var a = ["a photo of a {}.", "a drawing of a {}.", "{}", "itap of my {}."].map(Template.init)
+        var b = ["a photo of a {}.", "a {} in the wild."].map(Template.init)
+        let imgs = images(60, classes: ["cat", "dog", "fox", "owl", "eel", "kitty"], seed: 5)
+        let live = LiveEvaluator(store: store, images: imgs)
+        var rng = SplitMix64(seed: 11)
+        let words = ["bat", "yak", "emu", "gnu", "cow", "ant"]
+        let phrases = ["a {} outside.", "my {}", "a blurry {}", "the {} again", "no placeholder", "a {} and a {}"]
+        for step in 0..<80 {
+            let pick = { (n: Int) -> Int in Int(rng.next() % UInt64(max(1, n))) }
+            switch rng.next() % 9 {
+            case 0: a.insert(Template(phrases[pick(phrases.count)]), at: pick(a.count + 1))
+            case 1: if a.count > 1 { a.remove(at: pick(a.count)) }
+            case 2: a[pick(a.count)] = Template(phrases[pick(phrases.count)])
+            case 3: if b.isEmpty { b.append(Template("{}")) } else { b[pick(b.count)] = Template(phrases[pick(phrases.count)]) }
+            case 4: classes.insert(ClassLabel(name: words[pick(words.count)]), at: pick(classes.count + 1))
+            case 5: if classes.count > 1 { classes.remove(at: pick(classes.count)) }
+            case 6: let i = pick(classes.count); classes[i].synonyms.append(words[pick(words.count)])
+            case 7: let i = pick(classes.count); classes[i].name = words[pick(words.count)]
+            default: if let t = a.first { a.removeFirst(); a.append(t) }  // toggled: out and back in
+            }
+            let labels = LabelSet(name: "l", classes: classes)
+            let request = EvaluationRequest(labels: labels, templatesA: a, templatesB: b)
+            let incremental = try evaluateAll(live, request)
+            let fresh = try evaluateAll(LiveEvaluator(store: store, images: imgs), request)
+            assertClose(incremental, fresh, "step \(step)")
+            // The headless path (`eval`, float32 ensembles) on the same sets.
+            let (scores, _) = try lab.score(imgs, labels: labels, templates: TemplateSet(name: "A", templates: a))
+            let table = SetScores(probabilities: scores.probabilities)
+            XCTAssertEqual(incremental.truth, imgs.truth(labels), "step \(step)")
+            for i in 0..<table.imageCount where table.predictions[i] != incremental.a.predictions[i] {
+                let row = (0..<table.classCount).map { incremental.a.cosines[i, $0] }.sorted(by: >)
+                XCTAssertLessThan(row[0] - row[1], Float(2 * Self.cosineTolerance), "step \(step): image \(i)")
+            }
+            // Probabilities: softmax moves at most half the largest logit change.
+            let p = incremental.a.table().probabilities, q = scores.probabilities
+            let bound = Double(lab.scale) * Self.cosineTolerance / 2 + 1e-6
+            XCTAssertLessThanOrEqual(Double(zip(p.storage, q.storage).map { abs($0 - $1) }.max() ?? 0), bound, "step \(step)")
+        }
+    }
+
+    func testTruthFollowsTheLabelsByName() throws {
+        let store = EmbeddingStore(provider: FakeProvider(dimension: Self.dimension), cache: nil)
+        let imgs = images(44, classes: ["cat", "dog", "fox", "eel"], seed: 2)
+        let live = LiveEvaluator(store: store, images: imgs)
+        let t = [Template("a photo of a {}.")]
+        func run(_ names: [String]) throws -> LiveEvaluation {
+            try evaluateAll(live, EvaluationRequest(labels: LabelSet(name: "l", classes: names.map { ClassLabel(name: $0) }),
+                                                    templatesA: t, templatesB: t))
+        }
+        let all = try run(["cat", "dog", "fox", "eel"])
+        let named = imgs.truthNames
+        XCTAssertEqual(all.truth.compactMap { $0 }.count, named.filter { $0 != nil && $0 != "zebra" }.count)
+        // The first class deleted: its images are unlabelled, the others keep their names.
+        let deleted = try run(["dog", "fox", "eel"])
+        for i in 0..<44 {
+            XCTAssertEqual(deleted.truth[i].map { deleted.classNames[$0] }, all.truth[i].map { all.classNames[$0] }.flatMap { $0 == "cat" ? nil : $0 })
+        }
+        XCTAssertEqual(deleted.summary?.labelled, named.filter { $0 != nil && $0 != "zebra" && $0 != "cat" }.count)
+        // A class inserted first shifts nothing by name; the deleted class added back takes its images again.
+        let inserted = try run(["ant", "cat", "dog", "fox", "eel"])
+        for i in 0..<44 {
+            XCTAssertEqual(inserted.truth[i].map { inserted.classNames[$0] }, all.truth[i].map { all.classNames[$0] })
+        }
+        XCTAssertEqual(inserted.summary?.labelled, all.summary?.labelled)
+        // Reordered labels: the same truth by name, the same accuracy.
+        let reordered = try run(["eel", "fox", "dog", "cat"])
+        XCTAssertEqual(reordered.summary?.top1A, all.summary?.top1A)
+        XCTAssertEqual(reordered.summary?.labelled, all.summary?.labelled)
+    }
+
+    func testTemplateEffectsEqualRescoringWithoutEachTemplate() throws {
+        let store = EmbeddingStore(provider: FakeProvider(dimension: Self.dimension), cache: nil)
+        let imgs = images(80, classes: ["cat", "dog", "fox", "owl", "eel"], seed: 9)
+        let labels = LabelSet(name: "l", classes: ["cat", "dog", "fox", "owl", "eel"].map { ClassLabel(name: $0) }
+                              + [ClassLabel(name: "kitty", synonyms: ["kitten"])])
+        let a = ["a photo of a {}.", "a drawing of a {}.", "{}", "itap of my {}.", "a {} outside."].map(Template.init)
+        let e = try evaluateAll(LiveEvaluator(store: store, images: imgs), .init(labels: labels, templatesA: a, templatesB: [a[0]]))
+        let effects = try XCTUnwrap(e.effectsA)
+        XCTAssertEqual(effects.count, a.count)
+        XCTAssertEqual(e.templateTokensA?.count, a.count)
+        let full = try XCTUnwrap(e.summary).top1A
+        for t in a.indices {
+            let without = try evaluateAll(LiveEvaluator(store: store, images: imgs),
+                                          .init(labels: labels, templatesA: a.enumerated().filter { $0.offset != t }.map(\.element),
+                                                templatesB: [a[t]]))
+            let s = try XCTUnwrap(without.summary)
+            // One image in 80 is 0.0125: the figures must agree to the image.
+            XCTAssertEqual(effects[t].leaveOneOut, s.top1A - full, accuracy: 1e-9, "template \(t)")
+            XCTAssertEqual(effects[t].accuracy, s.top1B, accuracy: 1e-9, "template \(t) alone")
+        }
+    }
+
+    /// A provider that calls back after each batch, to supersede mid-encoding.
+    final class SlowProvider: EmbeddingProvider, @unchecked Sendable {
+        let fake = FakeProvider(dimension: LiveEvaluatorTests.dimension)
+        var afterBatch: () -> Void = {}
+        var batches = 0
+        var fingerprint: String { fake.fingerprint }
+        var dimension: Int { fake.dimension }
+        var logitScale: Float { fake.logitScale }
+        func tokenize(_ text: String) -> (ids: [Int], untruncatedCount: Int) { fake.tokenize(text) }
+        func embedTexts(_ texts: [String]) throws -> [[Float]] {
+            batches += 1
+            defer { afterBatch() }
+            return try fake.embedTexts(texts)
+        }
+        func embedImages(_ paths: [String]) -> [Result<[Float], Error>] { [] }
+    }
+
+    func testANewerEditStopsTheOlderAtTheNextBatchAndNothingStaleIsPublished() throws {
+        let provider = SlowProvider()
+        let store = EmbeddingStore(provider: provider, cache: nil)
+        let names = (0..<700).map { "class \($0)" }
+        let engine = LiveEngine()
+        let imgs = images(20, classes: names, seed: 1)
+        engine.load(store: store, images: imgs)
+        let labels = LabelSet(name: "l", classes: names.map { ClassLabel(name: $0) })
+        // Generation 1 needs 1,400 prompts (6 batches of 256): after its first batch, generation 2 arrives.
+        provider.afterBatch = { if provider.batches == 1 { engine.supersede(with: 2) } }
+        engine.supersede(with: 1)
+        var published: [Int] = []
+        let finished = try engine.evaluate(.init(labels: labels, templatesA: [Template("a {}")], templatesB: [Template("b {}")]),
+                                           generation: 1) { _ in published.append(1) }
+        XCTAssertFalse(finished)
+        XCTAssertEqual(published, [], "no stage of a superseded edit is handed out")
+        XCTAssertEqual(provider.batches, 1, "stopped at the next batch")
+        // The batch done is kept: generation 2 (the same prompts) encodes only the rest.
+        provider.afterBatch = {}
+        XCTAssertTrue(try engine.evaluate(.init(labels: labels, templatesA: [Template("a {}")], templatesB: [Template("b {}")]),
+                                          generation: 2) { e in published.append(2 + e.completed.rawValue) })
+        XCTAssertEqual(published, [2, 3, 4], "all three stages, in order")
+        XCTAssertEqual(provider.fake.encodedTexts.count, 1400, "each prompt encoded once")
+    }
+}
