@@ -102,8 +102,12 @@ public final class LiveEvaluator {
         publish(result)
 
         if shouldStop() { return false }
-        result.templateTokensA = tokens(request.templatesA, labels: labels)
-        result.templateTokensB = tokens(request.templatesB, labels: labels)
+        // Token counts take a tokenization per new prompt (87,000 at ImageNet scale on
+        // opening): asked to stop between templates like the products below.
+        guard let tokensA = tokens(request.templatesA, labels: labels, shouldStop: shouldStop),
+              let tokensB = tokens(request.templatesB, labels: labels, shouldStop: shouldStop) else { return false }
+        result.templateTokensA = tokensA
+        result.templateTokensB = tokensB
         if result.summary != nil {
             for s in 0..<2 {
                 let templates = s == 0 ? request.templatesA : request.templatesB
@@ -173,9 +177,11 @@ public final class LiveEvaluator {
 
     /// Each template's longest prompt in tokens (over every class name), from counts kept
     /// by prompt text.
-    private func tokens(_ templates: [Template], labels: LabelSet) -> [Int] {
-        templates.map { t in
-            if let known = longestPrompt[t], known.labels == labels.classes { return known.tokens }
+    private func tokens(_ templates: [Template], labels: LabelSet, shouldStop: () -> Bool) -> [Int]? {
+        var out: [Int] = []
+        for t in templates {
+            if let known = longestPrompt[t], known.labels == labels.classes { out.append(known.tokens); continue }
+            if shouldStop() { return nil }
             let names = labels.classes.flatMap(\.names)
             let longest = (names.isEmpty ? [t.render("")] : names.map { t.render($0) }).map { p in
                 if let n = tokenCounts[p] { return n }
@@ -184,8 +190,9 @@ public final class LiveEvaluator {
                 return n
             }.max() ?? 0
             longestPrompt[t] = (labels.classes, longest)
-            return longest
+            out.append(longest)
         }
+        return out
     }
 
     private func seconds(since start: DispatchTime) -> Double {
