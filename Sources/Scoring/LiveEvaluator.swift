@@ -153,26 +153,38 @@ public final class LiveEvaluator {
         for label in labels.classes where (moved.contains(label) || oldColumn[label] == nil) && seen.insert(label).inserted {
             compute.append(label)
         }
-        var w = Matrix(zeros: compute.count, d)
-        for (r, label) in compute.enumerated() {
-            w.storage.replaceSubrange((r * d)..<((r + 1) * d), with: side.ensemble.unitVector(label))
+        // Every class moved (a template edit): one product straight into the result, a
+        // repeated class's row repeated, nothing copied.
+        let everyClass = compute.count == Set(labels.classes).count
+        let rows = everyClass ? labels.classes : compute
+        var w = Matrix(zeros: rows.count, d)
+        var unit: [ClassLabel: [Float]] = [:]
+        for (r, label) in rows.enumerated() {
+            let v = unit[label] ?? side.ensemble.unitVector(label)
+            unit[label] = v
+            w.storage.replaceSubrange((r * d)..<((r + 1) * d), with: v)
         }
-        let fresh = compute.isEmpty || n == 0 ? Matrix(zeros: n, compute.count) : BLAS.matmul(images, w, transB: true)  // [n, m]
-        if compute == labels.classes { return fresh }
+        let fresh = rows.isEmpty || n == 0 ? Matrix(zeros: n, rows.count) : BLAS.matmul(images, w, transB: true)  // [n, m]
+        if everyClass { return fresh }
         let freshColumn = Dictionary(uniqueKeysWithValues: compute.enumerated().map { ($1, $0) })
-        var out = Matrix(zeros: n, k)
-        let old = side.scores?.cosines
-        let oldK = old?.cols ?? 0, m = compute.count
-        out.storage.withUnsafeMutableBufferPointer { o in
-            for (c, label) in labels.classes.enumerated() {
-                if let f = freshColumn[label] {
-                    fresh.storage.withUnsafeBufferPointer { src in for r in 0..<n { o[r * k + c] = src[r * m + f] } }
-                } else if let j = oldColumn[label], let old {
-                    old.storage.withUnsafeBufferPointer { src in for r in 0..<n { o[r * k + c] = src[r * oldK + j] } }
+        // Where each column comes from: ≥ 0 a fresh column, < 0 an old one (−1 − index).
+        let source = labels.classes.map { label in freshColumn[label] ?? (-1 - (oldColumn[label] ?? 0)) }
+        let old = side.scores?.cosines ?? Matrix(zeros: n, 1)
+        let oldK = old.cols, m = compute.count
+        // Row by row: both sources and the result are read and written contiguously (a
+        // column at a time would stride through 40 MB at 10,000 × 1,000).
+        let storage = [Float](unsafeUninitializedCapacity: n * k) { o, count in
+            fresh.storage.withUnsafeBufferPointer { f in
+                old.storage.withUnsafeBufferPointer { p in
+                    for r in 0..<n {
+                        let dst = o.baseAddress! + r * k, fr = f.baseAddress! + r * m, pr = p.baseAddress! + r * oldK
+                        for c in 0..<k { let s = source[c]; dst[c] = s >= 0 ? fr[s] : pr[-1 - s] }
+                    }
                 }
             }
+            count = n * k
         }
-        return out
+        return Matrix(rows: n, cols: k, storage: storage)
     }
 
     /// Each template's longest prompt in tokens (over every class name), from counts kept

@@ -39,15 +39,22 @@ public enum BLAS {
         let kb = transB ? b.cols : b.rows
         let n = transB ? b.rows : b.cols
         precondition(k == kb, "matmul: inner dimensions \(k) and \(kb) differ")
-        var c = Matrix(zeros: m, n)
-        a.storage.withUnsafeBufferPointer { pa in
-            b.storage.withUnsafeBufferPointer { pb in
-                c.storage.withUnsafeMutableBufferPointer { pc in
-                    gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: pa.baseAddress!, lda: a.cols,
-                         b: pb.baseAddress!, ldb: b.cols, c: pc.baseAddress!, ldc: n)
+        // Not zero-filled first: with beta = 0 sgemm writes every element of C without
+        // reading it (OpenBLAS clears C itself), and a 40 MB memset is a tenth of an edit's
+        // time at 10,000 × 1,000.
+        let storage = [Float](unsafeUninitializedCapacity: m * n) { pc, count in
+            a.storage.withUnsafeBufferPointer { pa in
+                b.storage.withUnsafeBufferPointer { pb in
+                    if m > 0, n > 0, k > 0 {
+                        gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: pa.baseAddress!, lda: a.cols,
+                             b: pb.baseAddress!, ldb: b.cols, c: pc.baseAddress!, ldc: n)
+                    } else if m * n > 0 {
+                        pc.baseAddress!.initialize(repeating: 0, count: m * n)
+                    }
                 }
             }
+            count = m * n
         }
-        return c
+        return Matrix(rows: m, cols: n, storage: storage)
     }
 }
