@@ -63,6 +63,16 @@ public final class TextEncoder: @unchecked Sendable {
                 throw CLIPError.badInput("text \(i): token id \(bad) is outside the vocabulary of \(config.vocabSize)")
             }
         }
+        // A second thread pays from about 32 token rows when the other core is free, and
+        // never when another process keeps it busy (`clip-tui bench`, `text_threads`).
+        let rows = sequences.map { ids in options.padTo ?? ((ids.firstIndex(of: endToken) ?? (ids.count - 1)) + 1) }.reduce(0, +)
+        return try BLAS.withThreads(rows: rows, minimumRows: 32) {
+            try encodeBatches(sequences, endToken: endToken, options: options, hiddenStates: hiddenStates)
+        }
+    }
+
+    private func encodeBatches(_ sequences: [[Int]], endToken: Int, options: Options,
+                               hiddenStates: ((Int, [Float]) -> Void)?) throws -> Matrix {
         var out = Matrix(zeros: sequences.count, projectionDim)
         var start = 0
         while start < sequences.count {

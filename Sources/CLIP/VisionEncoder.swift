@@ -50,6 +50,14 @@ public final class VisionEncoder: @unchecked Sendable {
                        hiddenStates: ((Int, [Float]) -> Void)? = nil) -> Matrix {
         precondition(pixels.count % pixelCount == 0, "pixels must hold whole images")
         let count = pixels.count / pixelCount
+        // Every image is `tokenCount` rows (50 for ViT-B/32): always past where a second
+        // thread pays, unless another process keeps the other core busy.
+        return BLAS.withThreads(rows: count * config.tokenCount, minimumRows: 32) {
+            encodeBatches(pixels, count: count, batchSize: batchSize, hiddenStates: hiddenStates)
+        }
+    }
+
+    private func encodeBatches(_ pixels: [Float], count: Int, batchSize: Int, hiddenStates: ((Int, [Float]) -> Void)?) -> Matrix {
         var out = Matrix(zeros: count, projectionDim)
         var start = 0
         while start < count {

@@ -164,7 +164,8 @@ public final class LiveEvaluator {
             unit[label] = v
             w.storage.replaceSubrange((r * d)..<((r + 1) * d), with: v)
         }
-        let fresh = rows.isEmpty || n == 0 ? Matrix(zeros: n, rows.count) : BLAS.matmul(images, w, transB: true)  // [n, m]
+        let fresh = rows.isEmpty || n == 0 ? Matrix(zeros: n, rows.count)
+            : BLAS.withThreads(rows: n, minimumRows: 32) { BLAS.matmul(images, w, transB: true) }  // [n, m]
         if everyClass { return fresh }
         let freshColumn = Dictionary(uniqueKeysWithValues: compute.enumerated().map { ($1, $0) })
         // Where each column comes from: ≥ 0 a fresh column, < 0 an old one (−1 − index).

@@ -75,7 +75,8 @@ public struct TemplateEffects {
                 norms[c] = row.reduce(0) { $0 + $1 * $1 }
                 units.storage.replaceSubrange((c * dim)..<((c + 1) * dim), with: row)
             }
-            products[t] = Product(d: BLAS.matmul(x, units, transB: true), normSquared: norms, units: units)
+            let d = BLAS.withThreads(rows: x.rows, minimumRows: 32) { BLAS.matmul(x, units, transB: true) }
+            products[t] = Product(d: d, normSquared: norms, units: units)
         }
         if shouldStop() { return nil }
         // The ensemble per class: ‖S_c‖, and S_c as float32 for the S·u products.

@@ -1,14 +1,37 @@
 import CBLAS
+import Synchronization
 
 /// The one place that calls OpenBLAS.
 public enum BLAS {
-    /// Threads OpenBLAS may use for one product. One is the default: on a shared 2-core
-    /// machine a second thread often waits for a busy core (see README, "Speed").
+    /// Threads OpenBLAS uses for the next products (what `withThreads` sets per call).
     public static func setThreads(_ n: Int) {
         openblas_set_num_threads(Int32(max(1, n)))
     }
 
     public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    private static let limit = Atomic<Int>(1)
+
+    /// The most threads a product may use: `--threads`, `CLIP_TUI_THREADS`, or the cores
+    /// the process may use (`CPUBudget.available`). Products below the size where a
+    /// second thread pays stay on one (`withThreads`).
+    public static var threadLimit: Int {
+        get { limit.load(ordering: .relaxed) }
+        set { limit.store(max(1, newValue), ordering: .relaxed); setThreads(newValue) }
+    }
+
+    /// Runs `body` with the threads that pay for work of `rows` rows: one below
+    /// `minimumRows` (threads cost more than they give there), else the limit less the
+    /// cores other processes keep busy (a thread on a busy core holds the others back).
+    public static func withThreads<T>(rows: Int, minimumRows: Int, _ body: () throws -> T) rethrows -> T {
+        let cap = threadLimit
+        var n = 1
+        if cap > 1, rows >= minimumRows {
+            n = max(1, min(cap, cap - Int(CPUBudget.coresBusyElsewhere().rounded())))
+        }
+        if n != threads { setThreads(n) }
+        return try body()
+    }
 
     /// C = alpha · op(A) · op(B) + beta · C on raw row-major buffers with leading dimensions.
     ///

@@ -13,7 +13,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Checkpoint folder.") var model: String?
     @Option(help: "Random weights of a published shape: \(CLIPConfig.presetNames.joined(separator: ", ")).")
     var random: String?
-    @Option(help: "BLAS threads.") var threads: Int = 1
+    @Option(help: "Most BLAS threads a product may use (default: $CLIP_TUI_THREADS, else the cores this process may use).")
+    var threads: Int?
     @Option(help: "Images per batch.") var images: Int = 8
     @Option(help: "Prompts, one per line (default: 32 ordinary ones, 4 templates × 8 labels).") var textsFile: String?
     @Option(help: "Folder with vocab.json and merges.txt, for --texts-file with --random.") var tokenizer: String?
@@ -31,12 +32,12 @@ struct BenchCommand: ParsableCommand {
         if let random, CLIPConfig.preset(random) == nil {
             throw ValidationError("--random takes \(CLIPConfig.presetNames.joined(separator: ", "))")
         }
-        guard images > 0, repeats > 0, threads > 0, liveImages >= 0 else { throw ValidationError("counts must be positive") }
+        guard images > 0, repeats > 0, (threads ?? 1) > 0, liveImages >= 0 else { throw ValidationError("counts must be positive") }
     }
 
     func run() throws {
         try reportingErrors {
-            BLAS.setThreads(threads)
+            BLAS.threadLimit = resolvedThreads(threads)
             let loadStart = DispatchTime.now()
             let encoders: (VisionEncoder, TextEncoder, Tokenizer?, String)
             if let model {
@@ -79,7 +80,7 @@ struct BenchCommand: ParsableCommand {
                     live?.sorted_keystroke_ms = []
                 }
             }
-            let report = Report(model: name, threads: BLAS.threads, load_ms: model == nil ? nil : loadMs,
+            let report = Report(model: name, threads: BLAS.threadLimit, load_ms: model == nil ? nil : loadMs,
                                 measured: result, keystrokes: keystrokes, live: live, peak_rss_mb: peakResidentMegabytes())
             try printJSON(report)
         }

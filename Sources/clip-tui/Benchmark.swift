@@ -23,6 +23,8 @@ struct Benchmark {
         var text77_ms_per_prompt = 0.0
         var edit10_ms = 0.0
         var scoring_10k_x_1000_ms = 0.0
+        /// Text batches of 1 to 256 prompts on 1 and 2 threads, ms: where a second thread pays.
+        var text_threads: [[Double]] = []
 
         func encodeFields(into c: inout KeyedEncodingContainer<Key>) throws {
             for (k, v) in [("image_ms_per_image", image_ms_per_image), ("image_gflops", image_gflops),
@@ -36,6 +38,7 @@ struct Benchmark {
                            ("scoring_10k_x_1000_ms", scoring_10k_x_1000_ms)] {
                 try c.encode((v * 1000).rounded() / 1000, forKey: Key(k))
             }
+            if !text_threads.isEmpty { try c.encode(text_threads, forKey: Key("text_threads")) }
         }
     }
 
@@ -66,6 +69,20 @@ struct Benchmark {
         // One edited template × 10 labels: what the session re-encodes after a keystroke.
         let edit = (0..<10).map { i in [49406, 320, 2183, 1125, 539, 320] + [2368 + 17 * i, 269, 49407] }
         r.edit10_ms = median { _ = try? text.encode(edit, endToken: endToken) } * 1000
+        if BLAS.threadLimit > 1 {
+            // [prompts, rows, ms on 1 thread, ms on 2], timed alternately in one run.
+            for count in [1, 4, 16, 64, 256] {
+                let batch = (0..<count).map { prompts[$0 % prompts.count] }
+                let rows = batch.map(\.count).reduce(0, +)
+                var ms: [Double] = []
+                for t in [1, 2] {
+                    BLAS.setThreads(t)
+                    ms.append(median { _ = try? text.encode(batch, endToken: endToken, options: { var o = TextEncoder.Options(); o.sharePrefixes = false; return o }()) } * 1000)
+                }
+                r.text_threads.append([Double(count), Double(rows), (ms[0] * 100).rounded() / 100, (ms[1] * 100).rounded() / 100])
+            }
+            BLAS.setThreads(BLAS.threadLimit)
+        }
         r.scoring_10k_x_1000_ms = scoringSeconds(images: 10_000, classes: 1000, dimension: vision.projectionDim) * 1000
         return r
     }
@@ -80,6 +97,7 @@ struct Benchmark {
     }
 
     private func sgemmGflops(size n: Int) -> Double {
+        BLAS.setThreads(BLAS.threadLimit)
         let a = Matrix(rows: n, cols: n, storage: (0..<(n * n)).map { Float($0 % 13) / 13 })
         let seconds = median { _ = BLAS.matmul(a, a) }
         return 2 * Double(n * n * n) / seconds / 1e9

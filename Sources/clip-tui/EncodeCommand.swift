@@ -13,7 +13,8 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "A file of texts, one per line.") var textsFile: String?
     @Flag(help: "L2-normalise the embeddings.") var normalize = false
     @Option(help: "Output format.") var format: OutputFormat = .json
-    @Option(help: "BLAS threads.") var threads: Int = 1
+    @Option(help: "Most BLAS threads a product may use (default: $CLIP_TUI_THREADS, else the cores this process may use).")
+    var threads: Int?
 
     struct Output: Encodable {
         let model: String
@@ -36,7 +37,7 @@ struct EncodeCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            BLAS.setThreads(threads)
+            BLAS.threadLimit = resolvedThreads(threads)
             var allTexts = texts
             if let textsFile { allTexts += try TextsFile.read(path: textsFile) }
             let clip = try CLIPModel(folder: try ModelLocator.locate(model).folder)

@@ -11,7 +11,8 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Embedding cache file (default: $CLIP_TUI_CACHE, else ~/.cache/clip-tui/embeddings.sqlite).")
     var cache: String?
     @Flag(help: "Do not read or write the embedding cache.") var noCache = false
-    @Option(help: "BLAS threads.") var threads: Int = 1
+    @Option(help: "Most BLAS threads a product may use (default: $CLIP_TUI_THREADS, else the cores this process may use).")
+    var threads: Int?
 
     var cachePath: String { cache ?? Self.defaultCachePath }
 
@@ -24,7 +25,7 @@ struct EngineOptions: ParsableArguments {
 
     /// The engine over the model, with the cache (its recovery, if any, reported on stderr).
     func makeLab(temperature: Float? = nil) throws -> PromptLab {
-        BLAS.setThreads(threads)
+        BLAS.threadLimit = resolvedThreads(threads)
         let located = try ModelLocator.locate(model)
         if let note = located.note { warn(note) }
         let provider = try CLIPEmbeddingProvider(folder: located.folder)
@@ -60,6 +61,14 @@ enum CacheHealth {
             }
         }
     }
+}
+
+/// `--threads`, else `CLIP_TUI_THREADS`, else the cores the process may use (its affinity
+/// mask and cgroup quota). Products too small for a second thread stay on one either way.
+func resolvedThreads(_ given: Int?) -> Int {
+    if let given { return max(1, given) }
+    if let env = ProcessInfo.processInfo.environment["CLIP_TUI_THREADS"], let n = Int(env), n > 0 { return n }
+    return CPUBudget.available()
 }
 
 func warn(_ message: String) {

@@ -20,7 +20,8 @@ struct SessionCommand: ParsableCommand {
     @Option(help: "Session file, autosaved (default: ~/.local/state/clip-tui/session.json).") var session: String?
     @Option(help: "Embedding cache file (default: $CLIP_TUI_CACHE, else ~/.cache/clip-tui/embeddings.sqlite).")
     var cache: String?
-    @Option(help: "BLAS threads.") var threads: Int = 1
+    @Option(help: "Most BLAS threads a product may use (default: $CLIP_TUI_THREADS, else the cores this process may use).")
+    var threads: Int?
 
     static var defaultSessionPath: String {
         let env = ProcessInfo.processInfo.environment
@@ -49,7 +50,7 @@ struct SessionCommand: ParsableCommand {
             let located = try ModelLocator.locate(doc.model)
             if let note = located.note { notes.append(note) }
             doc.model = doc.model ?? located.folder
-            BLAS.setThreads(threads)
+            BLAS.threadLimit = resolvedThreads(threads)
             let provider = try CLIPEmbeddingProvider(folder: located.folder)
             var store: EmbeddingCache?
             do {

@@ -1,5 +1,5 @@
 import Foundation
-import Tensors
+@testable import Tensors
 import XCTest
 
 final class TensorsTests: XCTestCase {
@@ -101,5 +101,28 @@ final class TensorsTests: XCTestCase {
     func testRowNormalized() {
         let m = Matrix(rows: 2, cols: 2, storage: [3, 4, 0, 0]).rowNormalized()
         XCTAssertEqual(m.storage, [0.6, 0.8, 0, 0])
+    }
+}
+
+final class CPUBudgetTests: XCTestCase {
+    func testQuotasAndCPUListsParse() {
+        XCTAssertEqual(CPUBudget.quota(cpuMax: "150000 100000\n"), 1.5)
+        XCTAssertNil(CPUBudget.quota(cpuMax: "max 100000\n"))
+        XCTAssertEqual(CPUBudget.quota(cfsQuota: "200000\n", period: "100000\n"), 2)
+        XCTAssertNil(CPUBudget.quota(cfsQuota: "-1\n", period: "100000\n"))
+        XCTAssertEqual(CPUBudget.cpuList("0-3,8,10-11\n"), 7)
+        XCTAssertEqual(CPUBudget.cpuList("0"), 1)
+        XCTAssertNil(CPUBudget.cpuList("3-1"))
+        XCTAssertGreaterThanOrEqual(CPUBudget.available(), 1)
+        XCTAssertLessThanOrEqual(CPUBudget.available(), ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    func testThreadsFollowTheSizeOfTheWork() {
+        let saved = BLAS.threadLimit
+        defer { BLAS.threadLimit = saved }
+        BLAS.threadLimit = 2
+        XCTAssertEqual(BLAS.withThreads(rows: 8, minimumRows: 32) { BLAS.threads }, 1, "small products stay on one thread")
+        BLAS.threadLimit = 1
+        XCTAssertEqual(BLAS.withThreads(rows: 10_000, minimumRows: 32) { BLAS.threads }, 1, "never above the limit")
     }
 }
