@@ -118,9 +118,20 @@ public final class EmbeddingStore: @unchecked Sendable {
                                 progress: ((Int, Int) -> Void)? = nil) -> [Result<[Float], Error>] {
         var results = [Result<[Float], Error>?](repeating: nil, count: paths.count)
         var hashes = [String?](repeating: nil, count: paths.count)
+        // A file whose path, size, modification time and inode match the cache's record
+        // is not read again for its hash.
+        let stamps = paths.map { EmbeddingCache.FileStamp(path: $0) }
+        let known = cache.flatMap { c in guarded { try c.knownHashes(zip(paths, stamps).compactMap { p, s in s.map { (p, $0) } }) } } ?? [:]
+        var recorded: [(path: String, stamp: EmbeddingCache.FileStamp, sha256: String)] = []
         for (i, p) in paths.enumerated() {
-            do { hashes[i] = try Self.contentHash(path: p) } catch { results[i] = .failure(error) }
+            if let h = known[p] { hashes[i] = h; continue }
+            do {
+                let h = try Self.contentHash(path: p)
+                hashes[i] = h
+                if let stamp = stamps[i] { recorded.append((p, stamp, h)) }
+            } catch { results[i] = .failure(error) }
         }
+        if let cache, !recorded.isEmpty { guarded { try cache.recordHashes(recorded) } }
         lock.lock()
         var todo: [Int] = []
         let unknown = Array(Set(hashes.enumerated().compactMap { i, h in h.flatMap { images[$0] == nil ? $0 : nil } }))
@@ -155,6 +166,7 @@ public final class EmbeddingStore: @unchecked Sendable {
             done += batch.count
             progress?(done, paths.count)
         }
+        if let cache, !todo.isEmpty { guarded { try cache.checkpoint() } }
         return results.map { $0! }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 /// Small vector helpers for embeddings.
 public enum Vector {
     public static func normalized(_ v: [Float]) -> [Float] {
@@ -19,6 +20,18 @@ public enum Vector {
         var out = [UInt8](); out.reserveCapacity(v.count * 4)
         for x in v { withUnsafeBytes(of: x.bitPattern.littleEndian) { out += $0 } }
         return out
+    }
+
+    /// Float32 little-endian bytes back to floats, straight from the blob's memory.
+    public static func floats(_ data: Data) -> [Float]? {
+        guard data.count % 4 == 0 else { return nil }
+        let n = data.count / 4
+        return [Float](unsafeUninitializedCapacity: n) { out, count in
+            data.withUnsafeBytes { raw in
+                for i in 0..<n { out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+            }
+            count = n
+        }
     }
 
     public static func floats(_ bytes: [UInt8]) -> [Float]? {

@@ -112,4 +112,28 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(try store.imageEmbeddings([renamed.path])[0].get(), [0, 0.6, 0, 0.8])
         XCTAssertEqual(fake.encodedImages.map { ($0 as NSString).lastPathComponent }, ["a.png", "b.png"])
     }
+
+    func testUnchangedFilesAreNotHashedAgainAndChangedOnesAre() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stamps-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = dir.appendingPathComponent("a.png")
+        try Data("first".utf8).write(to: a)
+        let cache = try EmbeddingCache(path: dir.appendingPathComponent("c.sqlite").path)
+        let fake = FakeProvider()
+        fake.imageVectors = ["a.png": [1, 0, 0, 0]]
+        _ = EmbeddingStore(provider: fake, cache: cache).imageEmbeddings([a.path])
+        let stamp = try XCTUnwrap(EmbeddingCache.FileStamp(path: a.path))
+        let firstHash = try EmbeddingStore.contentHash(path: a.path)
+        XCTAssertEqual(try cache.knownHashes([(a.path, stamp)]), [a.path: firstHash], "recorded under its stamp")
+        // Same size, new bytes, a later modification time: the record no longer matches.
+        try Data("other".utf8).write(to: a)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(5)], ofItemAtPath: a.path)
+        let newStamp = try XCTUnwrap(EmbeddingCache.FileStamp(path: a.path))
+        XCTAssertEqual(try cache.knownHashes([(a.path, newStamp)]), [:])
+        fake.imageVectors = ["a.png": [0, 1, 0, 0]]
+        XCTAssertEqual(try EmbeddingStore(provider: fake, cache: cache).imageEmbeddings([a.path])[0].get(), [0, 1, 0, 0])
+        XCTAssertEqual(fake.encodedImages.count, 2, "the changed file was hashed and encoded again")
+        XCTAssertEqual(try cache.knownHashes([(a.path, newStamp)]), [a.path: try EmbeddingStore.contentHash(path: a.path)])
+    }
 }
