@@ -36,23 +36,17 @@ public struct ImageCollection: Sendable {
         }
         let base = URL(fileURLWithPath: root).standardizedFileURL
         var found: [Item] = []
-        var unmatched = Set<String>()
         if let e = FileManager.default.enumerator(at: base, includingPropertiesForKeys: [.isRegularFileKey],
                                                   options: [.skipsHiddenFiles]) {
             for case let url as URL in e where Self.extensions.contains(url.pathExtension.lowercased()) {
                 let full = url.standardizedFileURL.path
                 let relative = String(full.dropFirst(base.path.count).drop(while: { $0 == "/" }))
                 let parts = relative.split(separator: "/")
-                var truth: String?
-                if parts.count >= 2 {
-                    truth = String(parts[0])
-                    if labels.index(matching: truth!) == nil { unmatched.insert(truth!) }
-                }
-                found.append(Item(path: full, relativePath: relative, truthName: truth))
+                found.append(Item(path: full, relativePath: relative, truthName: parts.count >= 2 ? String(parts[0]) : nil))
             }
         }
         items = found.sorted { $0.relativePath < $1.relativePath }
-        unmatchedClasses = unmatched.sorted()
+        unmatchedClasses = Self.unmatched(items, labels)
     }
 
     /// Applies a truth file: CSV (`path,class` per line, an optional header) or JSON
@@ -78,13 +72,16 @@ public struct ImageCollection: Sendable {
                 map[fields[0]] = fields[1]
             }
         }
-        var unmatched = Set<String>()
         for i in items.indices {
-            let key = map[items[i].relativePath] ?? map[items[i].path] ?? map[(items[i].path as NSString).lastPathComponent]
-            items[i].truthName = key
-            if let key, labels.index(matching: key) == nil { unmatched.insert(key) }
+            items[i].truthName = map[items[i].relativePath] ?? map[items[i].path] ?? map[(items[i].path as NSString).lastPathComponent]
         }
-        unmatchedClasses = unmatched.sorted()
+        unmatchedClasses = Self.unmatched(items, labels)
+    }
+
+    /// Truth names that no class of `labels` has (matched once per name, not per image).
+    static func unmatched(_ items: [Item], _ labels: LabelSet) -> [String] {
+        let names = items.map(\.truthName)
+        return Set(zip(names, labels.truthIndices(names)).compactMap { $1 == nil ? $0 : nil }).sorted()
     }
 
     /// One CSV line's fields, with "quoted, fields" and "" escapes.
