@@ -261,6 +261,55 @@ final class SessionEndToEndTests: XCTestCase {
         XCTAssertTrue(session.contains("seen from above at night"), "autosaved")
     }
 
+    /// The top-1 of A on the summary line ("A 66.7% [...").
+    func summaryTop1A(_ screen: String) -> String? {
+        guard let r = screen.range(of: #"A \d+\.\d%"#, options: .regularExpression) else { return nil }
+        return String(screen[r].dropFirst(2).dropLast())
+    }
+
+    /// `eval`'s top-1 for a label file with these lines, as the summary prints it.
+    func evalTop1(labels: [String], dir: URL) throws -> String {
+        let file = dir.appendingPathComponent("labels-\(UUID()).txt")
+        try (labels.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        let eval = EngineCommandTests.eval
+        let r = try runTool(["eval", "--model", CLIToolTests.model, "--images", "\(eval)/images", "--labels", file.path,
+                             "--templates", "\(eval)/templates.txt", "--format", "json", "--no-cache"])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        let top1 = try XCTUnwrap((object["metrics"] as? [String: Any])?["top1"] as? Double)
+        return String(format: "%.1f", 100 * top1)
+    }
+
+    /// Truth is a class name: deleting a label leaves its images unlabelled (the figures
+    /// are `eval`'s on the edited file, and nothing crashes), adding it back elsewhere
+    /// labels them again.
+    func testTruthFollowsLabelDeletionAndInsertion() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir); _ = try? tmux(["kill-server"]) }
+        try tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36", sessionCommand(dir)])
+        let first = try waitFor("scores") { $0.contains("scored in") && self.summaryTop1A($0) != nil }
+        let all = ["gradient", "noise | static | random pixels", "shapes"]
+        XCTAssertEqual(summaryTop1A(first), try evalTop1(labels: all, dir: dir))
+        // Labels pane (Tab from A: B, Images, Labels), delete "gradient".
+        try tmux(["send-keys", "-t", "e2e", "Tab", "Tab", "Tab"])
+        try tmux(["send-keys", "-t", "e2e", "d"])
+        let deleted = try evalTop1(labels: Array(all.dropFirst()), dir: dir)
+        let afterDelete = try waitFor("scores without gradient") { $0.contains("deleted line 1") && self.summaryTop1A($0) == deleted }
+        XCTAssertTrue(afterDelete.contains("?gradient"), "gradient's images shown as unlabelled:\n\(afterDelete)")
+        // Added back after "noise": its images are labelled again.
+        try tmux(["send-keys", "-t", "e2e", "a"])
+        try tmux(["send-keys", "-t", "e2e", "-l", "gradient"])
+        try tmux(["send-keys", "-t", "e2e", "Enter"])
+        let inserted = try evalTop1(labels: [all[1], all[0], all[2]], dir: dir)
+        let afterInsert = try waitFor("scores with gradient second") {
+            !$0.contains("?gradient") && self.summaryTop1A($0) == inserted && $0.contains("scored in")
+        }
+        XCTAssertEqual(summaryTop1A(afterInsert), summaryTop1A(first), "the same classes in another order")
+        try tmux(["send-keys", "-t", "e2e", "q"])
+        _ = try waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }
+        XCTAssertEqual(try String(contentsOfFile: "\(dir.path)/exit", encoding: .utf8), "EXIT=0\n")
+    }
+
     /// SIGTERM, and a crash on the encoder thread (fault injected with CLIP_TUI_FAULT): the
     /// terminal comes back either way (`stty -g` equal), and a crash is still a crash.
     func testTerminalIsRestoredAfterSignalAndCrash() throws {
