@@ -62,6 +62,9 @@ public final class LiveEvaluator {
         self.init(store: store, images: images.matrix, truthNames: images.truthNames, scale: scale)
     }
 
+    /// Prompts encoded between two looks at `shouldStop`: what a newer edit may wait for.
+    public static let promptBatch = 64
+
     public enum Stage: Int, Sendable, Comparable {
         case scores, statistics, templates
         public static func < (a: Stage, b: Stage) -> Bool { a.rawValue < b.rawValue }
@@ -83,7 +86,8 @@ public final class LiveEvaluator {
         let changeB = b.ensemble.change(to: labels, templates: request.templatesB)
         let needed = a.ensemble.promptsNeeded(changeA, templates: request.templatesA)
             .union(b.ensemble.promptsNeeded(changeB, templates: request.templatesB))
-        guard let embeddings = try store.textEmbeddings(needed, progress: progress, shouldStop: shouldStop) else { return false }
+        guard let embeddings = try store.textEmbeddings(needed, batchSize: Self.promptBatch, progress: progress,
+                                                        shouldStop: shouldStop) else { return false }
         if shouldStop() { return false }
         update(&a, changeA, labels: labels, templates: request.templatesA, embeddings: embeddings)
         update(&b, changeB, labels: labels, templates: request.templatesB, embeddings: embeddings)

@@ -49,6 +49,9 @@ struct KeystrokeBenchmark {
         var burst_last_key_ms = 0.0
         /// Encoding one edited template's prompts (one per class), from nothing.
         var edit_template_encode_ms = 0.0
+        /// Encoding the burst's last template's prompts, from nothing: what its last key
+        /// must at least wait for.
+        var burst_encode_ms = 0.0
         /// An edit whose prompts are cached (a template removed, then put back): → scores.
         var cached_edit_ms = 0.0
         /// The product images × classes alone (the floor of an edit that moves every class).
@@ -137,11 +140,15 @@ struct KeystrokeBenchmark {
         }
 
         // One new template's prompts, encoded from nothing (no sharing with warm prompts).
-        let fresh = EmbeddingStore(provider: provider, cache: nil)
-        let prompts = Set(labels.map { Template("a low resolution photo of my {}.").render($0) })
-        let encodeStart = DispatchTime.now()
-        _ = try fresh.textEmbeddings(prompts)
-        r.edit_template_encode_ms = milliseconds(since: encodeStart)
+        func encodeMilliseconds(_ template: String) throws -> Double {
+            let fresh = EmbeddingStore(provider: provider, cache: nil)
+            let prompts = Set(labels.map { Template(template).render($0) })
+            let start = DispatchTime.now()
+            _ = try fresh.textEmbeddings(prompts, batchSize: LiveEvaluator.promptBatch)
+            return milliseconds(since: start)
+        }
+        r.edit_template_encode_ms = try encodeMilliseconds("a low resolution photo of my {}.")
+        if measureBurst { r.burst_encode_ms = try encodeMilliseconds(typed + " and a grey {}") }
 
         let w = Matrix(rows: (0..<labels.count).map { _ in unit() }, dimension: d)
         let images = embedded.matrix
