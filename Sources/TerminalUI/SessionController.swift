@@ -24,6 +24,7 @@ public final class SessionController: @unchecked Sendable {
     private var reportedCacheProblem: String?
     /// Touched only on the engine queue.
     private var lastModelCheck = Date.distantPast
+    private var reportedRepeats: [String] = []
     /// Shown in the header once the model on disk differs from the one loaded.
     private var modelNotice: String?
     private var pending: [Action] = []
@@ -118,6 +119,17 @@ public final class SessionController: @unchecked Sendable {
             guard live.isCurrent(generation), let imgs else { return }
             let request = EvaluationRequest(labels: document.labelSet, templatesA: document.templateSetA.templates,
                                             templatesB: document.templateSetB.templates)
+            // Repeated class names are kept (two classes), and said once per change.
+            let repeated = request.labels.repeatedNames
+            if repeated != reportedRepeats {
+                reportedRepeats = repeated
+                if !repeated.isEmpty {
+                    lock.lock()
+                    messages.append("\(repeated.count) class name\(repeated.count == 1 ? "" : "s") repeat: "
+                                    + repeated.prefix(5).joined(separator: ", ") + " (kept as separate classes; truth matches the first)")
+                    lock.unlock()
+                }
+            }
             do {
                 try live.evaluate(request, generation: generation, progress: { done, all in
                     if all > 0 { self.setEngineStatus("encoding \(done.formatted())/\(all.formatted()) prompts") }
