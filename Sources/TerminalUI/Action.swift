@@ -3,6 +3,9 @@ public enum Action: Equatable, Sendable {
     case focusNext, focusPrevious, focus(Pane)
     case move(Int), moveToTop, moveToBottom, selectRow(Pane, Int)
     case beginEdit, edit(LineEditor.Edit), commitEdit, cancelEdit
+    /// Text pasted (bracketed paste, or a burst of keys while editing): always text,
+    /// never key bindings; several lines become several list lines, as one undo step.
+    case paste(String)
     case addLine, deleteLine, duplicateLine
     case undo, redo
     case swapAB, copyAToB, copyBToA

@@ -22,12 +22,16 @@ public final class CursesTerminal {
         setlocale(LC_ALL, "")
         // Leave the alternate screen, show the cursor, stop mouse reports: what endwin() and
         // mousemask(0) would send, for the crash handler that cannot call them.
-        let restore = "\u{1B}[?1000l\u{1B}[?1002l\u{1B}[?1006l\u{1B}[?1049l\u{1B}[?25h\r\n"
+        // Bracketed paste off too: ncurses knows nothing of it, so it is switched by hand.
+        let restore = "\u{1B}[?2004l\u{1B}[?1000l\u{1B}[?1002l\u{1B}[?1006l\u{1B}[?1049l\u{1B}[?25h\r\n"
         _ = clip_guard_install(STDIN_FILENO, restore, restore.utf8.count)
         initscr()
         Self.active = true
-        atexit { if CursesTerminal.active { endwin() } }
-        defer { endwin(); Self.active = false; clip_guard_disarm() }
+        atexit { if CursesTerminal.active { CursesTerminal.bracketedPaste(false); endwin() } }
+        defer { Self.bracketedPaste(false); endwin(); Self.active = false; clip_guard_disarm() }
+        // The terminal wraps a paste in ESC[200~ … ESC[201~ (`readPaste`), so pasted text
+        // is never taken for keys.
+        Self.bracketedPaste(true)
         set_escdelay(25)  // a lone Esc is Esc after 25 ms, not after ncurses' default second
         raw()
         noecho()
@@ -67,12 +71,79 @@ public final class CursesTerminal {
             var ch: wint_t = 0
             let result = wget_wch(stdscr, &ch)
             if result == ERR { continue }
-            if let key = translate(result: result, ch: ch) {
+            if var key = translate(result: result, ch: ch) {
                 if key == .resize { previous = nil; clearok(stdscr, true); continue }
+                if controller.state.editing != nil || controller.state.prompt != nil { key = burst(after: key) }
                 controller.handle(key, width: width, height: height)
             }
         }
         controller.saveNow()
+    }
+
+    static func bracketedPaste(_ on: Bool) {
+        let sequence = on ? "\u{1B}[?2004h" : "\u{1B}[?2004l"
+        _ = sequence.withCString { write(STDOUT_FILENO, $0, strlen($0)) }
+    }
+
+    /// Keys typed by a person are tens of milliseconds apart; a paste from a terminal
+    /// without bracketed paste arrives as a burst. While a line is being edited, keys that
+    /// follow within 3 ms of the last are gathered: two or more text keys (Enter counting
+    /// as a newline) are a paste, taken as text, except a final Enter, which stays a key.
+    /// Anything else ends the burst and is read again as a key.
+    private func burst(after key: Key) -> Key {
+        func text(_ k: Key) -> String? {
+            switch k {
+            case let .character(c): return String(c)
+            case .enter: return "\n"
+            case .tab: return " "
+            default: return nil
+            }
+        }
+        guard var gathered = text(key) else { return key }
+        var count = 1
+        wtimeout(stdscr, 3)
+        defer { wtimeout(stdscr, 30) }
+        while count < 100_000 {
+            var ch: wint_t = 0
+            let r = wget_wch(stdscr, &ch)
+            if r == ERR { break }
+            guard r != KEY_CODE_YES, ch != 27, let next = translate(result: r, ch: ch).flatMap(text) else {
+                if r == KEY_CODE_YES { ungetch(Int32(ch)) } else { unget_wch(wchar_t(bitPattern: ch)) }
+                break
+            }
+            gathered += next
+            count += 1
+        }
+        guard count > 1 else { return key }
+        // A burst that ends in Enter (text then Enter sent by a script, or a paste of
+        // whole lines) keeps that last Enter a key: it ends the edit, as typed.
+        if gathered.hasSuffix("\n") {
+            gathered.removeLast()
+            unget_wch(13)
+        }
+        return gathered.isEmpty ? key : .paste(gathered)
+    }
+
+    /// After ESC [ 2 0 0 ~: everything up to ESC [ 2 0 1 ~ is pasted text. A terminal that
+    /// never ends the paste is given up on after a second of silence.
+    private func readPaste() -> String {
+        var scalars: [Unicode.Scalar] = []
+        let end: [Unicode.Scalar] = ["\u{1B}", "[", "2", "0", "1", "~"]
+        wtimeout(stdscr, 1000)
+        defer { wtimeout(stdscr, 30) }
+        while scalars.count < 1 << 20 {
+            var ch: wint_t = 0
+            let r = wget_wch(stdscr, &ch)
+            if r == ERR { break }
+            if r == KEY_CODE_YES { continue }  // a key code inside a paste is not text
+            guard let scalar = Unicode.Scalar(UInt32(ch)) else { continue }
+            scalars.append(scalar)
+            if scalars.count >= end.count, Array(scalars.suffix(end.count)) == end {
+                scalars.removeLast(end.count)
+                break
+            }
+        }
+        return String(String.UnicodeScalarView(scalars))
     }
 
     private func stopRequestedValue() -> Int32 { withUnsafeMutablePointer(to: &stopRequested) { $0.pointee } }
@@ -117,6 +188,20 @@ public final class CursesTerminal {
             if next == 127 || next == 8 { return .altBackspace }
             if r != KEY_CODE_YES && next == UInt32(UInt8(ascii: "b")) { return .altLeft }
             if r != KEY_CODE_YES && next == UInt32(UInt8(ascii: "f")) { return .altRight }
+            if r != KEY_CODE_YES && next == UInt32(UInt8(ascii: "[")) {
+                // ESC [ 2 0 0 ~ starts a bracketed paste; any other sequence is put back.
+                var seen: [wint_t] = []
+                for expected in "200~".unicodeScalars {
+                    var c: wint_t = 0
+                    let rc = wget_wch(stdscr, &c)
+                    if rc == ERR { break }
+                    if rc == KEY_CODE_YES { ungetch(Int32(c)); break }
+                    seen.append(c)
+                    if c != expected.value { break }
+                }
+                if seen.count == 4, seen == "200~".unicodeScalars.map({ wint_t($0.value) }) { return .paste(readPaste()) }
+                for c in seen.reversed() { unget_wch(wchar_t(bitPattern: c)) }
+            }
             // Esc followed by an ordinary key: both count.
             if r == KEY_CODE_YES { ungetch(Int32(next)) } else { unget_wch(wchar_t(bitPattern: next)) }
             return .escape

@@ -17,7 +17,7 @@ public enum KeyBindings {
         if state.editing != nil || state.prompt != nil {
             switch key {
             case let .character(c): return .edit(.insert(String(c)))
-            case let .paste(s): return .edit(.insert(s))
+            case let .paste(s): return .paste(s)
             case .enter: return .commitEdit
             case .escape: return .cancelEdit
             case .backspace: return .edit(.backspace)
@@ -38,6 +38,7 @@ public enum KeyBindings {
             default: return nil
             }
         }
+        if case let .paste(text) = key { return .paste(text) }
         if state.showHelp {
             switch key {
             case .control("c"), .character("q"): return .quit

@@ -6,6 +6,10 @@ public enum Reducer {
         if s.prompt != nil {
             switch action {
             case let .edit(e): s.prompt!.editor.apply(e); return []
+            case let .paste(text):
+                // A path is one line: the first pasted one.
+                s.prompt!.editor.apply(.insert(Self.pastedLines(text).first ?? ""))
+                return []
             case .commitEdit:
                 let p = s.prompt!
                 s.prompt = nil
@@ -69,6 +73,8 @@ public enum Reducer {
                 return [.rescore, .save]
             }
             return []
+        case let .paste(text):
+            return paste(&s, Self.pastedLines(text))
         case .commitEdit:
             return commit(&s)
         case .cancelEdit:
@@ -163,6 +169,50 @@ public enum Reducer {
             s.quitting = true
             return effects + [.save, .quit]
         }
+    }
+
+    /// Pasted text as lines: terminals send a pasted newline as CR; tabs and other control
+    /// characters become spaces (a template is one line of text); a final newline ends the
+    /// last line rather than adding an empty one.
+    static func pastedLines(_ text: String) -> [String] {
+        let unified = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        var lines = unified.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            String(String.UnicodeScalarView(line.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
+        }
+        if lines.count > 1, lines.last == "" { lines.removeLast() }
+        return lines
+    }
+
+    /// Into a line being edited: the first pasted line goes in at the cursor, as if typed,
+    /// and any others become new lines below it. Into a list: every pasted line becomes a
+    /// new line below the cursor. Either way one undo step, and never a key binding.
+    private static func paste(_ s: inout SessionState, _ pasted: [String]) -> [Effect] {
+        guard s.focus.isEditable, !pasted.isEmpty else {
+            s.status = "paste into a label or template list (Tab), or into a line being edited"
+            return []
+        }
+        checkpoint(&s)
+        var lines = s.lines(s.focus)
+        var below = pasted[...]
+        var at = lines.isEmpty ? 0 : min(s.row(s.focus), lines.count - 1) + 1
+        if var editor = s.editing, !lines.isEmpty {
+            let r = at - 1
+            editor.apply(.insert(pasted[0]))
+            lines[r] = editor.text
+            below = pasted.dropFirst()
+            if below.isEmpty {
+                s.setLines(s.focus, lines)
+                s.editing = editor
+                return [.rescore, .save]
+            }
+            at = r + 1
+        }
+        lines.insert(contentsOf: below, at: at)
+        s.setLines(s.focus, lines)
+        s.editing = nil
+        s.rows[s.focus] = at + below.count - 1
+        s.status = "pasted \(pasted.count) line\(pasted.count == 1 ? "" : "s") (u undoes)"
+        return [.rescore, .save]
     }
 
     private static func commit(_ s: inout SessionState) -> [Effect] {

@@ -310,6 +310,29 @@ final class SessionEndToEndTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: "\(dir.path)/exit", encoding: .utf8), "EXIT=0\n")
     }
 
+    /// A multi-line bracketed paste (tmux wraps it in ESC[200~ … ESC[201~ once the session
+    /// asks for that) adds lines as text: "d", "s" and "q" delete, swap and quit nothing.
+    func testBracketedPasteIsText() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir); _ = try? tmux(["kill-server"]) }
+        try tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36", sessionCommand(dir)])
+        _ = try waitFor("scores") { $0.contains("scored in") }
+        try tmux(["set-buffer", "-b", "clip", "x {} one\nd\ns\nq"])
+        try tmux(["paste-buffer", "-p", "-b", "clip", "-t", "e2e"])
+        let pasted = try waitFor("the pasted lines") { $0.contains("pasted 4 lines") }
+        XCTAssertTrue(pasted.contains("x {} one"), pasted)
+        XCTAssertFalse(pasted.contains("CLIP-TUI-EXITED"), "q in a paste does not quit")
+        try tmux(["send-keys", "-t", "e2e", "q"])
+        _ = try waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }
+        let session = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("session.json"))) as? [String: Any])
+        let a = try XCTUnwrap(session["templates_a"] as? [String])
+        XCTAssertEqual(a, ["a photo of a {}.", "x {} one", "d", "s", "q", "a blurry photo of the {}.", "itap of a {}.",
+                           "a {{curly}} drawing of {}."], "added after the cursor's line; A and B not swapped")
+        XCTAssertEqual(try String(contentsOfFile: "\(dir.path)/stty.before", encoding: .utf8),
+                       try String(contentsOfFile: "\(dir.path)/stty.after", encoding: .utf8), "terminal restored")
+    }
+
     /// SIGTERM, and a crash on the encoder thread (fault injected with CLIP_TUI_FAULT): the
     /// terminal comes back either way (`stty -g` equal), and a crash is still a crash.
     func testTerminalIsRestoredAfterSignalAndCrash() throws {

@@ -105,7 +105,7 @@ final class ReducerTests: XCTestCase {
         s.editing = LineEditor("x")
         XCTAssertEqual(KeyBindings.action(for: .character("j"), state: s), .edit(.insert("j")))
         XCTAssertEqual(KeyBindings.action(for: .control("w"), state: s), .edit(.deleteWordLeft))
-        XCTAssertEqual(KeyBindings.action(for: .paste("a b"), state: s), .edit(.insert("a b")))
+        XCTAssertEqual(KeyBindings.action(for: .paste("a b"), state: s), .paste("a b"))
         XCTAssertEqual(KeyBindings.action(for: .escape, state: s), .cancelEdit)
         XCTAssertFalse(KeyBindings.help.isEmpty)
     }
@@ -142,5 +142,39 @@ final class ReducerTests: XCTestCase {
         let good = dir.appendingPathComponent("good.json").path
         try document().write(path: good)
         XCTAssertEqual(try SessionDocument.read(path: good), document())
+    }
+
+    func testAPasteIsTextNeverKeys() {
+        var s = SessionState(document: document())
+        // Into the list: each pasted line a new line below the cursor; "d", "s" and "q" stay text.
+        let key = KeyBindings.action(for: .paste("x {} one\r\nd\rs\nq\n"), state: s)
+        XCTAssertEqual(key, .paste("x {} one\r\nd\rs\nq\n"))
+        XCTAssertEqual(reduce(&s, key!), [.rescore, .save])
+        XCTAssertEqual(s.document.templatesA, ["a photo of a {}.", "x {} one", "d", "s", "q", "a {}."])
+        XCTAssertEqual(s.document.templatesB, ["{}"], "no swap")
+        XCTAssertFalse(s.quitting)
+        XCTAssertEqual(s.row(.templatesA), 4)
+        // One undo step takes the whole paste back.
+        _ = reduce(&s, .undo)
+        XCTAssertEqual(s.document.templatesA, ["a photo of a {}.", "a {}."])
+
+        // Into a line being edited: the first line at the cursor, the rest below it.
+        _ = reduce(&s, .moveToTop, .beginEdit, .edit(.home))
+        _ = reduce(&s, .paste("my "))
+        XCTAssertEqual(s.editing?.text, "my a photo of a {}.", "one line keeps the edit going")
+        _ = reduce(&s, .edit(.end), .paste(" at night\nan old {}\tphoto"))
+        XCTAssertNil(s.editing)
+        XCTAssertEqual(s.document.templatesA, ["my a photo of a {}. at night", "an old {} photo", "a {}."])
+        _ = reduce(&s, .undo)
+        XCTAssertEqual(s.document.templatesA, ["my a photo of a {}.", "a {}."], "the paste is one step")
+
+        // The export prompt takes the first line; the images pane takes nothing.
+        _ = reduce(&s, .beginExport, .paste("/tmp/out.json\nq"))
+        XCTAssertEqual(s.prompt?.editor.text.hasSuffix("/tmp/out.json"), true)
+        _ = reduce(&s, .cancelEdit, .focus(.images))
+        let before = s.document
+        XCTAssertEqual(reduce(&s, .paste("a\nb")), [])
+        XCTAssertEqual(s.document, before)
+        XCTAssertTrue(s.status.contains("paste into"), s.status)
     }
 }
