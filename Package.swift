@@ -29,15 +29,17 @@ let package = Package(
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw", pkgConfig: "ncursesw",
                        providers: [.apt(["libncursesw5-dev"])]),
         .target(name: "Tensors", dependencies: ["CBLAS"]),
+        // HOME, XDG and Hugging Face paths: the one reader of those variables.
+        .target(name: "UserPaths"),
         // Size and nesting limits checked on untrusted bytes before a parser allocates.
         .target(name: "InputLimits"),
         .target(name: "SafeTensors", dependencies: ["InputLimits"]),
         .target(name: "Tokenization", dependencies: ["InputLimits"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "InputLimits"]),
-        .target(name: "CLIP", dependencies: ["Tensors", "SafeTensors", "InputLimits", "Tokenization", "Imaging",
+        .target(name: "CLIP", dependencies: ["Tensors", "SafeTensors", "InputLimits", "Tokenization", "Imaging", "UserPaths",
                                              .product(name: "Crypto", package: "swift-crypto")]),
         // Fetching checkpoints from the Hugging Face Hub into its shared cache (URLSession).
-        .target(name: "Hub", dependencies: ["InputLimits", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Hub", dependencies: ["InputLimits", "UserPaths", .product(name: "Crypto", package: "swift-crypto")]),
         // The prompt-lab engine: knows no encoder and no terminal, only an EmbeddingProvider.
         .target(name: "Scoring", dependencies: ["Tensors", "InputLimits", .product(name: "Crypto", package: "swift-crypto"),
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
@@ -47,13 +49,14 @@ let package = Package(
         .target(name: "TerminalUI", dependencies: ["Scoring", "InputLimits", "CNcursesw", "CTerminalGuard"]),
         .executableTarget(name: "clip-tui", dependencies: [
             "TerminalUI",
-            "CLIP", "Imaging", "Tokenization", "Tensors", "Scoring", "Hub",
+            "CLIP", "Imaging", "Tokenization", "Tensors", "Scoring", "Hub", "UserPaths",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Float tolerances derived from the arithmetic, shared by the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+        .testTarget(name: "UserPathsTests", dependencies: ["UserPaths"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "InputLimitsTests", dependencies: ["InputLimits"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"],

@@ -1,4 +1,5 @@
 import Foundation
+import UserPaths
 
 /// Finds a checkpoint folder from what a user types: a folder, or a Hugging Face Hub id
 /// (`openai/clip-vit-base-patch32`) already in the Hub cache that Python tools fill.
@@ -11,9 +12,7 @@ public enum ModelLocator {
 
     /// The Hub cache: `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
     public static func hubCache(environment env: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let c = env["HF_HUB_CACHE"], !c.isEmpty { return c }
-        if let h = env["HF_HOME"], !h.isEmpty { return (h as NSString).appendingPathComponent("hub") }
-        return (NSHomeDirectory() as NSString).appendingPathComponent(".cache/huggingface/hub")
+        UserPaths(environment: env).hubCache
     }
 
     /// `models--ORG--NAME/snapshots/REV` for `refs/REVISION` (default main), or REVISION when

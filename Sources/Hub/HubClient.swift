@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import UserPaths
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -37,8 +38,7 @@ public struct HubClient: Sendable {
         let endpoint = env["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co"
         var token = env["HF_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         if token == nil {
-            let home = env["HF_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache/huggingface")
-            let path = env["HF_TOKEN_PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/token"
+            let path = UserPaths(environment: env).hubTokenFile
             token = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
             if token?.isEmpty == true { token = nil }
         }

@@ -13,12 +13,15 @@ public struct Screen {
     public var directColor: Bool
     /// Scores for a newer edit are on their way: the figures shown are dimmed.
     public var pending: Bool
+    /// Why there are no images (a folder that has gone), shown in their pane.
+    public var imagesProblem: String?
 
     public init(state: SessionState, snapshot: ScoreSnapshot?, preview: PreviewImage?, header: String,
-                engineStatus: String, directColor: Bool, pending: Bool = false) {
+                engineStatus: String, directColor: Bool, pending: Bool = false, imagesProblem: String? = nil) {
         self.state = state; self.snapshot = snapshot; self.preview = preview
         self.header = header; self.engineStatus = engineStatus; self.directColor = directColor
         self.pending = pending
+        self.imagesProblem = imagesProblem
     }
 
     static let frame = CellStyle(foreground: .ansi(6))
@@ -77,7 +80,19 @@ public struct Screen {
         box(&g, r, title: "Images \(visible.count)  [\(state.filter.rawValue), by \(state.sort.rawValue)]",
             focused: state.focus == .images)
         guard let s = snapshot else {
-            g.put("encoding…", x: r.x + 2, y: r.y + 1, style: Self.muted, maxX: r.x + r.width - 1)
+            if let problem = imagesProblem {
+                // Wrapped over the pane's rows: the path and the reason must both show.
+                let width = max(1, r.width - 4)
+                var rest = Substring(problem), y = r.y + 1
+                while !rest.isEmpty && y < r.y + r.height - 1 {
+                    let line = TextWidth.prefix(String(rest), fitting: width)
+                    g.put(line, x: r.x + 2, y: y, style: Self.bad, maxX: r.x + r.width - 1)
+                    rest = rest.dropFirst(max(1, line.count))
+                    y += 1
+                }
+            } else {
+                g.put("encoding…", x: r.x + 2, y: r.y + 1, style: Self.muted, maxX: r.x + r.width - 1)
+            }
             return
         }
         let inner = r.height - 2

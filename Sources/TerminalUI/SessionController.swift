@@ -40,10 +40,15 @@ public final class SessionController: @unchecked Sendable {
 
     /// - Parameters: `collection` is embedded in the background (progress in the summary
     ///   line); `preview` makes a small picture of an image file.
+    /// Why the images could not be opened (shown in their pane; the session stays usable).
+    private let imagesProblem: String?
+
     public init(document: SessionDocument, lab: PromptLab, collection: ImageCollection?, header: String,
-                sessionPath: String?, preview: @escaping (String) -> PreviewImage?, initialStatus: String = "") {
+                sessionPath: String?, preview: @escaping (String) -> PreviewImage?, initialStatus: String = "",
+                imagesProblem: String? = nil) {
         state = SessionState(document: document)
         state.status = initialStatus
+        self.imagesProblem = imagesProblem
         self.lab = lab
         self.header = header
         self.sessionPath = sessionPath
@@ -281,7 +286,7 @@ public final class SessionController: @unchecked Sendable {
             }
         }
         return Screen(state: state, snapshot: s, preview: picture, header: header, engineStatus: status,
-                      directColor: directColor, pending: pending).render(width: width, height: height)
+                      directColor: directColor, pending: pending, imagesProblem: imagesProblem).render(width: width, height: height)
     }
 
     private func previewImage(_ path: String) -> PreviewImage? {

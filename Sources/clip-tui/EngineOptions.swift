@@ -3,6 +3,7 @@ import CLIP
 import Foundation
 import Scoring
 import Tensors
+import UserPaths
 
 /// Options every engine command shares.
 struct EngineOptions: ParsableArguments {
@@ -16,12 +17,7 @@ struct EngineOptions: ParsableArguments {
 
     var cachePath: String { cache ?? Self.defaultCachePath }
 
-    static var defaultCachePath: String {
-        let env = ProcessInfo.processInfo.environment
-        if let path = env["CLIP_TUI_CACHE"], !path.isEmpty { return path }
-        let base = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
-        return base + "/clip-tui/embeddings.sqlite"
-    }
+    static var defaultCachePath: String { UserPaths().embeddingCache }
 
     /// The engine over the model, with the cache (its recovery, if any, reported on stderr).
     func makeLab(temperature: Float? = nil) throws -> PromptLab {

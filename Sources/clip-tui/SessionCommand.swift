@@ -5,6 +5,7 @@ import Imaging
 import Scoring
 import TerminalUI
 import Tensors
+import UserPaths
 
 struct SessionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,11 +24,7 @@ struct SessionCommand: ParsableCommand {
     @Option(help: "Most BLAS threads a product may use (default: $CLIP_TUI_THREADS, else the cores this process may use).")
     var threads: Int?
 
-    static var defaultSessionPath: String {
-        let env = ProcessInfo.processInfo.environment
-        let base = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/state")
-        return base + "/clip-tui/session.json"
-    }
+    static var defaultSessionPath: String { UserPaths().sessionFile }
 
     func run() throws {
         var notes: [String] = []
@@ -62,33 +59,52 @@ struct SessionCommand: ParsableCommand {
             let lab = PromptLab(store: EmbeddingStore(provider: provider, cache: store))
             lab.modelName = doc.model ?? located.folder
             var collection: ImageCollection?
+            var imagesProblem: String?
             if let folder = doc.images {
-                do { collection = try ImageCollection(root: folder, labels: doc.labelSet) } catch { notes.append("\(error)") }
+                do { collection = try ImageCollection(root: folder, labels: doc.labelSet) } catch {
+                    imagesProblem = "\(error)"
+                    notes.append("\(error)")
+                }
+            } else {
+                imagesProblem = "no images folder: start with --images DIR"
             }
             let header = "\((lab.modelName as NSString).lastPathComponent) · \(doc.images ?? "no images") · \(sessionPath)"
             let controller = SessionController(document: doc, lab: lab, collection: collection, header: header,
                                                sessionPath: sessionPath, preview: Self.preview,
-                                               initialStatus: notes.last ?? "")
+                                               initialStatus: notes.last ?? "", imagesProblem: imagesProblem)
             CursesTerminal().run(controller)
             for n in notes { warn(n) }
         }
     }
 
-    /// The arguments over the last session over the project's demo sets. A file that does
-    /// not parse is reported on the status line and the session opens without it.
+    /// The arguments over the last session over the project's demo sets. A file named on
+    /// the command line that is missing or does not parse stops the command before the
+    /// screen opens, as `eval` does (exit 1, the file and the reason on stderr); a demo
+    /// file that fails is reported on the status line and the session opens without it.
     private func startingDocument(from saved: SessionDocument?, notes: inout [String]) throws -> SessionDocument {
         var problems: [String] = []
+        func read(_ path: String, labels: Bool) throws -> [String] {
+            if labels { return try PromptFiles.readLabels(path: path).classes.map { $0.names.joined(separator: " | ") } }
+            return try PromptFiles.readTemplates(path: path).templates.map(\.text)
+        }
         func lines(_ path: String?, labels: Bool) throws -> [String]? {
             guard let path else { return nil }
-            do {
-                if labels { return try PromptFiles.readLabels(path: path).classes.map { $0.names.joined(separator: " | ") } }
-                return try PromptFiles.readTemplates(path: path).templates.map(\.text)
-            } catch {
+            do { return try read(path, labels: labels) } catch {
                 problems.append("\(error)")
                 return nil
             }
         }
         defer { notes += problems }
+        // Named on the command line: checked first, fatal.
+        let named = (labels: try labels.map { try read($0, labels: true) },
+                     a: try templates.map { try read($0, labels: false) },
+                     b: try templatesB.map { try read($0, labels: false) })
+        if let images {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: images, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ScoringError.cannotRead(path: images, reason: "not a folder")
+            }
+        }
         let project = { (p: String) in ModelLocator.projectFile(p) }
         var doc: SessionDocument
         if let saved {
@@ -100,11 +116,14 @@ struct SessionCommand: ParsableCommand {
                 templatesA: try lines(project("Prompts/demo-templates-singular.txt"), labels: false) ?? ["a photo of a {}."],
                 templatesB: try lines(project("Prompts/demo-templates-with-plurals.txt"), labels: false) ?? ["{}"])
         }
-        if let model { doc.model = model }
-        if let images { doc.images = images }
-        if let l = try lines(labels, labels: true) { doc.labels = l }
-        if let t = try lines(templates, labels: false) { doc.templatesA = t; doc.nameA = (templates! as NSString).lastPathComponent }
-        if let t = try lines(templatesB, labels: false) { doc.templatesB = t; doc.nameB = (templatesB! as NSString).lastPathComponent }
+        // Paths are stored absolute, so the session file opens from any directory; a Hub id
+        // (no such folder) stays as typed.
+        func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+        if let model { doc.model = FileManager.default.fileExists(atPath: model) ? absolute(model) : model }
+        if let images { doc.images = absolute(images) }
+        if let l = named.labels { doc.labels = l }
+        if let t = named.a { doc.templatesA = t; doc.nameA = (templates! as NSString).lastPathComponent }
+        if let t = named.b { doc.templatesB = t; doc.nameB = (templatesB! as NSString).lastPathComponent }
         return doc
     }
 

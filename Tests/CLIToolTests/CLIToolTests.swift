@@ -147,6 +147,25 @@ final class EngineCommandTests: XCTestCase {
         XCTAssertTrue(String(decoding: stats.stdout, as: UTF8.self).contains("12 images"))
     }
 
+    /// Files named on the command line are checked before the screen opens, as `eval`
+    /// checks them: the same message, exit status 1.
+    func testSessionRefusesMissingFilesBeforeTheScreen() throws {
+        let home = NSTemporaryDirectory() + "home-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let env = ["HOME": home, "CLIP_TUI_CACHE": home + "/c.sqlite"]
+        let session = try runTool(["session", "--model", CLIToolTests.model, "--labels", "/no/such/labels.txt"], environment: env)
+        let eval = try runTool(["eval", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
+                                "--labels", "/no/such/labels.txt", "--templates", "\(Self.eval)/templates.txt"], environment: env)
+        XCTAssertEqual(session.status, 1)
+        XCTAssertEqual(eval.status, 1)
+        XCTAssertTrue(session.stderr.contains("error: /no/such/labels.txt: cannot read"), session.stderr)
+        XCTAssertTrue(eval.stderr.contains("error: /no/such/labels.txt: cannot read"), eval.stderr)
+        let images = try runTool(["session", "--model", CLIToolTests.model, "--images", "/no/such/folder"], environment: env)
+        XCTAssertEqual(images.status, 1)
+        XCTAssertTrue(images.stderr.contains("/no/such/folder: cannot read: not a folder"), images.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: home + "/.local/state/clip-tui/session.json"), "no session was started")
+    }
+
     func testBadTemplateFileIsNamed() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -331,6 +350,30 @@ final class SessionEndToEndTests: XCTestCase {
                            "a {{curly}} drawing of {}."], "added after the cursor's line; A and B not swapped")
         XCTAssertEqual(try String(contentsOfFile: "\(dir.path)/stty.before", encoding: .utf8),
                        try String(contentsOfFile: "\(dir.path)/stty.after", encoding: .utf8), "terminal restored")
+    }
+
+    /// A session started with a relative images folder opens again from another directory:
+    /// the session file holds absolute paths.
+    func testSessionOpensFromAnotherDirectory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir); _ = try? tmux(["kill-server"]) }
+        let eval = URL(fileURLWithPath: EngineCommandTests.eval)
+        let binary = Bundle.main.bundleURL.appendingPathComponent("clip-tui").path
+        let common = "--session \(dir.path)/session.json --cache \(dir.path)/cache.sqlite"
+        try tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36",
+                  "cd \(eval.path) && \(binary) session --model \(CLIToolTests.model) --images images \(common); echo CLIP-TUI-EXITED; sleep 60"])
+        _ = try waitFor("scores") { $0.contains("scored in") && $0.contains("Images 12") }
+        try tmux(["send-keys", "-t", "e2e", "q"])
+        _ = try waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }
+        _ = try tmux(["kill-server"])
+        let saved = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("session.json"))) as? [String: Any])
+        XCTAssertEqual(saved["images"] as? String, eval.appendingPathComponent("images").path)
+        try tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36",
+                  "cd / && \(binary) session \(common); echo CLIP-TUI-EXITED; sleep 60"])
+        _ = try waitFor("the same images from /") { $0.contains("scored in") && $0.contains("Images 12") }
+        try tmux(["send-keys", "-t", "e2e", "q"])
+        _ = try waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }
     }
 
     /// SIGTERM, and a crash on the encoder thread (fault injected with CLIP_TUI_FAULT): the
