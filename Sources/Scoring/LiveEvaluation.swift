@@ -21,9 +21,10 @@ public struct LiveEvaluation: Sendable {
     /// Per template of A and B, in order: the longest prompt's tokens (stage 3).
     public internal(set) var templateTokensA: [Int]?
     public internal(set) var templateTokensB: [Int]?
-    /// Per template: accuracy alone and leave-one-out effect (stage 3, with labelled images).
-    public internal(set) var effectsA: [TemplateEffects.Row]?
-    public internal(set) var effectsB: [TemplateEffects.Row]?
+    /// Per template of the request: accuracy alone and leave-one-out effect (stage 3, with
+    /// labelled images); nil for a template left out (no placeholder).
+    public internal(set) var effectsA: [TemplateEffects.Row?]?
+    public internal(set) var effectsB: [TemplateEffects.Row?]?
     /// How many labelled images the template effects were computed on.
     public internal(set) var effectSample: Int?
 

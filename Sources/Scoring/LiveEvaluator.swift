@@ -78,19 +78,21 @@ public final class LiveEvaluator {
                          publish: (LiveEvaluation) -> Void) throws -> Bool {
         let start = DispatchTime.now()
         let labels = request.labels
+        // Templates without a placeholder are left out of the ensembles (as in `PromptPlan`).
+        let usedA = request.templatesA.filter(\.hasPlaceholder), usedB = request.templatesB.filter(\.hasPlaceholder)
         let truth = labels.truthIndices(truthNames)
         // Prompts of both sets that are not embedded yet, encoded together (a label edit
         // needs the same class in A and B).
         var a = sides[0], b = sides[1]
-        let changeA = a.ensemble.change(to: labels, templates: request.templatesA)
-        let changeB = b.ensemble.change(to: labels, templates: request.templatesB)
-        let needed = a.ensemble.promptsNeeded(changeA, templates: request.templatesA)
-            .union(b.ensemble.promptsNeeded(changeB, templates: request.templatesB))
+        let changeA = a.ensemble.change(to: labels, templates: usedA)
+        let changeB = b.ensemble.change(to: labels, templates: usedB)
+        let needed = a.ensemble.promptsNeeded(changeA, templates: usedA)
+            .union(b.ensemble.promptsNeeded(changeB, templates: usedB))
         guard let embeddings = try store.textEmbeddings(needed, batchSize: Self.promptBatch, progress: progress,
                                                         shouldStop: shouldStop) else { return false }
         if shouldStop() { return false }
-        update(&a, changeA, labels: labels, templates: request.templatesA, embeddings: embeddings)
-        update(&b, changeB, labels: labels, templates: request.templatesB, embeddings: embeddings)
+        update(&a, changeA, labels: labels, templates: usedA, embeddings: embeddings)
+        update(&b, changeB, labels: labels, templates: usedB, embeddings: embeddings)
         sides = [a, b]
         let scoresA = a.scores!, scoresB = b.scores!
         var result = LiveEvaluation(classNames: labels.classes.map(\.name), truth: truth, truthNames: truthNames,
@@ -114,11 +116,17 @@ public final class LiveEvaluator {
         result.templateTokensB = tokensB
         if result.summary != nil {
             for s in 0..<2 {
-                let templates = s == 0 ? request.templatesA : request.templatesB
+                let templates = s == 0 ? usedA : usedB
+                let all = s == 0 ? request.templatesA : request.templatesB
+                // Rows follow the request's templates; one left out has none.
+                func aligned(_ rows: [TemplateEffects.Row]) -> [TemplateEffects.Row?] {
+                    var next = rows[...]
+                    return all.map { $0.hasPlaceholder ? next.popFirst() : nil }
+                }
                 var side = sides[s]
                 if let f = side.effectsFor, f.labels == labels, f.templates == templates, f.images == images.rows,
                    let last = side.lastEffects {
-                    if s == 0 { result.effectsA = last } else { result.effectsB = last }
+                    if s == 0 { result.effectsA = aligned(last) } else { result.effectsB = aligned(last) }
                     continue
                 }
                 let rows = side.effects.compute(templates: templates, labels: labels, truth: truth, images: images,
@@ -129,7 +137,7 @@ public final class LiveEvaluator {
                 side.lastEffects = rows
                 result.effectSample = side.effects.sample.count
                 sides[s] = side
-                if s == 0 { result.effectsA = rows } else { result.effectsB = rows }
+                if s == 0 { result.effectsA = aligned(rows) } else { result.effectsB = aligned(rows) }
             }
             result.effectSample = result.effectSample ?? sides[0].effects.sample.count
         }

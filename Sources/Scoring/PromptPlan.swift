@@ -8,7 +8,7 @@ public enum PromptIssue: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .classWithoutPrompts(c): return "class '\(c)' has no prompt"
-        case let .templateWithoutPlaceholder(t): return "template '\(t)' has no {} placeholder: it gives every class the same prompt"
+        case let .templateWithoutPlaceholder(t): return "template '\(t)' has no {} placeholder: it would give every class the same prompt, so it is left out"
         case let .truncated(p, n): return "prompt '\(p)' is \(n) tokens; the model reads 77, the rest is cut"
         case let .duplicate(p, other): return "prompt '\(p)' tokenizes the same as '\(other)'"
         }
@@ -39,7 +39,9 @@ public struct PromptPlan: Sendable {
                 list = c.sentences
                 from = Array(repeating: nil, count: list.count)
             } else {
-                for (ti, t) in templates.templates.enumerated() {
+                // A template without a placeholder is left out: it would add the same prompt
+                // to every class (and while one is being typed, it would swing the scores).
+                for (ti, t) in templates.templates.enumerated() where t.hasPlaceholder {
                     for name in c.names { list.append(t.render(name)); from.append(ti) }
                 }
             }

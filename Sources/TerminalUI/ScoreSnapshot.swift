@@ -88,7 +88,7 @@ public struct ScoreSnapshot: Sendable {
         stage = e.completed
         let labelled = e.truth.filter { $0 != nil }.count
         templateSample = e.effectSample.flatMap { $0 < labelled ? ($0, labelled) : nil }
-        func rows(_ lines: [String], tokens: [Int]?, effects: [TemplateEffects.Row]?) -> [TemplateRow] {
+        func rows(_ lines: [String], tokens: [Int]?, effects: [TemplateEffects.Row?]?) -> [TemplateRow] {
             var k = 0
             return lines.map { line in
                 guard !line.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -97,7 +97,7 @@ public struct ScoreSnapshot: Sendable {
                 defer { k += 1 }
                 let t = Template(line), n = tokens.flatMap { k < $0.count ? $0[k] : nil }
                 var warning: String?
-                if !t.hasPlaceholder { warning = "no {}" } else if let n, n > 77 { warning = "cut at 77" }
+                if !t.hasPlaceholder { warning = "no {}: left out" } else if let n, n > 77 { warning = "cut at 77" }
                 let effect = effects.flatMap { k < $0.count ? $0[k] : nil }
                 return TemplateRow(tokens: n, warning: warning, accuracy: effect?.accuracy, leaveOneOut: effect?.leaveOneOut)
             }

@@ -39,7 +39,9 @@ final class EngineTests: XCTestCase {
         let plan = PromptPlan(labels: labels, templates: templates, tokenize: fake.tokenize)
         XCTAssertTrue(plan.issues.contains(.templateWithoutPlaceholder(template: "no placeholder")))
         XCTAssertTrue(plan.issues.contains(.duplicate(prompt: "a photo of a Cat.", sameAs: "a photo of a cat.")))
-        XCTAssertTrue(plan.issues.contains(.duplicate(prompt: "no placeholder", sameAs: "no placeholder")))
+        // Left out rather than used: it makes no prompt (and so no duplicates).
+        XCTAssertEqual(plan.prompts[0], ["a photo of a cat."])
+        XCTAssertFalse(plan.issues.contains(.duplicate(prompt: "no placeholder", sameAs: "no placeholder")))
         XCTAssertTrue(plan.issues.contains { if case .truncated = $0 { return true } else { return false } })
         let empty = PromptPlan(labels: labels, templates: TemplateSet(name: "none", templates: []))
         XCTAssertEqual(empty.issues.filter { if case .classWithoutPrompts = $0 { return true } else { return false } }.count, 4)

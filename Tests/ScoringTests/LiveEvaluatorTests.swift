@@ -151,9 +151,29 @@ final class LiveEvaluatorTests: XCTestCase {
                                                 templatesB: [a[t]]))
             let s = try XCTUnwrap(without.summary)
             // One image in 80 is 0.0125: the figures must agree to the image.
-            XCTAssertEqual(effects[t].leaveOneOut, s.top1A - full, accuracy: 1e-9, "template \(t)")
-            XCTAssertEqual(effects[t].accuracy, s.top1B, accuracy: 1e-9, "template \(t) alone")
+            let effect = try XCTUnwrap(effects[t])
+            XCTAssertEqual(effect.leaveOneOut, s.top1A - full, accuracy: 1e-9, "template \(t)")
+            XCTAssertEqual(effect.accuracy, s.top1B, accuracy: 1e-9, "template \(t) alone")
         }
+    }
+
+    /// A template without `{}` would give every class the same prompt: it is left out of
+    /// the ensemble (the scores are those of the set without it) and has no effects row.
+    func testATemplateWithoutAPlaceholderIsLeftOut() throws {
+        let store = EmbeddingStore(provider: FakeProvider(dimension: Self.dimension), cache: nil)
+        let imgs = images(30, classes: ["cat", "dog", "fox"], seed: 4)
+        let labels = LabelSet(name: "l", classes: ["cat", "dog", "fox"].map { ClassLabel(name: $0) })
+        let with = try evaluateAll(LiveEvaluator(store: store, images: imgs),
+                                   .init(labels: labels, templatesA: [Template("a {}."), Template("a photo of a")], templatesB: [Template("{}")]))
+        let without = try evaluateAll(LiveEvaluator(store: store, images: imgs),
+                                      .init(labels: labels, templatesA: [Template("a {}.")], templatesB: [Template("{}")]))
+        XCTAssertEqual(with.a.cosines, without.a.cosines)
+        XCTAssertNotNil(with.effectsA?[0] ?? nil)
+        XCTAssertNil(with.effectsA?[1] ?? nil)
+        XCTAssertEqual(with.templateTokensA?.count, 2)
+        let plan = PromptPlan(labels: labels, templates: TemplateSet(name: "A", ["a {}.", "a photo of a"]))
+        XCTAssertEqual(plan.prompts[0], ["a cat."])
+        XCTAssertTrue(plan.issues.contains(.templateWithoutPlaceholder(template: "a photo of a")))
     }
 
     /// A provider that calls back after each batch, to supersede mid-encoding.
