@@ -86,7 +86,7 @@ public enum KeyBindings {
         ("Enter or i", "edit the line (scores follow as you type)"),
         ("  ← → Home End, Alt-← Alt-→", "cursor, by character or word"),
         ("  Backspace, Ctrl-W, Ctrl-K, Ctrl-U", "delete char, word, to end, to start"),
-        ("  Enter / Esc", "keep / stop editing"),
+        ("  Enter / Esc", "keep the line / put it back as it was"),
         ("a or o", "add a line below"),
         ("d, y", "delete, duplicate the line"),
         ("u, Ctrl-R", "undo, redo"),

@@ -59,6 +59,7 @@ public enum Reducer {
                 s.rows[s.focus] = 0
             }
             s.editing = LineEditor(s.lines(s.focus)[s.row(s.focus)])
+            s.editingOriginal = s.editing!.text
             return []
         case let .edit(e):
             guard s.editing != nil else { return [] }
@@ -67,7 +68,8 @@ public enum Reducer {
             var lines = s.lines(s.focus)
             let r = s.row(s.focus)
             if r < lines.count, lines[r] != s.editing!.text {
-                if s.undoStack.last.map({ $0 == s.document }) != true { checkpoint(&s) }
+                // One edit is one undo step: the checkpoint is taken at its first change.
+                if lines[r] == s.editingOriginal || s.editingOriginal == nil { checkpoint(&s) }
                 lines[r] = s.editing!.text
                 s.setLines(s.focus, lines)
                 return [.rescore, .save]
@@ -79,7 +81,17 @@ public enum Reducer {
             return commit(&s)
         case .cancelEdit:
             if s.editing != nil {
+                // Esc puts the line back as it was; the edit leaves no undo step behind.
                 s.editing = nil
+                var lines = s.lines(s.focus)
+                let r = s.row(s.focus)
+                if let original = s.editingOriginal, r < lines.count, lines[r] != original {
+                    lines[r] = original
+                    s.setLines(s.focus, lines)
+                    if s.undoStack.last == s.document { s.undoStack.removeLast() }
+                    s.status = "edit undone"
+                    return [.rescore, .save]
+                }
             } else if s.showHelp {
                 s.showHelp = false
             }
@@ -93,6 +105,7 @@ public enum Reducer {
             s.setLines(s.focus, lines)
             s.rows[s.focus] = at
             s.editing = LineEditor("")
+            s.editingOriginal = ""
             return [.save]
         case .deleteLine, .duplicateLine:
             guard s.focus.isEditable, s.editing == nil else { return [] }

@@ -15,13 +15,17 @@ public struct Screen {
     public var pending: Bool
     /// Why there are no images (a folder that has gone), shown in their pane.
     public var imagesProblem: String?
+    /// Files of the folder that could not be read (their reasons are on the status line).
+    public var skippedImages: Int
 
     public init(state: SessionState, snapshot: ScoreSnapshot?, preview: PreviewImage?, header: String,
-                engineStatus: String, directColor: Bool, pending: Bool = false, imagesProblem: String? = nil) {
+                engineStatus: String, directColor: Bool, pending: Bool = false, imagesProblem: String? = nil,
+                skippedImages: Int = 0) {
         self.state = state; self.snapshot = snapshot; self.preview = preview
         self.header = header; self.engineStatus = engineStatus; self.directColor = directColor
         self.pending = pending
         self.imagesProblem = imagesProblem
+        self.skippedImages = skippedImages
     }
 
     static let frame = CellStyle(foreground: .ansi(6))
@@ -77,7 +81,8 @@ public struct Screen {
 
     private func drawImages(_ g: inout CellGrid, _ r: Rect) {
         let visible = snapshot?.visibleImages(filter: state.filter, sort: state.sort) ?? []
-        box(&g, r, title: "Images \(visible.count)  [\(state.filter.rawValue), by \(state.sort.rawValue)]",
+        let skipped = skippedImages > 0 ? " · \(skippedImages) skipped" : ""
+        box(&g, r, title: "Images \(visible.count)\(skipped)  [\(state.filter.rawValue), by \(state.sort.rawValue)]",
             focused: state.focus == .images)
         guard let s = snapshot else {
             if let problem = imagesProblem {
@@ -258,7 +263,7 @@ public struct Screen {
             if cx < r.width { var cell = g[cx, r.y]; cell.style = Self.selected; g.set(x: cx, y: r.y, cell) }
             return
         }
-        let hint = state.editing != nil ? "editing: Enter keeps, Esc stops" : "? help  Tab pane  Enter edit  q quit"
+        let hint = state.editing != nil ? "editing: Enter keeps, Esc restores" : "? help  Tab pane  Enter edit  q quit"
         let x = g.put(state.status, x: r.x, y: r.y, maxX: r.x + r.width)
         let hx = max(x + 2, r.x + r.width - 1 - TextWidth.columns(hint))
         g.put(hint, x: hx, y: r.y, style: Self.muted, maxX: r.x + r.width)

@@ -25,6 +25,8 @@ public final class SessionController: @unchecked Sendable {
     /// Touched only on the engine queue.
     private var lastModelCheck = Date.distantPast
     private var reportedRepeats: [String] = []
+    /// Files in the images folder that could not be read (shown in the Images title).
+    private var skippedImages = 0
     /// Shown in the header once the model on disk differs from the one loaded.
     private var modelNotice: String?
     private var pending: [Action] = []
@@ -62,7 +64,13 @@ public final class SessionController: @unchecked Sendable {
                 lock.lock()
                 images = embedded
                 needsRescore = true
-                for f in embedded.failures { messages.append("skipped \(f.error)") }
+                // Every skipped file said, in one message (one per file would leave only the last).
+                if !embedded.failures.isEmpty {
+                    let n = embedded.failures.count
+                    messages.append("\(n) image\(n == 1 ? "" : "s") skipped: "
+                                    + embedded.failures.map { "\($0.error)" }.joined(separator: "; "))
+                }
+                skippedImages = embedded.failures.count
                 lock.unlock()
                 setEngineStatus("\(embedded.items.count) images")
             }
@@ -286,7 +294,8 @@ public final class SessionController: @unchecked Sendable {
             }
         }
         return Screen(state: state, snapshot: s, preview: picture, header: header, engineStatus: status,
-                      directColor: directColor, pending: pending, imagesProblem: imagesProblem).render(width: width, height: height)
+                      directColor: directColor, pending: pending, imagesProblem: imagesProblem,
+                      skippedImages: skippedImages).render(width: width, height: height)
     }
 
     private func previewImage(_ path: String) -> PreviewImage? {

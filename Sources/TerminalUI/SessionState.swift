@@ -32,6 +32,8 @@ public struct SessionState: Equatable, Sendable {
     /// Cursor row per pane (for images: a row of the visible, filtered and sorted list).
     public var rows: [Pane: Int] = [:]
     public var editing: LineEditor?
+    /// The line as it was when editing began: what Esc puts back.
+    public var editingOriginal: String?
     public var prompt: Prompt?
     public var filter: ImageFilter = .all
     public var sort: ImageSort = .name

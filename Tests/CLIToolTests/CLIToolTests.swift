@@ -260,7 +260,7 @@ final class SessionEndToEndTests: XCTestCase {
         try tmux(["send-keys", "-t", "e2e", "-l", " seen from above at night"])
         let edited = try waitFor("new scores") { self.scoreLines($0) != scoresBefore && $0.contains("seen from") }
         XCTAssertNotEqual(scoreLines(edited), scoresBefore)
-        try tmux(["send-keys", "-t", "e2e", "Escape"])
+        try tmux(["send-keys", "-t", "e2e", "Enter"])
         usleep(300_000)
         try tmux(["send-keys", "-t", "e2e", "e"])
         _ = try waitFor("the export prompt") { $0.contains("export to:") }

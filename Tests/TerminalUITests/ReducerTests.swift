@@ -177,4 +177,17 @@ final class ReducerTests: XCTestCase {
         XCTAssertEqual(s.document, before)
         XCTAssertTrue(s.status.contains("paste into"), s.status)
     }
+
+    func testEscPutsTheLineBackAndLeavesNoUndoStep() {
+        var s = SessionState(document: document())
+        _ = reduce(&s, .beginEdit, .edit(.insert(" at night")), .edit(.insert("!")))
+        XCTAssertEqual(s.document.templatesA[0], "a photo of a {}. at night!", "scores follow while typing")
+        XCTAssertEqual(reduce(&s, .cancelEdit), [.rescore, .save])
+        XCTAssertNil(s.editing)
+        XCTAssertEqual(s.document.templatesA[0], "a photo of a {}.")
+        XCTAssertTrue(s.undoStack.isEmpty, "nothing to undo: the line is as it was")
+        // Enter keeps.
+        _ = reduce(&s, .beginEdit, .edit(.insert("?")), .commitEdit)
+        XCTAssertEqual(s.document.templatesA[0], "a photo of a {}.?")
+    }
 }
