@@ -157,12 +157,25 @@ public struct Screen {
             let textRight = right - (info.isEmpty ? 0 : infoWidth + 1)
             let style = isCursor && !editing ? Self.selected : CellStyle.plain
             g.fill(x: r.x + 1, y: y, width: r.width - 2, height: 1, style: style)
-            let shown = editing ? state.editing!.text : line
+            var shown = editing ? state.editing!.text : line
+            var cursorColumn = editing ? state.editing!.cursorColumn : 0
+            // A line longer than the pane scrolls so that the cursor stays on screen: the
+            // columns before it are dropped, whole characters at a time.
+            let visible = textRight - (r.x + 1)
+            if editing, visible > 1, cursorColumn >= visible {
+                var dropped = 0, rest = Substring(shown)
+                while dropped < cursorColumn - visible + 1, let c = rest.first {
+                    dropped += TextWidth.columns(String(c))
+                    rest = rest.dropFirst()
+                }
+                shown = String(rest)
+                cursorColumn -= dropped
+            }
             g.put(shown.isEmpty && !editing ? "(empty)" : shown, x: r.x + 1, y: y,
                   style: shown.isEmpty && !editing ? Self.muted : style, maxX: textRight)
             if !info.isEmpty { g.put(info, x: right - infoWidth, y: y, style: isCursor && !editing ? Self.selected : infoStyle) }
             if editing {
-                let cx = r.x + 1 + state.editing!.cursorColumn
+                let cx = r.x + 1 + cursorColumn
                 if cx < textRight {
                     var cell = g[cx, y]
                     cell.style = Self.selected

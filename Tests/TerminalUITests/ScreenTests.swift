@@ -61,6 +61,20 @@ final class ScreenTests: XCTestCase {
         }
     }
 
+    /// A line longer than its pane scrolls while edited: the cursor and the text before it
+    /// stay on screen, the start gives way.
+    func testALongLineScrollsAroundTheCursor() throws {
+        var s = SessionState(document: document())
+        _ = Reducer.reduce(&s, .beginEdit, imageCount: 3)
+        let long = " seen from far above on a foggy winter morning at the end"
+        _ = Reducer.reduce(&s, .edit(.insert(long + "END")), imageCount: 3)
+        let text = screen(s).text
+        XCTAssertTrue(text.contains("at the endEND"), text)
+        XCTAssertFalse(text.contains("a photo of a {}. seen"), "the start has scrolled away:\n\(text)")
+        _ = Reducer.reduce(&s, .edit(.home), imageCount: 3)
+        XCTAssertTrue(screen(s).text.contains("a photo of a {}. seen"), "back at the start")
+    }
+
     func testHelpOverlay() throws {
         var s = SessionState(document: document())
         s.showHelp = true
