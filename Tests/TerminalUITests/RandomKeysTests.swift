@@ -1,0 +1,102 @@
+import Foundation
+import Scoring
+import TerminalUI
+import XCTest
+
+/// Seeded random keys against the whole session (controller, engine, screen) with a fake
+/// encoder: edits, motions, list commands, undo and redo, swaps, selection, pastes, wide
+/// characters and sizes from 79×23 to 200×60, with scores landing in between. The session
+/// must keep drawing whole screens, end on `q`, and leave a session file that opens.
+final class RandomKeysTests: XCTestCase {
+    /// Text embeddings from the text's bytes; images from their file names.
+    final class Provider: EmbeddingProvider, @unchecked Sendable {
+        let fingerprint = "random-keys"
+        let dimension = 8
+        let logitScale: Float = 100
+        func vector(_ s: String) -> [Float] {
+            var v = [Float](repeating: 0.1, count: dimension)
+            for (i, b) in s.utf8.enumerated() { v[(i + Int(b)) % dimension] += Float(b % 13) - 6 }
+            return v
+        }
+        func tokenize(_ text: String) -> (ids: [Int], untruncatedCount: Int) {
+            let ids = [1] + text.split(separator: " ").map { abs($0.hashValue) % 1000 } + [2]
+            return (Array(ids.prefix(77)), ids.count)
+        }
+        func embedTexts(_ texts: [String]) throws -> [[Float]] { texts.map(vector) }
+        func embedImages(_ paths: [String]) -> [Result<[Float], Error>] {
+            paths.map { p in
+                p.hasSuffix("broken.png") ? .failure(ScoringError.cannotRead(path: p, reason: "not a PNG"))
+                    : .success(vector("a photo of a " + URL(fileURLWithPath: p).deletingLastPathComponent().lastPathComponent))
+            }
+        }
+    }
+
+    static let seeds: [UInt64] = [1, 2]
+
+    func testTenThousandRandomKeys() throws {
+        for seed in Self.seeds { try run(seed: seed, keys: 5_000) }
+    }
+
+    func run(seed: UInt64, keys count: Int) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let classes = ["cat", "dog", "red fox", "owl"]
+        for (i, c) in (classes + ["zebra"]).enumerated() {
+            let folder = dir.appendingPathComponent("images/\(c)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for j in 0..<3 { try Data([UInt8(i), UInt8(j)]).write(to: folder.appendingPathComponent("\(j).png")) }
+        }
+        try Data([9]).write(to: dir.appendingPathComponent("images/cat/broken.png"))
+        let document = SessionDocument(model: "fake", images: dir.appendingPathComponent("images").path, labels: classes,
+                                       templatesA: ["a photo of a {}.", "a {} here"], templatesB: ["{}", "my {}"])
+        let lab = PromptLab(store: EmbeddingStore(provider: Provider(), cache: nil))
+        let collection = try ImageCollection(root: dir.appendingPathComponent("images").path, labels: document.labelSet)
+        let sessionPath = dir.appendingPathComponent("session.json").path
+        let controller = SessionController(document: document, lab: lab, collection: collection, header: "fake",
+                                           sessionPath: sessionPath, preview: { _ in nil })
+        controller.autosaveDelay = 0.05
+        var rng = SplitMix64(seed: seed)
+        func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
+        let pool: [Key] = [
+            .character("a"), .character("o"), .character("d"), .character("y"), .character("u"), .control("r"),
+            .character("s"), .character(">"), .character("<"), .character("f"), .character("S"), .character("F"),
+            .character("?"), .character("j"), .character("k"), .character("g"), .character("G"), .character("1"),
+            .character("2"), .character("3"), .character("4"), .character("i"), .character("x"), .character("{"),
+            .character("}"), .character(" "), .character("猫"), .character("🐱"), .character("é"), .character("\u{301}"),
+            .up, .down, .left, .right, .home, .end, .pageUp, .pageDown, .enter, .escape, .tab, .backTab, .backspace,
+            .delete, .altLeft, .altRight, .altBackspace, .control("w"), .control("k"), .control("u"), .control("a"),
+            .control("e"), .paste("one {}\ntwo\r\nd\ns"), .paste("a {} 🐱"), .paste("q"),
+        ]
+        var width = 120, height = 40
+        for n in 0..<count {
+            var key = pick(pool)
+            if rng.next() % 50 == 0 {
+                width = 79 + Int(rng.next() % 122)
+                height = 23 + Int(rng.next() % 38)
+                key = .resize
+            } else if rng.next() % 40 == 0 {
+                key = .mouseClick(x: Int(rng.next() % UInt64(width)), y: Int(rng.next() % UInt64(height)))
+            }
+            if key != .resize { controller.handle(key, width: width, height: height) }
+            controller.tick()
+            let grid = controller.render(width: width, height: height, directColor: n % 2 == 0)
+            XCTAssertEqual(grid.width, width)
+            XCTAssertEqual(grid.height, height)
+            XCTAssertFalse(controller.state.quitting, "seed \(seed), key \(n): only q quits")
+            // Let scores land now and then, so that edits meet snapshots of older labels.
+            if n % 97 == 0 {
+                let end = Date().addingTimeInterval(2)
+                while !controller.isIdle && Date() < end { usleep(2_000); controller.tick() }
+            }
+        }
+        XCTAssertNotNil(controller.latestSnapshot, "seed \(seed): scores landed during the run")
+        XCTAssertNotEqual(controller.state.document, document, "seed \(seed): the keys edited the session")
+        controller.handle(.escape, width: width, height: height)
+        controller.handle(.escape, width: width, height: height)
+        if controller.state.showHelp { controller.handle(.escape, width: width, height: height) }
+        controller.handle(.character("q"), width: width, height: height)
+        XCTAssertTrue(controller.state.quitting, "seed \(seed): q quits")
+        let saved = try SessionDocument.read(path: sessionPath)
+        XCTAssertEqual(saved.labels, controller.state.document.labels, "seed \(seed): the session file holds the last state")
+    }
+}
