@@ -11,6 +11,8 @@ public enum Action: Equatable, Sendable {
     case swapAB, copyAToB, copyBToA
     case cycleFilter, cycleSort
     case toggleHelp
+    /// Scrolls the help overlay by rows.
+    case scrollHelp(Int)
     case beginExport
     case runSelection
     /// The engine's forward selection arrived: it becomes template set B (undoable).

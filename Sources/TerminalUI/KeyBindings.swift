@@ -42,6 +42,11 @@ public enum KeyBindings {
         if state.showHelp {
             switch key {
             case .control("c"), .character("q"): return .quit
+            case .up, .character("k"): return .scrollHelp(-1)
+            case .down, .character("j"): return .scrollHelp(1)
+            case .pageUp: return .scrollHelp(-10)
+            case .pageDown: return .scrollHelp(10)
+            case .resize: return nil
             default: return .toggleHelp
             }
         }
@@ -97,7 +102,20 @@ public enum KeyBindings {
         ("S", "sort images: name, confidence, margin"),
         ("e", "export A and B with metrics (asks for a path)"),
         ("mouse click", "select a pane and a line"),
-        ("?", "this help"),
+        ("?", "this help (↑ ↓ PgUp PgDn scroll it)"),
         ("q or Ctrl-C", "quit (the session is saved)"),
+    ]
+
+    /// What the figures on screen mean (the README's legend says the same).
+    public static let legend: [(String, String)] = [
+        ("9t", "tokens in the template's longest prompt (⚠ cut at 77: longer)"),
+        ("89% beside a template", "its own top-1: the template alone"),
+        ("+0 beside a template", "top-1 change in points when it is left out of its set (negative: it helps)"),
+        ("A 88.8% [80–94]", "top-1 of set A with its Wilson 95% interval"),
+        ("B−A +2.5 [+0.0, +6.2]", "difference in points, paired bootstrap 95% interval (2,000 resamples); […] while it is computed"),
+        ("McNemar p=0.5", "exact test on the images only one set gets right"),
+        ("flips 2→B 0→A", "images right only under B / only under A"),
+        ("✓✗ · and ?name", "right, wrong, no truth; ?name: the truth is not a label now"),
+        ("dimmed figures", "scores of a newer edit are on their way (scoring…, encoding N/M prompts)"),
     ]
 }

@@ -161,11 +161,15 @@ public enum Reducer {
             return []
         case .toggleHelp:
             s.showHelp.toggle()
+            s.helpOffset = 0
             return []
         case .beginExport:
             let effects = s.editing != nil ? commit(&s) : []
             s.prompt = Prompt(purpose: .exportPath, label: "export to: ", editor: LineEditor("clip-tui-export.json"))
             return effects
+        case let .scrollHelp(rows):
+            s.helpOffset = max(0, s.helpOffset + rows)  // the screen clamps it to what fits
+            return []
         case .runSelection:
             let effects = s.editing != nil ? commit(&s) : []
             return effects + [.selectIntoB]

@@ -283,14 +283,46 @@ public struct Screen {
     }
 
     private func drawHelp(_ g: inout CellGrid, width: Int, height: Int) {
-        let keys = KeyBindings.help
-        let w = min(width - 4, 72), h = min(height - 2, keys.count + 4)
+        let w = min(width - 4, 96), h = height - 2
         let r = Rect(x: (width - w) / 2, y: (height - h) / 2, width: w, height: h)
+        // Keys, then the legend; a description that does not fit wraps under itself.
+        let keyWidth = min(28, (w - 4) / 3), textWidth = max(8, w - 4 - keyWidth - 1)
+        var rows: [(String, String, CellStyle)] = []
+        /// Lines of at most `width` columns, broken after a space where one is near.
+        func wrap(_ text: String, _ width: Int) -> [String] {
+            var out: [String] = [], rest = Substring(text)
+            repeat {
+                let piece = TextWidth.prefix(String(rest), fitting: width)
+                var cut = piece.count
+                if piece.count < rest.count, let space = piece.lastIndex(of: " "), piece.distance(from: piece.startIndex, to: space) > 0 {
+                    cut = piece.distance(from: piece.startIndex, to: space) + 1
+                }
+                out.append(String(rest.prefix(max(1, cut))))
+                rest = rest.dropFirst(max(1, cut))
+            } while !rest.isEmpty
+            return out
+        }
+        func add(_ entries: [(String, String)]) {
+            for (key, what) in entries {
+                let keys = wrap(key, keyWidth), texts = wrap(what, textWidth)
+                for i in 0..<max(keys.count, texts.count) {
+                    rows.append((i < keys.count ? keys[i] : "", i < texts.count ? texts[i] : "", .plain))
+                }
+            }
+        }
+        add(KeyBindings.help)
+        rows.append(("", "", .plain))
+        rows.append(("Legend", "", Self.focused))
+        add(KeyBindings.legend)
+        let inner = h - 2
+        let top = min(state.helpOffset, max(0, rows.count - inner))
         g.fill(x: r.x, y: r.y, width: r.width, height: r.height)
-        box(&g, r, title: "Keys (any key closes)", focused: true)
-        for (i, (k, what)) in keys.prefix(h - 3).enumerated() {
-            g.put(k, x: r.x + 2, y: r.y + 2 + i, style: Self.focused, maxX: r.x + 30)
-            g.put(what, x: r.x + 32, y: r.y + 2 + i, maxX: r.x + r.width - 1)
+        let more = rows.count > inner ? " (↑↓ scroll, \(top + 1)–\(min(rows.count, top + inner)) of \(rows.count))" : ""
+        box(&g, r, title: "Keys and legend\(more) · any other key closes", focused: true)
+        for (k, row) in rows.dropFirst(top).prefix(inner).enumerated() {
+            g.put(row.0, x: r.x + 2, y: r.y + 1 + k, style: row.2 == .plain ? Self.focused : row.2, maxX: r.x + 2 + keyWidth)
+            g.put(row.1, x: r.x + 3 + keyWidth, y: r.y + 1 + k, maxX: r.x + r.width - 1)
         }
     }
+
 }

@@ -38,6 +38,8 @@ public struct SessionState: Equatable, Sendable {
     public var filter: ImageFilter = .all
     public var sort: ImageSort = .name
     public var showHelp = false
+    /// The first help row shown (the overlay scrolls where the terminal is short).
+    public var helpOffset = 0
     public var status = ""
     public var undoStack: [SessionDocument] = []
     public var redoStack: [SessionDocument] = []

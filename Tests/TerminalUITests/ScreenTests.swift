@@ -75,6 +75,23 @@ final class ScreenTests: XCTestCase {
         XCTAssertTrue(screen(s).text.contains("a photo of a {}. seen"), "back at the start")
     }
 
+    /// At 80×24 the overlay scrolls: every key and every legend entry is reachable, whole.
+    func testHelpFitsSmallTerminalsAndScrollsToTheLegend() {
+        var s = SessionState(document: document())
+        _ = Reducer.reduce(&s, .toggleHelp, imageCount: 3)
+        var seen = ""
+        for _ in 0..<6 {
+            seen += screen(s, width: 80, height: 24).text
+            _ = Reducer.reduce(&s, .scrollHelp(10), imageCount: 3)
+        }
+        for (key, _) in KeyBindings.help { XCTAssertTrue(seen.contains(String(key.prefix(12))), key) }
+        for entry in ["Legend", "Wilson 95% interval", "paired bootstrap", "McNemar", "flips", "its own top-1", "left out of"] {
+            XCTAssertTrue(seen.contains(entry), entry)
+        }
+        XCTAssertTrue(s.showHelp, "scrolling keeps it open")
+        XCTAssertEqual(KeyBindings.action(for: .character("x"), state: s), .toggleHelp, "any other key closes")
+    }
+
     func testHelpOverlay() throws {
         var s = SessionState(document: document())
         s.showHelp = true
