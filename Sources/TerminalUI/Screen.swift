@@ -228,10 +228,15 @@ public struct Screen {
         // After the name: two bars, two " 97%" (5 columns each, a space after), and the
         // difference, up to "+100". The name gives way first, so the difference is never cut;
         // a space ends the name, so it does not run into its bar.
+        // Where two bars would squeeze the name below 12 cells, the bars go: names first.
         let fixed = 16, columns = r.width - 2
         var nameWidth = min(14, max(6, r.width / 3))
         if columns - nameWidth - fixed < 4 { nameWidth = max(4, columns - fixed - 4) }
-        let barWidth = max(1, (columns - nameWidth - fixed) / 2)
+        var barWidth = max(1, (columns - nameWidth - fixed) / 2)
+        if nameWidth < 12 {
+            barWidth = 0
+            nameWidth = max(4, min(columns - fixed, 14))
+        }
         for (k, c) in order.prefix(inner).enumerated() {
             let y = r.y + 1 + k
             let isTruth = image.truth == c
@@ -239,10 +244,14 @@ public struct Screen {
                           style: isTruth ? Self.focused : .plain, maxX: r.x + 1 + nameWidth)
             x = r.x + 1 + nameWidth
             for (p, style) in [(probsA[c], Self.good), (probsB[c], CellStyle(foreground: .ansi(4)))] {
-                let filled = Int((p * Float(barWidth)).rounded())
-                g.put(String(repeating: "█", count: filled) + String(repeating: "·", count: barWidth - filled), x: x, y: y,
-                      style: style, maxX: right)
-                x += barWidth
+                if barWidth > 0 {
+                    let filled = Int((p * Float(barWidth)).rounded())
+                    g.put(String(repeating: "█", count: filled) + String(repeating: "·", count: barWidth - filled), x: x, y: y,
+                          style: style, maxX: right)
+                    x += barWidth
+                } else {
+                    x = g.put(" ", x: x, y: y, style: style, maxX: right)
+                }
                 x = g.put(String(format: "%4.0f%%", 100 * p), x: x, y: y, maxX: right) + 1
             }
             let d = probsB[c] - probsA[c]
