@@ -26,6 +26,11 @@ public final class LiveEngine: Sendable {
         newest.load(ordering: .acquiring) <= generation
     }
 
+    /// Each loaded image's cosine to `text` (empty before images are loaded).
+    public func similarities(to text: String) throws -> [Float] {
+        try evaluator.withLock { try $0?.similarities(to: text) ?? [] }
+    }
+
     /// Evaluates `request` for `generation`, stage by stage, unless a newer generation
     /// arrives first. Returns false when stopped (or when no images are loaded yet).
     @discardableResult

@@ -146,6 +146,13 @@ public final class LiveEvaluator {
         return true
     }
 
+    /// Each image's cosine to a text (its unit embedding, through the same encoder and
+    /// cache as the prompts): what a search of the images by text ranks them by.
+    public func similarities(to text: String) throws -> [Float] {
+        guard let v = try store.textEmbeddings(Set([text]))?[text], images.rows > 0 else { return [] }
+        return BLAS.matmul(images, Matrix(rows: 1, cols: v.count, storage: v), transB: true).storage  // [n, 1]
+    }
+
     private func update(_ side: inout Side, _ change: EnsembleState.Change, labels: LabelSet, templates: [Template],
                         embeddings: [String: [Float]]) {
         let moved = side.ensemble.apply(change, labels: labels, templates: templates, embeddings: embeddings)

@@ -14,6 +14,10 @@ public enum Action: Equatable, Sendable {
     /// Scrolls the help overlay by rows.
     case scrollHelp(Int)
     case beginExport
+    /// `/`: asks for a text to rank the images by.
+    case beginSearch
+    /// The engine ranked the images for a query.
+    case searchResult(ImageSearch)
     case runSelection
     /// The engine's forward selection arrived: it becomes template set B (undoable).
     case replaceTemplatesB([String], name: String)
@@ -27,6 +31,8 @@ public enum Effect: Equatable, Sendable {
     /// The document changed: autosave soon.
     case save
     case export(path: String)
+    /// Rank the images by similarity to this text.
+    case search(String)
     case selectIntoB
     case quit
 }

@@ -76,6 +76,7 @@ public enum KeyBindings {
         case .character("S"): return .cycleSort
         case .character("F"): return .runSelection
         case .character("e"): return .beginExport
+        case .character("/"): return .beginSearch
         case .character("?"): return .toggleHelp
         case .escape: return .cancelEdit
         case .character("q"), .control("c"): return .quit
@@ -101,6 +102,7 @@ public enum KeyBindings {
         ("f", "filter images: all, wrong under A, wrong under B, flipped"),
         ("S", "sort images: name, confidence, margin"),
         ("e", "export A and B with metrics (asks for a path)"),
+        ("/", "search the images by text: ranked by similarity (empty or Esc clears)"),
         ("mouse click", "select a pane and a line"),
         ("?", "this help (↑ ↓ PgUp PgDn scroll it)"),
         ("q or Ctrl-C", "quit (the session is saved)"),

@@ -13,10 +13,18 @@ public enum Reducer {
             case .commitEdit:
                 let p = s.prompt!
                 s.prompt = nil
-                let path = p.editor.text.trimmingCharacters(in: .whitespaces)
-                guard !path.isEmpty else { s.status = "export cancelled"; return [] }
-                return [.export(path: path)]
-            case .cancelEdit: s.prompt = nil; s.status = "export cancelled"; return []
+                let text = p.editor.text.trimmingCharacters(in: .whitespaces)
+                if p.purpose == .search {
+                    guard !text.isEmpty else { s.search = nil; s.status = "search cleared"; return [] }
+                    s.status = "searching the images for '\(text)'…"
+                    return [.search(text)]
+                }
+                guard !text.isEmpty else { s.status = "export cancelled"; return [] }
+                return [.export(path: text)]
+            case .cancelEdit:
+                s.status = s.prompt!.purpose == .search ? "" : "export cancelled"
+                s.prompt = nil
+                return []
             case .quit: break
             default: return []
             }
@@ -94,6 +102,9 @@ public enum Reducer {
                 }
             } else if s.showHelp {
                 s.showHelp = false
+            } else if s.search != nil {
+                s.search = nil
+                s.status = "search cleared"
             }
             return []
         case .addLine:
@@ -162,6 +173,16 @@ public enum Reducer {
         case .toggleHelp:
             s.showHelp.toggle()
             s.helpOffset = 0
+            return []
+        case .beginSearch:
+            let effects = s.editing != nil ? commit(&s) : []
+            s.prompt = Prompt(purpose: .search, label: "search images: ", editor: LineEditor(s.search?.query ?? ""))
+            return effects
+        case let .searchResult(result):
+            s.search = result
+            s.focus = .images
+            s.rows[.images] = 0
+            s.status = "images by similarity to '\(result.query)' (Esc clears)"
             return []
         case .beginExport:
             let effects = s.editing != nil ? commit(&s) : []

@@ -112,7 +112,7 @@ public struct ScoreSnapshot: Sendable {
     }
 
     /// Image indices for a filter and an order.
-    public func visibleImages(filter: ImageFilter, sort: ImageSort) -> [Int] {
+    public func visibleImages(filter: ImageFilter, sort: ImageSort, search: ImageSearch? = nil) -> [Int] {
         var list = images.indices.filter { i in
             let r = images[i]
             switch filter {
@@ -121,6 +121,9 @@ public struct ScoreSnapshot: Sendable {
             case .wrongB: return r.rightB == false
             case .flipped: return r.rightA != nil && r.rightA != r.rightB
             }
+        }
+        if let search, search.scores.count == images.count {
+            return list.sorted { search.scores[$0] > search.scores[$1] }
         }
         switch sort {
         case .name: break

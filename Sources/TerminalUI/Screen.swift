@@ -80,9 +80,10 @@ public struct Screen {
     // MARK: - Panes
 
     private func drawImages(_ g: inout CellGrid, _ r: Rect) {
-        let visible = snapshot?.visibleImages(filter: state.filter, sort: state.sort) ?? []
+        let visible = snapshot?.visibleImages(filter: state.filter, sort: state.sort, search: state.search) ?? []
         let skipped = skippedImages > 0 ? " · \(skippedImages) skipped" : ""
-        box(&g, r, title: "Images \(visible.count)\(skipped)  [\(state.filter.rawValue), by \(state.sort.rawValue)]",
+        let order = state.search.map { "by match to '\($0.query)'" } ?? "by \(state.sort.rawValue)"
+        box(&g, r, title: "Images \(visible.count)\(skipped)  [\(state.filter.rawValue), \(order)]",
             focused: state.focus == .images)
         guard let s = snapshot else {
             if let problem = imagesProblem {
@@ -122,7 +123,9 @@ public struct Screen {
             let pa = row.predA.map { names[$0] } ?? "–", pb = row.predB.map { names[$0] } ?? "–"
             // A truth whose class is not a label now is unlabelled: shown as "?name".
             let truth = row.truth.map { names[$0] } ?? "?" + (row.truthName ?? "")
-            let text = " \((row.name as NSString).lastPathComponent)  \(truth) → A:\(pa)\(pa == pb ? "" : " B:\(pb)")"
+            // With a search, each row starts with its cosine to the query.
+            let match = state.search.flatMap { i < $0.scores.count ? String(format: " %.2f", $0.scores[i]) : nil } ?? ""
+            let text = "\(match) \((row.name as NSString).lastPathComponent)  \(truth) → A:\(pa)\(pa == pb ? "" : " B:\(pb)")"
             g.put(text, x: x, y: y, style: base, maxX: r.x + r.width - 1)
         }
     }
@@ -192,7 +195,7 @@ public struct Screen {
 
     private func selectedIndex() -> Int? {
         guard let s = snapshot else { return nil }
-        let visible = s.visibleImages(filter: state.filter, sort: state.sort)
+        let visible = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search)
         let r = state.row(.images)
         return r < visible.count ? visible[r] : nil
     }

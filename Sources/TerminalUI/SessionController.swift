@@ -85,7 +85,7 @@ public final class SessionController: @unchecked Sendable {
     /// The visible image count, for the reducer.
     private var imageCount: Int {
         lock.lock(); defer { lock.unlock() }
-        return snapshot?.visibleImages(filter: state.filter, sort: state.sort).count ?? 0
+        return snapshot?.visibleImages(filter: state.filter, sort: state.sort, search: state.search).count ?? 0
     }
 
     public func handle(_ key: Key, width: Int, height: Int) {
@@ -112,6 +112,7 @@ public final class SessionController: @unchecked Sendable {
         case .save: if dirtySince == nil { dirtySince = Date() }
         case .quit: saveNow()
         case let .export(path): export(to: path)
+        case let .search(text): search(text)
         case .selectIntoB: runSelection()
         }
     }
@@ -206,7 +207,7 @@ public final class SessionController: @unchecked Sendable {
         var doc = state.document
         lock.lock()
         if let s = snapshot {
-            let visible = s.visibleImages(filter: state.filter, sort: state.sort)
+            let visible = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search)
             let r = state.row(.images)
             if r < visible.count { doc.selectedImage = s.images[visible[r]].name }
         }
@@ -230,6 +231,23 @@ public final class SessionController: @unchecked Sendable {
             state.status = "exported to \(path)"
         } catch {
             state.status = "\(error)"
+        }
+    }
+
+    /// Ranks the images by their cosine to `text`, on the engine queue (the text may need
+    /// encoding); the result comes back as an action.
+    private func search(_ text: String) {
+        engine.async { [self] in
+            do {
+                let scores = try live.similarities(to: text)
+                lock.lock()
+                if scores.isEmpty { messages.append("no images to search yet") } else {
+                    pending.append(.searchResult(ImageSearch(query: text, scores: scores)))
+                }
+                lock.unlock()
+            } catch {
+                lock.lock(); messages.append("\(error)"); lock.unlock()
+            }
         }
     }
 
@@ -285,7 +303,7 @@ public final class SessionController: @unchecked Sendable {
     private func draw(_ s: ScoreSnapshot?, status: String, pending: Bool, width: Int, height: Int, directColor: Bool) -> CellGrid {
         var picture: PreviewImage?
         if let s {
-            let visible = s.visibleImages(filter: state.filter, sort: state.sort)
+            let visible = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search)
             let r = state.row(.images)
             if r < visible.count { picture = previewImage(s.images[visible[r]].path) }
             if visible.count != lastImageCount {

@@ -19,7 +19,7 @@ public enum ImageSort: String, CaseIterable, Sendable { case name, confidence, m
 
 /// A question on the status line (the export path) being answered.
 public struct Prompt: Equatable, Sendable {
-    public enum Purpose: Equatable, Sendable { case exportPath }
+    public enum Purpose: Equatable, Sendable { case exportPath, search }
     public var purpose: Purpose
     public var label: String
     public var editor: LineEditor
@@ -38,6 +38,8 @@ public struct SessionState: Equatable, Sendable {
     public var filter: ImageFilter = .all
     public var sort: ImageSort = .name
     public var showHelp = false
+    /// Images ranked by similarity to a text (`/`): the query and each image's cosine.
+    public var search: ImageSearch?
     /// The first help row shown (the overlay scrolls where the terminal is short).
     public var helpOffset = 0
     public var status = ""
@@ -67,4 +69,12 @@ public struct SessionState: Equatable, Sendable {
         case .templatesB: document.templatesB = lines
         }
     }
+}
+
+/// A search of the images by text: the images are listed by their cosine to it.
+public struct ImageSearch: Equatable, Sendable {
+    public var query: String
+    /// One per image of the snapshot, in its order.
+    public var scores: [Float]
+    public init(query: String, scores: [Float]) { self.query = query; self.scores = scores }
 }

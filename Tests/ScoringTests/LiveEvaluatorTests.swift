@@ -176,6 +176,18 @@ final class LiveEvaluatorTests: XCTestCase {
         XCTAssertTrue(plan.issues.contains(.templateWithoutPlaceholder(template: "a photo of a")))
     }
 
+    func testImageSearchRanksByCosineToTheText() throws {
+        let fake = FakeProvider(dimension: Self.dimension)
+        let store = EmbeddingStore(provider: fake, cache: nil)
+        let imgs = images(12, classes: ["cat", "dog"], seed: 6)
+        let scores = try LiveEvaluator(store: store, images: imgs).similarities(to: "a photo of a dog.")
+        let q = Vector.normalized(fake.derived("a photo of a dog."))
+        XCTAssertEqual(scores.count, 12)
+        for i in 0..<12 {
+            XCTAssertEqual(Double(scores[i]), Double(Vector.dot(imgs.matrix.row(i), q)), accuracy: Self.cosineTolerance)
+        }
+    }
+
     /// A provider that calls back after each batch, to supersede mid-encoding.
     final class SlowProvider: EmbeddingProvider, @unchecked Sendable {
         let fake = FakeProvider(dimension: LiveEvaluatorTests.dimension)

@@ -190,4 +190,24 @@ final class ReducerTests: XCTestCase {
         _ = reduce(&s, .beginEdit, .edit(.insert("?")), .commitEdit)
         XCTAssertEqual(s.document.templatesA[0], "a photo of a {}.?")
     }
+
+    func testSearchRanksTheImagesUntilEscClearsIt() {
+        var s = SessionState(document: document())
+        _ = reduce(&s, .beginSearch, .edit(.insert("a red circle")))
+        XCTAssertEqual(s.prompt?.purpose, .search)
+        XCTAssertEqual(reduce(&s, .commitEdit), [.search("a red circle")])
+        _ = reduce(&s, .searchResult(ImageSearch(query: "a red circle", scores: [0.1, 0.3, 0.2])))
+        XCTAssertEqual(s.focus, .images)
+        XCTAssertEqual(s.search?.query, "a red circle")
+        let snapshot = ScoreSnapshot(testGeneration: 1, classNames: ["cat"], images: (0..<3).map {
+            .init(path: "\($0)", name: "\($0)", truth: 0, predA: 0, predB: 0)
+        }, probabilitiesA: [[1], [1], [1]], probabilitiesB: [[1], [1], [1]], templatesA: [], templatesB: [])
+        XCTAssertEqual(snapshot.visibleImages(filter: .all, sort: .name, search: s.search), [1, 2, 0])
+        _ = reduce(&s, .cancelEdit)
+        XCTAssertNil(s.search, "Esc on the main screen clears the search")
+        // An empty query clears it too.
+        _ = reduce(&s, .searchResult(ImageSearch(query: "x", scores: [0, 0, 0])), .beginSearch, .edit(.deleteToStart))
+        XCTAssertEqual(reduce(&s, .commitEdit), [])
+        XCTAssertNil(s.search)
+    }
 }
