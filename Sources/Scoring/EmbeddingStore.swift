@@ -24,21 +24,10 @@ public final class EmbeddingStore: @unchecked Sendable {
 
     /// Unit-length embeddings of `prompts`, in order.
     public func textEmbeddings(_ prompts: [String]) throws -> [[Float]] {
-        lock.lock(); defer { lock.unlock() }
-        var missing = Array(Set(prompts.filter { texts[$0] == nil })).sorted()
-        if !missing.isEmpty, let cache {
-            let found = guarded { try cache.lookup(.text, model: provider.fingerprint, keys: missing, dimension: provider.dimension) } ?? [:]
-            for (k, v) in found { texts[k] = v }
-            missing.removeAll { found[$0] != nil }
-        }
-        if !missing.isEmpty {
-            let vectors = try provider.embedTexts(missing).map(Vector.normalized)
-            encodedTextCount += missing.count
-            for (k, v) in zip(missing, vectors) { texts[k] = v }
-            if let cache { guarded { try cache.store(.text, model: provider.fingerprint, Array(zip(missing, vectors)).map { ($0, $1) }) } }
-        }
-        return prompts.map { texts[$0]! }
+        let found = try textEmbeddings(Set(prompts))!  // never stopped: the default says go on
+        return prompts.map { found[$0]! }
     }
+
 
     /// Unit-length embeddings of `prompts` by text, fetched from memory and then the disk
     /// cache in one pass, the rest encoded `batchSize` at a time. Between batches
