@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "HubTests", dependencies: ["Hub", .product(name: "Crypto", package: "swift-crypto")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Tensors", "TestSupport"]),
-        .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Scoring"], resources: [.copy("Screens")]),
+        .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Scoring", "Tensors"], resources: [.copy("Screens")]),
         .testTarget(name: "CLIToolTests", dependencies: ["clip-tui", "TestSupport"]),
     ]
 )

@@ -13,6 +13,8 @@ public enum Action: Equatable, Sendable {
     case toggleHelp
     /// Scrolls the help overlay by rows.
     case scrollHelp(Int)
+    /// The per-class view: open or close it, move in it, filter the images to a class.
+    case toggleClassView, moveClass(Int), filterToSelectedClass, setClassFilter(String?)
     case beginExport
     /// `/`: asks for a text to rank the images by.
     case beginSearch

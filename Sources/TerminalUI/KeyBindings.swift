@@ -39,6 +39,18 @@ public enum KeyBindings {
             }
         }
         if case let .paste(text) = key { return .paste(text) }
+        if state.classView != nil {
+            switch key {
+            case .up, .character("k"): return .moveClass(-1)
+            case .down, .character("j"): return .moveClass(1)
+            case .pageUp: return .moveClass(-10)
+            case .pageDown: return .moveClass(10)
+            case .enter: return .filterToSelectedClass
+            case .escape, .character("c"): return .toggleClassView
+            case .control("c"), .character("q"): return .quit
+            default: return nil
+            }
+        }
         if state.showHelp {
             switch key {
             case .control("c"), .character("q"): return .quit
@@ -77,6 +89,7 @@ public enum KeyBindings {
         case .character("F"): return .runSelection
         case .character("e"): return .beginExport
         case .character("/"): return .beginSearch
+        case .character("c"): return .toggleClassView
         case .character("?"): return .toggleHelp
         case .escape: return .cancelEdit
         case .character("q"), .control("c"): return .quit
@@ -103,6 +116,7 @@ public enum KeyBindings {
         ("S", "sort images: name, confidence, margin"),
         ("e", "export A and B with metrics (asks for a path)"),
         ("/", "search the images by text: ranked by similarity (empty or Esc clears)"),
+        ("c", "per class: recall under A and B by their difference, the most confused pairs; Enter shows that class's images"),
         ("mouse click", "select a pane and a line"),
         ("?", "this help (↑ ↓ PgUp PgDn scroll it)"),
         ("q or Ctrl-C", "quit (the session is saved)"),

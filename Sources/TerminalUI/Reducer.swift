@@ -105,6 +105,9 @@ public enum Reducer {
             } else if s.search != nil {
                 s.search = nil
                 s.status = "search cleared"
+            } else if s.classFilter != nil {
+                s.classFilter = nil
+                s.status = "showing all classes"
             }
             return []
         case .addLine:
@@ -188,6 +191,23 @@ public enum Reducer {
             let effects = s.editing != nil ? commit(&s) : []
             s.prompt = Prompt(purpose: .exportPath, label: "export to: ", editor: LineEditor("clip-tui-export.json"))
             return effects
+        case .toggleClassView:
+            let effects = s.editing != nil ? commit(&s) : []
+            s.classView = s.classView == nil ? 0 : nil
+            return effects
+        case let .moveClass(delta):
+            // The screen clamps the row to the classes it has.
+            s.classView = max(0, (s.classView ?? 0) + delta)
+            return []
+        case .filterToSelectedClass:
+            return []  // resolved to a class name by the controller, which knows the rows
+        case let .setClassFilter(name):
+            s.classFilter = name
+            s.classView = nil
+            s.focus = .images
+            s.rows[.images] = 0
+            s.status = name.map { "showing the images of \($0) (Esc shows all)" } ?? "showing all classes"
+            return []
         case let .scrollHelp(rows):
             s.helpOffset = max(0, s.helpOffset + rows)  // the screen clamps it to what fits
             return []

@@ -61,12 +61,12 @@ public struct ScoreSnapshot: Sendable {
     /// A snapshot from given rows and probabilities (screen tests).
     public init(testGeneration generation: Int, classNames: [String], images: [ImageRow],
                 probabilitiesA: [[Float]], probabilitiesB: [[Float]],
-                templatesA: [TemplateRow], templatesB: [TemplateRow]) {
+                templatesA: [TemplateRow], templatesB: [TemplateRow], comparison: ABComparison? = nil) {
         let k = classNames.count
         self.generation = generation; self.classNames = classNames; self.images = images
         scoresA = SetScores(probabilities: Matrix(rows: images.count, cols: k, storage: probabilitiesA.flatMap { $0 }))
         scoresB = SetScores(probabilities: Matrix(rows: images.count, cols: k, storage: probabilitiesB.flatMap { $0 }))
-        summary = nil; comparison = nil
+        summary = nil; self.comparison = comparison
         self.templatesA = templatesA; self.templatesB = templatesB
         templateSample = nil; seconds = 0; stage = .templates
     }
@@ -112,9 +112,37 @@ public struct ScoreSnapshot: Sendable {
     }
 
     /// Image indices for a filter and an order.
-    public func visibleImages(filter: ImageFilter, sort: ImageSort, search: ImageSearch? = nil) -> [Int] {
+    /// One class in the per-class view.
+    public struct ClassRow: Sendable, Equatable {
+        public let name: String
+        public let images: Int
+        public let recallA: Double?
+        public let recallB: Double?
+        public var difference: Double? { recallA.flatMap { a in recallB.map { $0 - a } } }
+    }
+
+    /// Every class with labelled images, by B − A recall, largest gain first (nil before
+    /// the statistics stage is in).
+    public var classRows: [ClassRow]? {
+        guard let c = comparison else { return nil }
+        var counts = [Int](repeating: 0, count: classNames.count)
+        for row in images { if let t = row.truth, t < counts.count { counts[t] += 1 } }
+        return classNames.indices.filter { counts[$0] > 0 }
+            .map { ClassRow(name: classNames[$0], images: counts[$0], recallA: c.a.perClassRecall[$0], recallB: c.b.perClassRecall[$0]) }
+            .sorted { ($0.difference ?? 0, $1.name) > ($1.difference ?? 0, $0.name) }
+    }
+
+    /// The most frequent mistakes under A and under B, by name: (truth, predicted, count).
+    public func confusedPairs(_ set: Character, limit: Int = 5) -> [(String, String, Int)] {
+        guard let m = set == "A" ? comparison?.a : comparison?.b else { return [] }
+        return m.confusions.prefix(limit).map { (classNames[$0.truth], classNames[$0.predicted], $0.count) }
+    }
+
+    public func visibleImages(filter: ImageFilter, sort: ImageSort, search: ImageSearch? = nil,
+                              classFilter: String? = nil) -> [Int] {
         var list = images.indices.filter { i in
             let r = images[i]
+            if let classFilter, r.truth.map({ classNames[$0] }) != classFilter { return false }
             switch filter {
             case .all: return true
             case .wrongA: return r.rightA == false

@@ -53,6 +53,7 @@ public struct Screen {
         drawScores(&g, layout.scores)
         drawSummary(&g, layout.summary)
         drawStatus(&g, layout.status)
+        if state.classView != nil { drawClasses(&g, width: width, height: height) }
         if state.showHelp { drawHelp(&g, width: width, height: height) }
         return g
     }
@@ -80,9 +81,10 @@ public struct Screen {
     // MARK: - Panes
 
     private func drawImages(_ g: inout CellGrid, _ r: Rect) {
-        let visible = snapshot?.visibleImages(filter: state.filter, sort: state.sort, search: state.search) ?? []
+        let visible = snapshot?.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter) ?? []
         let skipped = skippedImages > 0 ? " · \(skippedImages) skipped" : ""
-        let order = state.search.map { "by match to '\($0.query)'" } ?? "by \(state.sort.rawValue)"
+        let order = (state.classFilter.map { "\($0), " } ?? "")
+            + (state.search.map { "by match to '\($0.query)'" } ?? "by \(state.sort.rawValue)")
         box(&g, r, title: "Images \(visible.count)\(skipped)  [\(state.filter.rawValue), \(order)]",
             focused: state.focus == .images)
         guard let s = snapshot else {
@@ -195,7 +197,7 @@ public struct Screen {
 
     private func selectedIndex() -> Int? {
         guard let s = snapshot else { return nil }
-        let visible = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search)
+        let visible = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter)
         let r = state.row(.images)
         return r < visible.count ? visible[r] : nil
     }
@@ -292,6 +294,48 @@ public struct Screen {
         let x = g.put(state.status, x: r.x, y: r.y, maxX: r.x + r.width)
         let hx = max(x + 2, r.x + r.width - 1 - TextWidth.columns(hint))
         g.put(hint, x: hx, y: r.y, style: Self.muted, maxX: r.x + r.width)
+    }
+
+    /// The per-class view: recall under A and B per class, by B − A, and the most confused
+    /// pairs of each set, by name.
+    private func drawClasses(_ g: inout CellGrid, width: Int, height: Int) {
+        let r = Rect(x: 1, y: 1, width: width - 2, height: height - 3)
+        g.fill(x: r.x, y: r.y, width: r.width, height: r.height)
+        box(&g, r, title: "Classes: recall under A and B, by B − A · Enter shows a class's images · Esc closes", focused: true)
+        guard let rows = snapshot?.classRows else {
+            g.put(snapshot?.summary == nil ? "no labelled images under these labels" : "computing the per-class figures…",
+                  x: r.x + 2, y: r.y + 1, style: Self.muted, maxX: r.x + r.width - 1)
+            return
+        }
+        let pairs = min(5, max(0, (r.height - 2) / 4))
+        let listHeight = r.height - 2 - (pairs > 0 ? pairs + 2 : 0)
+        let cursor = min(state.classView ?? 0, max(0, rows.count - 1))
+        let top = scrolled(cursor, count: rows.count, visible: listHeight)
+        let nameWidth = max(12, min(40, r.width - 36))
+        func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+        let header = "class" + String(repeating: " ", count: nameWidth - 5) + right("images", 8) + right("A", 7) + right("B", 7) + right("B−A", 7)
+        g.put(header, x: r.x + 2, y: r.y + 1, style: Self.muted, maxX: r.x + r.width - 1)
+        for (k, row) in rows.dropFirst(top).prefix(max(0, listHeight - 1)).enumerated() {
+            let y = r.y + 2 + k
+            let style = top + k == cursor ? Self.selected : CellStyle.plain
+            g.fill(x: r.x + 1, y: y, width: r.width - 2, height: 1, style: style)
+            let name = TextWidth.prefix(row.name, fitting: nameWidth)
+            let figures = right("\(row.images)", 8) + right(pct(row.recallA), 7) + right(pct(row.recallB), 7)
+                + right(row.difference.map { String(format: "%+.0f", 100 * $0) } ?? "–", 7)
+            let x = g.put(name, x: r.x + 2, y: y, style: style, maxX: r.x + r.width - 1)
+            g.put(String(repeating: " ", count: max(0, nameWidth - TextWidth.columns(name))) + figures, x: x, y: y,
+                  style: style, maxX: r.x + r.width - 1)
+        }
+        guard pairs > 0, let s = snapshot else { return }
+        let y0 = r.y + 1 + listHeight + 1
+        g.put("most confused (true → predicted)", x: r.x + 2, y: y0, style: Self.focused, maxX: r.x + r.width - 1)
+        let half = (r.width - 4) / 2
+        for (column, set) in ["A", "B"].enumerated() {
+            for (k, p) in s.confusedPairs(Character(set), limit: pairs).enumerated() {
+                g.put("\(set): \(p.0) → \(p.1) ×\(p.2)", x: r.x + 2 + column * half, y: y0 + 1 + k,
+                      maxX: r.x + 2 + (column + 1) * half - 1)
+            }
+        }
     }
 
     private func drawHelp(_ g: inout CellGrid, width: Int, height: Int) {

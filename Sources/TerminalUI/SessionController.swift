@@ -85,7 +85,7 @@ public final class SessionController: @unchecked Sendable {
     /// The visible image count, for the reducer.
     private var imageCount: Int {
         lock.lock(); defer { lock.unlock() }
-        return snapshot?.visibleImages(filter: state.filter, sort: state.sort, search: state.search).count ?? 0
+        return snapshot?.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter).count ?? 0
     }
 
     public func handle(_ key: Key, width: Int, height: Int) {
@@ -102,6 +102,13 @@ public final class SessionController: @unchecked Sendable {
     }
 
     public func dispatch(_ action: Action) {
+        // The per-class view's rows live in the snapshot: the cursor becomes a class name here.
+        if action == .filterToSelectedClass {
+            lock.lock(); let rows = snapshot?.classRows; lock.unlock()
+            guard let rows, !rows.isEmpty else { return }
+            dispatch(.setClassFilter(rows[min(state.classView ?? 0, rows.count - 1)].name))
+            return
+        }
         let effects = Reducer.reduce(&state, action, imageCount: imageCount)
         for e in effects { perform(e) }
     }
@@ -207,7 +214,7 @@ public final class SessionController: @unchecked Sendable {
         var doc = state.document
         lock.lock()
         if let s = snapshot {
-            let visible = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search)
+            let visible = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter)
             let r = state.row(.images)
             if r < visible.count { doc.selectedImage = s.images[visible[r]].name }
         }
@@ -303,7 +310,7 @@ public final class SessionController: @unchecked Sendable {
     private func draw(_ s: ScoreSnapshot?, status: String, pending: Bool, width: Int, height: Int, directColor: Bool) -> CellGrid {
         var picture: PreviewImage?
         if let s {
-            let visible = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search)
+            let visible = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter)
             let r = state.row(.images)
             if r < visible.count { picture = previewImage(s.images[visible[r]].path) }
             if visible.count != lastImageCount {

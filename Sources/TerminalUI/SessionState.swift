@@ -40,6 +40,10 @@ public struct SessionState: Equatable, Sendable {
     public var showHelp = false
     /// Images ranked by similarity to a text (`/`): the query and each image's cosine.
     public var search: ImageSearch?
+    /// The per-class view (`c`) is open, with its cursor row.
+    public var classView: Int?
+    /// Only the images whose truth is this class (chosen in the per-class view).
+    public var classFilter: String?
     /// The first help row shown (the overlay scrolls where the terminal is short).
     public var helpOffset = 0
     public var status = ""

@@ -1,4 +1,5 @@
 import Scoring
+import Tensors
 import TerminalUI
 import XCTest
 
@@ -209,5 +210,34 @@ final class ReducerTests: XCTestCase {
         _ = reduce(&s, .searchResult(ImageSearch(query: "x", scores: [0, 0, 0])), .beginSearch, .edit(.deleteToStart))
         XCTAssertEqual(reduce(&s, .commitEdit), [])
         XCTAssertNil(s.search)
+    }
+
+    func testPerClassViewFiltersTheImagesToAClass() {
+        var s = SessionState(document: document())
+        XCTAssertEqual(KeyBindings.action(for: .character("c"), state: s), .toggleClassView)
+        _ = reduce(&s, .toggleClassView)
+        XCTAssertEqual(s.classView, 0)
+        XCTAssertEqual(KeyBindings.action(for: .down, state: s), .moveClass(1))
+        XCTAssertEqual(KeyBindings.action(for: .enter, state: s), .filterToSelectedClass)
+        XCTAssertEqual(KeyBindings.action(for: .escape, state: s), .toggleClassView)
+        _ = reduce(&s, .moveClass(1), .setClassFilter("dog"))
+        XCTAssertNil(s.classView)
+        XCTAssertEqual(s.classFilter, "dog")
+        XCTAssertEqual(s.focus, .images)
+        // The rows: by B − A recall; the images: only the class's.
+        let p: [[Float]] = [[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.7, 0.3]]
+        let q: [[Float]] = [[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.3, 0.7]]
+        let truth: [Int?] = [0, 0, 1, 1]
+        let comparison = ABComparison(a: ScoreTable(probabilities: Matrix(rows: 4, cols: 2, storage: p.flatMap { $0 })),
+                                      b: ScoreTable(probabilities: Matrix(rows: 4, cols: 2, storage: q.flatMap { $0 })), truth: truth)
+        let snapshot = ScoreSnapshot(testGeneration: 1, classNames: ["cat", "dog"], images: (0..<4).map {
+            .init(path: "\($0)", name: "\($0)", truth: truth[$0], predA: 0, predB: 0)
+        }, probabilitiesA: p, probabilitiesB: q, templatesA: [], templatesB: [], comparison: comparison)
+        XCTAssertEqual(snapshot.classRows?.map(\.name), ["dog", "cat"], "dog gains 50 points under B")
+        XCTAssertEqual(snapshot.classRows?.first?.difference ?? 0, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(snapshot.confusedPairs("A").first.map { "\($0.0)→\($0.1)×\($0.2)" }, "dog→cat×1")
+        XCTAssertEqual(snapshot.visibleImages(filter: .all, sort: .name, classFilter: s.classFilter), [2, 3])
+        _ = reduce(&s, .cancelEdit)
+        XCTAssertNil(s.classFilter, "Esc shows every class again")
     }
 }
