@@ -6,11 +6,15 @@ public struct EvaluationRequest: Sendable, Equatable {
     public var labels: LabelSet
     public var templatesA: [Template]
     public var templatesB: [Template]
+    /// Multiplies the checkpoint's logit scale (a temperature of 1 / factor): only the
+    /// softmax over the kept cosines is redone when it changes.
+    public var scaleFactor: Float
 
-    public init(labels: LabelSet, templatesA: [Template], templatesB: [Template]) {
+    public init(labels: LabelSet, templatesA: [Template], templatesB: [Template], scaleFactor: Float = 1) {
         self.labels = labels
         self.templatesA = templatesA
         self.templatesB = templatesB
+        self.scaleFactor = scaleFactor
     }
 }
 
@@ -31,8 +35,9 @@ public final class LiveEvaluator {
     public let store: EmbeddingStore
     public let images: Matrix
     public let truthNames: [String?]
-    /// The logit scale: the checkpoint's, or 1 / temperature.
-    public var scale: Float
+    /// The logit scale: the checkpoint's, or 1 / temperature; a request's factor multiplies it.
+    public let baseScale: Float
+    private var scale: Float
 
     private struct Side {
         var ensemble: EnsembleState
@@ -53,7 +58,8 @@ public final class LiveEvaluator {
         self.store = store
         self.images = images
         self.truthNames = truthNames
-        self.scale = scale ?? store.provider.logitScale
+        self.baseScale = scale ?? store.provider.logitScale
+        self.scale = baseScale
         sides = [Side(ensemble: EnsembleState(dimension: store.provider.dimension)),
                  Side(ensemble: EnsembleState(dimension: store.provider.dimension))]
     }
@@ -81,6 +87,7 @@ public final class LiveEvaluator {
         // Templates without a placeholder are left out of the ensembles (as in `PromptPlan`).
         let usedA = request.templatesA.filter(\.hasPlaceholder), usedB = request.templatesB.filter(\.hasPlaceholder)
         let truth = labels.truthIndices(truthNames)
+        scale = baseScale * request.scaleFactor
         // Prompts of both sets that are not embedded yet, encoded together (a label edit
         // needs the same class in A and B).
         var a = sides[0], b = sides[1]
@@ -156,7 +163,11 @@ public final class LiveEvaluator {
     private func update(_ side: inout Side, _ change: EnsembleState.Change, labels: LabelSet, templates: [Template],
                         embeddings: [String: [Float]]) {
         let moved = side.ensemble.apply(change, labels: labels, templates: templates, embeddings: embeddings)
-        if side.scores != nil, moved.isEmpty, side.classKeys == labels.classes { return }
+        if let old = side.scores, moved.isEmpty, side.classKeys == labels.classes {
+            // Only the scale moved: the cosines are kept, the softmax redone.
+            if old.scale != scale { side.scores = SetScores(cosines: old.cosines, scale: scale) }
+            return
+        }
         side.scores = SetScores(cosines: cosines(side, labels: labels, moved: moved), scale: scale)
         side.classKeys = labels.classes
     }

@@ -90,6 +90,8 @@ public enum KeyBindings {
         case .character("e"): return .beginExport
         case .character("/"): return .beginSearch
         case .character("c"): return .toggleClassView
+        case .character("t"): return .scaleTemperature(1.25)
+        case .character("T"): return .scaleTemperature(0.8)
         case .character("?"): return .toggleHelp
         case .escape: return .cancelEdit
         case .character("q"), .control("c"): return .quit
@@ -116,6 +118,7 @@ public enum KeyBindings {
         ("S", "sort images: name, confidence, margin"),
         ("e", "export A and B with metrics (asks for a path)"),
         ("/", "search the images by text: ranked by similarity (empty or Esc clears)"),
+        ("t, T", "temperature up, down (×1.25): probabilities, NLL and ECE follow; top-1 does not"),
         ("c", "per class: recall under A and B by their difference, the most confused pairs; Enter shows that class's images"),
         ("mouse click", "select a pane and a line"),
         ("?", "this help (↑ ↓ PgUp PgDn scroll it)"),

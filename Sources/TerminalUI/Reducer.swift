@@ -191,6 +191,12 @@ public enum Reducer {
             let effects = s.editing != nil ? commit(&s) : []
             s.prompt = Prompt(purpose: .exportPath, label: "export to: ", editor: LineEditor("clip-tui-export.json"))
             return effects
+        case let .scaleTemperature(factor):
+            guard s.editing == nil else { return [] }
+            let t = min(20, max(0.05, (s.document.temperature ?? 1) * factor))
+            s.document.temperature = abs(t - 1) < 1e-3 ? nil : t
+            s.status = String(format: "temperature %.2f: logits are the checkpoint's logit scale ÷ %.2f", t, t)
+            return [.rescore, .save]
         case .toggleClassView:
             let effects = s.editing != nil ? commit(&s) : []
             s.classView = s.classView == nil ? 0 : nil

@@ -138,6 +138,10 @@ public struct Screen {
         var title = pane.title + (setName.isEmpty || setName == "A" || setName == "B" ? "" : " (\(setName))")
         if pane != .labels, let m = snapshot?.summary {
             title += "  top-1 \(pct(pane == .templatesA ? m.top1A : m.top1B))"
+            // Calibration comes with the statistics stage.
+            if let full = pane == .templatesA ? snapshot?.metricsA : snapshot?.metricsB {
+                title += String(format: " NLL %.2f ECE %.2f", full.nll, full.ece)
+            }
         }
         box(&g, r, title: title, focused: state.focus == pane)
         let infos = pane == .templatesA ? snapshot?.templatesA : (pane == .templatesB ? snapshot?.templatesB : nil)
@@ -277,6 +281,7 @@ public struct Screen {
         } else if snapshot != nil {
             text = "no labelled images under these labels: put them in class subfolders for accuracy"
         }
+        if let t = state.document.temperature { text = String(format: "T %.2f  ", t) + text }
         // Old figures are dimmed while a newer edit is scored; the status says how far it is.
         let figures = g.put(text, x: r.x, y: r.y, style: pending ? Self.muted : Self.frame, maxX: r.x + r.width)
         g.put("   \(engineStatus)", x: figures, y: r.y, style: Self.frame, maxX: r.x + r.width)

@@ -139,7 +139,8 @@ public final class SessionController: @unchecked Sendable {
             lock.unlock()
             guard live.isCurrent(generation), let imgs else { return }
             let request = EvaluationRequest(labels: document.labelSet, templatesA: document.templateSetA.templates,
-                                            templatesB: document.templateSetB.templates)
+                                            templatesB: document.templateSetB.templates,
+                                            scaleFactor: 1 / (document.temperature ?? 1))
             // Repeated class names are kept (two classes), and said once per change.
             let repeated = request.labels.repeatedNames
             if repeated != reportedRepeats {

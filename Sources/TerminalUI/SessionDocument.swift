@@ -14,10 +14,12 @@ public struct SessionDocument: Codable, Equatable, Sendable {
     public var nameA: String
     public var nameB: String
     public var selectedImage: String?
+    /// Softmax temperature over the checkpoint's logit scale (nil: 1).
+    public var temperature: Float?
 
     enum CodingKeys: String, CodingKey {
         case model, images, labels, templatesA = "templates_a", templatesB = "templates_b"
-        case nameA = "name_a", nameB = "name_b", selectedImage = "selected_image"
+        case nameA = "name_a", nameB = "name_b", selectedImage = "selected_image", temperature
     }
 
     public init(model: String?, images: String?, labels: [String], templatesA: [String], templatesB: [String],

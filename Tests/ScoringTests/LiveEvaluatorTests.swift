@@ -188,6 +188,28 @@ final class LiveEvaluatorTests: XCTestCase {
         }
     }
 
+    /// A temperature moves only the last step: the same cosines, a softmax at another scale.
+    func testATemperatureRescalesTheKeptCosines() throws {
+        let provider = SlowProvider()
+        let store = EmbeddingStore(provider: provider, cache: nil)
+        let imgs = images(20, classes: ["cat", "dog", "fox"], seed: 8)
+        let labels = LabelSet(name: "l", classes: ["cat", "dog", "fox"].map { ClassLabel(name: $0) })
+        let live = LiveEvaluator(store: store, images: imgs)
+        let t = [Template("a {}.")]
+        let cold = try evaluateAll(live, .init(labels: labels, templatesA: t, templatesB: t))
+        let batches = provider.batches
+        let warm = try evaluateAll(live, .init(labels: labels, templatesA: t, templatesB: t, scaleFactor: 0.5))
+        XCTAssertEqual(provider.batches, batches, "nothing encoded again")
+        XCTAssertEqual(warm.a.cosines, cold.a.cosines)
+        XCTAssertEqual(warm.a.scale, cold.a.scale * 0.5)
+        XCTAssertEqual(warm.a.predictions, cold.a.predictions, "top-1 does not move")
+        let row = (0..<3).map { Double(warm.a.scale) * Double(warm.a.cosines[0, $0]) }
+        let z = row.map { exp($0 - row.max()!) }.reduce(0, +)
+        for c in 0..<3 {
+            XCTAssertEqual(Double(warm.a.probabilities(image: 0)[c]), exp(row[c] - row.max()!) / z, accuracy: 1e-6)
+        }
+    }
+
     /// A provider that calls back after each batch, to supersede mid-encoding.
     final class SlowProvider: EmbeddingProvider, @unchecked Sendable {
         let fake = FakeProvider(dimension: LiveEvaluatorTests.dimension)

@@ -60,7 +60,7 @@ final class RandomKeysTests: XCTestCase {
         let pool: [Key] = [
             .character("a"), .character("o"), .character("d"), .character("y"), .character("u"), .control("r"),
             .character("s"), .character(">"), .character("<"), .character("f"), .character("S"), .character("F"),
-            .character("?"), .character("c"), .character("/"), .character("j"), .character("k"), .character("g"), .character("G"), .character("1"),
+            .character("?"), .character("c"), .character("/"), .character("t"), .character("T"), .character("j"), .character("k"), .character("g"), .character("G"), .character("1"),
             .character("2"), .character("3"), .character("4"), .character("i"), .character("x"), .character("{"),
             .character("}"), .character(" "), .character("猫"), .character("🐱"), .character("é"), .character("\u{301}"),
             .up, .down, .left, .right, .home, .end, .pageUp, .pageDown, .enter, .escape, .tab, .backTab, .backspace,

@@ -240,4 +240,13 @@ final class ReducerTests: XCTestCase {
         _ = reduce(&s, .cancelEdit)
         XCTAssertNil(s.classFilter, "Esc shows every class again")
     }
+
+    func testTemperatureKeys() {
+        var s = SessionState(document: document())
+        XCTAssertEqual(KeyBindings.action(for: .character("t"), state: s), .scaleTemperature(1.25))
+        XCTAssertEqual(reduce(&s, .scaleTemperature(1.25), .scaleTemperature(1.25)), [.rescore, .save, .rescore, .save])
+        XCTAssertEqual(Double(s.document.temperature ?? 0), 1.5625, accuracy: 1e-6)
+        _ = reduce(&s, .scaleTemperature(0.8), .scaleTemperature(0.8))
+        XCTAssertNil(s.document.temperature, "back at 1: the checkpoint's scale")
+    }
 }
