@@ -49,6 +49,19 @@ final class ScreenTests: XCTestCase {
         XCTAssertTrue(grid.text.contains("30% -60"), grid.text)
     }
 
+    /// The three sizes people use, recorded: every row as wide as the terminal, class names
+    /// in the Scores pane at least 12 cells wherever they are drawn.
+    func testRecordedSizes() throws {
+        for (w, h) in [(80, 24), (120, 40), (160, 48)] {
+            let grid = screen(SessionState(document: document()), width: w, height: h)
+            try assertScreen(grid, "main-\(w)x\(h)")
+            for line in grid.text.split(separator: "\n", omittingEmptySubsequences: false) {
+                XCTAssertEqual(TextWidth.columns(String(line)), w)
+            }
+            XCTAssertTrue(grid.text.contains("▸cat "), "\(w)×\(h)")
+        }
+    }
+
     func testEditingWideCharactersKeepColumns() throws {
         var s = SessionState(document: document())
         _ = Reducer.reduce(&s, .beginEdit, imageCount: 3)
