@@ -40,11 +40,12 @@ public final class SessionController: @unchecked Sendable {
     /// How long after an edit the session file is written (the loss bound after kill -9).
     public var autosaveDelay: TimeInterval = 0.3
 
-    /// - Parameters: `collection` is embedded in the background (progress in the summary
-    ///   line); `preview` makes a small picture of an image file.
     /// Why the images could not be opened (shown in their pane; the session stays usable).
     private let imagesProblem: String?
 
+    /// - Parameters: `collection` is embedded in the background (progress in the summary
+    ///   line); `preview` makes a small picture of an image file; `imagesProblem` says why
+    ///   there is no collection.
     public init(document: SessionDocument, lab: PromptLab, collection: ImageCollection?, header: String,
                 sessionPath: String?, preview: @escaping (String) -> PreviewImage?, initialStatus: String = "",
                 imagesProblem: String? = nil) {
