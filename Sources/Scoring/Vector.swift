@@ -9,9 +9,12 @@ public enum Vector {
         return v.map { $0 * inv }
     }
 
+    /// The dot product of two vectors of one length (a mismatch is a programming error:
+    /// truncating would silently score against part of an embedding).
     public static func dot(_ a: [Float], _ b: [Float]) -> Float {
+        precondition(a.count == b.count, "dot of vectors of \(a.count) and \(b.count) values")
         var s: Float = 0
-        for i in 0..<min(a.count, b.count) { s += a[i] * b[i] }
+        for i in 0..<a.count { s += a[i] * b[i] }
         return s
     }
 
