@@ -15,6 +15,8 @@ public enum Action: Equatable, Sendable {
     case scrollHelp(Int)
     /// The per-class view: open or close it, move in it, filter the images to a class.
     case toggleClassView, moveClass(Int), filterToSelectedClass, setClassFilter(String?)
+    /// The prompts view: asked for (the controller tokenizes), shown, scrolled, ids toggled, closed.
+    case requestPrompts, showPrompts(PromptsView), scrollPrompts(Int), togglePromptIds, closePrompts
     /// Multiplies the softmax temperature (the cosines stay; probabilities, NLL and ECE move).
     case scaleTemperature(Float)
     case beginExport

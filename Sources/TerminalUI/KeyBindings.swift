@@ -39,6 +39,18 @@ public enum KeyBindings {
             }
         }
         if case let .paste(text) = key { return .paste(text) }
+        if state.promptsView != nil {
+            switch key {
+            case .up, .character("k"): return .scrollPrompts(-1)
+            case .down, .character("j"): return .scrollPrompts(1)
+            case .pageUp: return .scrollPrompts(-10)
+            case .pageDown: return .scrollPrompts(10)
+            case .character("i"): return .togglePromptIds
+            case .escape, .character("p"): return .closePrompts
+            case .control("c"), .character("q"): return .quit
+            default: return nil
+            }
+        }
         if state.classView != nil {
             switch key {
             case .up, .character("k"): return .moveClass(-1)
@@ -90,6 +102,7 @@ public enum KeyBindings {
         case .character("e"): return .beginExport
         case .character("/"): return .beginSearch
         case .character("c"): return .toggleClassView
+        case .character("p"): return .requestPrompts
         case .character("t"): return .scaleTemperature(1.25)
         case .character("T"): return .scaleTemperature(0.8)
         case .character("?"): return .toggleHelp
@@ -118,6 +131,7 @@ public enum KeyBindings {
         ("S", "sort images: name, confidence, margin"),
         ("e", "export A and B with metrics (asks for a path)"),
         ("/", "search the images by text: ranked by similarity (empty or Esc clears)"),
+        ("p", "the real prompts of the template or label under the cursor, token counts, the cut at 77 (i: token ids)"),
         ("t, T", "temperature up, down (×1.25): probabilities, NLL and ECE follow; top-1 does not"),
         ("c", "per class: recall under A and B by their difference, the most confused pairs; Enter shows that class's images"),
         ("mouse click", "select a pane and a line"),

@@ -191,6 +191,20 @@ public enum Reducer {
             let effects = s.editing != nil ? commit(&s) : []
             s.prompt = Prompt(purpose: .exportPath, label: "export to: ", editor: LineEditor("clip-tui-export.json"))
             return effects
+        case .requestPrompts:
+            return []  // the controller tokenizes and answers with .showPrompts
+        case let .showPrompts(view):
+            s.promptsView = view
+            return []
+        case let .scrollPrompts(rows):
+            if var view = s.promptsView { view.offset = max(0, view.offset + rows); s.promptsView = view }  // the screen clamps it
+            return []
+        case .togglePromptIds:
+            s.promptsView?.showIds.toggle()
+            return []
+        case .closePrompts:
+            s.promptsView = nil
+            return []
         case let .scaleTemperature(factor):
             guard s.editing == nil else { return [] }
             let t = min(20, max(0.05, (s.document.temperature ?? 1) * factor))

@@ -54,6 +54,7 @@ public struct Screen {
         drawSummary(&g, layout.summary)
         drawStatus(&g, layout.status)
         if state.classView != nil { drawClasses(&g, width: width, height: height) }
+        if state.promptsView != nil { drawPrompts(&g, width: width, height: height) }
         if state.showHelp { drawHelp(&g, width: width, height: height) }
         return g
     }
@@ -340,6 +341,26 @@ public struct Screen {
                 g.put("\(set): \(p.0) → \(p.1) ×\(p.2)", x: r.x + 2 + column * half, y: y0 + 1 + k,
                       maxX: r.x + 2 + (column + 1) * half - 1)
             }
+        }
+    }
+
+    /// The prompts view: each prompt with its token count, ⚠ where the model's 77 cut it,
+    /// and the token ids under it when asked for.
+    private func drawPrompts(_ g: inout CellGrid, width: Int, height: Int) {
+        guard let view = state.promptsView else { return }
+        let r = Rect(x: 1, y: 1, width: width - 2, height: height - 3)
+        g.fill(x: r.x, y: r.y, width: r.width, height: r.height)
+        box(&g, r, title: "\(view.title) · i ids · Esc closes", focused: true)
+        var lines: [(String, CellStyle)] = []
+        for row in view.rows {
+            let mark = row.tokens > 77 ? "⚠ cut at 77 " : ""
+            lines.append((String(format: "%3dt ", row.tokens) + mark + row.prompt, row.tokens > 77 ? Self.bad : .plain))
+            if view.showIds { lines.append(("     " + row.ids.map(String.init).joined(separator: " "), Self.muted)) }
+        }
+        let inner = r.height - 2
+        let top = min(view.offset, max(0, lines.count - inner))
+        for (k, line) in lines.dropFirst(top).prefix(inner).enumerated() {
+            g.put(line.0, x: r.x + 2, y: r.y + 1 + k, style: line.1, maxX: r.x + r.width - 1)
         }
     }
 

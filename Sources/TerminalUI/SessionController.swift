@@ -110,8 +110,42 @@ public final class SessionController: @unchecked Sendable {
             dispatch(.setClassFilter(rows[min(state.classView ?? 0, rows.count - 1)].name))
             return
         }
+        if action == .requestPrompts {
+            if let view = promptsView() { dispatch(.showPrompts(view)) } else {
+                state.status = "p shows the prompts of a template or a label: move to one first"
+            }
+            return
+        }
         let effects = Reducer.reduce(&state, action, imageCount: imageCount)
         for e in effects { perform(e) }
+    }
+
+    /// The prompts of the template or label under the cursor, tokenized as the model does.
+    private func promptsView() -> PromptsView? {
+        let doc = state.document
+        let lines = state.lines(state.focus), r = state.row(state.focus)
+        guard state.focus != .images, r < lines.count else { return nil }
+        let labels = doc.labelSet
+        var prompts: [String], title: String
+        if state.focus == .labels {
+            // The line as `SessionDocument.labelSet` reads it: a name, then synonyms after `|`.
+            let names = lines[r].split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard let first = names.first else { return nil }
+            let label = ClassLabel(name: first, synonyms: Array(names.dropFirst()))
+            let set = doc.templateSetA.templates.filter(\.hasPlaceholder)
+            prompts = label.sentences.isEmpty ? set.flatMap { t in label.names.map { t.render($0) } } : label.sentences
+            title = "Prompts of '\(label.name)' under A (\(prompts.count))"
+        } else {
+            let template = Template(lines[r])
+            guard template.hasPlaceholder else { return PromptsView(title: "'\(lines[r])' has no {}: it makes no prompt", rows: []) }
+            prompts = labels.classes.filter { $0.sentences.isEmpty }.flatMap { c in c.names.map { template.render($0) } }
+            title = "Prompts of '\(lines[r])' (\(prompts.count))"
+        }
+        let provider = lab.store.provider
+        return PromptsView(title: title, rows: prompts.map { p in
+            let t = provider.tokenize(p)
+            return PromptsView.Row(prompt: p, tokens: t.untruncatedCount, ids: t.ids)
+        })
     }
 
     private func perform(_ effect: Effect) {

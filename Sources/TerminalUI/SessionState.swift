@@ -40,6 +40,8 @@ public struct SessionState: Equatable, Sendable {
     public var showHelp = false
     /// Images ranked by similarity to a text (`/`): the query and each image's cosine.
     public var search: ImageSearch?
+    /// The prompts view (`p`): the real prompts of a template or a label.
+    public var promptsView: PromptsView?
     /// The per-class view (`c`) is open, with its cursor row.
     public var classView: Int?
     /// Only the images whose truth is this class (chosen in the per-class view).
@@ -81,4 +83,21 @@ public struct ImageSearch: Equatable, Sendable {
     /// One per image of the snapshot, in its order.
     public var scores: [Float]
     public init(query: String, scores: [Float]) { self.query = query; self.scores = scores }
+}
+
+/// The real prompts of one template (× every class name) or one label (× a set's
+/// templates), with the token counts the model sees.
+public struct PromptsView: Equatable, Sendable {
+    public struct Row: Equatable, Sendable {
+        public var prompt: String
+        /// Tokens before truncation (start and end included).
+        public var tokens: Int
+        public var ids: [Int]
+        public init(prompt: String, tokens: Int, ids: [Int]) { self.prompt = prompt; self.tokens = tokens; self.ids = ids }
+    }
+    public var title: String
+    public var rows: [Row]
+    public var offset = 0
+    public var showIds = false
+    public init(title: String, rows: [Row]) { self.title = title; self.rows = rows }
 }

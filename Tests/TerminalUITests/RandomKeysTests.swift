@@ -37,6 +37,28 @@ final class RandomKeysTests: XCTestCase {
         for seed in Self.seeds { try run(seed: seed, keys: 5_000) }
     }
 
+    /// `p` shows the real prompts of the template or label under the cursor, tokenized by
+    /// the model's tokenizer; `i` adds the ids; Esc closes.
+    func testPromptsView() throws {
+        let labels = ["cat | kitty", "dog", "red fox"]
+        let document = SessionDocument(model: "fake", images: nil, labels: labels,
+                                       templatesA: ["a photo of a {}.", "no placeholder"], templatesB: ["{}"])
+        let controller = SessionController(document: document, lab: PromptLab(store: EmbeddingStore(provider: Provider(), cache: nil)),
+                                           collection: nil, header: "fake", sessionPath: nil, preview: { _ in nil })
+        controller.handle(.character("p"), width: 100, height: 30)
+        let view = try XCTUnwrap(controller.state.promptsView)
+        XCTAssertEqual(view.rows.map(\.prompt), ["a photo of a cat.", "a photo of a kitty.", "a photo of a dog.", "a photo of a red fox."])
+        XCTAssertEqual(view.rows.map(\.tokens), view.rows.map { Provider().tokenize($0.prompt).untruncatedCount })
+        controller.handle(.character("i"), width: 100, height: 30)
+        XCTAssertTrue(controller.render(width: 100, height: 30, directColor: false).text.contains("1 "), "ids shown")
+        controller.handle(.escape, width: 100, height: 30)
+        XCTAssertNil(controller.state.promptsView)
+        // A label: its names under A's templates (the one without {} makes none).
+        controller.handle(.character("2"), width: 100, height: 30)
+        controller.handle(.character("p"), width: 100, height: 30)
+        XCTAssertEqual(controller.state.promptsView?.rows.map(\.prompt), ["a photo of a cat.", "a photo of a kitty."])
+    }
+
     func run(seed: UInt64, keys count: Int) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID())")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -60,7 +82,7 @@ final class RandomKeysTests: XCTestCase {
         let pool: [Key] = [
             .character("a"), .character("o"), .character("d"), .character("y"), .character("u"), .control("r"),
             .character("s"), .character(">"), .character("<"), .character("f"), .character("S"), .character("F"),
-            .character("?"), .character("c"), .character("/"), .character("t"), .character("T"), .character("j"), .character("k"), .character("g"), .character("G"), .character("1"),
+            .character("?"), .character("c"), .character("/"), .character("t"), .character("T"), .character("p"), .character("j"), .character("k"), .character("g"), .character("G"), .character("1"),
             .character("2"), .character("3"), .character("4"), .character("i"), .character("x"), .character("{"),
             .character("}"), .character(" "), .character("猫"), .character("🐱"), .character("é"), .character("\u{301}"),
             .up, .down, .left, .right, .home, .end, .pageUp, .pageDown, .enter, .escape, .tab, .backTab, .backspace,
