@@ -222,10 +222,10 @@ public final class LiveEvaluator {
     /// by prompt text.
     private func tokens(_ templates: [Template], labels: LabelSet, shouldStop: () -> Bool) -> [Int]? {
         var out: [Int] = []
+        let names = labels.classes.flatMap(\.names)
         for t in templates {
             if let known = longestPrompt[t], known.labels == labels.classes { out.append(known.tokens); continue }
             if shouldStop() { return nil }
-            let names = labels.classes.flatMap(\.names)
             let longest = (names.isEmpty ? [t.render("")] : names.map { t.render($0) }).map { p in
                 if let n = tokenCounts[p] { return n }
                 let n = store.provider.tokenize(p).untruncatedCount

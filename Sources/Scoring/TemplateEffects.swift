@@ -93,10 +93,11 @@ public struct TemplateEffects {
         for (r, i) in sample.enumerated() where scores.predictions[i] == truthOfSample[r] { fullHits += 1 }
         let full = Double(fullHits) / Double(sample.count)
         var rows: [Template: Row] = [:]
+        // Prompts a template adds to each class: one per name, none for a sentence class.
+        let names = labels.classes.map { $0.sentences.isEmpty ? $0.names.count : 0 }
         for t in used {
             if shouldStop() { return nil }
             let p = products[t]!
-            let names = labels.classes.map { $0.sentences.isEmpty ? $0.names.count : 0 }
             var aloneScale = [Float](repeating: 0, count: k), looScale = [Float](repeating: 0, count: k)
             var looOffset = [Float](repeating: 0, count: k), looWeight = [Float](repeating: 0, count: k)
             for c in 0..<k {

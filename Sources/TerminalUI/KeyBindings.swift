@@ -40,11 +40,8 @@ public enum KeyBindings {
         }
         if case let .paste(text) = key { return .paste(text) }
         if state.promptsView != nil {
+            if let rows = scrollRows(key) { return .scrollPrompts(rows) }
             switch key {
-            case .up, .character("k"): return .scrollPrompts(-1)
-            case .down, .character("j"): return .scrollPrompts(1)
-            case .pageUp: return .scrollPrompts(-10)
-            case .pageDown: return .scrollPrompts(10)
             case .character("i"): return .togglePromptIds
             case .escape, .character("p"): return .closePrompts
             case .control("c"), .character("q"): return .quit
@@ -52,11 +49,8 @@ public enum KeyBindings {
             }
         }
         if state.classView != nil {
+            if let rows = scrollRows(key) { return .moveClass(rows) }
             switch key {
-            case .up, .character("k"): return .moveClass(-1)
-            case .down, .character("j"): return .moveClass(1)
-            case .pageUp: return .moveClass(-10)
-            case .pageDown: return .moveClass(10)
             case .enter: return .filterToSelectedClass
             case .escape, .character("c"): return .toggleClassView
             case .control("c"), .character("q"): return .quit
@@ -64,12 +58,9 @@ public enum KeyBindings {
             }
         }
         if state.showHelp {
+            if let rows = scrollRows(key) { return .scrollHelp(rows) }
             switch key {
             case .control("c"), .character("q"): return .quit
-            case .up, .character("k"): return .scrollHelp(-1)
-            case .down, .character("j"): return .scrollHelp(1)
-            case .pageUp: return .scrollHelp(-10)
-            case .pageDown: return .scrollHelp(10)
             case .resize: return nil
             default: return .toggleHelp
             }
@@ -108,6 +99,17 @@ public enum KeyBindings {
         case .character("?"): return .toggleHelp
         case .escape: return .cancelEdit
         case .character("q"), .control("c"): return .quit
+        default: return nil
+        }
+    }
+
+    /// Rows a key moves by in the views that scroll (help, per class, prompts).
+    static func scrollRows(_ key: Key) -> Int? {
+        switch key {
+        case .up, .character("k"): return -1
+        case .down, .character("j"): return 1
+        case .pageUp: return -10
+        case .pageDown: return 10
         default: return nil
         }
     }
