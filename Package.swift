@@ -68,7 +68,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HubTests", dependencies: ["Hub", .product(name: "Crypto", package: "swift-crypto")],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Tensors", "TestSupport"]),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Tensors", "InputLimits", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Scoring", "Tensors"], resources: [.copy("Screens")]),
         .testTarget(name: "CLIToolTests", dependencies: ["clip-tui", "TestSupport"]),
     ]

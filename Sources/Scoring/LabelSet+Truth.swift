@@ -3,10 +3,22 @@
 extension LabelSet {
     /// For each name, the first class whose name or synonym matches it (ignoring case,
     /// spaces, `_` and `-`); nil for no name or a name no class has.
+    ///
+    /// ImageNet's own names reach a class through its ImageNet index: a WordNet-id folder
+    /// (`n01440764`) and open_clip's English name find the class whose `imagenetIndex` is
+    /// theirs (Babel-ImageNet), or, in a list of exactly 1,000 classes without indices,
+    /// the class at that position (`wordNetRule` says which).
     public func truthIndices(_ names: [String?]) -> [Int?] {
         var index: [String: Int] = [:]
         for (c, label) in classes.enumerated() {
             for name in label.names { index[ClassLabel.key(name)] = index[ClassLabel.key(name)] ?? c }
+        }
+        // Second, so that a class's own names win over another's ImageNet aliases.
+        for (c, imagenet) in imagenetPositions {
+            index[ClassLabel.key(ImageNetClasses.wordNetIDs[imagenet])] = index[ClassLabel.key(ImageNetClasses.wordNetIDs[imagenet])] ?? c
+            if hasImageNetIndices {
+                index[ClassLabel.key(ImageNetClasses.englishNames[imagenet])] = index[ClassLabel.key(ImageNetClasses.englishNames[imagenet])] ?? c
+            }
         }
         var memo: [String: Int?] = [:]
         return names.map { name in
@@ -16,6 +28,24 @@ extension LabelSet {
             memo[name] = found
             return found
         }
+    }
+
+    private var hasImageNetIndices: Bool { classes.contains { $0.imagenetIndex != nil } }
+
+    /// (class, ImageNet index) for the classes that have one.
+    private var imagenetPositions: [(Int, Int)] {
+        if hasImageNetIndices { return classes.enumerated().compactMap { c, l in l.imagenetIndex.map { (c, $0) } } }
+        if classes.count == ImageNetClasses.wordNetIDs.count { return (0..<classes.count).map { ($0, $0) } }
+        return []
+    }
+
+    /// How WordNet-id folders find their class, in words; nil when they cannot.
+    public var wordNetRule: String? {
+        if hasImageNetIndices { return "WordNet-id and English folder names → the classes' own ImageNet indices" }
+        if classes.count == ImageNetClasses.wordNetIDs.count {
+            return "WordNet-id folders → class index by ImageNet-1k's sorted synsets (torchvision's ImageFolder order)"
+        }
+        return nil
     }
 
     /// Names that more than one class uses, in order of first use: kept as they are (a

@@ -4,23 +4,29 @@ public struct ClassLabel: Hashable, Sendable, Codable {
     public var name: String
     public var synonyms: [String]
     public var sentences: [String]
+    /// The class's index in ImageNet-1k (0…999) when the file gave one (Babel-ImageNet's
+    /// names in other languages): an image in an English-named or WordNet-id folder then
+    /// finds this class through the index.
+    public var imagenetIndex: Int?
 
-    public init(name: String, synonyms: [String] = [], sentences: [String] = []) {
+    public init(name: String, synonyms: [String] = [], sentences: [String] = [], imagenetIndex: Int? = nil) {
         self.name = name
         self.synonyms = synonyms
         self.sentences = sentences
+        self.imagenetIndex = imagenetIndex
     }
 
     /// The name and its synonyms.
     public var names: [String] { [name] + synonyms }
 
-    enum CodingKeys: String, CodingKey { case name, synonyms, sentences }
+    enum CodingKeys: String, CodingKey { case name, synonyms, sentences, imagenetIndex = "imagenet_index" }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         synonyms = try c.decodeIfPresent([String].self, forKey: .synonyms) ?? []
         sentences = try c.decodeIfPresent([String].self, forKey: .sentences) ?? []
+        imagenetIndex = try c.decodeIfPresent(Int.self, forKey: .imagenetIndex)
     }
 
     /// Matching key for folder names and truth files: case- and space-insensitive.

@@ -64,8 +64,9 @@ final class SetsAndFilesTests: XCTestCase {
         let bench = try PromptFiles.readLabels(path: try file("cb.json", #"{"cifar10": ["airplane", "automobile"]}"#))
         XCTAssertEqual(bench.classes.map(\.name), ["airplane", "automobile"])
         let cupl = try PromptFiles.readLabels(path: try file("cupl.json", #"{"tench": ["a fish.", "a green fish."], "goldfish": ["an orange fish."]}"#))
-        XCTAssertEqual(cupl.classes.map(\.name), ["goldfish", "tench"])
-        XCTAssertEqual(cupl.classes[1].sentences.count, 2)
+        // File order, not sorted: the order is the classes' order.
+        XCTAssertEqual(cupl.classes.map(\.name), ["tench", "goldfish"])
+        XCTAssertEqual(cupl.classes[0].sentences.count, 2)
         let py = try PromptFiles.readLabels(path: try file("fer.py", "classes = [['angry'], ['disgusted'], ['fearful', 'scared']]"))
         XCTAssertEqual(py.classes[2], ClassLabel(name: "fearful", synonyms: ["scared"]))
     }
@@ -75,7 +76,7 @@ final class SetsAndFilesTests: XCTestCase {
         let cases: [(String, String, Bool, String)] = [
             ("t1.json", "{\"templates\": [1, 2]}", true, "\"templates\" must be a list of strings"),
             ("t2.json", "[\"x\", ", true, "not valid JSON"),
-            ("t3.json", "{\"a\": [\"x\"], \"b\": [\"y\"]}", true, "expected \"templates\""),
+            ("t3.json", "{\"a\": [\"x\"], \"b\": [\"y\"]}", true, "holds class names by key, not templates"),
             ("t4.py", "templates = ['unterminated\n']", true, "unterminated string"),
             ("l1.json", "{\"classes\": [{\"nom\": 1}]}", false, "class 0 must be"),
             ("l2.json", "{\"classes\": 3}", false, "\"classes\" must be a list"),

@@ -1,0 +1,126 @@
+import Foundation
+import InputLimits
+
+/// Reading and writing template and label files, by extension:
+///
+/// - `.txt`: one entry per line; `#` starts a comment line; blank lines are skipped.
+///   In label files a line is `name | synonym | synonym`.
+/// - `.json`: ours (`{"name", "templates"}` / `{"name", "classes": [{"name", "synonyms",
+///   "sentences"}]}`), a prompt-set export, a plain list, CLIP_benchmark's files
+///   (`{"dataset": [...]}` with `{c}`), or CuPL's `{"class": ["sentence", …]}`.
+/// - `.py`: OpenAI's Python lists (`templates = [...]`, `classes = [...]`).
+public enum PromptFiles {
+    /// The template set `reference` names (`path` or `path#KEY`).
+    public static func readTemplates(path: String) throws -> TemplateSet {
+        try readTemplates(FileReference(path))
+    }
+
+    /// The label set `reference` names (`path` or `path#KEY`).
+    public static func readLabels(path: String) throws -> LabelSet {
+        try readLabels(FileReference(path))
+    }
+
+    public static func readTemplates(_ file: FileReference) throws -> TemplateSet {
+        let text = try read(file.path)
+        let set: TemplateSet
+        switch ext(file.path) {
+        case "json": set = try PeerShapes.templates(try parseJSON(text, path: file.path), file)
+        case "py": set = try PeerShapes.templates(try python(text, path: file.path), file)
+        default:
+            if let key = file.key { throw PeerShapes.noKeys(file, key) }
+            set = TemplateSet(name: file.defaultName, lines(text))
+        }
+        if !set.templates.isEmpty, !set.templates.contains(where: \.hasPlaceholder) {
+            throw ScoringError.badFormat(path: file.description, line: nil,
+                reason: "no template has a {} placeholder for the class name: is this a label file? (\(set.templates.count) lines, the first: \"\(set.templates[0].text)\")")
+        }
+        return set
+    }
+
+    public static func readLabels(_ file: FileReference) throws -> LabelSet {
+        let text = try read(file.path)
+        let set: LabelSet
+        switch ext(file.path) {
+        case "json": set = try PeerShapes.labels(try parseJSON(text, path: file.path), file)
+        case "py": set = try PeerShapes.labels(try python(text, path: file.path), file)
+        default:
+            if let key = file.key { throw PeerShapes.noKeys(file, key) }
+            set = LabelSet(name: file.defaultName, classes: lines(text).map { line in
+                let names = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                return ClassLabel(name: names.first ?? line, synonyms: Array(names.dropFirst()))
+            })
+        }
+        if let placeholder = set.classes.first(where: { $0.names.contains { Template($0).hasPlaceholder } }) {
+            throw ScoringError.badFormat(path: file.description, line: nil,
+                reason: "the class name \"\(placeholder.name)\" has a template placeholder ({} or {c}): is this a template file?")
+        }
+        return set
+    }
+
+    /// Writes a template set as text (`.txt`), CLIP_benchmark JSON (`.cb.json`: `{c}`), or ours (`.json`).
+    public static func writeTemplates(_ set: TemplateSet, path: String) throws {
+        let data: Data
+        if path.hasSuffix(".cb.json") {
+            data = try JSONSerialization.data(withJSONObject: [set.name: set.templates.map(\.benchmarkText)],
+                                              options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        } else if ext(path) == "json" {
+            data = try encoder().encode(set)
+        } else {
+            data = Data((set.templates.map { $0.text.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n") + "\n").utf8)
+        }
+        try AtomicFile.write(data, to: path)
+    }
+
+    public static func writeLabels(_ set: LabelSet, path: String) throws {
+        if ext(path) == "json" {
+            try AtomicFile.write(try encoder().encode(set), to: path)
+        } else {
+            let text = set.classes.map { $0.names.joined(separator: " | ") }.joined(separator: "\n") + "\n"
+            try AtomicFile.write(Data(text.utf8), to: path)
+        }
+    }
+
+    static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+
+    // MARK: - Helpers
+
+    private static func ext(_ path: String) -> String { (path as NSString).pathExtension.lowercased() }
+
+    /// Limits what a prompt file may be before it is parsed (a template file is small).
+    public static let maxFileBytes = 16 << 20
+
+    private static func read(_ path: String) throws -> String {
+        let data: Data
+        do { data = try BoundedFile.read(path, maxBytes: maxFileBytes) } catch BoundedFile.Failure.tooLarge(let size, _) {
+            throw ScoringError.badFormat(path: path, line: nil, reason: "\(size) bytes is too large for a prompt file")
+        } catch {
+            throw ScoringError.cannotRead(path: path, reason: "\(error)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ScoringError.badFormat(path: path, line: nil, reason: "not UTF-8 text")
+        }
+        return text
+    }
+
+    static func lines(_ text: String) -> [String] {
+        text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
+
+    private static func parseJSON(_ text: String, path: String) throws -> JSONValue {
+        do { return try JSONValue.parse(text.utf8) } catch let e as JSONValue.ParseError {
+            throw ScoringError.badFormat(path: path, line: nil, reason: e.description)
+        }
+    }
+
+    private static func python(_ text: String, path: String) throws -> [PythonMetadata.Assignment] {
+        do { return try PythonMetadata.assignments(in: text) } catch let e as PythonMetadata.ParseError {
+            throw ScoringError.badFormat(path: path, line: e.line, reason: e.reason)
+        }
+    }
+}
