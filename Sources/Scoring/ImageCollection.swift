@@ -78,6 +78,38 @@ public struct ImageCollection: Sendable {
         unmatchedClasses = Self.unmatched(items, labels)
     }
 
+    /// Renames folder-derived truth through a map of folder name → class name: lines
+    /// `FOLDER NAME[, synonym…]` (ImageNet's `LOC_synset_mapping.txt`: the first name is
+    /// taken) or a JSON object. For WordNet-id folders with a label list in another order.
+    public mutating func applyFolderNames(file: String, labels: LabelSet) throws {
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            throw ScoringError.cannotRead(path: file, reason: "missing or not UTF-8")
+        }
+        var map: [String: String] = [:]
+        if file.lowercased().hasSuffix(".json") {
+            guard case let .object(members)? = try? JSONValue.parse(data) else {
+                throw ScoringError.badFormat(path: file, line: nil, reason: "expected a JSON object of folder → class name")
+            }
+            for m in members {
+                guard let name = m.value.string else {
+                    throw ScoringError.badFormat(path: file, line: nil, reason: "\"\(m.key)\": expected a class name")
+                }
+                map[m.key] = name
+            }
+        } else {
+            for (n, line) in PromptFiles.lines(text).enumerated() {
+                guard let space = line.firstIndex(where: { $0 == " " || $0 == "\t" }) else {
+                    throw ScoringError.badFormat(path: file, line: n + 1, reason: "expected 'FOLDER NAME'")
+                }
+                let name = line[space...].split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                guard !name.isEmpty else { throw ScoringError.badFormat(path: file, line: n + 1, reason: "expected 'FOLDER NAME'") }
+                map[String(line[..<space])] = name
+            }
+        }
+        for i in items.indices { if let t = items[i].truthName, let name = map[t] { items[i].truthName = name } }
+        unmatchedClasses = Self.unmatched(items, labels)
+    }
+
     /// Truth names that no class of `labels` has (matched once per name, not per image).
     static func unmatched(_ items: [Item], _ labels: LabelSet) -> [String] {
         let names = items.map(\.truthName)

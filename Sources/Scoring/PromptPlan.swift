@@ -23,6 +23,9 @@ public struct PromptPlan: Sendable {
     /// For each class, which template made each prompt (nil for a class's own sentence).
     public let templateOfPrompt: [[Int?]]
     public let issues: [PromptIssue]
+    /// Where each duplicate came from, for `summary`: (class, template) of both prompts.
+    private var duplicateOrigins: [(prompt: String, other: String, at: (Int, Int?), otherAt: (Int, Int?))] = []
+    private let templateTexts: [String]
 
     public init(labels: LabelSet, templates: TemplateSet, tokenize: ((String) -> (ids: [Int], untruncatedCount: Int))? = nil,
                 contextLength: Int = 77) {
@@ -49,24 +52,89 @@ public struct PromptPlan: Sendable {
             prompts.append(list)
             origin.append(from)
         }
+        var duplicates: [(prompt: String, other: String, at: (Int, Int?), otherAt: (Int, Int?))] = []
         if let tokenize {
-            var seen: [[Int]: String] = [:]
-            for p in prompts.joined() {
-                let t = tokenize(p)
-                if t.untruncatedCount > contextLength { issues.append(.truncated(prompt: p, tokens: t.untruncatedCount)) }
-                if let other = seen[t.ids] {
-                    issues.append(.duplicate(prompt: p, sameAs: other))
-                } else {
-                    seen[t.ids] = p
+            var seen: [[Int]: (String, (Int, Int?))] = [:]
+            for (c, list) in prompts.enumerated() {
+                for (k, p) in list.enumerated() {
+                    let t = tokenize(p)
+                    if t.untruncatedCount > contextLength { issues.append(.truncated(prompt: p, tokens: t.untruncatedCount)) }
+                    if let (other, otherAt) = seen[t.ids] {
+                        issues.append(.duplicate(prompt: p, sameAs: other))
+                        duplicates.append((p, other, (c, origin[c][k]), otherAt))
+                    } else {
+                        seen[t.ids] = (p, (c, origin[c][k]))
+                    }
                 }
             }
         }
+        self.duplicateOrigins = duplicates
+        self.templateTexts = templates.templates.map(\.text)
         self.prompts = prompts
         self.templateOfPrompt = origin
         self.issues = uniqued(issues)
     }
 
     public var allPrompts: [String] { Array(prompts.joined()) }
+
+    /// The issues as a few lines, one per cause, each naming the file at fault (`labels` or
+    /// `templates`): a thousand classes with a repeated template give one line, not a
+    /// thousand. Class names that repeat are left to `LabelSet.repeatedNames`, which the
+    /// caller says once.
+    public func summary(labels: String, templates: String, contextLength: Int = 77) -> [String] {
+        var lines: [String] = []
+        func quoted(_ items: [String], _ limit: Int = 3) -> String {
+            let shown = items.prefix(limit).map { "'\($0)'" }.joined(separator: ", ")
+            return items.count > limit ? shown + " and \(items.count - limit) more" : shown
+        }
+        func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+
+        let noPlaceholder = issues.compactMap { if case let .templateWithoutPlaceholder(t) = $0 { return t } else { return nil } }
+        if !noPlaceholder.isEmpty {
+            lines.append("\(templates): \(plural(noPlaceholder.count, "template")) without a {} placeholder left out (each would give every class the same prompt): \(quoted(noPlaceholder))")
+        }
+        let empty = issues.compactMap { if case let .classWithoutPrompts(c) = $0 { return c } else { return nil } }
+        if !empty.isEmpty { lines.append("\(labels): \(plural(empty.count, "class")) without a prompt: \(quoted(empty))") }
+
+        var repeatedTemplates: [String] = [], sameToTokenizer: [String] = [], namesSameToTokenizer: [String] = []
+        var repeatedSentences: [String] = []
+        var seenPairs = Set<String>()
+        for d in duplicateOrigins {
+            let (c, t) = d.at, (oc, ot) = d.otherAt
+            if let t, let ot {
+                if c == oc, t != ot {
+                    // Two templates give the same prompt for this class: the file's fault, once per pair.
+                    let a = templateTexts[ot], b = templateTexts[t]
+                    guard seenPairs.insert(a + "\u{0}" + b).inserted else { continue }
+                    if a == b { repeatedTemplates.append(b) } else { sameToTokenizer.append("'\(b)' = '\(a)'") }
+                } else if c != oc, t == ot, d.prompt != d.other {
+                    // One template, two classes whose names CLIP reads alike ("Cat", "cat").
+                    guard seenPairs.insert("\(oc)\u{0}\(c)").inserted else { continue }
+                    namesSameToTokenizer.append("'\(d.prompt)' = '\(d.other)'")
+                }
+                // The same text from two classes: repeated class names, said by the caller.
+            } else if c == oc || d.prompt != d.other {
+                repeatedSentences.append("'\(d.prompt)'")
+            }
+        }
+        if !repeatedTemplates.isEmpty {
+            lines.append("\(templates): \(plural(repeatedTemplates.count, "template")) repeat, so their prompts count twice in each class's average: \(quoted(repeatedTemplates))")
+        }
+        if !sameToTokenizer.isEmpty {
+            lines.append("\(templates): \(plural(sameToTokenizer.count, "template pair")) differ only in case or spacing, which CLIP's tokenizer drops (counted twice): \(sameToTokenizer.prefix(3).joined(separator: ", "))\(sameToTokenizer.count > 3 ? " and \(sameToTokenizer.count - 3) more" : "")")
+        }
+        if !namesSameToTokenizer.isEmpty {
+            lines.append("\(labels): \(plural(namesSameToTokenizer.count, "pair")) of classes differ only in case or spacing, which CLIP's tokenizer drops, so they get the same prompts: \(namesSameToTokenizer.prefix(3).joined(separator: ", "))\(namesSameToTokenizer.count > 3 ? " and \(namesSameToTokenizer.count - 3) more" : "")")
+        }
+        if !repeatedSentences.isEmpty {
+            lines.append("\(labels): \(plural(repeatedSentences.count, "class sentence")) repeat: \(repeatedSentences.prefix(3).joined(separator: ", "))\(repeatedSentences.count > 3 ? " and \(repeatedSentences.count - 3) more" : "")")
+        }
+        let cut = issues.compactMap { if case let .truncated(p, n) = $0 { return (p, n) } else { return nil } }
+        if let longest = cut.max(by: { $0.1 < $1.1 }) {
+            lines.append("\(plural(cut.count, "prompt")) over \(contextLength) tokens are cut to \(contextLength) (the longest, \(longest.1) tokens: '\(longest.0.prefix(60))…'); from \(templates) and \(labels)")
+        }
+        return lines
+    }
 }
 
 /// Order-keeping de-duplication.

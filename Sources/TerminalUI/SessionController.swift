@@ -263,18 +263,44 @@ public final class SessionController: @unchecked Sendable {
         let s = snapshot
         lock.unlock()
         let doc = state.document
-        let export = PromptSetExport(
-            model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint), labels: doc.labelSet,
-            templateSets: [.init(name: doc.nameA, templates: doc.templateSetA.templates, metrics: s?.metricsA),
-                           .init(name: doc.nameB, templates: doc.templateSetB.templates, metrics: s?.metricsB)]
-                .sorted { ($0.metrics?.top1 ?? 0) > ($1.metrics?.top1 ?? 0) },
-            comparison: s?.comparison)
+        let export = Self.export(doc, snapshot: s, model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint))
         do {
-            try export.write(to: path)
-            state.status = "exported to \(path)"
+            // The format by the name typed: .json (clip-tui), NAME.cb.json or a folder
+            // (clip_benchmark, dataset NAME), .txt, .py.
+            guard let format = ExportFormat.inferred(from: path) else {
+                state.status = "\(path): name it .json, NAME.cb.json, .txt or .py, or a folder for clip_benchmark"
+                return
+            }
+            let file = (path as NSString).lastPathComponent
+            let dataset = file.lowercased().hasSuffix(".cb.json") ? String(file.dropLast(8)) : file
+            let written = try ExportWriter.write(export, format: format, to: path, dataset: dataset)
+            state.status = "exported to \(written.files.joined(separator: ", "))" + (written.notes.isEmpty ? "" : " (\(written.notes.joined(separator: "; ")))")
         } catch {
             state.status = "\(error)"
         }
+    }
+
+    /// A and B as they are on screen, with their figures, best first.
+    static func export(_ doc: SessionDocument, snapshot s: ScoreSnapshot?, model: PromptSetExport.Model) -> PromptSetExport {
+        let classes = s?.classNames ?? doc.labelSet.classes.map(\.name)
+        func entry(_ set: TemplateSet, role: String, metrics: Metrics?, rows: [ScoreSnapshot.TemplateRow]?) -> PromptSetExport.Entry {
+            var figures: [PromptSetExport.TemplateFigure]?
+            if let rows, rows.count == set.templates.count {
+                figures = zip(set.templates, rows).compactMap { t, r in
+                    guard let a = r.accuracy, let l = r.leaveOneOut else { return nil }
+                    return .init(template: t, top1Alone: a, leaveOneOut: l)
+                }
+            }
+            return .init(name: set.name, role: role, templates: set.templates, metrics: metrics.map { .init($0, classes: classes) },
+                         perTemplate: figures?.isEmpty == false ? figures : nil)
+        }
+        let sets = [entry(doc.templateSetA, role: "A", metrics: s?.metricsA, rows: s?.templatesA),
+                    entry(doc.templateSetB, role: "B", metrics: s?.metricsB, rows: s?.templatesB)]
+            .sorted { ($0.metrics?.top1 ?? 0) > ($1.metrics?.top1 ?? 0) }
+        let comparison = s?.comparison.map {
+            PromptSetExport.Comparison($0, nameA: doc.nameA, nameB: doc.nameB, classes: classes, imagePaths: s?.images.map(\.path) ?? [])
+        }
+        return PromptSetExport(model: model, images: doc.images, labels: doc.labelSet, templateSets: sets, comparison: comparison)
     }
 
     /// Ranks the images by their cosine to `text`, on the engine queue (the text may need

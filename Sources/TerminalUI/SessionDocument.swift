@@ -16,10 +16,16 @@ public struct SessionDocument: Codable, Equatable, Sendable {
     public var selectedImage: String?
     /// Softmax temperature over the checkpoint's logit scale (nil: 1).
     public var temperature: Float?
+    /// What a label line cannot hold, by class name: CuPL's sentences and Babel-ImageNet's
+    /// ImageNet index, from the label file the session was opened with. They stay with the
+    /// class while its line keeps the name, and go when the name is edited away.
+    public var classSentences: [String: [String]]?
+    public var classImageNetIndices: [String: Int]?
 
     enum CodingKeys: String, CodingKey {
         case model, images, labels, templatesA = "templates_a", templatesB = "templates_b"
         case nameA = "name_a", nameB = "name_b", selectedImage = "selected_image", temperature
+        case classSentences = "class_sentences", classImageNetIndices = "class_imagenet_indices"
     }
 
     public init(model: String?, images: String?, labels: [String], templatesA: [String], templatesB: [String],
@@ -33,8 +39,18 @@ public struct SessionDocument: Codable, Equatable, Sendable {
         LabelSet(name: "labels", classes: labels.compactMap { line in
             let names = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard let first = names.first else { return nil }
-            return ClassLabel(name: first, synonyms: Array(names.dropFirst()))
+            return ClassLabel(name: first, synonyms: Array(names.dropFirst()), sentences: classSentences?[first] ?? [],
+                              imagenetIndex: classImageNetIndices?[first])
         })
+    }
+
+    /// Takes a label set's lines, sentences and indices (a file opened by name).
+    public mutating func setLabels(_ set: LabelSet) {
+        labels = set.classes.map { $0.names.joined(separator: " | ") }
+        let sentences = set.classes.filter { !$0.sentences.isEmpty }.map { ($0.name, $0.sentences) }
+        classSentences = sentences.isEmpty ? nil : Dictionary(sentences, uniquingKeysWith: { first, _ in first })
+        let indices = set.classes.compactMap { c in c.imagenetIndex.map { (c.name, $0) } }
+        classImageNetIndices = indices.isEmpty ? nil : Dictionary(indices, uniquingKeysWith: { first, _ in first })
     }
 
     public var templateSetA: TemplateSet { TemplateSet(name: nameA, templatesA.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) }

@@ -8,8 +8,8 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var engine: EngineOptions
     @OptionGroup var sets: SetOptions
-    @Option(help: "Template set A.") var templatesA: String
-    @Option(help: "Template set B.") var templatesB: String
+    @Option(help: ArgumentHelp("Template set A (FILE or FILE#KEY).", valueName: "file[#key]")) var templatesA: String
+    @Option(help: ArgumentHelp("Template set B (FILE or FILE#KEY).", valueName: "file[#key]")) var templatesB: String
     @Option(help: "Softmax temperature (default: the checkpoint's logit scale).") var temperature: Float?
     @Option(help: "Output: table or json.") var format: ReportFormat = .table
     @Flag(help: "Exit with status 3 when B is significantly worse than A (for CI).") var failIfWorse = false
@@ -35,7 +35,7 @@ struct CompareCommand: ParsableCommand {
                 throw ScoringError.invalid("\(sets.images): no labelled images (use class subfolders or --truth)")
             }
             for (file, set) in [(templatesA, a), (templatesB, b)] {
-                for issue in lab.plan(labels: labels, templates: set).issues { warn("\(file): \(issue)") }
+                for line in lab.plan(labels: labels, templates: set).summary(labels: sets.labels, templates: file) { warn(line) }
             }
             let c = try lab.compare(images, labels: labels, a: a, b: b)
             let paths = images.items.map(\.path)

@@ -8,7 +8,7 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var engine: EngineOptions
     @OptionGroup var sets: SetOptions
-    @Option(help: "Template file (.txt, .json, .py).") var templates: String
+    @Option(help: ArgumentHelp("Template set: .txt, .json or .py; FILE#KEY picks one entry.", valueName: "file[#key]")) var templates: String
     @Option(help: "Softmax temperature (default: the checkpoint's logit scale).") var temperature: Float?
     @Option(help: "Output: table or json.") var format: ReportFormat = .table
 
@@ -17,8 +17,20 @@ struct EvalCommand: ParsableCommand {
         let classes: [String]
         let templates: [String]
         let issues: [String]
-        let metrics: Metrics
+        /// nil (written as null) when no image is labelled.
+        let metrics: Metrics?
         let images: [ImageRow]
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(model, forKey: .model)
+            try c.encode(classes, forKey: .classes)
+            try c.encode(templates, forKey: .templates)
+            try c.encode(issues, forKey: .issues)
+            try c.encode(metrics, forKey: .metrics)
+            try c.encode(images, forKey: .images)
+        }
+        enum CodingKeys: String, CodingKey { case model, classes, templates, issues, metrics, images }
     }
 
     struct ImageRow: Encodable {
@@ -26,6 +38,16 @@ struct EvalCommand: ParsableCommand {
         let truth: String?
         let pred: String?
         let probs: [Float]
+
+        /// `truth` is always present: null for an unlabelled image, as the README says.
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(path, forKey: .path)
+            try c.encode(truth, forKey: .truth)
+            try c.encode(pred, forKey: .pred)
+            try c.encode(probs, forKey: .probs)
+        }
+        enum CodingKeys: String, CodingKey { case path, truth, pred, probs }
     }
 
     func run() throws {
@@ -34,9 +56,10 @@ struct EvalCommand: ParsableCommand {
             let templateSet = try PromptFiles.readTemplates(path: templates)
             let (labels, images) = try sets.load(lab)
             let (scores, plan) = try lab.score(images, labels: labels, templates: templateSet)
-            for issue in plan.issues { warn("\(templates): \(issue)") }
+            for line in plan.summary(labels: sets.labels, templates: templates) { warn(line) }
             let truth = images.truth(labels)
-            let metrics = Metrics(probabilities: scores.probabilities, truth: truth)
+            let labelled = truth.contains { $0 != nil }
+            let metrics = labelled ? Metrics(probabilities: scores.probabilities, truth: truth) : nil
             let names = labels.classes.map(\.name)
             switch format {
             case .json:
@@ -49,7 +72,12 @@ struct EvalCommand: ParsableCommand {
                                  probs: scores.probabilities.row(i))
                     }))
             case .table:
-                print(Report.metricsTable(metrics, classes: names, title: templateSet.name))
+                if let metrics {
+                    print(Report.metricsTable(metrics, classes: names, title: templateSet.name))
+                } else {
+                    print(Report.unlabelledTable(scores, paths: images.items.map(\.relativePath), classes: names,
+                                                 title: templateSet.name, images: sets.images))
+                }
             }
         }
     }

@@ -9,11 +9,16 @@ struct SelectCommand: ParsableCommand {
 
     @OptionGroup var engine: EngineOptions
     @OptionGroup var sets: SetOptions
-    @Option(help: "Template set to choose from.") var templates: String
+    @Option(help: ArgumentHelp("Template set to choose from (FILE or FILE#KEY).", valueName: "file[#key]")) var templates: String
     @Option(help: "Cross-validation folds.") var folds: Int = 5
     @Option(help: "At most this many templates.") var maxTemplates: Int?
     @Option(help: "Random-word templates for the WaffleCLIP control (0: none).") var randomControl: Int = 16
-    @Option(help: "Write the chosen templates here (.txt or .json).") var out: String?
+    @Option(help: "Write the chosen templates here (a file, or a folder for clip-benchmark's files).") var out: String?
+    // `--format` is this command's report format (table or json), as in every command.
+    @Option(help: ArgumentHelp("Format of --out: clip-tui, clip-benchmark, txt or python (default: from its name).", valueName: "format"))
+    var outFormat: ExportFormat?
+    @Option(help: "The dataset name clip_benchmark looks up (clip-benchmark format; default: the name of a .cb.json file).")
+    var dataset: String?
     @Option(help: "Output: table or json.") var format: ReportFormat = .table
 
     struct Output: Encodable {
@@ -44,7 +49,14 @@ struct SelectCommand: ParsableCommand {
                 let (scores, _) = try lab.score(images, labels: labels, templates: random)
                 control = Metrics(probabilities: scores.probabilities, truth: images.truth(labels)).top1
             }
-            if let out { try PromptFiles.writeTemplates(TemplateSet(name: set.name + "-selected", templates: chosen), path: out) }
+            if let out {
+                let export = PromptSetExport(
+                    model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint),
+                    images: URL(fileURLWithPath: sets.images).standardizedFileURL.path, labels: labels,
+                    templateSets: [.init(name: set.name + "-selected", role: nil, templates: chosen, metrics: nil)],
+                    selection: selection)
+                try ExportOptions.write(export, out: out, format: outFormat, dataset: dataset)
+            }
             switch format {
             case .json:
                 try printJSON(Output(templates: set.templates.map(\.text), effects: effects, full_accuracy: full,

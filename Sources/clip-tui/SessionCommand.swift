@@ -15,9 +15,9 @@ struct SessionCommand: ParsableCommand {
     @Option(help: "Checkpoint folder or Hub id (default: the last session's, $CLIP_TUI_MODEL, else the demo model).")
     var model: String?
     @Option(help: "Folder of images (default: the last session's, else Images/demo).") var images: String?
-    @Option(help: "Label set file.") var labels: String?
-    @Option(help: "Template set A.") var templates: String?
-    @Option(help: "Template set B.") var templatesB: String?
+    @Option(help: ArgumentHelp("Label set (FILE or FILE#KEY).", valueName: "file[#key]")) var labels: String?
+    @Option(help: ArgumentHelp("Template set A (FILE or FILE#KEY).", valueName: "file[#key]")) var templates: String?
+    @Option(help: ArgumentHelp("Template set B (FILE or FILE#KEY).", valueName: "file[#key]")) var templatesB: String?
     @Option(help: "Session file, autosaved (default: ~/.local/state/clip-tui/session.json).") var session: String?
     @Option(help: "Embedding cache file (default: $CLIP_TUI_CACHE, else ~/.cache/clip-tui/embeddings.sqlite).")
     var cache: String?
@@ -83,22 +83,21 @@ struct SessionCommand: ParsableCommand {
     /// file that fails is reported on the status line and the session opens without it.
     private func startingDocument(from saved: SessionDocument?, notes: inout [String]) throws -> SessionDocument {
         var problems: [String] = []
-        func read(_ path: String, labels: Bool) throws -> [String] {
-            if labels { return try PromptFiles.readLabels(path: path).classes.map { $0.names.joined(separator: " | ") } }
-            return try PromptFiles.readTemplates(path: path).templates.map(\.text)
-        }
         func lines(_ path: String?, labels: Bool) throws -> [String]? {
             guard let path else { return nil }
-            do { return try read(path, labels: labels) } catch {
+            do {
+                if labels { return try PromptFiles.readLabels(path: path).classes.map { $0.names.joined(separator: " | ") } }
+                return try PromptFiles.readTemplates(path: path).templates.map(\.text)
+            } catch {
                 problems.append("\(error)")
                 return nil
             }
         }
         defer { notes += problems }
-        // Named on the command line: checked first, fatal.
-        let named = (labels: try labels.map { try read($0, labels: true) },
-                     a: try templates.map { try read($0, labels: false) },
-                     b: try templatesB.map { try read($0, labels: false) })
+        // Named on the command line (`FILE` or `FILE#KEY`): checked first, fatal.
+        let named = (labels: try labels.map { try PromptFiles.readLabels(path: $0) },
+                     a: try templates.map { try PromptFiles.readTemplates(path: $0) },
+                     b: try templatesB.map { try PromptFiles.readTemplates(path: $0) })
         if let images {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: images, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -121,9 +120,9 @@ struct SessionCommand: ParsableCommand {
         func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
         if let model { doc.model = FileManager.default.fileExists(atPath: model) ? absolute(model) : model }
         if let images { doc.images = absolute(images) }
-        if let l = named.labels { doc.labels = l }
-        if let t = named.a { doc.templatesA = t; doc.nameA = (templates! as NSString).lastPathComponent }
-        if let t = named.b { doc.templatesB = t; doc.nameB = (templatesB! as NSString).lastPathComponent }
+        if let l = named.labels { doc.setLabels(l) }
+        if let t = named.a { doc.templatesA = t.templates.map(\.text); doc.nameA = (templates! as NSString).lastPathComponent }
+        if let t = named.b { doc.templatesB = t.templates.map(\.text); doc.nameB = (templatesB! as NSString).lastPathComponent }
         return doc
     }
 

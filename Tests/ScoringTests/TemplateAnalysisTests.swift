@@ -60,10 +60,10 @@ final class TemplateAnalysisTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let labels = LabelSet(name: "l", classes: [ClassLabel(name: "cat", synonyms: ["kitty"])])
         let export = PromptSetExport(model: .init(name: "m", fingerprint: "f"), labels: labels,
-                                     templateSets: [.init(name: "best", templates: [Template("a {c}.")], metrics: nil)])
+                                     templateSets: [.init(name: "best", role: nil, templates: [Template("a {c}.")], metrics: nil)])
         try export.write(to: path)
         let back = try PromptSetExport.read(path: path)
-        XCTAssertEqual(back.schema, "clip-tui.prompt-set/1")
+        XCTAssertEqual(back.schema, "clip-tui.prompt-set/2")
         XCTAssertEqual(back.labels, labels)
         XCTAssertEqual(back.templateSets[0].templates, [Template("a {}.")])
         XCTAssertEqual(try PromptFiles.readTemplates(path: path).templates, [Template("a {}.")])

@@ -4,6 +4,11 @@
 /// ImageNet-1k's classes by index: WordNet ids (sorted, torchvision's ImageFolder order)
 /// and open_clip's English names (`IMAGENET_CLASSNAMES`).
 public enum ImageNetClasses {
+    /// `n` and eight digits, as ImageNet's folders are named.
+    public static func isWordNetID(_ s: String) -> Bool {
+        s.utf8.count == 9 && s.hasPrefix("n") && s.utf8.dropFirst().allSatisfy { (0x30...0x39).contains($0) }
+    }
+
     public static let wordNetIDs: [String] = [
         "n01440764", "n01443537", "n01484850", "n01491361", "n01494475", "n01496331", "n01498041", "n01514668",
         "n01514859", "n01518878", "n01530575", "n01531178", "n01532829", "n01534433", "n01537544", "n01558993",

@@ -1,14 +1,15 @@
 import Foundation
 import InputLimits
 
-/// Reading and writing template and label files, by extension:
+/// Reading template and label files, by extension; `FILE#KEY` picks one entry:
 ///
 /// - `.txt`: one entry per line; `#` starts a comment line; blank lines are skipped.
 ///   In label files a line is `name | synonym | synonym`.
 /// - `.json`: ours (`{"name", "templates"}` / `{"name", "classes": [{"name", "synonyms",
-///   "sentences"}]}`), a prompt-set export, a plain list, CLIP_benchmark's files
-///   (`{"dataset": [...]}` with `{c}`), or CuPL's `{"class": ["sentence", …]}`.
-/// - `.py`: OpenAI's Python lists (`templates = [...]`, `classes = [...]`).
+///   "sentences"}]}`), an export, a plain list, and the peers' files (`PeerShapes`).
+/// - `.py`: list and tuple assignments, lambdas included (`PythonMetadata`).
+///
+/// Writing is `ExportWriter`'s.
 public enum PromptFiles {
     /// The template set `reference` names (`path` or `path#KEY`).
     public static func readTemplates(path: String) throws -> TemplateSet {
@@ -55,20 +56,6 @@ public enum PromptFiles {
                 reason: "the class name \"\(placeholder.name)\" has a template placeholder ({} or {c}): is this a template file?")
         }
         return set
-    }
-
-    /// Writes a template set as text (`.txt`), CLIP_benchmark JSON (`.cb.json`: `{c}`), or ours (`.json`).
-    public static func writeTemplates(_ set: TemplateSet, path: String) throws {
-        let data: Data
-        if path.hasSuffix(".cb.json") {
-            data = try JSONSerialization.data(withJSONObject: [set.name: set.templates.map(\.benchmarkText)],
-                                              options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        } else if ext(path) == "json" {
-            data = try encoder().encode(set)
-        } else {
-            data = Data((set.templates.map { $0.text.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n") + "\n").utf8)
-        }
-        try AtomicFile.write(data, to: path)
     }
 
     public static func writeLabels(_ set: LabelSet, path: String) throws {

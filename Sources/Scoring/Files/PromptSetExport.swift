@@ -1,42 +1,128 @@
 import Foundation
 import InputLimits
 
-/// The JSON that `clip-tui export` writes (schema `clip-tui.prompt-set/1`, README "Export"):
-/// the best template set(s), the label set, the model, metrics, the comparison, the date.
+/// clip-tui's own export (schema `clip-tui.prompt-set/2`, README "Export"): the template
+/// sets with their role (A, B) and figures, the label set, the model, the images folder,
+/// and the comparison. Everything is named: classes by name and images by path, never by a
+/// position in a list the reader does not have. Read back with `FILE#A`, `FILE#B` or a
+/// set's name (`PeerShapes`).
 public struct PromptSetExport: Codable, Sendable {
-    public static let schemaName = "clip-tui.prompt-set/1"
+    public static let schemaName = "clip-tui.prompt-set/2"
 
-    public struct Model: Codable, Sendable {
+    public struct Model: Codable, Sendable, Equatable {
         public var name: String
         public var fingerprint: String
         public init(name: String, fingerprint: String) { self.name = name; self.fingerprint = fingerprint }
     }
 
+    /// A class's figure, by name.
+    public struct ClassFigure: Codable, Sendable, Equatable {
+        public var `class`: String
+        public var value: Double?
+    }
+
+    public struct NamedConfusion: Codable, Sendable, Equatable {
+        public var truth: String
+        public var predicted: String
+        public var count: Int
+    }
+
+    /// `Metrics` with class names in place of indices.
+    public struct NamedMetrics: Codable, Sendable, Equatable {
+        public var count: Int
+        public var top1: Double
+        public var top5: Double
+        public var meanPerClassRecall: Double
+        public var meanTrueProbability: Double
+        public var nll: Double
+        public var ece: Double
+        public var perClassRecall: [ClassFigure]
+        public var confusions: [NamedConfusion]
+
+        enum CodingKeys: String, CodingKey {
+            case count, top1, top5, meanPerClassRecall = "mean_per_class_recall", meanTrueProbability = "mean_true_probability"
+            case nll, ece, perClassRecall = "per_class_recall", confusions
+        }
+
+        public init(_ m: Metrics, classes: [String]) {
+            count = m.count; top1 = m.top1; top5 = m.top5; meanPerClassRecall = m.meanPerClassRecall
+            meanTrueProbability = m.meanTrueProbability; nll = m.nll; ece = m.ece
+            perClassRecall = zip(classes, m.perClassRecall).map { ClassFigure(class: $0, value: $1) }
+            confusions = m.confusions.map { NamedConfusion(truth: classes[$0.truth], predicted: classes[$0.predicted], count: $0.count) }
+        }
+    }
+
+    /// One template's figures within its set: top-1 alone and the change when it is left out.
+    public struct TemplateFigure: Codable, Sendable, Equatable {
+        public var template: Template
+        public var top1Alone: Double
+        public var leaveOneOut: Double
+        enum CodingKeys: String, CodingKey { case template, top1Alone = "top1_alone", leaveOneOut = "leave_one_out" }
+        public init(template: Template, top1Alone: Double, leaveOneOut: Double) {
+            self.template = template; self.top1Alone = top1Alone; self.leaveOneOut = leaveOneOut
+        }
+    }
+
     public struct Entry: Codable, Sendable {
         public var name: String
+        /// "A", "B", … as the sets were given; nil for a set of its own.
+        public var role: String?
         public var templates: [Template]
-        public var metrics: Metrics?
-        public init(name: String, templates: [Template], metrics: Metrics?) {
-            self.name = name; self.templates = templates; self.metrics = metrics
+        public var metrics: NamedMetrics?
+        public var perTemplate: [TemplateFigure]?
+
+        enum CodingKeys: String, CodingKey { case name, role, templates, metrics, perTemplate = "per_template" }
+
+        public init(name: String, role: String?, templates: [Template], metrics: NamedMetrics?, perTemplate: [TemplateFigure]? = nil) {
+            self.name = name; self.role = role; self.templates = templates; self.metrics = metrics; self.perTemplate = perTemplate
+        }
+    }
+
+    /// `ABComparison` by name: which set is A and which B, classes by name, images by path.
+    public struct Comparison: Codable, Sendable {
+        public var a: String
+        public var b: String
+        public var top1IntervalA: WilsonInterval
+        public var top1IntervalB: WilsonInterval
+        public var difference: PairedBootstrap
+        public var mcnemar: McNemarTest
+        public var perClassDifference: [ClassFigure]
+        public var rightOnlyUnderA: [String]
+        public var rightOnlyUnderB: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case a, b, top1IntervalA = "top1_interval_a", top1IntervalB = "top1_interval_b", difference, mcnemar
+            case perClassDifference = "per_class_difference", rightOnlyUnderA = "right_only_under_a", rightOnlyUnderB = "right_only_under_b"
+        }
+
+        public init(_ c: ABComparison, nameA: String, nameB: String, classes: [String], imagePaths: [String]) {
+            a = nameA; b = nameB
+            top1IntervalA = c.intervalA; top1IntervalB = c.intervalB; difference = c.difference; mcnemar = c.mcnemar
+            perClassDifference = zip(classes, c.perClassDifference).map { ClassFigure(class: $0, value: $1) }
+            rightOnlyUnderA = c.rightOnlyUnderA.map { imagePaths[$0] }
+            rightOnlyUnderB = c.rightOnlyUnderB.map { imagePaths[$0] }
         }
     }
 
     public var schema = PromptSetExport.schemaName
     public var created: String
     public var model: Model?
+    /// The images folder the figures come from.
+    public var images: String?
     public var labels: LabelSet
     public var templateSets: [Entry]
-    public var comparison: ABComparison?
+    public var comparison: Comparison?
     public var selection: TemplateAnalysis.Selection?
 
     enum CodingKeys: String, CodingKey {
-        case schema, created, model, labels, templateSets = "template_sets", comparison, selection
+        case schema, created, model, images, labels, templateSets = "template_sets", comparison, selection
     }
 
-    public init(model: Model?, labels: LabelSet, templateSets: [Entry], comparison: ABComparison? = nil,
+    public init(model: Model?, images: String? = nil, labels: LabelSet, templateSets: [Entry], comparison: Comparison? = nil,
                 selection: TemplateAnalysis.Selection? = nil, date: Date = Date()) {
         created = ISO8601DateFormatter().string(from: date)
         self.model = model
+        self.images = images
         self.labels = labels
         self.templateSets = templateSets
         self.comparison = comparison
@@ -49,8 +135,9 @@ public struct PromptSetExport: Codable, Sendable {
     }
 
     public static func read(path: String) throws -> PromptSetExport {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ScoringError.cannotRead(path: path, reason: "no such file")
+        let data: Data
+        do { data = try BoundedFile.read(path, maxBytes: JSONLimits.documents.maxBytes) } catch {
+            throw ScoringError.cannotRead(path: path, reason: "\(error)")
         }
         if let problem = JSONLimits.documents.violation(in: data) { throw ScoringError.badFormat(path: path, line: nil, reason: problem) }
         do { return try JSONDecoder().decode(PromptSetExport.self, from: data) } catch {
