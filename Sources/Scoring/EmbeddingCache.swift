@@ -13,7 +13,8 @@ public final class EmbeddingCache: @unchecked Sendable {
     public let path: String
     /// What happened on open when the file was not usable (nil when all was well).
     public private(set) var recoveryNote: String?
-    private let db: DatabaseQueue
+    /// Internal, for the extensions beside this file (imported rows).
+    let db: DatabaseQueue
     private let lock = NSLock()
     private var damaged = 0
     /// Opened read-only (the file or its folder is not writable): lookups work, stores are skipped.
@@ -98,6 +99,9 @@ public final class EmbeddingCache: @unchecked Sendable {
                 CREATE TABLE IF NOT EXISTS file_hash (
                     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
                     sha256 TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS imported_image (
+                    model TEXT NOT NULL, sha256 TEXT NOT NULL, source TEXT NOT NULL,
+                    PRIMARY KEY (model, sha256));
                 PRAGMA user_version = \(schemaVersion);
                 """)
         }
@@ -187,6 +191,11 @@ public final class EmbeddingCache: @unchecked Sendable {
                 for e in entries {
                     let blob = Data(Vector.bytes(e.vector))
                     try statement.execute(arguments: [model, e.key, blob, Self.checksum(model: model, key: e.key, vector: blob)])
+                }
+                // A row clip-tui encoded itself replaces an imported one, and is its own.
+                if kind == .image {
+                    let forget = try db.makeStatement(sql: "DELETE FROM imported_image WHERE model = ? AND sha256 = ?")
+                    for e in entries { try forget.execute(arguments: [model, e.key]) }
                 }
             }
         } catch {
@@ -284,11 +293,11 @@ public final class EmbeddingCache: @unchecked Sendable {
     /// Removes the embeddings of one model, or all.
     public func clear(model: String? = nil) throws {
         try db.write { db in
-            for table in [Kind.text, Kind.image] {
+            for table in [Kind.text.rawValue, Kind.image.rawValue, "imported_image"] {
                 if let model {
-                    try db.execute(sql: "DELETE FROM \(table.rawValue) WHERE model = ?", arguments: [model])
+                    try db.execute(sql: "DELETE FROM \(table) WHERE model = ?", arguments: [model])
                 } else {
-                    try db.execute(sql: "DELETE FROM \(table.rawValue)")
+                    try db.execute(sql: "DELETE FROM \(table)")
                 }
             }
         }

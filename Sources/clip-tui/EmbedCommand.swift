@@ -24,35 +24,3 @@ struct EmbedCommand: ParsableCommand {
         }
     }
 }
-
-struct CacheCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "cache", abstract: "The embedding cache: stats or clear.")
-
-    enum Action: String, ExpressibleByArgument { case stats, clear }
-
-    @Argument(help: "stats or clear") var action: Action
-    @Option(help: "Embedding cache file (default: $CLIP_TUI_CACHE, else ~/.cache/clip-tui/embeddings.sqlite).")
-    var cache: String?
-    @Option(help: "With clear: only this model fingerprint.") var fingerprint: String?
-
-    func run() throws {
-        try reportingErrors {
-            let path = cache ?? EngineOptions.defaultCachePath
-            let store = try EmbeddingCache(path: path)
-            if let note = store.recoveryNote { warn(note) }
-            switch action {
-            case .stats:
-                let s = try store.stats()
-                print("\(path): \(s.fileBytes) bytes")
-                for (model, n) in s.models.sorted(by: { $0.key < $1.key }) {
-                    print("  model \(model.prefix(16))…: \(n.images) images, \(n.texts) prompts")
-                }
-                if s.models.isEmpty { print("  empty") }
-            case .clear:
-                try store.clear(model: fingerprint)
-                print("cleared \(fingerprint.map { "model \($0)" } ?? "all") in \(path)")
-            }
-        }
-    }
-}

@@ -137,10 +137,29 @@ final class EngineCommandTests: XCTestCase {
                               "--cache", cache, "--out", out])
         XCTAssertEqual(export.status, 0, export.stderr)
         let written = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
-        XCTAssertEqual(written["schema"] as? String, "clip-tui.prompt-set/1")
+        XCTAssertEqual(written["schema"] as? String, "clip-tui.prompt-set/2")
         let sets = try XCTUnwrap(written["template_sets"] as? [[String: Any]])
         XCTAssertEqual((sets.first?["templates"] as? [String])?.count, 4)
+        XCTAssertEqual((sets.first?["per_template"] as? [[String: Any]])?.count, 4, "each template's figures")
+        XCTAssertEqual(written["images"] as? String, URL(fileURLWithPath: "\(Self.eval)/images").standardizedFileURL.path)
         XCTAssertNotNil((written["model"] as? [String: Any])?["fingerprint"])
+        let confusions = try XCTUnwrap((sets.first?["metrics"] as? [String: Any])?["confusions"] as? [[String: Any]])
+        XCTAssertTrue(confusions.allSatisfy { $0["truth"] is String && $0["predicted"] is String }, "classes by name")
+
+        // clip_benchmark's files, into a folder, keyed by the dataset asked for.
+        let folder = dir.appendingPathComponent("cb").path
+        let cb = try run(["export", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
+                          "--labels", "\(Self.eval)/labels.txt", "--templates", "\(Self.eval)/templates.txt",
+                          "--cache", cache, "--out", folder, "--format", "clip-benchmark", "--dataset", "cifar10"])
+        XCTAssertEqual(cb.status, 0, cb.stderr)
+        let templatesJSON = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/templates.json"))) as? [String: [String]])
+        XCTAssertEqual(templatesJSON["cifar10"]?.count, 4)
+        XCTAssertTrue(templatesJSON["cifar10"]?.allSatisfy { $0.contains("{c}") } ?? false)
+        let noDataset = try run(["export", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
+                                 "--labels", "\(Self.eval)/labels.txt", "--templates", "\(Self.eval)/templates.txt",
+                                 "--cache", cache, "--out", folder])
+        XCTAssertEqual(noDataset.status, 1)
+        XCTAssertTrue(noDataset.stderr.contains("give --dataset NAME"), noDataset.stderr)
 
         let stats = try run(["cache", "stats", "--cache", cache])
         XCTAssertEqual(stats.status, 0, stats.stderr)
@@ -273,8 +292,9 @@ final class SessionEndToEndTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: "\(dir.path)/stty.before", encoding: .utf8),
                        try String(contentsOfFile: "\(dir.path)/stty.after", encoding: .utf8), "terminal restored")
         let export = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("export.json"))) as? [String: Any])
-        XCTAssertEqual(export["schema"] as? String, "clip-tui.prompt-set/1")
+        XCTAssertEqual(export["schema"] as? String, "clip-tui.prompt-set/2")
         let sets = try XCTUnwrap(export["template_sets"] as? [[String: Any]])
+        XCTAssertEqual(Set(sets.compactMap { $0["role"] as? String }), ["A", "B"])
         XCTAssertTrue(sets.contains { ($0["templates"] as? [String])?.first == "a photo of a {}. seen from above at night" })
         let session = try String(contentsOfFile: "\(dir.path)/session.json", encoding: .utf8)
         XCTAssertTrue(session.contains("seen from above at night"), "autosaved")
