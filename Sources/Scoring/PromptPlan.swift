@@ -118,16 +118,16 @@ public struct PromptPlan: Sendable {
             }
         }
         if !repeatedTemplates.isEmpty {
-            lines.append("\(templates): \(plural(repeatedTemplates.count, "template")) repeat, so their prompts count twice in each class's average: \(quoted(repeatedTemplates))")
+            lines.append("\(templates): \(plural(repeatedTemplates.count, "repeated template")), whose prompts count twice in each class's average: \(quoted(repeatedTemplates))")
         }
         if !sameToTokenizer.isEmpty {
-            lines.append("\(templates): \(plural(sameToTokenizer.count, "template pair")) differ only in case or spacing, which CLIP's tokenizer drops (counted twice): \(sameToTokenizer.prefix(3).joined(separator: ", "))\(sameToTokenizer.count > 3 ? " and \(sameToTokenizer.count - 3) more" : "")")
+            lines.append("\(templates): \(plural(sameToTokenizer.count, "template pair")) differing only in case or spacing, which CLIP's tokenizer drops, count twice: \(sameToTokenizer.prefix(3).joined(separator: ", "))\(sameToTokenizer.count > 3 ? " and \(sameToTokenizer.count - 3) more" : "")")
         }
         if !namesSameToTokenizer.isEmpty {
-            lines.append("\(labels): \(plural(namesSameToTokenizer.count, "pair")) of classes differ only in case or spacing, which CLIP's tokenizer drops, so they get the same prompts: \(namesSameToTokenizer.prefix(3).joined(separator: ", "))\(namesSameToTokenizer.count > 3 ? " and \(namesSameToTokenizer.count - 3) more" : "")")
+            lines.append("\(labels): \(plural(namesSameToTokenizer.count, "class pair")) differing only in case or spacing, which CLIP's tokenizer drops, get the same prompts: \(namesSameToTokenizer.prefix(3).joined(separator: ", "))\(namesSameToTokenizer.count > 3 ? " and \(namesSameToTokenizer.count - 3) more" : "")")
         }
         if !repeatedSentences.isEmpty {
-            lines.append("\(labels): \(plural(repeatedSentences.count, "class sentence")) repeat: \(repeatedSentences.prefix(3).joined(separator: ", "))\(repeatedSentences.count > 3 ? " and \(repeatedSentences.count - 3) more" : "")")
+            lines.append("\(labels): \(plural(repeatedSentences.count, "repeated class sentence")): \(repeatedSentences.prefix(3).joined(separator: ", "))\(repeatedSentences.count > 3 ? " and \(repeatedSentences.count - 3) more" : "")")
         }
         let cut = issues.compactMap { if case let .truncated(p, n) = $0 { return (p, n) } else { return nil } }
         if let longest = cut.max(by: { $0.1 < $1.1 }) {

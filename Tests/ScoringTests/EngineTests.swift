@@ -47,6 +47,29 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(empty.issues.filter { if case .classWithoutPrompts = $0 { return true } else { return false } }.count, 4)
     }
 
+    /// A thousand classes with one repeated template give one line, not a thousand, and
+    /// each line names the file at fault.
+    func testIssueSummaryIsOneLinePerFileAndCause() {
+        var classes = (0..<1000).map { ClassLabel(name: "class \($0)") }
+        classes += [ClassLabel(name: "cat"), ClassLabel(name: "Cat"), ClassLabel(name: "dog"), ClassLabel(name: "dog")]
+        let labels = LabelSet(name: "l", classes: classes)
+        let templates = TemplateSet(name: "t", ["a photo of a {}.", "a photo of a {}.", "A PHOTO of a {}.", "no placeholder"])
+        // As CLIP's tokenizer: case and runs of spaces do not count.
+        let tokenize = { (text: String) -> (ids: [Int], untruncatedCount: Int) in
+            let ids = text.lowercased().split(separator: " ").joined(separator: " ").unicodeScalars.map { Int($0.value) }
+            return (ids, 10)
+        }
+        let plan = PromptPlan(labels: labels, templates: templates, tokenize: tokenize)
+        XCTAssertGreaterThan(plan.issues.count, 2000, "every duplicate is still an issue")
+        let lines = plan.summary(labels: "labels.txt", templates: "templates.txt")
+        XCTAssertEqual(lines, [
+            "templates.txt: 1 template without a {} placeholder left out (each would give every class the same prompt): 'no placeholder'",
+            "templates.txt: 1 repeated template, whose prompts count twice in each class's average: 'a photo of a {}.'",
+            "templates.txt: 1 template pair differing only in case or spacing, which CLIP's tokenizer drops, count twice: 'A PHOTO of a {}.' = 'a photo of a {}.'",
+            "labels.txt: 1 class pair differing only in case or spacing, which CLIP's tokenizer drops, get the same prompts: 'a photo of a Cat.' = 'a photo of a cat.'",
+        ])
+    }
+
     func testEditReencodesOnlyNewPromptsAndCacheIsPerModel() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cache-\(UUID())")
         defer { try? FileManager.default.removeItem(at: dir) }
