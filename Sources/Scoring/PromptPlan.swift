@@ -127,7 +127,7 @@ public struct PromptPlan: Sendable {
             lines.append("\(labels): \(plural(namesSameToTokenizer.count, "class pair")) differing only in case or spacing, which CLIP's tokenizer drops, get the same prompts: \(namesSameToTokenizer.prefix(3).joined(separator: ", "))\(namesSameToTokenizer.count > 3 ? " and \(namesSameToTokenizer.count - 3) more" : "")")
         }
         if !repeatedSentences.isEmpty {
-            lines.append("\(labels): \(plural(repeatedSentences.count, "repeated class sentence")): \(repeatedSentences.prefix(3).joined(separator: ", "))\(repeatedSentences.count > 3 ? " and \(repeatedSentences.count - 3) more" : "")")
+            lines.append("\(labels): \(plural(repeatedSentences.count, "repeated class sentence")) (each repeat counts again in its class's average): \(repeatedSentences.prefix(3).joined(separator: ", "))\(repeatedSentences.count > 3 ? " and \(repeatedSentences.count - 3) more" : "")")
         }
         let cut = issues.compactMap { if case let .truncated(p, n) = $0 { return (p, n) } else { return nil } }
         if let longest = cut.max(by: { $0.1 < $1.1 }) {

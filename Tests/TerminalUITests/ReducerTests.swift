@@ -145,6 +145,27 @@ final class ReducerTests: XCTestCase {
         XCTAssertEqual(try SessionDocument.read(path: good), document())
     }
 
+    /// A session opened with CuPL sentences or Babel-ImageNet indices keeps them in its file,
+    /// by class name: a resumed session scores the same prompts; an edited name loses them.
+    func testSessionKeepsClassSentencesAndIndices() throws {
+        var doc = document()
+        doc.setLabels(LabelSet(name: "cupl", classes: [
+            ClassLabel(name: "tench", sentences: ["A tench is a freshwater fish."]),
+            ClassLabel(name: "Goldfisch", imagenetIndex: 1), ClassLabel(name: "cat", synonyms: ["kitty"]),
+        ]))
+        XCTAssertEqual(doc.labels, ["tench", "Goldfisch", "cat | kitty"])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("session-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try doc.write(path: path)
+        let back = try SessionDocument.read(path: path)
+        XCTAssertEqual(back.labelSet.classes[0].sentences, ["A tench is a freshwater fish."])
+        XCTAssertEqual(back.labelSet.classes[1].imagenetIndex, 1)
+        XCTAssertEqual(back.labelSet.truthIndices(["goldfish", "n01443537"]), [1, 1], "English and WordNet-id folders through the index")
+        var edited = back
+        edited.labels[0] = "tinca"
+        XCTAssertEqual(edited.labelSet.classes[0].sentences, [], "a renamed class is a new class")
+    }
+
     func testAPasteIsTextNeverKeys() {
         var s = SessionState(document: document())
         // Into the list: each pasted line a new line below the cursor; "d", "s" and "q" stay text.
