@@ -12,3 +12,10 @@ static inline attr_t clip_attr_bold(void) { return A_BOLD; }
 static inline attr_t clip_attr_reverse(void) { return A_REVERSE; }
 static inline attr_t clip_attr_dim(void) { return A_DIM; }
 static inline mmask_t clip_mouse_button1(void) { return BUTTON1_CLICKED | BUTTON1_PRESSED; }
+// The wheel: ncurses 6 (mouse version 2) reports it as buttons 4 (up) and 5 (down).
+static inline mmask_t clip_mouse_wheel_up(void) { return BUTTON4_PRESSED; }
+#if defined(BUTTON5_PRESSED)
+static inline mmask_t clip_mouse_wheel_down(void) { return BUTTON5_PRESSED; }
+#else
+static inline mmask_t clip_mouse_wheel_down(void) { return 0; }
+#endif

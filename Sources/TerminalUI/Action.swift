@@ -2,6 +2,8 @@
 public enum Action: Equatable, Sendable {
     case focusNext, focusPrevious, focus(Pane)
     case move(Int), moveToTop, moveToBottom, selectRow(Pane, Int)
+    /// Moves a pane's cursor without focusing it (the mouse wheel).
+    case scroll(Pane, Int)
     case beginEdit, edit(LineEditor.Edit), commitEdit, cancelEdit
     /// Text pasted (bracketed paste, or a burst of keys while editing): always text,
     /// never key bindings; several lines become several list lines, as one undo step.
@@ -16,6 +18,8 @@ public enum Action: Equatable, Sendable {
     /// The per-class view: open or close it, move in it, filter the images to a class.
     case toggleClassView, moveClass(Int), filterToSelectedClass, setClassFilter(String?)
     /// The prompts view: asked for (the controller tokenizes), shown, scrolled, ids toggled, closed.
+    /// The skipped images (`!`): the controller answers with `.showPrompts` of them.
+    case requestSkipped
     case requestPrompts, showPrompts(PromptsView), scrollPrompts(Int), togglePromptIds, closePrompts
     /// Multiplies the softmax temperature (the cosines stay; probabilities, NLL and ECE move).
     case scaleTemperature(Float)

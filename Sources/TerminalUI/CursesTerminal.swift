@@ -49,7 +49,7 @@ public final class CursesTerminal {
         directColor = colorCount >= 0x1000000
             || ((env["COLORTERM"] == "truecolor" || env["COLORTERM"] == "24bit") && colorCount >= 0x1000000)
         var oldMask: mmask_t = 0
-        mousemask(clip_mouse_button1(), &oldMask)
+        mousemask(clip_mouse_button1() | clip_mouse_wheel_up() | clip_mouse_wheel_down(), &oldMask)
         mouseinterval(0)
         // SIGTERM and SIGHUP end the loop in order (autosave, then endwin).
         for sig in [SIGTERM, SIGHUP, SIGINT] {
@@ -169,6 +169,10 @@ public final class CursesTerminal {
             case KEY_MOUSE:
                 var event = MEVENT()
                 guard getmouse(&event) == OK else { return nil }
+                if event.bstate & clip_mouse_wheel_up() != 0 { return .mouseWheel(x: Int(event.x), y: Int(event.y), delta: -3) }
+                if clip_mouse_wheel_down() != 0, event.bstate & clip_mouse_wheel_down() != 0 {
+                    return .mouseWheel(x: Int(event.x), y: Int(event.y), delta: 3)
+                }
                 return .mouseClick(x: Int(event.x), y: Int(event.y))
             default: return nil
             }

@@ -7,6 +7,8 @@ public enum Key: Equatable, Sendable {
     case altLeft, altRight, altBackspace
     case paste(String)
     case mouseClick(x: Int, y: Int)
+    /// The wheel over a position: `delta` rows (negative: up).
+    case mouseWheel(x: Int, y: Int, delta: Int)
     case resize
 }
 
@@ -43,7 +45,7 @@ public enum KeyBindings {
             if let rows = scrollRows(key) { return .scrollPrompts(rows) }
             switch key {
             case .character("i"): return .togglePromptIds
-            case .escape, .character("p"): return .closePrompts
+            case .escape, .character("p"), .character("!"): return .closePrompts
             case .control("c"), .character("q"): return .quit
             default: return nil
             }
@@ -78,6 +80,7 @@ public enum KeyBindings {
         case .character("2"): return .focus(.labels)
         case .character("3"): return .focus(.templatesA)
         case .character("4"): return .focus(.templatesB)
+        case .character("5"): return .focus(.scores)
         case .enter, .character("i"): return .beginEdit
         case .character("a"), .character("o"): return .addLine
         case .character("d"), .delete: return .deleteLine
@@ -94,6 +97,7 @@ public enum KeyBindings {
         case .character("/"): return .beginSearch
         case .character("c"): return .toggleClassView
         case .character("p"): return .requestPrompts
+        case .character("!"): return .requestSkipped
         case .character("t"): return .scaleTemperature(1.25)
         case .character("T"): return .scaleTemperature(0.8)
         case .character("?"): return .toggleHelp
@@ -117,7 +121,7 @@ public enum KeyBindings {
     /// The help overlay: every key, by what it does.
     public static let help: [(String, String)] = [
         ("Tab / Shift-Tab, ← →, h l", "next / previous pane"),
-        ("1 2 3 4", "images, labels, templates A, templates B"),
+        ("1 2 3 4 5", "images, labels, templates A, templates B, scores (every class; ↑↓ scroll)"),
         ("↑ ↓, k j, PgUp PgDn, g G", "move"),
         ("Enter or i", "edit the line (scores follow as you type)"),
         ("  ← → Home End, Alt-← Alt-→", "cursor, by character or word"),
@@ -136,7 +140,9 @@ public enum KeyBindings {
         ("p", "the real prompts of the template or label under the cursor, token counts, the cut at 77 (i: token ids)"),
         ("t, T", "temperature up, down (×1.25): probabilities, NLL and ECE follow; top-1 does not"),
         ("c", "per class: recall under A and B by their difference, the most confused pairs; Enter shows that class's images"),
+        ("!", "the images that could not be read, each with its reason"),
         ("mouse click", "select a pane and a line"),
+        ("mouse wheel", "scroll the pane under the pointer"),
         ("?", "this help (↑ ↓ PgUp PgDn scroll it)"),
         ("q or Ctrl-C", "quit (the session is saved)"),
     ]

@@ -10,7 +10,7 @@ public struct Layout: Equatable, Sendable {
     public static let minimumHeight = 24
 
     public let title: Rect
-    public let panes: [Pane: Rect]
+    public private(set) var panes: [Pane: Rect]
     public let preview: Rect
     public let scores: Rect
     public let summary: Rect
@@ -36,6 +36,7 @@ public struct Layout: Equatable, Sendable {
         let previewHeight = min(bodyHeight / 2, right / 2 + 2)
         preview = Rect(x: left + middle, y: bodyTop, width: right, height: previewHeight)
         scores = Rect(x: left + middle, y: bodyTop + previewHeight, width: right, height: bodyHeight - previewHeight)
+        panes[.scores] = scores
         summary = Rect(x: 0, y: height - 2, width: width, height: 1)
         status = Rect(x: 0, y: height - 1, width: width, height: 1)
     }

@@ -53,6 +53,10 @@ public enum Reducer {
             guard s.editing == nil else { return [] }
             setRow(&s, s.focus, Int.max / 2, imageCount)
             return []
+        case let .scroll(pane, delta):
+            guard s.editing == nil else { return [] }
+            setRow(&s, pane, s.row(pane) + delta, imageCount)
+            return pane == .images ? [.save] : []
         case let .selectRow(pane, row):
             let effects = s.editing != nil ? commit(&s) : []
             s.focus = pane
@@ -191,8 +195,8 @@ public enum Reducer {
             let effects = s.editing != nil ? commit(&s) : []
             s.prompt = Prompt(purpose: .exportPath, label: "export to: ", editor: LineEditor("clip-tui-export.json"))
             return effects
-        case .requestPrompts:
-            return []  // the controller tokenizes and answers with .showPrompts
+        case .requestPrompts, .requestSkipped:
+            return []  // the controller tokenizes (or lists) and answers with .showPrompts
         case let .showPrompts(view):
             s.promptsView = view
             return []
@@ -306,7 +310,13 @@ public enum Reducer {
     }
 
     private static func setRow(_ s: inout SessionState, _ pane: Pane, _ row: Int, _ imageCount: Int) {
-        let count = pane == .images ? imageCount : s.lines(pane).count
+        let count: Int
+        switch pane {
+        case .images: count = imageCount
+        // One row per class, as `SessionDocument.labelSet` reads the lines.
+        case .scores: count = s.document.labelSet.classes.count
+        default: count = s.lines(pane).count
+        }
         s.rows[pane] = max(0, min(row, count - 1))
     }
 }

@@ -83,7 +83,7 @@ public struct Screen {
 
     private func drawImages(_ g: inout CellGrid, _ r: Rect) {
         let visible = snapshot?.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter) ?? []
-        let skipped = skippedImages > 0 ? " · \(skippedImages) skipped" : ""
+        let skipped = skippedImages > 0 ? " · \(skippedImages) skipped (!)" : ""
         let order = (state.classFilter.map { "\($0), " } ?? "")
             + (state.search.map { "by match to '\($0.query)'" } ?? "by \(state.sort.rawValue)")
         box(&g, r, title: "Images \(visible.count)\(skipped)  [\(state.filter.rawValue), \(order)]",
@@ -228,13 +228,21 @@ public struct Screen {
     }
 
     private func drawScores(_ g: inout CellGrid, _ r: Rect) {
-        box(&g, r, title: "Scores  A │ B", focused: false)
-        guard let s = snapshot, let index = selectedIndex(), !s.classNames.isEmpty else { return }
+        let inner = r.height - 2, right = r.x + r.width - 1
+        let focused = state.focus == .scores
+        guard let s = snapshot, let index = selectedIndex(), !s.classNames.isEmpty else {
+            box(&g, r, title: "Scores  A │ B", focused: focused)
+            return
+        }
+        // Every class, most probable first; the pane scrolls with its cursor (Tab to it).
+        let count = s.classNames.count
+        let cursor = min(state.row(.scores), count - 1)
+        let top = scrolled(cursor, count: count, visible: inner)
+        box(&g, r, title: "Scores  A │ B" + (count > inner ? "  \(top + 1)–\(min(count, top + inner))/\(count)" : ""), focused: focused)
         let image = s.images[index]
         let (probsA, probsB) = s.probabilities(index)
-        let shown = min(s.classNames.count, r.height - 2)
-        let order = Array(s.classNames.indices.sorted { max(probsA[$0], probsB[$0]) > max(probsA[$1], probsB[$1]) }.prefix(shown))
-        let inner = r.height - 2, right = r.x + r.width - 1
+        let sorted = s.classNames.indices.sorted { max(probsA[$0], probsB[$0]) > max(probsA[$1], probsB[$1]) }
+        let order = Array(sorted.dropFirst(top).prefix(inner))
         // After the name: two bars, two " 97%" (5 columns each, a space after), and the
         // difference, up to "+100". The name gives way first, so the difference is never cut;
         // a space ends the name, so it does not run into its bar.
@@ -247,11 +255,12 @@ public struct Screen {
             barWidth = 0
             nameWidth = max(4, min(columns - fixed, 14))
         }
-        for (k, c) in order.prefix(inner).enumerated() {
+        for (k, c) in order.enumerated() {
             let y = r.y + 1 + k
             let isTruth = image.truth == c
+            if focused && top + k == cursor { g.fill(x: r.x + 1, y: y, width: r.width - 2, height: 1, style: Self.selected) }
             var x = g.put((isTruth ? "▸" : " ") + TextWidth.prefix(s.classNames[c], fitting: nameWidth - 2), x: r.x + 1, y: y,
-                          style: isTruth ? Self.focused : .plain, maxX: r.x + 1 + nameWidth)
+                          style: focused && top + k == cursor ? Self.selected : (isTruth ? Self.focused : .plain), maxX: r.x + 1 + nameWidth)
             x = r.x + 1 + nameWidth
             for (p, style) in [(probsA[c], Self.good), (probsB[c], CellStyle(foreground: .ansi(4)))] {
                 if barWidth > 0 {
@@ -350,11 +359,13 @@ public struct Screen {
         guard let view = state.promptsView else { return }
         let r = Rect(x: 1, y: 1, width: width - 2, height: height - 3)
         g.fill(x: r.x, y: r.y, width: r.width, height: r.height)
-        box(&g, r, title: "\(view.title) · i ids · Esc closes", focused: true)
+        let hasTokens = view.rows.contains { $0.tokens != nil }
+        box(&g, r, title: "\(view.title)\(hasTokens ? " · i ids" : "") · Esc closes", focused: true)
         var lines: [(String, CellStyle)] = []
         for row in view.rows {
-            let mark = row.tokens > 77 ? "⚠ cut at 77 " : ""
-            lines.append((String(format: "%3dt ", row.tokens) + mark + row.prompt, row.tokens > 77 ? Self.bad : .plain))
+            guard let tokens = row.tokens else { lines.append((row.prompt, .plain)); continue }
+            let mark = tokens > 77 ? "⚠ cut at 77 " : ""
+            lines.append((String(format: "%3dt ", tokens) + mark + row.prompt, tokens > 77 ? Self.bad : .plain))
             if view.showIds { lines.append(("     " + row.ids.map(String.init).joined(separator: " "), Self.muted)) }
         }
         let inner = r.height - 2

@@ -27,6 +27,8 @@ public final class SessionController: @unchecked Sendable {
     private var reportedRepeats: [String] = []
     /// Files in the images folder that could not be read (shown in the Images title).
     private var skippedImages = 0
+    /// The files of the folder that could not be read, and why (the `!` view).
+    private var skippedList: [(path: String, reason: String)] = []
     /// Shown in the header once the model on disk differs from the one loaded.
     private var modelNotice: String?
     private var pending: [Action] = []
@@ -72,6 +74,7 @@ public final class SessionController: @unchecked Sendable {
                                     + embedded.failures.map { "\($0.error)" }.joined(separator: "; "))
                 }
                 skippedImages = embedded.failures.count
+                skippedList = embedded.failures.map { ($0.path, $0.error) }
                 lock.unlock()
                 setEngineStatus("\(embedded.items.count) images")
             }
@@ -95,9 +98,16 @@ public final class SessionController: @unchecked Sendable {
            let layout = Layout(width: width, height: height), let pane = layout.pane(at: x, y),
            let rect = layout.panes[pane] {
             let visible = rect.height - 2
-            let count = pane == .images ? imageCount : state.lines(pane).count
+            let count = pane == .images ? imageCount : (pane == .scores ? state.document.labelSet.classes.count : state.lines(pane).count)
             let top = count > visible ? max(0, min(state.row(pane) - visible / 2, count - visible)) : 0
             action = .selectRow(pane, top + y - rect.y - 1)
+        }
+        if case let .mouseWheel(x, y, delta) = key, state.editing == nil, state.prompt == nil {
+            action = nil
+            if state.showHelp { action = .scrollHelp(delta) }
+            else if state.promptsView != nil { action = .scrollPrompts(delta) }
+            else if state.classView != nil { action = .moveClass(delta) }
+            else if let layout = Layout(width: width, height: height), let pane = layout.pane(at: x, y) { action = .scroll(pane, delta) }
         }
         if let action { dispatch(action) }
     }
@@ -108,6 +118,13 @@ public final class SessionController: @unchecked Sendable {
             lock.lock(); let rows = snapshot?.classRows; lock.unlock()
             guard let rows, !rows.isEmpty else { return }
             dispatch(.setClassFilter(rows[min(state.classView ?? 0, rows.count - 1)].name))
+            return
+        }
+        if action == .requestSkipped {
+            lock.lock(); let list = skippedList; lock.unlock()
+            guard !list.isEmpty else { state.status = "no image was skipped"; return }
+            dispatch(.showPrompts(PromptsView(title: "\(list.count) skipped image\(list.count == 1 ? "" : "s")",
+                                              rows: list.map { PromptsView.Row(prompt: $0.reason, tokens: nil, ids: []) })))
             return
         }
         if action == .requestPrompts {

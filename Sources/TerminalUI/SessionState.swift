@@ -1,6 +1,8 @@
 /// The panes, in Tab order.
 public enum Pane: String, CaseIterable, Sendable {
     case images, labels, templatesA, templatesB
+    /// The selected image's classes, every one, most probable first (its cursor scrolls them).
+    case scores
 
     public var title: String {
         switch self {
@@ -8,10 +10,11 @@ public enum Pane: String, CaseIterable, Sendable {
         case .labels: return "Labels"
         case .templatesA: return "Templates A"
         case .templatesB: return "Templates B"
+        case .scores: return "Scores"
         }
     }
 
-    var isEditable: Bool { self != .images }
+    var isEditable: Bool { self != .images && self != .scores }
 }
 
 public enum ImageFilter: String, CaseIterable, Sendable { case all, wrongA = "wrong under A", wrongB = "wrong under B", flipped }
@@ -60,7 +63,7 @@ public struct SessionState: Equatable, Sendable {
     /// The editable lines of a pane.
     public func lines(_ pane: Pane) -> [String] {
         switch pane {
-        case .images: return []
+        case .images, .scores: return []
         case .labels: return document.labels
         case .templatesA: return document.templatesA
         case .templatesB: return document.templatesB
@@ -69,7 +72,7 @@ public struct SessionState: Equatable, Sendable {
 
     mutating func setLines(_ pane: Pane, _ lines: [String]) {
         switch pane {
-        case .images: break
+        case .images, .scores: break
         case .labels: document.labels = lines
         case .templatesA: document.templatesA = lines
         case .templatesB: document.templatesB = lines
@@ -90,10 +93,11 @@ public struct ImageSearch: Equatable, Sendable {
 public struct PromptsView: Equatable, Sendable {
     public struct Row: Equatable, Sendable {
         public var prompt: String
-        /// Tokens before truncation (start and end included).
-        public var tokens: Int
+        /// Tokens before truncation (start and end included); nil for a row that is not a
+        /// prompt (the skipped-images list shares this view).
+        public var tokens: Int?
         public var ids: [Int]
-        public init(prompt: String, tokens: Int, ids: [Int]) { self.prompt = prompt; self.tokens = tokens; self.ids = ids }
+        public init(prompt: String, tokens: Int?, ids: [Int]) { self.prompt = prompt; self.tokens = tokens; self.ids = ids }
     }
     public var title: String
     public var rows: [Row]

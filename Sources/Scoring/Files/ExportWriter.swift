@@ -47,7 +47,13 @@ public enum ExportWriter {
             try export.write(to: out)
             return Written(files: [out], notes: [])
         case .txt:
-            let text = first.templates.map { $0.text.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n") + "\n"
+            // A line is trimmed, and one that starts with '#' is a comment: such a template
+            // cannot be written as a line and read back as itself.
+            let lines = first.templates.map { $0.text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ") }
+            if let bad = lines.first(where: { $0.trimmingCharacters(in: .whitespaces) != $0 || $0.isEmpty || $0.hasPrefix("#") }) {
+                throw ScoringError.invalid("the template '\(bad)' cannot be a line of a .txt file (blank, spaces at an end, or a leading '#', which is a comment): export to .json or .py")
+            }
+            let text = lines.joined(separator: "\n") + "\n"
             try write(text, to: out)
             return Written(files: [out], notes: onlyFirst)
         case .python:

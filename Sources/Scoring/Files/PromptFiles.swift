@@ -31,7 +31,8 @@ public enum PromptFiles {
             if let key = file.key { throw PeerShapes.noKeys(file, key) }
             set = TemplateSet(name: file.defaultName, lines(text))
         }
-        if !set.templates.isEmpty, !set.templates.contains(where: \.hasPlaceholder) {
+        if set.templates.isEmpty { throw ScoringError.badFormat(path: file.description, line: nil, reason: "holds no templates") }
+        if !set.templates.contains(where: \.hasPlaceholder) {
             throw ScoringError.badFormat(path: file.description, line: nil,
                 reason: "no template has a {} placeholder for the class name: is this a label file? (\(set.templates.count) lines, the first: \"\(set.templates[0].text)\")")
         }
@@ -51,6 +52,7 @@ public enum PromptFiles {
                 return ClassLabel(name: names.first ?? line, synonyms: Array(names.dropFirst()))
             })
         }
+        if set.classes.isEmpty { throw ScoringError.badFormat(path: file.description, line: nil, reason: "holds no classes") }
         if let placeholder = set.classes.first(where: { $0.names.contains { Template($0).hasPlaceholder } }) {
             throw ScoringError.badFormat(path: file.description, line: nil,
                 reason: "the class name \"\(placeholder.name)\" has a template placeholder ({} or {c}): is this a template file?")
