@@ -46,7 +46,7 @@ let package = Package(
         // The front end: a pure reducer, views into a cell grid, and one curses driver file.
         // Puts the terminal back when the process dies of a crash signal (curses cannot).
         .target(name: "CTerminalGuard", path: "Sources/CTerminalGuard"),
-        .target(name: "TerminalUI", dependencies: ["Scoring", "Tensors", "InputLimits", "CNcursesw", "CTerminalGuard"]),
+        .target(name: "TerminalUI", dependencies: ["Scoring", "Tensors", "InputLimits", "UserPaths", "CNcursesw", "CTerminalGuard"]),
         .executableTarget(name: "clip-tui", dependencies: [
             "TerminalUI",
             "CLIP", "Imaging", "Tokenization", "Tensors", "Scoring", "Hub", "UserPaths",

@@ -1,3 +1,5 @@
+import Scoring
+
 /// What the user can do; the reducer turns each into a new state and effects.
 public enum Action: Equatable, Sendable {
     case focusNext, focusPrevious, focus(Pane)
@@ -24,6 +26,15 @@ public enum Action: Equatable, Sendable {
     /// Multiplies the softmax temperature (the cosines stay; probabilities, NLL and ECE move).
     case scaleTemperature(Float)
     case beginExport
+    /// `O`: asks for a path to open into the focused pane.
+    case beginOpen
+    /// Tab in a path prompt: the controller lists the folder and answers with `.setPromptText`.
+    case completePath
+    case setPromptText(String, status: String)
+    /// A file read (or a folder scanned) by the controller, put into the document (one undo step).
+    case openedLabels(LabelSet, path: String)
+    case openedTemplates(Pane, TemplateSet, path: String)
+    case openedImages(path: String, count: Int)
     /// `/`: asks for a text to rank the images by.
     case beginSearch
     /// The engine ranked the images for a query.
@@ -41,6 +52,7 @@ public enum Effect: Equatable, Sendable {
     /// The document changed: autosave soon.
     case save
     case export(path: String)
+    case open(Pane, path: String)
     /// Rank the images by similarity to this text.
     case search(String)
     case selectIntoB

@@ -33,7 +33,10 @@ public enum KeyBindings {
             case .control("w"), .altBackspace: return .edit(.deleteWordLeft)
             case .control("k"): return .edit(.deleteToEnd)
             case .control("u"): return .edit(.deleteToStart)
-            case .tab: return state.prompt == nil ? .focusNext : nil
+            case .tab:
+                if state.prompt == nil { return .focusNext }
+                if case .open = state.prompt!.purpose { return .completePath }
+                return nil
             case .backTab: return state.prompt == nil ? .focusPrevious : nil
             case .up, .down: return .commitEdit
             case .control("c"): return .quit
@@ -98,6 +101,7 @@ public enum KeyBindings {
         case .character("c"): return .toggleClassView
         case .character("p"): return .requestPrompts
         case .character("!"): return .requestSkipped
+        case .character("O"): return .beginOpen
         case .character("t"): return .scaleTemperature(1.25)
         case .character("T"): return .scaleTemperature(0.8)
         case .character("?"): return .toggleHelp
@@ -141,6 +145,7 @@ public enum KeyBindings {
         ("t, T", "temperature up, down (×1.25): probabilities, NLL and ECE follow; top-1 does not"),
         ("c", "per class: recall under A and B by their difference, the most confused pairs; Enter shows that class's images"),
         ("!", "the images that could not be read, each with its reason"),
+        ("O", "open into the focused pane: an images folder, a labels file, a template set (Tab completes; FILE#KEY)"),
         ("mouse click", "select a pane and a line"),
         ("mouse wheel", "scroll the pane under the pointer"),
         ("?", "this help (↑ ↓ PgUp PgDn scroll it)"),

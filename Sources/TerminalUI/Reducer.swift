@@ -10,10 +10,21 @@ public enum Reducer {
                 // A path is one line: the first pasted one.
                 s.prompt!.editor.apply(.insert(Self.pastedLines(text).first ?? ""))
                 return []
+            case let .setPromptText(text, status):
+                s.prompt!.editor = LineEditor(text)
+                s.status = status
+                return []
+            case .completePath:
+                return []  // the controller answers with .setPromptText
             case .commitEdit:
                 let p = s.prompt!
                 s.prompt = nil
                 let text = p.editor.text.trimmingCharacters(in: .whitespaces)
+                if case let .open(pane) = p.purpose {
+                    guard !text.isEmpty else { s.status = "open cancelled"; return [] }
+                    s.status = "opening \(text)…"
+                    return [.open(pane, path: text)]
+                }
                 if p.purpose == .search {
                     guard !text.isEmpty else { s.search = nil; s.status = "search cleared"; return [] }
                     s.status = "searching the images for '\(text)'…"
@@ -22,7 +33,11 @@ public enum Reducer {
                 guard !text.isEmpty else { s.status = "export cancelled"; return [] }
                 return [.export(path: text)]
             case .cancelEdit:
-                s.status = s.prompt!.purpose == .search ? "" : "export cancelled"
+                switch s.prompt!.purpose {
+                case .search: s.status = ""
+                case .exportPath: s.status = "export cancelled"
+                case .open: s.status = "open cancelled"
+                }
                 s.prompt = nil
                 return []
             case .quit: break
@@ -195,6 +210,41 @@ public enum Reducer {
             let effects = s.editing != nil ? commit(&s) : []
             s.prompt = Prompt(purpose: .exportPath, label: "export to: ", editor: LineEditor("clip-tui-export.json"))
             return effects
+        case .beginOpen:
+            let effects = s.editing != nil ? commit(&s) : []
+            let what: String
+            switch s.focus {
+            case .images, .scores: what = "images folder"
+            case .labels: what = "labels file"
+            case .templatesA: what = "template set A"
+            case .templatesB: what = "template set B"
+            }
+            let start = s.focus == .images || s.focus == .scores ? (s.document.images ?? "") : ""
+            s.prompt = Prompt(purpose: .open(s.focus == .scores ? .images : s.focus), label: "open \(what) (Tab completes, FILE#KEY): ",
+                              editor: LineEditor(start))
+            return effects
+        case let .openedLabels(set, path):
+            checkpoint(&s)
+            s.document.setLabels(set)
+            setRow(&s, .labels, 0, imageCount)
+            s.status = "opened \(path): \(set.classes.count) classes (u undoes)"
+            return [.rescore, .save]
+        case let .openedTemplates(pane, set, path):
+            checkpoint(&s)
+            let lines = set.templates.map(\.text)
+            if pane == .templatesA { s.document.templatesA = lines; s.document.nameA = set.name } else {
+                s.document.templatesB = lines; s.document.nameB = set.name
+            }
+            setRow(&s, pane, 0, imageCount)
+            s.status = "opened \(path): \(lines.count) templates into \(pane.title) (u undoes)"
+            return [.rescore, .save]
+        case let .openedImages(path, count):
+            s.document.images = path
+            s.rows[.images] = 0
+            s.search = nil
+            s.classFilter = nil
+            s.status = "opened \(path): \(count) images, encoding…"
+            return [.save]
         case .requestPrompts, .requestSkipped:
             return []  // the controller tokenizes (or lists) and answers with .showPrompts
         case let .showPrompts(view):
@@ -246,6 +296,8 @@ public enum Reducer {
             setRow(&s, .templatesB, 0, imageCount)
             s.status = "forward selection put \(lines.count) templates in B (u undoes)"
             return effects + [.rescore, .save]
+        case .completePath, .setPromptText:
+            return []  // only with a path prompt open (above)
         case .quit:
             let effects = s.editing != nil ? commit(&s) : []
             s.quitting = true

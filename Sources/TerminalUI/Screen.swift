@@ -128,7 +128,19 @@ public struct Screen {
             let truth = row.truth.map { names[$0] } ?? "?" + (row.truthName ?? "")
             // With a search, each row starts with its cosine to the query.
             let match = state.search.flatMap { i < $0.scores.count ? String(format: " %.2f", $0.scores[i]) : nil } ?? ""
-            let text = "\(match) \((row.name as NSString).lastPathComponent)  \(truth) → A:\(pa)\(pa == pb ? "" : " B:\(pb)")"
+            // What gives way when the row is narrow: the file name first (the preview's title
+            // has it), then the truth; the predictions are what the row is for.
+            let name = (row.name as NSString).lastPathComponent
+            let predictions = "A:\(pa)\(pa == pb ? "" : " B:\(pb)")"
+            let room = r.x + r.width - 1 - x
+            var text = "\(match) \(name)  \(truth) → \(predictions)"
+            if TextWidth.columns(text) > room {
+                let tail = " → " + predictions
+                let truthRoom = room - TextWidth.columns(match) - 1 - TextWidth.columns(tail)
+                let shortTruth = truthRoom >= TextWidth.columns(truth) ? truth
+                    : (truthRoom > 1 ? TextWidth.prefix(truth, fitting: truthRoom - 1) + "…" : "")
+                text = "\(match) \(shortTruth)\(tail)"
+            }
             g.put(text, x: x, y: y, style: base, maxX: r.x + r.width - 1)
         }
     }

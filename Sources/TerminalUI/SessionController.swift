@@ -1,5 +1,6 @@
 import Foundation
 import Scoring
+import UserPaths
 
 /// Runs a session: keys in, state through the reducer, scoring on a background queue
 /// (typing never waits for the encoder; work made stale by a newer edit is dropped),
@@ -43,7 +44,7 @@ public final class SessionController: @unchecked Sendable {
     public var autosaveDelay: TimeInterval = 0.3
 
     /// Why the images could not be opened (shown in their pane; the session stays usable).
-    private let imagesProblem: String?
+    private var imagesProblem: String?
 
     /// - Parameters: `collection` is embedded in the background (progress in the summary
     ///   line); `preview` makes a small picture of an image file; `imagesProblem` says why
@@ -58,28 +59,74 @@ public final class SessionController: @unchecked Sendable {
         self.header = header
         self.sessionPath = sessionPath
         self.preview = preview
-        if let collection {
-            engine.async { [self] in
-                let total = collection.items.count
-                setEngineStatus("encoding images 0/\(total)")
-                let embedded = lab.embed(collection) { done, all in self.setEngineStatus("encoding images \(done)/\(all)") }
-                live.load(store: lab.store, images: embedded, scale: lab.scale)
-                lock.lock()
-                images = embedded
-                needsRescore = true
-                // Every skipped file said, in one message (one per file would leave only the last).
-                if !embedded.failures.isEmpty {
-                    let n = embedded.failures.count
-                    messages.append("\(n) image\(n == 1 ? "" : "s") skipped: "
-                                    + embedded.failures.map { "\($0.error)" }.joined(separator: "; "))
-                }
-                skippedImages = embedded.failures.count
-                skippedList = embedded.failures.map { ($0.path, $0.error) }
-                lock.unlock()
-                setEngineStatus("\(embedded.items.count) images")
-            }
-        }
+        if let collection { startEmbedding(collection) }
         requestRescore()
+    }
+
+    /// Embeds a folder's images on the engine queue, then scores them (at start, and when
+    /// another folder is opened).
+    private func startEmbedding(_ collection: ImageCollection) {
+        engine.async { [self] in
+            let total = collection.items.count
+            setEngineStatus("encoding images 0/\(total)")
+            let embedded = lab.embed(collection) { done, all in self.setEngineStatus("encoding images \(done)/\(all)") }
+            live.load(store: lab.store, images: embedded, scale: lab.scale)
+            lock.lock()
+            images = embedded
+            needsRescore = true
+            // Every skipped file said, in one message (one per file would leave only the last).
+            if !embedded.failures.isEmpty {
+                let n = embedded.failures.count
+                messages.append("\(n) image\(n == 1 ? "" : "s") skipped (! lists them): "
+                                + embedded.failures.map { "\($0.error)" }.joined(separator: "; "))
+            }
+            skippedImages = embedded.failures.count
+            skippedList = embedded.failures.map { ($0.path, $0.error) }
+            lock.unlock()
+            setEngineStatus("\(embedded.items.count) images")
+        }
+    }
+
+    /// Reads what `O` named into a pane: the document changes through the reducer (one
+    /// undo step); a file that does not read leaves everything as it was and says why.
+    private func open(_ pane: Pane, path typed: String) {
+        let path = typed.hasPrefix("~/") ? UserPaths().home + typed.dropFirst(1) : typed
+        do {
+            switch pane {
+            case .labels: dispatch(.openedLabels(try PromptFiles.readLabels(path: path), path: path))
+            case .templatesA, .templatesB:
+                var set = try PromptFiles.readTemplates(path: path)
+                set.name = (path as NSString).lastPathComponent
+                dispatch(.openedTemplates(pane, set, path: path))
+            case .images, .scores:
+                let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+                let collection = try ImageCollection(root: absolute, labels: state.document.labelSet)
+                lock.lock()
+                imagesProblem = nil
+                snapshot = nil
+                images = nil
+                skippedImages = 0
+                skippedList = []
+                lock.unlock()
+                dispatch(.openedImages(path: absolute, count: collection.items.count))
+                startEmbedding(collection)
+            }
+        } catch {
+            state.status = "\(error)"
+        }
+    }
+
+    /// Tab in the open prompt: the typed path completed from its folder.
+    private func completePath() {
+        guard let prompt = state.prompt else { return }
+        // A `#KEY` is not part of the path.
+        let typed = prompt.editor.text
+        let result = PathCompletion.complete(typed, home: UserPaths().home,
+                                             list: { try? FileManager.default.contentsOfDirectory(atPath: $0) },
+                                             isFolder: { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && d.boolValue })
+        let status = result.candidates.isEmpty ? (result.text == typed ? "no completion" : "")
+            : result.candidates.prefix(12).joined(separator: "  ") + (result.candidates.count > 12 ? "  … \(result.candidates.count - 12) more" : "")
+        dispatch(.setPromptText(result.text, status: status))
     }
 
     private func setEngineStatus(_ s: String) {
@@ -120,6 +167,7 @@ public final class SessionController: @unchecked Sendable {
             dispatch(.setClassFilter(rows[min(state.classView ?? 0, rows.count - 1)].name))
             return
         }
+        if action == .completePath { completePath(); return }
         if action == .requestSkipped {
             lock.lock(); let list = skippedList; lock.unlock()
             guard !list.isEmpty else { state.status = "no image was skipped"; return }
@@ -171,6 +219,7 @@ public final class SessionController: @unchecked Sendable {
         case .save: if dirtySince == nil { dirtySince = Date() }
         case .quit: saveNow()
         case let .export(path): export(to: path)
+        case let .open(pane, path): open(pane, path: path)
         case let .search(text): search(text)
         case .selectIntoB: runSelection()
         }

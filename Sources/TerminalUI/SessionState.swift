@@ -22,7 +22,11 @@ public enum ImageSort: String, CaseIterable, Sendable { case name, confidence, m
 
 /// A question on the status line (the export path) being answered.
 public struct Prompt: Equatable, Sendable {
-    public enum Purpose: Equatable, Sendable { case exportPath, search }
+    public enum Purpose: Equatable, Sendable {
+        case exportPath, search
+        /// A file or folder to open into a pane (images folder, labels, a template set).
+        case open(Pane)
+    }
     public var purpose: Purpose
     public var label: String
     public var editor: LineEditor

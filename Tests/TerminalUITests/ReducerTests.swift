@@ -170,6 +170,50 @@ final class ReducerTests: XCTestCase {
         XCTAssertEqual(edited.labelSet.classes[0].sentences, [], "a renamed class is a new class")
     }
 
+    /// `O` asks for a path for the focused pane; what the controller reads comes back as
+    /// one undo step; Esc cancels.
+    func testOpenAFileIntoThePane() {
+        var s = SessionState(document: document())
+        _ = reduce(&s, .focus(.labels), .beginOpen)
+        XCTAssertEqual(s.prompt?.purpose, .open(.labels))
+        XCTAssertTrue(s.prompt?.label.hasPrefix("open labels file") ?? false)
+        XCTAssertEqual(KeyBindings.action(for: .tab, state: s), .completePath, "Tab completes the path")
+        _ = reduce(&s, .setPromptText("Prompts/cifar", status: "cifar10.txt  cifar100.txt"))
+        XCTAssertEqual(s.prompt?.editor.text, "Prompts/cifar")
+        _ = reduce(&s, .edit(.insert("10.txt")))
+        XCTAssertEqual(reduce(&s, .commitEdit), [.open(.labels, path: "Prompts/cifar10.txt")])
+        XCTAssertNil(s.prompt)
+        let before = s.document
+        let effects = reduce(&s, .openedLabels(LabelSet(name: "l", classes: [ClassLabel(name: "tench", sentences: ["A fish."])]),
+                                               path: "cupl.json"))
+        XCTAssertEqual(effects, [.rescore, .save])
+        XCTAssertEqual(s.document.labels, ["tench"])
+        XCTAssertEqual(s.document.labelSet.classes[0].sentences, ["A fish."])
+        _ = reduce(&s, .undo)
+        XCTAssertEqual(s.document, before)
+        _ = reduce(&s, .focus(.templatesB), .beginOpen, .cancelEdit)
+        XCTAssertNil(s.prompt)
+        XCTAssertEqual(s.status, "open cancelled")
+        _ = reduce(&s, .openedTemplates(.templatesB, TemplateSet(name: "t.json#x", ["x {}"]), path: "t.json#x"))
+        XCTAssertEqual(s.document.templatesB, ["x {}"])
+        XCTAssertEqual(s.document.nameB, "t.json#x")
+    }
+
+    func testPathCompletion() {
+        let tree: [String: [String]] = [".": ["Prompts", "Images", ".hidden"], "Prompts/": ["cifar10.txt", "cifar100.txt", "demo.txt"],
+                                        "/home/u/": ["data"]]
+        let folders: Set<String> = ["Prompts", "Images", "/home/u/data"]
+        func complete(_ typed: String) -> PathCompletion.Result {
+            PathCompletion.complete(typed, home: "/home/u", list: { tree[$0] }, isFolder: { folders.contains($0) })
+        }
+        XCTAssertEqual(complete("Pro"), .init(text: "Prompts/", candidates: []))
+        XCTAssertEqual(complete("Prompts/ci"), .init(text: "Prompts/cifar10", candidates: ["cifar10.txt", "cifar100.txt"]))
+        XCTAssertEqual(complete("Prompts/d"), .init(text: "Prompts/demo.txt", candidates: []))
+        XCTAssertEqual(complete("~/d"), .init(text: "/home/u/data/", candidates: []))
+        XCTAssertEqual(complete("x"), .init(text: "x", candidates: []))
+        XCTAssertEqual(complete(""), .init(text: "", candidates: ["Images", "Prompts"]), "hidden entries only when '.' is typed")
+    }
+
     func testAPasteIsTextNeverKeys() {
         var s = SessionState(document: document())
         // Into the list: each pasted line a new line below the cursor; "d", "s" and "q" stay text.
