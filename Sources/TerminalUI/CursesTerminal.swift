@@ -25,7 +25,17 @@ public final class CursesTerminal {
         // Bracketed paste off too: ncurses knows nothing of it, so it is switched by hand.
         let restore = "\u{1B}[?2004l\u{1B}[?1000l\u{1B}[?1002l\u{1B}[?1006l\u{1B}[?1049l\u{1B}[?25h\r\n"
         _ = clip_guard_install(STDIN_FILENO, restore, restore.utf8.count)
-        initscr()
+        // A terminal that announces direct colour (COLORTERM=truecolor) but whose TERM's
+        // terminfo has 256 colours gets that terminal's direct-colour entry, where one is
+        // installed (ncurses-term): curses takes its colour count from terminfo alone.
+        let env = ProcessInfo.processInfo.environment
+        if env["COLORTERM"] == "truecolor" || env["COLORTERM"] == "24bit",
+           let term = env["TERM"], let direct = Self.directColorEntry(for: term, environment: env),
+           newterm(direct, stdout, stdin) != nil {
+            // newterm made and selected the screen; nothing more to do.
+        } else {
+            initscr()
+        }
         Self.active = true
         atexit { if CursesTerminal.active { CursesTerminal.bracketedPaste(false); endwin() } }
         defer { Self.bracketedPaste(false); endwin(); Self.active = false; clip_guard_disarm() }
@@ -45,9 +55,7 @@ public final class CursesTerminal {
             colorCount = COLORS
             maxPairs = COLOR_PAIRS
         }
-        let env = ProcessInfo.processInfo.environment
         directColor = colorCount >= 0x1000000
-            || ((env["COLORTERM"] == "truecolor" || env["COLORTERM"] == "24bit") && colorCount >= 0x1000000)
         var oldMask: mmask_t = 0
         mousemask(clip_mouse_button1() | clip_mouse_wheel_up() | clip_mouse_wheel_down(), &oldMask)
         mouseinterval(0)
@@ -78,6 +86,24 @@ public final class CursesTerminal {
             }
         }
         controller.saveNow()
+    }
+
+    /// `xterm-256color` → `xterm-direct`, `tmux-256color` → `tmux-direct`, if that entry is in
+    /// a terminfo folder ncurses reads; else `xterm-direct` where it exists; nil otherwise.
+    static func directColorEntry(for term: String, environment env: [String: String]) -> String? {
+        guard !term.hasSuffix("-direct"), !term.contains("direct") else { return nil }
+        let base = term.hasSuffix("-256color") ? String(term.dropLast(9)) : term
+        var folders = [env["TERMINFO"], env["HOME"].map { $0 + "/.terminfo" }].compactMap { $0 }
+        folders += (env["TERMINFO_DIRS"] ?? "").split(separator: ":").map(String.init)
+        folders += ["/etc/terminfo", "/lib/terminfo", "/usr/share/terminfo"]
+        func installed(_ name: String) -> Bool {
+            guard let first = name.unicodeScalars.first else { return false }
+            let hex = String(first.value, radix: 16)
+            return folders.contains { f in
+                FileManager.default.fileExists(atPath: "\(f)/\(Character(first))/\(name)") || FileManager.default.fileExists(atPath: "\(f)/\(hex)/\(name)")
+            }
+        }
+        return [base + "-direct", "xterm-direct"].first(where: installed)
     }
 
     static func bracketedPaste(_ on: Bool) {
@@ -245,9 +271,11 @@ public final class CursesTerminal {
     private func colorNumber(_ c: TerminalColor) -> Int32 {
         switch c {
         case .normal: return -1
-        case let .ansi(n): return Int32(n)
+        case let .ansi(n): return Int32(n)  // in a direct-colour entry too: values below 8 are the ANSI colours
         case let .rgb(r, g, b):
-            if directColor { return Int32(r) << 16 | Int32(g) << 8 | Int32(b) }
+            // Below 8 a direct-colour entry means an ANSI colour, not RGB: the darkest blues
+            // become 8 (invisible difference).
+            if directColor { return max(8, Int32(r) << 16 | Int32(g) << 8 | Int32(b)) }
             if colorCount >= 256 {
                 // xterm's 6×6×6 cube, or its grey ramp when the colour is grey.
                 if r == g && g == b {

@@ -23,7 +23,7 @@ public struct Layout: Equatable, Sendable {
         let bodyTop = 1, bodyHeight = height - 3
         // Below 110 columns the right column takes a larger share, so that the Scores pane
         // keeps 12 cells for a class name beside its figures.
-        let left = width * (width < 110 ? 28 : 34) / 100, middle = width * (width < 110 ? 32 : 36) / 100
+        let left = width * (width < 110 ? 30 : 34) / 100, middle = width * (width < 110 ? 32 : 36) / 100
         let right = width - left - middle
         let imagesHeight = bodyHeight * 3 / 5
         let aHeight = bodyHeight / 2

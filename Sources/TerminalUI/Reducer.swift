@@ -215,13 +215,13 @@ public enum Reducer {
             let what: String
             switch s.focus {
             case .images, .scores: what = "images folder"
-            case .labels: what = "labels file"
-            case .templatesA: what = "template set A"
-            case .templatesB: what = "template set B"
+            case .labels: what = "labels"
+            case .templatesA: what = "templates A"
+            case .templatesB: what = "templates B"
             }
             let start = s.focus == .images || s.focus == .scores ? (s.document.images ?? "") : ""
-            s.prompt = Prompt(purpose: .open(s.focus == .scores ? .images : s.focus), label: "open \(what) (Tab completes, FILE#KEY): ",
-                              editor: LineEditor(start))
+            s.prompt = Prompt(purpose: .open(s.focus == .scores ? .images : s.focus), label: "open \(what): ", editor: LineEditor(start))
+            s.status = "Tab completes the path; FILE#KEY picks one entry of a file that has several"
             return effects
         case let .openedLabels(set, path):
             checkpoint(&s)

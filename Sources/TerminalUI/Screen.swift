@@ -129,13 +129,18 @@ public struct Screen {
             // With a search, each row starts with its cosine to the query.
             let match = state.search.flatMap { i < $0.scores.count ? String(format: " %.2f", $0.scores[i]) : nil } ?? ""
             // What gives way when the row is narrow: the file name first (the preview's title
-            // has it), then the truth; the predictions are what the row is for.
+            // has it), then the predictions that are right (the ✓ says them), then the
+            // truth's end; a wrong prediction is what the row is for.
             let name = (row.name as NSString).lastPathComponent
             let predictions = "A:\(pa)\(pa == pb ? "" : " B:\(pb)")"
             let room = r.x + r.width - 1 - x
             var text = "\(match) \(name)  \(truth) → \(predictions)"
-            if TextWidth.columns(text) > room {
-                let tail = " → " + predictions
+            if TextWidth.columns(text) > room { text = "\(match) \(truth) → \(predictions)" }
+            if TextWidth.columns(text) > room, row.truth != nil {
+                let wrongA = row.rightA == false, wrongB = row.rightB == false
+                let wrong = wrongA && wrongB && pa == pb ? "A,B:\(pa)"
+                    : [wrongA ? "A:\(pa)" : nil, wrongB ? "B:\(pb)" : nil].compactMap { $0 }.joined(separator: " ")
+                let tail = wrong.isEmpty ? "" : " " + wrong
                 let truthRoom = room - TextWidth.columns(match) - 1 - TextWidth.columns(tail)
                 let shortTruth = truthRoom >= TextWidth.columns(truth) ? truth
                     : (truthRoom > 1 ? TextWidth.prefix(truth, fitting: truthRoom - 1) + "…" : "")

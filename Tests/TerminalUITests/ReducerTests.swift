@@ -176,7 +176,7 @@ final class ReducerTests: XCTestCase {
         var s = SessionState(document: document())
         _ = reduce(&s, .focus(.labels), .beginOpen)
         XCTAssertEqual(s.prompt?.purpose, .open(.labels))
-        XCTAssertTrue(s.prompt?.label.hasPrefix("open labels file") ?? false)
+        XCTAssertEqual(s.prompt?.label, "open labels: ")
         XCTAssertEqual(KeyBindings.action(for: .tab, state: s), .completePath, "Tab completes the path")
         _ = reduce(&s, .setPromptText("Prompts/cifar", status: "cifar10.txt  cifar100.txt"))
         XCTAssertEqual(s.prompt?.editor.text, "Prompts/cifar")
