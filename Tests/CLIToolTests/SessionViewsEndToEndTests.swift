@@ -119,3 +119,77 @@ extension SessionEndToEndTests {
         }
     }
 }
+
+/// Seeded random keys through the real binary in tmux: 10,000 keys (edits, motions, list
+/// commands, undo and redo, swaps, views, prompts for export, search and open, pastes,
+/// wide characters) with resizes between 79×23 and 200×60. The process must be alive at
+/// the end, quit on `q` with status 0, and leave a session file that opens.
+extension SessionEndToEndTests {
+    func testTenThousandKeysThroughTheBinary() throws {
+        let e2e = self
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-keys-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir); _ = try? e2e.tmux(["kill-server"]) }
+        // From the temporary folder, so that an export or an open stays inside it.
+        try e2e.tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", "cd \(dir.path) && " + e2e.sessionCommand(dir)])
+        _ = try e2e.waitFor("scores") { $0.contains("▸") && $0.contains("%") }
+        var rng = Seeded(seed: 12)
+        func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
+        let pool = ["a", "o", "d", "y", "u", "C-r", "s", ">", "<", "f", "S", "F", "?", "c", "/", "t", "T", "p", "j", "k",
+                    "g", "G", "1", "2", "3", "4", "5", "!", "O", "i", "x", "{", "}", "Space", "猫", "🐱", "é", "Up", "Down",
+                    "Left", "Right", "Home", "End", "PPage", "NPage", "Enter", "Escape", "Tab", "BTab", "BSpace", "DC",
+                    "C-w", "C-k", "C-u", "C-a", "C-e", "e", "M-b", "M-f"]
+        var sent = 0
+        while sent < 10_000 {
+            if rng.next() % 25 == 0 {
+                try e2e.tmux(["resize-window", "-t", "e2e", "-x", "\(79 + Int(rng.next() % 122))", "-y", "\(23 + Int(rng.next() % 38))"])
+            }
+            if rng.next() % 30 == 0 {
+                // A bracketed paste of several lines (tmux wraps it: the session asked for that).
+                try e2e.tmux(["set-buffer", "-b", "k", pick(["one {}\ntwo\nd\ns", "a {} 🐱", "q\nq"])])
+                try e2e.tmux(["paste-buffer", "-p", "-b", "k", "-t", "e2e"])
+            }
+            let batch = (0..<50).map { _ in pick(pool) }
+            try e2e.tmux(["send-keys", "-t", "e2e"] + batch)
+            sent += batch.count
+            if sent % 1_000 == 0 {
+                XCTAssertFalse(try e2e.screen().contains("CLIP-TUI-EXITED"), "the session ended after \(sent) keys")
+            }
+        }
+        // Let the last keys land, leave any view or prompt, and quit.
+        usleep(500_000)
+        try e2e.tmux(["resize-window", "-t", "e2e", "-x", "120", "-y", "40"])
+        for _ in 0..<3 { try e2e.tmux(["send-keys", "-t", "e2e", "Escape"]); usleep(100_000) }
+        XCTAssertFalse(try e2e.screen().contains("CLIP-TUI-EXITED"), "alive after 10,000 keys")
+        try e2e.tmux(["send-keys", "-t", "e2e", "q"])
+        _ = try e2e.waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }
+        XCTAssertEqual(try String(contentsOfFile: "\(dir.path)/exit", encoding: .utf8), "EXIT=0\n")
+        _ = try e2e.tmux(["kill-server"])
+        // The keys reached the session: its lists are not the files it started from.
+        let saved = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("session.json"))) as? [String: Any])
+        let started = try String(contentsOfFile: "\(EngineCommandTests.eval)/templates.txt", encoding: .utf8).split(separator: "\n")
+            .map { $0.replacingOccurrences(of: "{c}", with: "{}") }  // as the session stores a template
+        XCTAssertNotEqual((saved["templates_a"] as? [String]) ?? [], started, "the keys edited the session")
+        // The session file it left opens.
+        let binary = Bundle.main.bundleURL.appendingPathComponent("clip-tui").path
+        try e2e.tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40",
+                      "cd \(dir.path) && \(binary) session --session \(dir.path)/session.json --cache \(dir.path)/cache.sqlite; echo \"EXIT=$?\" > \(dir.path)/exit2; echo CLIP-TUI-EXITED; sleep 60"])
+        _ = try e2e.waitFor("the saved session") { $0.contains("Templates A") && !$0.contains("CLIP-TUI-EXITED") }
+        try e2e.tmux(["send-keys", "-t", "e2e", "Escape", "Escape", "q"])
+        _ = try e2e.waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }
+        XCTAssertEqual(try String(contentsOfFile: "\(dir.path)/exit2", encoding: .utf8), "EXIT=0\n")
+    }
+}
+
+/// SplitMix64, so that a failing seed replays.
+struct Seeded {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -83,7 +83,8 @@ final class RandomKeysTests: XCTestCase {
             .character("a"), .character("o"), .character("d"), .character("y"), .character("u"), .control("r"),
             .character("s"), .character(">"), .character("<"), .character("f"), .character("S"), .character("F"),
             .character("?"), .character("c"), .character("/"), .character("t"), .character("T"), .character("p"), .character("j"), .character("k"), .character("g"), .character("G"), .character("1"),
-            .character("2"), .character("3"), .character("4"), .character("i"), .character("x"), .character("{"),
+            .character("2"), .character("3"), .character("4"), .character("5"), .character("!"), .character("O"),
+            .character("i"), .character("x"), .character("{"),
             .character("}"), .character(" "), .character("猫"), .character("🐱"), .character("é"), .character("\u{301}"),
             .up, .down, .left, .right, .home, .end, .pageUp, .pageDown, .enter, .escape, .tab, .backTab, .backspace,
             .delete, .altLeft, .altRight, .altBackspace, .control("w"), .control("k"), .control("u"), .control("a"),
@@ -98,6 +99,8 @@ final class RandomKeysTests: XCTestCase {
                 key = .resize
             } else if rng.next() % 40 == 0 {
                 key = .mouseClick(x: Int(rng.next() % UInt64(width)), y: Int(rng.next() % UInt64(height)))
+            } else if rng.next() % 60 == 0 {
+                key = .mouseWheel(x: Int(rng.next() % UInt64(width)), y: Int(rng.next() % UInt64(height)), delta: pick([-3, 3]))
             }
             if key != .resize { controller.handle(key, width: width, height: height) }
             controller.tick()
