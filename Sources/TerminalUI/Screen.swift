@@ -262,15 +262,18 @@ public struct Screen {
         let order = Array(sorted.dropFirst(top).prefix(inner))
         // After the name: two bars, two " 97%" (5 columns each, a space after), and the
         // difference, up to "+100". The name gives way first, so the difference is never cut;
-        // a space ends the name, so it does not run into its bar.
-        // Where two bars would squeeze the name below 12 cells, the bars go: names first.
+        // a space ends the name, so it does not run into its bar. Names come before bars:
+        // bars (3 cells each at least) are drawn only where the shown names fit beside them.
         let fixed = 16, columns = r.width - 2
-        var nameWidth = min(14, max(6, r.width / 3))
-        if columns - nameWidth - fixed < 4 { nameWidth = max(4, columns - fixed - 4) }
-        var barWidth = max(1, (columns - nameWidth - fixed) / 2)
-        if nameWidth < 12 {
+        let longest = order.map { TextWidth.columns(s.classNames[$0]) }.max() ?? 0
+        let wanted = longest + 2  // the ▸ mark and a space
+        var nameWidth: Int, barWidth: Int
+        if wanted + fixed + 6 <= columns {
+            nameWidth = max(wanted, min(14, columns - fixed - 6))
+            barWidth = (columns - nameWidth - fixed) / 2
+        } else {
+            nameWidth = max(4, min(wanted, columns - fixed))
             barWidth = 0
-            nameWidth = max(4, min(columns - fixed, 14))
         }
         for (k, c) in order.enumerated() {
             let y = r.y + 1 + k
