@@ -61,10 +61,11 @@ final class CheckpointReader: WeightSource {
             description = single
         } else if FileManager.default.fileExists(atPath: index) {
             description = index
-            guard let data = FileManager.default.contents(atPath: index),
+            /// `model.safetensors.index.json`: only the weight map is read.
+            struct ShardIndex: Decodable { let weight_map: [String: String] }
+            guard let data = try? BoundedFile.read(index, maxBytes: JSONLimits.documents.maxBytes),
                   JSONLimits.documents.violation(in: data) == nil,
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let map = object["weight_map"] as? [String: String] else {
+                  let map = (try? JSONDecoder().decode(ShardIndex.self, from: data))?.weight_map else {
                 throw CLIPError.badIndex(path: index, reason: "not a JSON object with a weight_map of key → file")
             }
             for (key, shard) in map {

@@ -31,26 +31,26 @@ public struct HubRepoInfo: Equatable, Sendable {
         if let problem = JSONLimits(maxBytes: maxAnswerBytes, maxDepth: 64).violation(in: data) {
             throw HubError.badAnswer(url: url, problem: problem)
         }
-        let object: Any
+        let root: JSONValue
         do {
-            object = try JSONSerialization.jsonObject(with: data)
+            root = try JSONValue.parse(data, limits: JSONLimits(maxBytes: maxAnswerBytes, maxDepth: 64))
         } catch {
             throw HubError.badAnswer(url: url, problem: "not JSON")
         }
-        guard let root = object as? [String: Any] else { throw HubError.badAnswer(url: url, problem: "not a JSON object") }
-        guard let commit = root["sha"] as? String, isHex(commit, lengths: [40]) else {
+        guard root.members != nil else { throw HubError.badAnswer(url: url, problem: "not a JSON object") }
+        guard let commit = root["sha"]?.string, isHex(commit, lengths: [40]) else {
             throw HubError.badAnswer(url: url, problem: "no commit id (\"sha\")")
         }
-        guard let siblings = root["siblings"] as? [Any] else {
+        guard let siblings = root["siblings"]?.array else {
             throw HubError.badAnswer(url: url, problem: "no file list (\"siblings\")")
         }
         var files: [File] = []
-        for case let entry as [String: Any] in siblings {
-            guard let name = entry["rfilename"] as? String else { continue }
+        for entry in siblings where entry.members != nil {
+            guard let name = entry["rfilename"]?.string else { continue }
             guard isSafeRelativePath(name) else { throw HubError.unsafeFileName(repo: repo, name: name) }
-            let lfs = entry["lfs"] as? [String: Any]
-            let blobId = (entry["blobId"] as? String).flatMap { isHex($0, lengths: [40]) ? $0 : nil }
-            let sha256 = (lfs?["sha256"] as? String).flatMap { isHex($0, lengths: [64]) ? $0.lowercased() : nil }
+            let lfs = entry["lfs"].flatMap { $0.members != nil ? $0 : nil }
+            let blobId = entry["blobId"]?.string.flatMap { isHex($0, lengths: [40]) ? $0 : nil }
+            let sha256 = lfs?["sha256"]?.string.flatMap { isHex($0, lengths: [64]) ? $0.lowercased() : nil }
             if lfs != nil && sha256 == nil {
                 throw HubError.badAnswer(url: url, problem: "\(name): LFS entry without a SHA-256")
             }
@@ -87,11 +87,8 @@ public struct HubRepoInfo: Equatable, Sendable {
         return name.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { $0 != "" && $0 != "." && $0 != ".." }
     }
 
-    private static func nonNegative(_ value: Any?) -> Int? {
-        switch value {
-        case let n as Int: return n >= 0 ? n : nil
-        case let d as Double: return d >= 0 && d < 1e15 && d == d.rounded() ? Int(d) : nil
-        default: return nil
-        }
+    private static func nonNegative(_ value: JSONValue?) -> Int? {
+        guard case let .number(d)? = value, d >= 0, d < 1e15, d == d.rounded() else { return nil }
+        return Int(d)
     }
 }

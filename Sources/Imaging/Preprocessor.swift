@@ -23,27 +23,29 @@ public struct Preprocessor: Sendable, Equatable {
 
     /// Reads a Hugging Face `preprocessor_config.json` (`size`, `crop_size`, `image_mean`, `image_std`).
     public init(configPath: String, imageSize: Int) throws {
-        guard let data = FileManager.default.contents(atPath: configPath),
-              JSONLimits.documents.violation(in: data) == nil,
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let data = try? BoundedFile.read(configPath, maxBytes: JSONLimits.documents.maxBytes),
+              let object = try? JSONValue.parse(data), object.members != nil else {
             throw ImagingError.badPreprocessorConfig(path: configPath, reason: "not a JSON object")
+        }
+        func integer(_ v: JSONValue?) -> Int? {
+            guard case let .number(d)? = v, d == d.rounded(), abs(d) < 1e9 else { return nil }
+            return Int(d)
         }
         func side(_ key: String, _ inner: [String]) throws -> Int? {
             guard let value = object[key] else { return nil }
-            if let n = value as? Int { return n }
-            if let d = value as? [String: Any] {
-                for k in inner { if let n = d[k] as? Int { return n } }
-            }
+            if let n = integer(value) { return n }
+            for k in inner { if let n = integer(value[k]) { return n } }
             throw ImagingError.badPreprocessorConfig(path: configPath, reason: "'\(key)' is neither a number nor {\(inner.joined(separator: "|")): n}")
         }
         func triple(_ key: String, _ fallback: [Float]) throws -> [Float] {
             guard let value = object[key] else { return fallback }
-            guard let list = value as? [NSNumber], list.count == 3 else {
+            let numbers = (value.array ?? []).compactMap { v -> Float? in if case let .number(d) = v { return Float(d) } else { return nil } }
+            guard numbers.count == 3, value.array?.count == 3 else {
                 throw ImagingError.badPreprocessorConfig(path: configPath, reason: "'\(key)' must be three numbers")
             }
-            return list.map { $0.floatValue }
+            return numbers
         }
-        if let resample = object["resample"] as? Int, resample != 3 {
+        if let resample = integer(object["resample"]), resample != 3 {
             throw ImagingError.badPreprocessorConfig(path: configPath, reason: "resample \(resample) is not bicubic (3), the only filter CLIP uses")
         }
         let size = try side("size", ["shortest_edge", "height"]) ?? imageSize

@@ -2,7 +2,7 @@
 /// back dictionaries, which lose the order of keys; CuPL's class sentences and
 /// CLIP_benchmark's per-dataset files name classes by key, and their order is the classes'
 /// order. Typed all the way down, so callers match cases instead of casting `Any`.
-public indirect enum JSONValue: Equatable, Sendable {
+public indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
     case null
     case bool(Bool)
     case number(Double)
@@ -71,6 +71,18 @@ public indirect enum JSONValue: Equatable, Sendable {
         case .string: return "a string"
         case .array: return "a list"
         case .object: return "an object"
+        }
+    }
+
+    /// Compact JSON text (for messages).
+    public var description: String {
+        switch self {
+        case .null: return "null"
+        case let .bool(b): return b ? "true" : "false"
+        case let .number(d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+        case let .string(s): return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        case let .array(a): return "[" + a.map(\.description).joined(separator: ", ") + "]"
+        case let .object(m): return "{" + m.map { JSONValue.string($0.key).description + ": " + $0.value.description }.joined(separator: ", ") + "}"
         }
     }
 

@@ -48,14 +48,13 @@ public final class SafeTensorsFile: @unchecked Sendable {
         if let problem = limits.violation(in: UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart])) {
             throw SafeTensorsError.headerNotJSON(path: path, reason: problem)
         }
-        let headerData = Data(bytes[8..<dataStart])
-        let json: Any
+        let json: JSONValue
         do {
-            json = try JSONSerialization.jsonObject(with: headerData)
+            json = try JSONValue.parse(UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart]), limits: limits)
         } catch {
-            throw SafeTensorsError.headerNotJSON(path: path, reason: "\(error.localizedDescription)")
+            throw SafeTensorsError.headerNotJSON(path: path, reason: "\(error)")
         }
-        guard let object = json as? [String: Any] else {
+        guard let object = json.members else {
             throw SafeTensorsError.headerNotJSON(path: path, reason: "top level is not an object")
         }
         guard object.count <= Self.maxTensorCount else {
@@ -65,9 +64,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         var metadata: [String: String] = [:]
         for (key, value) in object {
             if key == "__metadata__" {
-                if let m = value as? [String: Any] {
-                    for (k, v) in m { metadata[k] = v as? String ?? "\(v)" }
-                }
+                for (k, v) in value.members ?? [] { metadata[k] = v.string ?? "\(v)" }
                 continue
             }
             tensors[key] = try Self.parseEntry(key: key, value: value, path: path, dataSize: dataSize)
@@ -76,17 +73,17 @@ public final class SafeTensorsFile: @unchecked Sendable {
         self.metadata = metadata
     }
 
-    private static func parseEntry(key: String, value: Any, path: String, dataSize: Int) throws -> TensorInfo {
-        guard let entry = value as? [String: Any] else {
+    private static func parseEntry(key: String, value entry: JSONValue, path: String, dataSize: Int) throws -> TensorInfo {
+        guard entry.members != nil else {
             throw SafeTensorsError.badEntry(path: path, key: key, reason: "entry is not an object")
         }
-        guard let dtypeName = entry["dtype"] as? String else {
+        guard let dtypeName = entry["dtype"]?.string else {
             throw SafeTensorsError.badEntry(path: path, key: key, reason: "no dtype")
         }
         guard let dtype = DType(rawValue: dtypeName) else {
             throw SafeTensorsError.unsupportedDType(path: path, key: key, dtype: dtypeName)
         }
-        guard let shapeValues = entry["shape"] as? [Any] else {
+        guard let shapeValues = entry["shape"]?.array else {
             throw SafeTensorsError.badEntry(path: path, key: key, reason: "no shape")
         }
         var shape: [Int] = []
@@ -102,7 +99,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
             }
             count = product
         }
-        guard let offsets = entry["data_offsets"] as? [Any], offsets.count == 2,
+        guard let offsets = entry["data_offsets"]?.array, offsets.count == 2,
               let begin = Self.integer(offsets[0]),
               let end = Self.integer(offsets[1]) else {
             throw SafeTensorsError.badEntry(path: path, key: key, reason: "data_offsets must be two integers")
@@ -118,18 +115,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
         return TensorInfo(name: key, dtype: dtype, shape: shape, dataRange: Int(begin)..<Int(end))
     }
 
-    /// A JSON integer: not a fraction, not a boolean, within Int64.
-    static func integer(_ value: Any) -> Int64? {
-        // JSONSerialization gives NSNumber for numbers and booleans alike; its type code
-        // tells them apart ("c"/"B" booleans, "d"/"f" fractions).
-        guard let n = value as? NSNumber else { return nil }
-        switch String(cString: n.objCType) {
-        case "c", "B": return nil
-        case "d", "f":
-            let d = n.doubleValue
-            return d == d.rounded() && abs(d) < 9e15 ? Int64(d) : nil
-        default: return n.int64Value
-        }
+    /// A JSON integer: a number without a fraction, exactly representable (below 2^53).
+    static func integer(_ value: JSONValue) -> Int64? {
+        guard case let .number(d) = value, d == d.rounded(), abs(d) < 9e15 else { return nil }
+        return Int64(d)
     }
 
     /// Reads a tensor as Float into `dest` (which must hold `elementCount` values).

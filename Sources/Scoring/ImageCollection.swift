@@ -57,11 +57,10 @@ public struct ImageCollection: Sendable {
         }
         var map: [String: String] = [:]
         if file.lowercased().hasSuffix(".json") {
-            guard JSONLimits.documents.violation(in: data) == nil,
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: String] else {
+            guard case let .object(members)? = try? JSONValue.parse(data), members.allSatisfy({ $0.value.string != nil }) else {
                 throw ScoringError.badFormat(path: file, line: nil, reason: "expected a JSON object of path → class")
             }
-            map = object
+            for m in members { map[m.key] = m.value.string }
         } else {
             for (n, line) in PromptFiles.lines(text).enumerated() {
                 let fields = Self.csvFields(line)

@@ -1,0 +1,145 @@
+import Scoring
+
+/// Changes to the document: line edits, pastes, list commands, undo and redo, swaps, and
+/// what the controller opened or selected. Each is one undo step.
+extension Reducer {
+    static func editDocument(_ s: inout SessionState, _ action: Action, _ imageCount: Int) -> [Effect]? {
+        switch action {
+        case .beginEdit:
+            guard s.focus.isEditable else { return [] }
+            let lines = s.lines(s.focus)
+            if lines.isEmpty {
+                checkpoint(&s)
+                s.setLines(s.focus, [""])
+                s.rows[s.focus] = 0
+            }
+            s.editing = LineEditor(s.lines(s.focus)[s.row(s.focus)])
+            s.editingOriginal = s.editing!.text
+            return []
+        case let .edit(e):
+            guard s.editing != nil else { return [] }
+            s.editing!.apply(e)
+            // Scores follow the text as it is typed.
+            var lines = s.lines(s.focus)
+            let r = s.row(s.focus)
+            if r < lines.count, lines[r] != s.editing!.text {
+                // One edit is one undo step: the checkpoint is taken at its first change.
+                if lines[r] == s.editingOriginal || s.editingOriginal == nil { checkpoint(&s) }
+                lines[r] = s.editing!.text
+                s.setLines(s.focus, lines)
+                return [.rescore, .save]
+            }
+            return []
+        case let .paste(text):
+            return paste(&s, Self.pastedLines(text))
+        case .commitEdit:
+            return commit(&s)
+        case .cancelEdit:
+            if s.editing != nil {
+                // Esc puts the line back as it was; the edit leaves no undo step behind.
+                s.editing = nil
+                var lines = s.lines(s.focus)
+                let r = s.row(s.focus)
+                if let original = s.editingOriginal, r < lines.count, lines[r] != original {
+                    lines[r] = original
+                    s.setLines(s.focus, lines)
+                    if s.undoStack.last == s.document { s.undoStack.removeLast() }
+                    s.status = "edit undone"
+                    return [.rescore, .save]
+                }
+            } else if s.showHelp {
+                s.showHelp = false
+            } else if s.search != nil {
+                s.search = nil
+                s.status = "search cleared"
+            } else if s.classFilter != nil {
+                s.classFilter = nil
+                s.status = "showing all classes"
+            }
+            return []
+        case .addLine:
+            guard s.focus.isEditable, s.editing == nil else { return [] }
+            checkpoint(&s)
+            var lines = s.lines(s.focus)
+            let at = lines.isEmpty ? 0 : s.row(s.focus) + 1
+            lines.insert("", at: at)
+            s.setLines(s.focus, lines)
+            s.rows[s.focus] = at
+            s.editing = LineEditor("")
+            s.editingOriginal = ""
+            return [.save]
+        case .deleteLine, .duplicateLine:
+            guard s.focus.isEditable, s.editing == nil else { return [] }
+            var lines = s.lines(s.focus)
+            guard !lines.isEmpty else { return [] }
+            checkpoint(&s)
+            let r = min(s.row(s.focus), lines.count - 1)
+            if action == .deleteLine {
+                lines.remove(at: r)
+                s.status = "deleted line \(r + 1)"
+            } else {
+                lines.insert(lines[r], at: r + 1)
+                s.rows[s.focus] = r + 1
+            }
+            s.setLines(s.focus, lines)
+            setRow(&s, s.focus, s.row(s.focus), imageCount)
+            return [.rescore, .save]
+        case .undo, .redo:
+            guard s.editing == nil else { return [] }
+            let undo = action == .undo
+            guard let previous = undo ? s.undoStack.popLast() : s.redoStack.popLast() else {
+                s.status = undo ? "nothing to undo" : "nothing to redo"
+                return []
+            }
+            if undo { s.redoStack.append(s.document) } else { s.undoStack.append(s.document) }
+            s.document = previous
+            for p in Pane.allCases where p.isEditable { setRow(&s, p, s.row(p), imageCount) }
+            s.status = undo ? "undone" : "redone"
+            return [.rescore, .save]
+        case .swapAB, .copyAToB, .copyBToA:
+            let effects = s.editing != nil ? commit(&s) : []
+            checkpoint(&s)
+            switch action {
+            case .swapAB:
+                swap(&s.document.templatesA, &s.document.templatesB)
+                swap(&s.document.nameA, &s.document.nameB)
+                s.status = "swapped A and B"
+            case .copyAToB: s.document.templatesB = s.document.templatesA; s.status = "copied A to B"
+            default: s.document.templatesA = s.document.templatesB; s.status = "copied B to A"
+            }
+            for p in [Pane.templatesA, .templatesB] { setRow(&s, p, s.row(p), imageCount) }
+            return effects + [.rescore, .save]
+        case let .openedLabels(set, path):
+            checkpoint(&s)
+            s.document.setLabels(set)
+            setRow(&s, .labels, 0, imageCount)
+            s.status = "opened \(path): \(set.classes.count) classes (u undoes)"
+            return [.rescore, .save]
+        case let .openedTemplates(pane, set, path):
+            checkpoint(&s)
+            let lines = set.templates.map(\.text)
+            if pane == .templatesA { s.document.templatesA = lines; s.document.nameA = set.name } else {
+                s.document.templatesB = lines; s.document.nameB = set.name
+            }
+            setRow(&s, pane, 0, imageCount)
+            s.status = "opened \(path): \(lines.count) templates into \(pane.title) (u undoes)"
+            return [.rescore, .save]
+        case let .openedImages(path, count):
+            s.document.images = path
+            s.rows[.images] = 0
+            s.search = nil
+            s.classFilter = nil
+            s.status = "opened \(path): \(count) images, encoding…"
+            return [.save]
+        case let .replaceTemplatesB(lines, name):
+            let effects = s.editing != nil ? commit(&s) : []
+            checkpoint(&s)
+            s.document.templatesB = lines
+            s.document.nameB = name
+            setRow(&s, .templatesB, 0, imageCount)
+            s.status = "forward selection put \(lines.count) templates in B (u undoes)"
+            return effects + [.rescore, .save]
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Scoring
+
+/// The views and prompts over the main screen (help, search, export, open, prompts, per
+/// class), the temperature, selection and quit.
+extension Reducer {
+    static func views(_ s: inout SessionState, _ action: Action, _ imageCount: Int) -> [Effect]? {
+        switch action {
+        case .toggleHelp:
+            s.showHelp.toggle()
+            s.helpOffset = 0
+            return []
+        case .beginSearch:
+            let effects = s.editing != nil ? commit(&s) : []
+            s.prompt = Prompt(purpose: .search, label: "search images: ", editor: LineEditor(s.search?.query ?? ""))
+            return effects
+        case let .searchResult(result):
+            s.search = result
+            s.focus = .images
+            s.rows[.images] = 0
+            s.status = "images by similarity to '\(result.query)' (Esc clears)"
+            return []
+        case .beginExport:
+            let effects = s.editing != nil ? commit(&s) : []
+            s.prompt = Prompt(purpose: .exportPath, label: "export to: ", editor: LineEditor("clip-tui-export.json"))
+            return effects
+        case .beginOpen:
+            let effects = s.editing != nil ? commit(&s) : []
+            let what: String
+            switch s.focus {
+            case .images, .scores: what = "images folder"
+            case .labels: what = "labels"
+            case .templatesA: what = "templates A"
+            case .templatesB: what = "templates B"
+            }
+            let start = s.focus == .images || s.focus == .scores ? (s.document.images ?? "") : ""
+            s.prompt = Prompt(purpose: .open(s.focus == .scores ? .images : s.focus), label: "open \(what): ", editor: LineEditor(start))
+            s.status = "Tab completes the path; FILE#KEY picks one entry of a file that has several"
+            return effects
+        case .requestPrompts, .requestSkipped:
+            return []  // the controller tokenizes (or lists) and answers with .showPrompts
+        case let .showPrompts(view):
+            s.promptsView = view
+            return []
+        case let .scrollPrompts(rows):
+            if var view = s.promptsView { view.offset = max(0, view.offset + rows); s.promptsView = view }  // the screen clamps it
+            return []
+        case .togglePromptIds:
+            s.promptsView?.showIds.toggle()
+            return []
+        case .closePrompts:
+            s.promptsView = nil
+            return []
+        case let .scaleTemperature(factor):
+            guard s.editing == nil else { return [] }
+            let t = min(20, max(0.05, (s.document.temperature ?? 1) * factor))
+            s.document.temperature = abs(t - 1) < 1e-3 ? nil : t
+            s.status = String(format: "temperature %.2f: logits are the checkpoint's logit scale ÷ %.2f", t, t)
+            return [.rescore, .save]
+        case .toggleClassView:
+            let effects = s.editing != nil ? commit(&s) : []
+            s.classView = s.classView == nil ? 0 : nil
+            return effects
+        case let .moveClass(delta):
+            // The screen clamps the row to the classes it has.
+            s.classView = max(0, (s.classView ?? 0) + delta)
+            return []
+        case .filterToSelectedClass:
+            return []  // resolved to a class name by the controller, which knows the rows
+        case let .setClassFilter(name):
+            s.classFilter = name
+            s.classView = nil
+            s.focus = .images
+            s.rows[.images] = 0
+            s.status = name.map { "showing the images of \($0) (Esc shows all)" } ?? "showing all classes"
+            return []
+        case let .scrollHelp(rows):
+            s.helpOffset = max(0, s.helpOffset + rows)  // the screen clamps it to what fits
+            return []
+        case .runSelection:
+            let effects = s.editing != nil ? commit(&s) : []
+            return effects + [.selectIntoB]
+        case .completePath, .setPromptText:
+            return []  // only with a path prompt open (above)
+        case .quit:
+            let effects = s.editing != nil ? commit(&s) : []
+            s.quitting = true
+            return effects + [.save, .quit]
+        default: return nil
+        }
+    }
+}
