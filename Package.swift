@@ -1,4 +1,4 @@
-// swift-tools-version:5.10
+// swift-tools-version:6.0
 import PackageDescription
 
 // Layers, one way: C libraries → Tensors/SafeTensors/Tokenization/Imaging → CLIP → clip-tui.

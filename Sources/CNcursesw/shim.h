@@ -19,3 +19,12 @@ static inline mmask_t clip_mouse_wheel_down(void) { return BUTTON5_PRESSED; }
 #else
 static inline mmask_t clip_mouse_wheel_down(void) { return 0; }
 #endif
+
+// Curses' globals, read through functions: Swift 6 sees the globals themselves as shared
+// mutable state (they are, but only the input thread touches curses).
+static inline WINDOW *clip_stdscr(void) { return stdscr; }
+static inline int clip_colors(void) { return COLORS; }
+static inline int clip_color_pairs(void) { return COLOR_PAIRS; }
+#include <stdio.h>
+static inline FILE *clip_stdout(void) { return stdout; }
+static inline FILE *clip_stdin(void) { return stdin; }

@@ -33,7 +33,8 @@ final class FileDownloader: NSObject, URLSessionDataDelegate, @unchecked Sendabl
 
     private func run(_ base: URLRequest, partial: String, timeout: TimeInterval, progress: @escaping (Int) -> Void) -> Outcome {
         let fm = FileManager.default
-        if !fm.fileExists(atPath: partial) { fm.createFile(atPath: partial, contents: nil) }
+        // A file that cannot be made shows up just below, where opening it fails and says so.
+        if !fm.fileExists(atPath: partial) { _ = fm.createFile(atPath: partial, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: partial) else {
             return .interrupted(received: 0, reason: "cannot open \(partial) for writing")
         }

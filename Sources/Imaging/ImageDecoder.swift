@@ -38,7 +38,8 @@ public enum ImageDecoder {
             }
         }
         defer { clip_codec_free(&image) }
-        let reason = String(cString: message)
+        // The C side writes a NUL-terminated message into the buffer.
+        let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         switch Int(status) {
         case Int(CLIP_CODEC_OK.rawValue): break
         case Int(CLIP_CODEC_TOO_LARGE.rawValue): throw ImagingError.tooLarge(path: path, reason: reason)

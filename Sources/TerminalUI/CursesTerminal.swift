@@ -2,6 +2,7 @@ import CNcursesw
 import CTerminalGuard
 import Dispatch
 import Foundation
+import Synchronization
 
 /// The one file that talks to ncurses: sets the terminal up, reads keys (and the mouse),
 /// copies the controller's grid to the screen, and restores the terminal on every way out.
@@ -12,8 +13,10 @@ public final class CursesTerminal {
     private var colorCount: Int32 = 0
     private var directColor = false
     private var signalSources: [DispatchSourceSignal] = []
-    private var stopRequested: Int32 = 0
-    private static var active = false
+    /// Set by the signal sources' handler (a dispatch queue), read by the input loop.
+    private let stopRequested = Atomic<Bool>(false)
+    /// Whether curses is up, for the atexit handler (which may run on any thread).
+    private static let active = Atomic<Bool>(false)
 
     public init() {}
 
@@ -31,29 +34,29 @@ public final class CursesTerminal {
         let env = ProcessInfo.processInfo.environment
         if env["COLORTERM"] == "truecolor" || env["COLORTERM"] == "24bit",
            let term = env["TERM"], let direct = Self.directColorEntry(for: term, environment: env),
-           newterm(direct, stdout, stdin) != nil {
+           newterm(direct, clip_stdout(), clip_stdin()) != nil {
             // newterm made and selected the screen; nothing more to do.
         } else {
             initscr()
         }
-        Self.active = true
-        atexit { if CursesTerminal.active { CursesTerminal.bracketedPaste(false); endwin() } }
-        defer { Self.bracketedPaste(false); endwin(); Self.active = false; clip_guard_disarm() }
+        Self.active.store(true, ordering: .sequentiallyConsistent)
+        atexit { if CursesTerminal.active.load(ordering: .sequentiallyConsistent) { CursesTerminal.bracketedPaste(false); endwin() } }
+        defer { Self.bracketedPaste(false); endwin(); Self.active.store(false, ordering: .sequentiallyConsistent); clip_guard_disarm() }
         // The terminal wraps a paste in ESC[200~ … ESC[201~ (`readPaste`), so pasted text
         // is never taken for keys.
         Self.bracketedPaste(true)
         set_escdelay(25)  // a lone Esc is Esc after 25 ms, not after ncurses' default second
         raw()
         noecho()
-        keypad(stdscr, true)
-        nodelay(stdscr, false)
-        wtimeout(stdscr, 30)
+        keypad(clip_stdscr(), true)
+        nodelay(clip_stdscr(), false)
+        wtimeout(clip_stdscr(), 30)
         curs_set(0)
         if has_colors() {
             start_color()
             use_default_colors()
-            colorCount = COLORS
-            maxPairs = COLOR_PAIRS
+            colorCount = clip_colors()
+            maxPairs = clip_color_pairs()
         }
         directColor = colorCount >= 0x1000000
         var oldMask: mmask_t = 0
@@ -63,24 +66,24 @@ public final class CursesTerminal {
         for sig in [SIGTERM, SIGHUP, SIGINT] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in if let self { OSAtomicStore(&self.stopRequested) } }
+            source.setEventHandler { [weak self] in self?.stopRequested.store(true, ordering: .releasing) }
             source.resume()
             signalSources.append(source)
         }
         defer { for s in signalSources { s.cancel() } }
 
         var previous: CellGrid?
-        while !controller.state.quitting && stopRequestedValue() == 0 {
+        while !controller.state.quitting && !stopRequested.load(ordering: .acquiring) {
             controller.tick()
-            let width = Int(getmaxx(stdscr)), height = Int(getmaxy(stdscr))
+            let width = Int(getmaxx(clip_stdscr())), height = Int(getmaxy(clip_stdscr()))
             let grid = controller.render(width: width, height: height, directColor: directColor)
             draw(grid, previous: previous)
             previous = grid
             var ch: wint_t = 0
-            let result = wget_wch(stdscr, &ch)
+            let result = wget_wch(clip_stdscr(), &ch)
             if result == ERR { continue }
             if var key = translate(result: result, ch: ch) {
-                if key == .resize { previous = nil; clearok(stdscr, true); continue }
+                if key == .resize { previous = nil; clearok(clip_stdscr(), true); continue }
                 if controller.state.editing != nil || controller.state.prompt != nil { key = burst(after: key) }
                 controller.handle(key, width: width, height: height)
             }
@@ -127,11 +130,11 @@ public final class CursesTerminal {
         }
         guard var gathered = text(key) else { return key }
         var count = 1
-        wtimeout(stdscr, 3)
-        defer { wtimeout(stdscr, 30) }
+        wtimeout(clip_stdscr(), 3)
+        defer { wtimeout(clip_stdscr(), 30) }
         while count < 100_000 {
             var ch: wint_t = 0
-            let r = wget_wch(stdscr, &ch)
+            let r = wget_wch(clip_stdscr(), &ch)
             if r == ERR { break }
             guard r != KEY_CODE_YES, ch != 27, let next = translate(result: r, ch: ch).flatMap(text) else {
                 if r == KEY_CODE_YES { ungetch(Int32(ch)) } else { unget_wch(wchar_t(bitPattern: ch)) }
@@ -155,11 +158,11 @@ public final class CursesTerminal {
     private func readPaste() -> String {
         var scalars: [Unicode.Scalar] = []
         let end: [Unicode.Scalar] = ["\u{1B}", "[", "2", "0", "1", "~"]
-        wtimeout(stdscr, 1000)
-        defer { wtimeout(stdscr, 30) }
+        wtimeout(clip_stdscr(), 1000)
+        defer { wtimeout(clip_stdscr(), 30) }
         while scalars.count < 1 << 20 {
             var ch: wint_t = 0
-            let r = wget_wch(stdscr, &ch)
+            let r = wget_wch(clip_stdscr(), &ch)
             if r == ERR { break }
             if r == KEY_CODE_YES { continue }  // a key code inside a paste is not text
             guard let scalar = Unicode.Scalar(UInt32(ch)) else { continue }
@@ -172,7 +175,6 @@ public final class CursesTerminal {
         return String(String.UnicodeScalarView(scalars))
     }
 
-    private func stopRequestedValue() -> Int32 { withUnsafeMutablePointer(to: &stopRequested) { $0.pointee } }
 
     // MARK: - Keys
 
@@ -208,10 +210,10 @@ public final class CursesTerminal {
         case 10, 13: return .enter
         case 27:
             // Alt-key sequences arrive as Esc and the key; a lone Esc times out.
-            wtimeout(stdscr, 25)
-            defer { wtimeout(stdscr, 30) }
+            wtimeout(clip_stdscr(), 25)
+            defer { wtimeout(clip_stdscr(), 30) }
             var next: wint_t = 0
-            let r = wget_wch(stdscr, &next)
+            let r = wget_wch(clip_stdscr(), &next)
             if r == ERR { return .escape }
             if r == KEY_CODE_YES && Int32(next) == KEY_LEFT { return .altLeft }
             if r == KEY_CODE_YES && Int32(next) == KEY_RIGHT { return .altRight }
@@ -223,7 +225,7 @@ public final class CursesTerminal {
                 var seen: [wint_t] = []
                 for expected in "200~".unicodeScalars {
                     var c: wint_t = 0
-                    let rc = wget_wch(stdscr, &c)
+                    let rc = wget_wch(clip_stdscr(), &c)
                     if rc == ERR { break }
                     if rc == KEY_CODE_YES { ungetch(Int32(c)); break }
                     seen.append(c)
@@ -247,7 +249,7 @@ public final class CursesTerminal {
 
     private func draw(_ grid: CellGrid, previous: CellGrid?) {
         let same = previous.map { $0.width == grid.width && $0.height == grid.height } ?? false
-        if !same { werase(stdscr) }
+        if !same { werase(clip_stdscr()) }
         for y in 0..<grid.height {
             for x in 0..<grid.width {
                 let cell = grid[x, y]
@@ -260,12 +262,12 @@ public final class CursesTerminal {
                 if cell.style.reverse { attrs |= clip_attr_reverse() }
                 if cell.style.dim { attrs |= clip_attr_dim() }
                 var pair = pairFor(cell.style)
-                wattr_set(stdscr, attrs, Int16(truncatingIfNeeded: min(pair, Int32(Int16.max))), &pair)
+                wattr_set(clip_stdscr(), attrs, Int16(truncatingIfNeeded: min(pair, Int32(Int16.max))), &pair)
                 var wide = Array(String(cell.character).unicodeScalars.map { wchar_t(bitPattern: $0.value) }) + [0]
                 mvaddnwstr(Int32(y), Int32(x), &wide, Int32(wide.count - 1))
             }
         }
-        wrefresh(stdscr)
+        wrefresh(clip_stdscr())
     }
 
     private func colorNumber(_ c: TerminalColor) -> Int32 {
@@ -310,4 +312,3 @@ public final class CursesTerminal {
     }
 }
 
-private func OSAtomicStore(_ p: UnsafeMutablePointer<Int32>) { p.pointee = 1 }

@@ -88,13 +88,15 @@ struct KeystrokeBenchmark {
             generation += 1
             engine.supersede(with: generation)
             let start = DispatchTime.now()
-            var first: Double?
-            try engine.evaluate(request(a), generation: generation) { e in
-                if first == nil { first = milliseconds(since: start) }
-                if !allStages && e.completed == .scores { engine.supersede(with: generation + 1_000_000) }
+            // The first stage's time, set from the engine's @Sendable publish closure.
+            let first = Mutex<Double?>(nil)
+            let current = generation
+            try engine.evaluate(request(a), generation: current) { e in
+                first.withLock { if $0 == nil { $0 = milliseconds(since: start) } }
+                if !allStages && e.completed == .scores { engine.supersede(with: current + 1_000_000) }
             }
             engine.supersede(with: generation)
-            return (first ?? .nan, milliseconds(since: start))
+            return (first.withLock { $0 } ?? .nan, milliseconds(since: start))
         }
         var r = Figures()
         r.classes = labels.count; r.templates_a = templatesA.count; r.templates_b = templatesB.count; r.images = imageCount

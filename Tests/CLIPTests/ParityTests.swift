@@ -13,7 +13,9 @@ import XCTest
 final class ParityTests: XCTestCase {
     static let fixtureNames = ["clip-tiny", "tiny-gelu16", "tiny-336-bf16"]
         + (ProcessInfo.processInfo.environment["CLIP_TUI_EXTRA_FIXTURES"] ?? "").split(separator: ":").map(String.init)
-    private static var cache: [String: (FixtureCase, CLIPModel)] = [:]
+    // XCTest runs a class's tests one after another on one thread: the loaded models are
+    // kept for the next test without a lock.
+    nonisolated(unsafe) private static var cache: [String: (FixtureCase, CLIPModel)] = [:]
 
     /// Runs `check` on each fixture and its loaded model.
     func eachFixture(_ check: (FixtureCase, CLIPModel) throws -> Void) throws {

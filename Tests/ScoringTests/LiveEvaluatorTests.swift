@@ -238,17 +238,18 @@ final class LiveEvaluatorTests: XCTestCase {
         // Generation 1 needs 1,400 prompts (6 batches of 256): after its first batch, generation 2 arrives.
         provider.afterBatch = { if provider.batches == 1 { engine.supersede(with: 2) } }
         engine.supersede(with: 1)
-        var published: [Int] = []
+        // Stages are handed out through a @Sendable closure: the list is behind a mutex.
+        let published = Mutex<[Int]>([])
         let finished = try engine.evaluate(.init(labels: labels, templatesA: [Template("a {}")], templatesB: [Template("b {}")]),
-                                           generation: 1) { _ in published.append(1) }
+                                           generation: 1) { _ in published.withLock { $0.append(1) } }
         XCTAssertFalse(finished)
-        XCTAssertEqual(published, [], "no stage of a superseded edit is handed out")
+        XCTAssertEqual(published.withLock { $0 }, [], "no stage of a superseded edit is handed out")
         XCTAssertEqual(provider.batches, 1, "stopped at the next batch")
         // The batch done is kept: generation 2 (the same prompts) encodes only the rest.
         provider.afterBatch = {}
         XCTAssertTrue(try engine.evaluate(.init(labels: labels, templatesA: [Template("a {}")], templatesB: [Template("b {}")]),
-                                          generation: 2) { e in published.append(2 + e.completed.rawValue) })
-        XCTAssertEqual(published, [2, 3, 4], "all three stages, in order")
+                                          generation: 2) { e in published.withLock { $0.append(2 + e.completed.rawValue) } })
+        XCTAssertEqual(published.withLock { $0 }, [2, 3, 4], "all three stages, in order")
         XCTAssertEqual(provider.fake.encodedTexts.count, 1400, "each prompt encoded once")
     }
 }
