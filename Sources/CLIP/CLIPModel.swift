@@ -5,7 +5,7 @@ import Tokenization
 
 /// A CLIP checkpoint folder in the Hugging Face layout, loaded: both encoders, the
 /// tokenizer, the image preprocessing and the logit scale.
-public final class CLIPModel: @unchecked Sendable {
+public final class CLIPModel: Sendable {
     public let folder: String
     public let config: CLIPConfig
     public let vision: VisionEncoder

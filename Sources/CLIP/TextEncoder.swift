@@ -6,7 +6,7 @@ import Tensors
 /// is the end token's, so padding never changes the result), and prompts that share a
 /// prefix share its computation (`PrefixTree`). All the nodes of a batch go through each
 /// layer's products together.
-public final class TextEncoder: @unchecked Sendable {
+public final class TextEncoder: Sendable {
     public let config: CLIPTextConfig
     public let projectionDim: Int
     let tokenEmbedding: [Float]     // [vocab, width]

@@ -1,7 +1,7 @@
 import Tensors
 
 /// CLIP's image tower (`CLIPVisionTransformer` + `visual_projection`), batched.
-public final class VisionEncoder: @unchecked Sendable {
+public final class VisionEncoder: Sendable {
     public let config: CLIPVisionConfig
     public let projectionDim: Int
     /// The patch convolution as a matrix: `[3·p·p, width]`, no bias.

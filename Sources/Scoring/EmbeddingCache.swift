@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// Embeddings on disk: one SQLite file (WAL, transactions), keyed by the model's
 /// fingerprint and by an image's content hash (a renamed file is not re-encoded) or a
@@ -9,21 +10,20 @@ import GRDB
 /// structure (`quick_check` on open) but not the bytes inside a record, so a damaged vector
 /// would otherwise be served as an embedding. A row that fails its checksum is dropped
 /// (and re-encoded by the caller), and that is reported too.
-public final class EmbeddingCache: @unchecked Sendable {
+public final class EmbeddingCache: Sendable {
     public let path: String
     /// What happened on open when the file was not usable (nil when all was well).
-    public private(set) var recoveryNote: String?
+    public let recoveryNote: String?
     /// Internal, for the extensions beside this file (imported rows).
     let db: DatabaseQueue
-    private let lock = NSLock()
-    private var damaged = 0
+    private let damaged = Atomic<Int>(0)
     /// Opened read-only (the file or its folder is not writable): lookups work, stores are skipped.
-    public private(set) var isReadOnly = false
+    public let isReadOnly: Bool
     /// The schema this code writes; an older file's tables are dropped and rebuilt.
     static let schemaVersion = 2
 
     /// Rows dropped because their checksum did not match, since this cache was opened.
-    public var damagedRows: Int { lock.lock(); defer { lock.unlock() }; return damaged }
+    public var damagedRows: Int { damaged.load(ordering: .relaxed) }
 
     public init(path: String) throws {
         self.path = path
@@ -33,6 +33,8 @@ public final class EmbeddingCache: @unchecked Sendable {
         }
         do {
             db = try Self.open(path)
+            isReadOnly = false
+            recoveryNote = nil
         } catch let error where !Self.isDamage(error) {
             // Not damaged, only not writable (a read-only file or folder, a full disk): read
             // what is there and write nothing; the caller reports it.
@@ -51,6 +53,7 @@ public final class EmbeddingCache: @unchecked Sendable {
             do { db = try Self.open(path) } catch {
                 throw ScoringError.cache(path: path, reason: "\(error)")
             }
+            isReadOnly = false
             recoveryNote = "\(path): the cache was unreadable (\(Self.brief(error))); moved to \(aside) and rebuilt"
         }
     }
@@ -152,7 +155,7 @@ public final class EmbeddingCache: @unchecked Sendable {
             throw ScoringError.cache(path: path, reason: Self.brief(error))
         }
         if !bad.isEmpty {
-            lock.lock(); damaged += bad.count; lock.unlock()
+            damaged.add(bad.count, ordering: .relaxed)
             try? db.write { db in
                 for key in bad {
                     try db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE model = ? AND \(keyColumn(kind)) = ?", arguments: [model, key])

@@ -3,16 +3,19 @@ import Tensors
 
 /// The engine the terminal UI and the headless commands share: images and sets in, scores,
 /// metrics and comparisons out, from cached embeddings.
-public final class PromptLab: @unchecked Sendable {
+public final class PromptLab: Sendable {
     public let store: EmbeddingStore
-    public var scale: Float
+    public let scale: Float
     /// How the model was named (a folder or a Hub id), for reports.
-    public var modelName = ""
+    public let modelName: String
 
-    /// - Parameter temperature: overrides the checkpoint's logit scale with 1 / temperature.
-    public init(store: EmbeddingStore, temperature: Float? = nil) {
+    /// - Parameters:
+    ///   - temperature: overrides the checkpoint's logit scale with 1 / temperature.
+    ///   - modelName: the folder or Hub id the model came from, for reports and exports.
+    public init(store: EmbeddingStore, temperature: Float? = nil, modelName: String = "") {
         self.store = store
         self.scale = temperature.map { 1 / $0 } ?? store.provider.logitScale
+        self.modelName = modelName
     }
 
     public var dimension: Int { store.provider.dimension }

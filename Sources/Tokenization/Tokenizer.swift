@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import InputLimits
 
 /// Token ids of one text, as `clip.tokenize(text, truncate=True)` gives them, without padding.
@@ -14,7 +15,7 @@ public struct TokenizedText: Sendable, Equatable {
 }
 
 /// CLIP's tokenizer: OpenAI's `SimpleTokenizer` over a Hugging Face `vocab.json` + `merges.txt`.
-public final class Tokenizer: @unchecked Sendable {
+public final class Tokenizer: Sendable {
     public static let contextLength = 77
     /// Only this much of a text is tokenized: 77 tokens need a few hundred bytes, and the
     /// byte-pair loop is quadratic in a word's length, so a pasted megabyte must not reach it.
@@ -29,8 +30,8 @@ public final class Tokenizer: @unchecked Sendable {
 
     private let encoder: [String: Int]
     private let bpe: BytePairEncoder
-    private var cache: [String: [Int]] = [:]
-    private let lock = NSLock()
+    /// BPE results by pre-token, shared by the threads that tokenize.
+    private let cache = Mutex<[String: [Int]]>([:])
 
     /// Loads the files of a checkpoint folder.
     public convenience init(vocabPath: String, mergesPath: String) throws {
@@ -137,16 +138,12 @@ public final class Tokenizer: @unchecked Sendable {
     private func encodePiece(_ piece: String) -> [Int] {
         if piece == "<|startoftext|>" { return [startToken] }
         if piece == "<|endoftext|>" { return [endToken] }
-        lock.lock()
-        if let hit = cache[piece] { lock.unlock(); return hit }
-        lock.unlock()
+        if let hit = cache.withLock({ $0[piece] }) { return hit }
         let symbols = piece.utf8.map { BytePairEncoder.byteSymbols[Int($0)] }
         // A symbol missing from the vocabulary cannot happen with CLIP's files (every byte
         // symbol and its </w> form are in it); skip it rather than invent an id.
         let ids = bpe.encode(symbols).compactMap { encoder[$0] }
-        lock.lock()
-        if cache.count < 100_000 { cache[piece] = ids }
-        lock.unlock()
+        cache.withLock { if $0.count < 100_000 { $0[piece] = ids } }
         return ids
     }
 }

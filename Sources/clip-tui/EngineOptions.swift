@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLIP
 import Foundation
+import Synchronization
 import Scoring
 import Tensors
 import UserPaths
@@ -37,20 +38,19 @@ struct EngineOptions: ParsableArguments {
         }
         let store = EmbeddingStore(provider: provider, cache: cache)
         CacheHealth.watch(store)
-        let lab = PromptLab(store: store, temperature: temperature)
-        lab.modelName = model ?? located.folder
+        let lab = PromptLab(store: store, temperature: temperature, modelName: model ?? located.folder)
         return lab
     }
 }
 
 /// Cache trouble met while a command ran (a full disk, damaged rows), said once at the end.
 enum CacheHealth {
-    nonisolated(unsafe) private static var stores: [EmbeddingStore] = []
+    private static let stores = Mutex<[EmbeddingStore]>([])
 
-    static func watch(_ store: EmbeddingStore) { stores.append(store) }
+    static func watch(_ store: EmbeddingStore) { stores.withLock { $0.append(store) } }
 
     static func report() {
-        for store in stores {
+        for store in stores.withLock({ $0 }) {
             if let problem = store.cacheProblem { warn("embedding cache: \(problem) (results are correct; the cache was not used for all of them)") }
             if let cache = store.cache, cache.damagedRows > 0 {
                 warn("\(cache.path): \(cache.damagedRows) damaged cache entries were dropped and encoded again")

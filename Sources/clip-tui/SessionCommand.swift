@@ -56,8 +56,7 @@ struct SessionCommand: ParsableCommand {
             } catch {
                 notes.append("\(error); running without the cache")
             }
-            let lab = PromptLab(store: EmbeddingStore(provider: provider, cache: store))
-            lab.modelName = doc.model ?? located.folder
+            let lab = PromptLab(store: EmbeddingStore(provider: provider, cache: store), modelName: doc.model ?? located.folder)
             var collection: ImageCollection?
             var imagesProblem: String?
             if let folder = doc.images {
