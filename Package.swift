@@ -1,8 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers, one way: C libraries → Tensors/SafeTensors/Tokenization/Imaging → CLIP → clip-tui.
-// No library target knows about terminals.
+// Layers, one way (every import follows these arrows):
+//   C libraries (CBLAS, CPNG/CJPEG → CImageCodecs, CNcursesw, CTerminalGuard)
+//   → InputLimits, UserPaths, Tensors
+//   → SafeTensors, Tokenization, Imaging (on InputLimits)
+//   → CLIP (the encoders), Hub (downloads), Scoring (the engine: no encoder, no terminal)
+//   → TerminalUI (on Scoring; the only target that knows a terminal)
+//   → clip-tui (the commands, which join the encoders to the engine).
 let package = Package(
     name: "clip-tui",
     products: [

@@ -334,8 +334,8 @@ final class SessionEndToEndTests: XCTestCase {
         let first = try waitFor("scores") { $0.contains("scored in") && self.summaryTop1A($0) != nil }
         let all = ["gradient", "noise | static | random pixels", "shapes"]
         XCTAssertEqual(summaryTop1A(first), try evalTop1(labels: all, dir: dir))
-        // Labels pane (Tab from A: B, Images, Labels), delete "gradient".
-        try tmux(["send-keys", "-t", "e2e", "Tab", "Tab", "Tab"])
+        // The Labels pane (key 2), delete "gradient".
+        try tmux(["send-keys", "-t", "e2e", "2"])
         try tmux(["send-keys", "-t", "e2e", "d"])
         let deleted = try evalTop1(labels: Array(all.dropFirst()), dir: dir)
         let afterDelete = try waitFor("scores without gradient") { $0.contains("deleted line 1") && self.summaryTop1A($0) == deleted }
