@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["InputLimits"]),
         .target(name: "Tokenization", dependencies: ["InputLimits"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "InputLimits"]),
-        .target(name: "CLIP", dependencies: ["Tensors", "SafeTensors", "InputLimits", "Tokenization", "Imaging", "UserPaths",
+        .target(name: "CLIP", dependencies: ["Tensors", "SafeTensors", "InputLimits", "Tokenization", "Imaging",
                                              .product(name: "Crypto", package: "swift-crypto")]),
         // Fetching checkpoints from the Hugging Face Hub into its shared cache (URLSession).
         .target(name: "Hub", dependencies: ["InputLimits", "UserPaths", .product(name: "Crypto", package: "swift-crypto")]),
@@ -76,7 +76,8 @@ let package = Package(
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Tensors", "InputLimits", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Scoring", "Tensors"], resources: [.copy("Screens")]),
-        .testTarget(name: "CLIToolTests", dependencies: ["clip-tui", "TestSupport"]),
+        .testTarget(name: "CLIToolTests", dependencies: ["clip-tui", "CLIP", "TestSupport"],
+                    exclude: ["Fixtures"]),  // read from the source tree by path, as the binary reads them
     ]
 )
 

@@ -58,6 +58,18 @@ public struct HubCacheLayout: Sendable {
         }
     }
 
+    /// The snapshot folder of `revision` (a branch or tag through `refs/REVISION`, or a commit
+    /// id), if it is in the cache.
+    public func existingSnapshot(revision: String = "main") -> String? {
+        var commit = revision
+        if let text = try? String(contentsOfFile: repoFolder + "/refs/" + revision, encoding: .utf8) {
+            commit = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let folder = snapshot(commit)
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue ? folder : nil
+    }
+
     /// Records which commit a branch or tag name points to (not for commit ids themselves).
     public func writeRef(_ revision: String, commit: String) throws {
         guard revision != commit else { return }

@@ -122,18 +122,4 @@ final class CheckpointLoadingTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("/nonexistent/model: no such file"), "\($0)")
         }
     }
-
-    func testBenchmarkPromptIdsAreTheTokenizers() throws {
-        let model = try CLIPModel(folder: try fixtureModel())
-        XCTAssertEqual(BenchmarkPrompts.texts.count, 32)
-        XCTAssertEqual(BenchmarkPrompts.texts.map { model.tokenizer.tokenize($0).ids }, BenchmarkPrompts.ids)
-    }
-
-    func testTextsFileLines() {
-        XCTAssertEqual(TextsFile.parse("a\r\nb\n\nc"), ["a", "b", "", "c"])
-        XCTAssertEqual(TextsFile.parse("a\n"), ["a"])
-        XCTAssertEqual(TextsFile.parse("a\n\n"), ["a", ""])
-        XCTAssertEqual(TextsFile.parse(""), [])
-        XCTAssertEqual(TextsFile.parse("\n"), [""])
-    }
 }

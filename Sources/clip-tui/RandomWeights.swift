@@ -1,3 +1,4 @@
+import CLIP
 /// Random weights of the right shapes, for benchmarks of architectures whose checkpoints
 /// are not at hand (`clip-tui bench --random ViT-B/32`). Deterministic for a seed.
 public final class RandomWeights: WeightSource {

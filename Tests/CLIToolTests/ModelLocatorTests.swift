@@ -1,4 +1,5 @@
 import CLIP
+@testable import clip_tui
 import Foundation
 import XCTest
 

@@ -1,4 +1,6 @@
+import CLIP
 import Foundation
+import Hub
 import UserPaths
 
 /// Finds a checkpoint folder from what a user types: a folder, or a Hugging Face Hub id
@@ -16,20 +18,10 @@ public enum ModelLocator {
     }
 
     /// `models--ORG--NAME/snapshots/REV` for `refs/REVISION` (default main), or REVISION when
-    /// it is a commit hash already there.
+    /// it is a commit hash already there (the layout is `HubCacheLayout`'s).
     public static func snapshot(id: String, revision: String = "main", cache: String) -> String? {
-        let parts = id.split(separator: "/")
-        guard parts.count == 2 else { return nil }
-        let repo = (cache as NSString).appendingPathComponent("models--\(parts[0])--\(parts[1])")
-        let snapshots = (repo as NSString).appendingPathComponent("snapshots")
-        let ref = (repo as NSString).appendingPathComponent("refs/\(revision)")
-        var commit = revision
-        if let text = try? String(contentsOfFile: ref, encoding: .utf8) {
-            commit = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        let folder = (snapshots as NSString).appendingPathComponent(commit)
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue ? folder : nil
+        guard id.split(separator: "/").count == 2 else { return nil }
+        return HubCacheLayout(cache: cache, repo: id).existingSnapshot(revision: revision)
     }
 
     /// The bundled demo model: `Models/clip-demo` in the working directory or beside the
