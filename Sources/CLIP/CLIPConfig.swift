@@ -106,25 +106,9 @@ public struct CLIPConfig: Codable, Sendable, Equatable {
     /// Reads and validates `config.json`.
     public static func load(path: String) throws -> CLIPConfig {
         guard FileManager.default.fileExists(atPath: path) else { throw CLIPError.missingFile(path: path) }
-        let data: Data
-        do { data = try BoundedFile.read(path, maxBytes: JSONLimits.documents.maxBytes) } catch {
-            throw CLIPError.badConfig(path: path, reason: "\(error)")
-        }
-        if let problem = JSONLimits.documents.violation(in: data) { throw CLIPError.badConfig(path: path, reason: problem) }
         let config: CLIPConfig
-        do {
-            config = try JSONDecoder().decode(CLIPConfig.self, from: data)
-        } catch let DecodingError.dataCorrupted(context) {
-            if context.codingPath.isEmpty {
-                throw CLIPError.badConfig(path: path, reason: "not valid JSON: \(context.debugDescription)")
-            }
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw CLIPError.badConfig(path: path, reason: "'\(key)': \(context.debugDescription)")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw CLIPError.badConfig(path: path, reason: "'\(key)': \(context.debugDescription)")
-        } catch {
-            throw CLIPError.badConfig(path: path, reason: "\(error)")
+        do { config = try BoundedJSON.decode(CLIPConfig.self, path: path) } catch let e as BoundedJSON.Failure {
+            throw CLIPError.badConfig(path: path, reason: e.reason)
         }
         try config.validate(path: path)
         return config

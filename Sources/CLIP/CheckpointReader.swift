@@ -63,10 +63,9 @@ final class CheckpointReader: WeightSource {
             description = index
             /// `model.safetensors.index.json`: only the weight map is read.
             struct ShardIndex: Decodable { let weight_map: [String: String] }
-            guard let data = try? BoundedFile.read(index, maxBytes: JSONLimits.documents.maxBytes),
-                  JSONLimits.documents.violation(in: data) == nil,
-                  let map = (try? JSONDecoder().decode(ShardIndex.self, from: data))?.weight_map else {
-                throw CLIPError.badIndex(path: index, reason: "not a JSON object with a weight_map of key → file")
+            let map: [String: String]
+            do { map = try BoundedJSON.decode(ShardIndex.self, path: index).weight_map } catch let e as BoundedJSON.Failure {
+                throw CLIPError.badIndex(path: index, reason: "not a JSON object with a weight_map of key → file (\(e.reason))")
             }
             for (key, shard) in map {
                 guard !shard.contains("/"), !shard.hasPrefix(".") else {

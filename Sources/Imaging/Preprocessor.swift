@@ -23,8 +23,7 @@ public struct Preprocessor: Sendable, Equatable {
 
     /// Reads a Hugging Face `preprocessor_config.json` (`size`, `crop_size`, `image_mean`, `image_std`).
     public init(configPath: String, imageSize: Int) throws {
-        guard let data = try? BoundedFile.read(configPath, maxBytes: JSONLimits.documents.maxBytes),
-              let object = try? JSONValue.parse(data), object.members != nil else {
+        guard let object = try? BoundedJSON.value(path: configPath), object.members != nil else {
             throw ImagingError.badPreprocessorConfig(path: configPath, reason: "not a JSON object")
         }
         func integer(_ v: JSONValue?) -> Int? {

@@ -60,15 +60,15 @@ public struct SessionDocument: Codable, Equatable, Sendable {
 
     /// Reads a session file; an unreadable one is an error naming it (the caller keeps it).
     public static func read(path: String) throws -> SessionDocument {
-        let data: Data
-        do { data = try BoundedFile.read(path, maxBytes: JSONLimits.documents.maxBytes) } catch {
-            throw ScoringError.cannotRead(path: path, reason: "\(error)")
-        }
-        if let problem = JSONLimits.documents.violation(in: data) { throw ScoringError.badFormat(path: path, line: nil, reason: problem) }
-        do { return try JSONDecoder().decode(SessionDocument.self, from: data) } catch {
-            throw ScoringError.badFormat(path: path, line: nil, reason: "not a clip-tui session: \(error)")
+        do { return try BoundedJSON.decode(SessionDocument.self, path: path) } catch let e as BoundedJSON.Failure {
+            switch e.kind {
+            case .unreadable: throw ScoringError.cannotRead(path: path, reason: e.reason)
+            case .limit: throw ScoringError.badFormat(path: path, line: nil, reason: e.reason)
+            case .invalid: throw ScoringError.badFormat(path: path, line: nil, reason: "not a clip-tui session: \(e.reason)")
+            }
         }
     }
+
 
     /// Written to a temporary name and renamed: a crash leaves the previous complete file.
     public func write(path: String) throws {

@@ -39,13 +39,12 @@ public final class Tokenizer: Sendable {
             do { return try Data(contentsOf: URL(fileURLWithPath: path)) }
             catch { throw TokenizerError.cannotRead(path: path, reason: error.localizedDescription) }
         }
-        let vocabData = try read(vocabPath)
-        if let problem = JSONLimits(maxBytes: 64 << 20, maxDepth: 2).violation(in: vocabData) {
-            throw TokenizerError.badVocabulary(path: vocabPath, reason: problem)
-        }
         let vocab: [String: Int]
-        do { vocab = try JSONDecoder().decode([String: Int].self, from: vocabData) }
-        catch { throw TokenizerError.badVocabulary(path: vocabPath, reason: "\(error)") }
+        do { vocab = try BoundedJSON.decode([String: Int].self, path: vocabPath, limits: JSONLimits(maxBytes: 64 << 20, maxDepth: 2)) }
+        catch let e as BoundedJSON.Failure {
+            if e.unreadable { throw TokenizerError.cannotRead(path: vocabPath, reason: e.reason) }
+            throw TokenizerError.badVocabulary(path: vocabPath, reason: e.reason)
+        }
         guard let mergesText = String(data: try read(mergesPath), encoding: .utf8) else {
             throw TokenizerError.cannotRead(path: mergesPath, reason: "not UTF-8")
         }

@@ -135,13 +135,13 @@ public struct PromptSetExport: Codable, Sendable {
     }
 
     public static func read(path: String) throws -> PromptSetExport {
-        let data: Data
-        do { data = try BoundedFile.read(path, maxBytes: JSONLimits.documents.maxBytes) } catch {
-            throw ScoringError.cannotRead(path: path, reason: "\(error)")
-        }
-        if let problem = JSONLimits.documents.violation(in: data) { throw ScoringError.badFormat(path: path, line: nil, reason: problem) }
-        do { return try JSONDecoder().decode(PromptSetExport.self, from: data) } catch {
-            throw ScoringError.badFormat(path: path, line: nil, reason: "not a \(schemaName) file: \(error)")
+        do { return try BoundedJSON.decode(PromptSetExport.self, path: path) } catch let e as BoundedJSON.Failure {
+            switch e.kind {
+            case .unreadable: throw ScoringError.cannotRead(path: path, reason: e.reason)
+            case .limit: throw ScoringError.badFormat(path: path, line: nil, reason: e.reason)
+            case .invalid: throw ScoringError.badFormat(path: path, line: nil, reason: "not a \(schemaName) file: \(e.reason)")
+            }
         }
     }
+
 }
