@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import UserPaths
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -205,17 +206,15 @@ public struct HubClient: Sendable {
 }
 
 /// One URLSession answer, handed from its queue to the waiting caller.
-private final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
+private final class ResultBox: Sendable {
+    private let answer = Mutex<(data: Data?, status: Int?, error: Error?)>((nil, nil, nil))
     private let semaphore = DispatchSemaphore(value: 0)
-    private(set) var data: Data?
-    private(set) var status: Int?
-    private(set) var error: Error?
+    var data: Data? { answer.withLock { $0.data } }
+    var status: Int? { answer.withLock { $0.status } }
+    var error: Error? { answer.withLock { $0.error } }
 
     func set(_ data: Data?, _ status: Int?, _ error: Error?) {
-        lock.lock()
-        (self.data, self.status, self.error) = (data, status, error)
-        lock.unlock()
+        answer.withLock { $0 = (data, status, error) }
         semaphore.signal()
     }
 

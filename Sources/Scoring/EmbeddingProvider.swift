@@ -1,6 +1,6 @@
 /// What the engine needs of a CLIP model; the command layer wraps the real encoders in one,
 /// the tests a fake with known vectors. Embeddings are projected and not normalised.
-public protocol EmbeddingProvider: AnyObject {
+public protocol EmbeddingProvider: AnyObject, Sendable {
     /// Identifies the weights: embeddings cached under another fingerprint are never used.
     var fingerprint: String { get }
     var dimension: Int { get }

@@ -1,21 +1,25 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// Normalised embeddings of prompts and images for one model: from memory, then the disk
 /// cache, then the encoder, so that an edit costs only the prompts that are new.
-public final class EmbeddingStore: @unchecked Sendable {
+public final class EmbeddingStore: Sendable {
     public let provider: EmbeddingProvider
     public let cache: EmbeddingCache?
-    private var texts: [String: [Float]] = [:]
-    private var images: [String: [Float]] = [:]   // by content hash
-    private let lock = NSLock()
+    /// What is in memory, shared by the session's threads.
+    private struct Memory {
+        var texts: [String: [Float]] = [:]
+        var images: [String: [Float]] = [:]   // by content hash
+        var encodedTextCount = 0
+    }
+    private let memory = Mutex(Memory())
     /// How many prompts were encoded (not found in memory or on disk), for tests and status.
-    public private(set) var encodedTextCount = 0
+    public var encodedTextCount: Int { memory.withLock { $0.encodedTextCount } }
     /// What went wrong with the disk cache (full disk, read-only file, damage found while
     /// running). The cache only saves work: its failures are reported, never fatal.
-    public var cacheProblem: String? { problemLock.lock(); defer { problemLock.unlock() }; return problem }
-    private var problem: String?
-    private let problemLock = NSLock()
+    public var cacheProblem: String? { problem.withLock { $0 } }
+    private let problem = Mutex<String?>(nil)
 
     public init(provider: EmbeddingProvider, cache: EmbeddingCache?) {
         self.provider = provider
@@ -40,14 +44,13 @@ public final class EmbeddingStore: @unchecked Sendable {
         var found: [String: [Float]] = [:]
         found.reserveCapacity(prompts.count)
         var missing: [String] = []
-        lock.lock()
-        for p in prompts { if let v = texts[p] { found[p] = v } else { missing.append(p) } }
-        lock.unlock()
+        memory.withLock { m in
+            for p in prompts { if let v = m.texts[p] { found[p] = v } else { missing.append(p) } }
+        }
         if !missing.isEmpty, let cache {
             let fromDisk = guarded { try cache.lookup(.text, model: provider.fingerprint, keys: missing, dimension: provider.dimension) } ?? [:]
-            lock.lock()
-            for (k, v) in fromDisk { texts[k] = v; found[k] = v }
-            lock.unlock()
+            memory.withLock { m in for (k, v) in fromDisk { m.texts[k] = v } }
+            for (k, v) in fromDisk { found[k] = v }
             missing.removeAll { fromDisk[$0] != nil }
         }
         // Sorted, so that prompts sharing a prefix fall in one batch (the text encoder
@@ -59,10 +62,11 @@ public final class EmbeddingStore: @unchecked Sendable {
             if shouldStop() { return nil }
             let batch = Array(missing[done..<min(done + max(1, batchSize), missing.count)])
             let vectors = try provider.embedTexts(batch).map(Vector.normalized)
-            lock.lock()
-            encodedTextCount += batch.count
-            for (k, v) in zip(batch, vectors) { texts[k] = v; found[k] = v }
-            lock.unlock()
+            memory.withLock { m in
+                m.encodedTextCount += batch.count
+                for (k, v) in zip(batch, vectors) { m.texts[k] = v }
+            }
+            for (k, v) in zip(batch, vectors) { found[k] = v }
             if let cache { guarded { try cache.store(.text, model: provider.fingerprint, Array(zip(batch, vectors)).map { ($0, $1) }) } }
             done += batch.count
             progress?(done, missing.count)
@@ -73,21 +77,19 @@ public final class EmbeddingStore: @unchecked Sendable {
     /// Puts unit embeddings into memory as if they had been cached (a benchmark's warm
     /// cache, embeddings computed elsewhere).
     public func remember(texts entries: [String: [Float]]) {
-        lock.lock(); defer { lock.unlock() }
-        for (k, v) in entries { texts[k] = v }
+        memory.withLock { m in for (k, v) in entries { m.texts[k] = v } }
     }
 
     /// A prompt's unit embedding if it is in memory (no disk, no encoder).
     public func memoryEmbedding(_ prompt: String) -> [Float]? {
-        lock.lock(); defer { lock.unlock() }
-        return texts[prompt]
+        memory.withLock { $0.texts[prompt] }
     }
 
     /// Runs a cache operation; a failure is kept as `cacheProblem`.
     @discardableResult
     private func guarded<T>(_ body: () throws -> T) -> T? {
         do { return try body() } catch {
-            problemLock.lock(); problem = "\(error)"; problemLock.unlock()
+            problem.withLock { $0 = "\(error)" }
             return nil
         }
     }
@@ -121,36 +123,34 @@ public final class EmbeddingStore: @unchecked Sendable {
             } catch { results[i] = .failure(error) }
         }
         if let cache, !recorded.isEmpty { guarded { try cache.recordHashes(recorded) } }
-        lock.lock()
         var todo: [Int] = []
-        let unknown = Array(Set(hashes.enumerated().compactMap { i, h in h.flatMap { images[$0] == nil ? $0 : nil } }))
+        let unknown = memory.withLock { m in
+            Array(Set(hashes.compactMap { h in h.flatMap { m.images[$0] == nil ? $0 : nil } }))
+        }
         if let cache, !unknown.isEmpty,
            let found = guarded({ try cache.lookup(.image, model: provider.fingerprint, keys: unknown, dimension: provider.dimension) }) {
-            for (k, v) in found { images[k] = v }
+            memory.withLock { m in for (k, v) in found { m.images[k] = v } }
         }
-        for (i, h) in hashes.enumerated() {
-            guard let h else { continue }
-            if let v = images[h] { results[i] = .success(v) } else { todo.append(i) }
+        let inMemory = memory.withLock { m in hashes.map { h in h.flatMap { m.images[$0] } } }
+        for (i, h) in hashes.enumerated() where h != nil {
+            if let v = inMemory[i] { results[i] = .success(v) } else { todo.append(i) }
         }
-        lock.unlock()
         var done = paths.count - todo.count
         progress?(done, paths.count)
         for start in stride(from: 0, to: todo.count, by: max(1, batchSize)) {
             let batch = Array(todo[start..<min(start + batchSize, todo.count)])
             let encoded = provider.embedImages(batch.map { paths[$0] })
             var fresh: [(String, [Float])] = []
-            lock.lock()
             for (i, r) in zip(batch, encoded) {
                 switch r {
                 case let .success(v):
                     let n = Vector.normalized(v)
-                    images[hashes[i]!] = n
                     results[i] = .success(n)
                     fresh.append((hashes[i]!, n))
                 case let .failure(e): results[i] = .failure(e)
                 }
             }
-            lock.unlock()
+            memory.withLock { m in for (k, v) in fresh { m.images[k] = v } }
             if let cache { guarded { try cache.store(.image, model: provider.fingerprint, fresh.map { ($0.0, $0.1) }) } }
             done += batch.count
             progress?(done, paths.count)

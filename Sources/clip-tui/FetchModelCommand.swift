@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLIP
 import Foundation
+import Synchronization
 import Hub
 
 /// `clip-tui fetch-model ORG/NAME`: the config, tokenizer and safetensors weights from the
@@ -31,34 +32,35 @@ struct FetchModelCommand: ParsableCommand {
 }
 
 /// Download progress on stderr: one bar per file on a terminal, a line per file otherwise.
-final class ByteProgress: @unchecked Sendable {
+final class ByteProgress: Sendable {
     private let isTerminal = isatty(STDERR_FILENO) != 0
-    private let lock = NSLock()
-    private var file = ""
-    private var start = Date()
-    private var lastDraw = Date.distantPast
+    /// The file being drawn, when it started, when the bar was last drawn.
+    private struct State { var file = ""; var start = Date(); var lastDraw = Date.distantPast }
+    private let state = Mutex(State())
 
     func update(_ p: HubClient.Progress) {
-        lock.lock(); defer { lock.unlock() }
-        let label = "[\(p.fileIndex + 1)/\(p.fileCount)] \(p.file)"
-        if p.file != file {
-            if !file.isEmpty && isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
-            file = p.file
-            start = Date()
-            if !isTerminal { FileHandle.standardError.write(Data("fetching \(label)\(p.totalBytes.map { " (\(Self.megabytes($0)))" } ?? "")\n".utf8)) }
+        let terminal = isTerminal
+        state.withLock { s in
+            let label = "[\(p.fileIndex + 1)/\(p.fileCount)] \(p.file)"
+            if p.file != s.file {
+                if !s.file.isEmpty && terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+                s.file = p.file
+                s.start = Date()
+                if !terminal { FileHandle.standardError.write(Data("fetching \(label)\(p.totalBytes.map { " (\(Self.megabytes($0)))" } ?? "")\n".utf8)) }
+            }
+            guard terminal, Date().timeIntervalSince(s.lastDraw) > 0.1 || p.bytes == p.totalBytes else { return }
+            s.lastDraw = Date()
+            let total = max(p.totalBytes ?? p.bytes, 1)
+            let width = 30, filled = min(width, width * p.bytes / total)
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            let rate = Double(p.bytes) / max(Date().timeIntervalSince(s.start), 0.001)
+            let line = "\r\(label) [\(bar)] \(Self.megabytes(p.bytes))/\(Self.megabytes(total))  \(Self.megabytes(Int(rate)))/s\u{1B}[K"
+            FileHandle.standardError.write(Data(line.utf8))
         }
-        guard isTerminal, Date().timeIntervalSince(lastDraw) > 0.1 || p.bytes == p.totalBytes else { return }
-        lastDraw = Date()
-        let total = max(p.totalBytes ?? p.bytes, 1)
-        let width = 30, filled = min(width, width * p.bytes / total)
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let rate = Double(p.bytes) / max(Date().timeIntervalSince(start), 0.001)
-        let line = "\r\(label) [\(bar)] \(Self.megabytes(p.bytes))/\(Self.megabytes(total))  \(Self.megabytes(Int(rate)))/s\u{1B}[K"
-        FileHandle.standardError.write(Data(line.utf8))
     }
 
     func finish() {
-        if isTerminal && !file.isEmpty { FileHandle.standardError.write(Data("\n".utf8)) }
+        if isTerminal && !state.withLock({ $0.file.isEmpty }) { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
     static func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }

@@ -3,7 +3,8 @@ import Scoring
 
 /// An encoder with known vectors: a text's embedding is given in `vectors`, or else derived
 /// from its bytes; tokens are its words. Counts what it encodes.
-final class FakeProvider: EmbeddingProvider {
+// A test double set up and read on the test's thread: its mutable fields need no lock.
+final class FakeProvider: EmbeddingProvider, @unchecked Sendable {
     let fingerprint: String
     let dimension: Int
     let logitScale: Float = 100
