@@ -59,12 +59,4 @@ public final class CLIPModel: Sendable {
         for image in images { pixels += preprocessor.pixelValues(image) }
         return vision.encode(pixels: pixels, batchSize: batchSize)
     }
-
-    /// Image files by path: decoded, preprocessed and encoded.
-    public func encodeImageFiles(_ paths: [String], batchSize: Int = 8) throws -> Matrix {
-        var pixels: [Float] = []
-        pixels.reserveCapacity(paths.count * vision.pixelCount)
-        for path in paths { pixels += preprocessor.pixelValues(try ImageDecoder.decode(path: path)) }
-        return vision.encode(pixels: pixels, batchSize: batchSize)
-    }
 }

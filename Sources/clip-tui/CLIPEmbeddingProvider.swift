@@ -55,45 +55,9 @@ final class CLIPEmbeddingProvider: EmbeddingProvider {
         return (0..<m.rows).map { m.row($0) }
     }
 
-    /// Decodes and preprocesses on a second thread while the encoder runs, in groups of 8.
+    /// The library's pipeline (decoding overlapped with encoding, groups of 8).
     func embedImages(_ paths: [String]) -> [Result<[Float], Error>] {
-        var results = [Result<[Float], Error>?](repeating: nil, count: paths.count)
-        let group = 8
-        let chunks = stride(from: 0, to: paths.count, by: group).map { $0..<min($0 + group, paths.count) }
-        var prepared: [Int: Result<[Float], Error>] = [:]
-        let lock = NSLock()
-        func prepare(_ range: Range<Int>) {
-            for i in range {
-                let r = Result { model.preprocessor.pixelValues(try ImageDecoder.decode(path: paths[i])) }
-                lock.lock(); prepared[i] = r; lock.unlock()
-            }
-        }
-        var pending: DispatchWorkItem?
-        for (n, range) in chunks.enumerated() {
-            if n == 0 { prepare(range) } else { pending?.wait() }
-            if n + 1 < chunks.count {
-                let next = chunks[n + 1]
-                let item = DispatchWorkItem { prepare(next) }
-                DispatchQueue.global().async(execute: item)
-                pending = item
-            }
-            lock.lock()
-            let ready = range.map { ($0, prepared.removeValue(forKey: $0)!) }
-            lock.unlock()
-            var pixels: [Float] = []
-            var ok: [Int] = []
-            for (i, r) in ready {
-                switch r {
-                case let .success(p): pixels += p; ok.append(i)
-                case let .failure(e): results[i] = .failure(e)
-                }
-            }
-            if !ok.isEmpty {
-                let m = model.vision.encode(pixels: pixels, batchSize: group)
-                for (row, i) in ok.enumerated() { results[i] = .success(m.row(row)) }
-            }
-        }
-        return results.map { $0! }
+        model.embedImageFiles(paths, group: 8)
     }
 }
 
