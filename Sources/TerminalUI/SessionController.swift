@@ -9,6 +9,8 @@ public final class SessionController: @unchecked Sendable {
     public private(set) var state: SessionState
     public let lab: PromptLab
     public let header: String
+    /// The images folder the header names at start; an `O` that opens another updates it.
+    private let headerImages: String?
     private let sessionPath: String?
     private let preview: (String) -> PreviewImage?
     private let engine = DispatchQueue(label: "clip-tui.engine")
@@ -57,6 +59,7 @@ public final class SessionController: @unchecked Sendable {
         self.imagesProblem = imagesProblem
         self.lab = lab
         self.header = header
+        self.headerImages = document.images
         self.sessionPath = sessionPath
         self.preview = preview
         if let collection { startEmbedding(collection) }
@@ -446,7 +449,11 @@ public final class SessionController: @unchecked Sendable {
                 if state.row(.images) >= visible.count { state.rows[.images] = max(0, visible.count - 1) }
             }
         }
-        return Screen(state: state, snapshot: s, preview: picture, header: header, engineStatus: status,
+        var shownHeader = header
+        if let before = headerImages, let now = state.document.images, now != before {
+            shownHeader = header.replacingOccurrences(of: before, with: now)
+        }
+        return Screen(state: state, snapshot: s, preview: picture, header: shownHeader, engineStatus: status,
                       directColor: directColor, pending: pending, imagesProblem: imagesProblem,
                       skippedImages: skippedImages).render(width: width, height: height)
     }
