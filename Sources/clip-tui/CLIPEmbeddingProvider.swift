@@ -45,12 +45,6 @@ final class CLIPEmbeddingProvider: EmbeddingProvider {
     }
 
     func embedTexts(_ texts: [String]) throws -> [[Float]] {
-        // Fault injection for the terminal tests: with CLIP_TUI_FAULT=crash-encoder, a prompt
-        // holding "crash-now" crashes the encoder thread (typed once the screen is up).
-        if ProcessInfo.processInfo.environment["CLIP_TUI_FAULT"] == "crash-encoder", !Thread.isMainThread,
-           texts.contains(where: { $0.contains("crash-now") }) {
-            fatalError("injected fault (CLIP_TUI_FAULT=crash-encoder)")
-        }
         let m = try model.encodeTexts(texts)
         return (0..<m.rows).map { m.row($0) }
     }

@@ -48,7 +48,7 @@ struct SessionCommand: ParsableCommand {
             if let note = located.note { notes.append(note) }
             doc.model = doc.model ?? located.folder
             BLAS.threadLimit = resolvedThreads(threads)
-            let provider = try CLIPEmbeddingProvider(folder: located.folder)
+            let provider = FaultInjectingProvider.wrapIfAsked(try CLIPEmbeddingProvider(folder: located.folder))
             var store: EmbeddingCache?
             do {
                 store = try EmbeddingCache(path: cache ?? EngineOptions.defaultCachePath)
