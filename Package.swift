@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, one way (every import follows these arrows):
 //   C libraries (CBLAS, CPNG/CJPEG → CImageCodecs, CNcursesw, CTerminalGuard)
-//   → InputLimits, UserPaths, Tensors
+//   → InputLimits, UserPaths, Tensors, Digests
 //   → SafeTensors, Tokenization, Imaging (on InputLimits)
 //   → CLIP (the encoders), Hub (downloads), Scoring (the engine: no encoder, no terminal)
 //   → TerminalUI (on Scoring; the only target that knows a terminal)
@@ -36,17 +36,19 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["CBLAS"]),
         // HOME, XDG and Hugging Face paths: the one reader of those variables.
         .target(name: "UserPaths"),
+        // SHA-256 and SHA-1 digests as hex, one spelling for every module.
+        .target(name: "Digests", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Size and nesting limits checked on untrusted bytes before a parser allocates.
         .target(name: "InputLimits"),
         .target(name: "SafeTensors", dependencies: ["InputLimits"]),
         .target(name: "Tokenization", dependencies: ["InputLimits"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "InputLimits"]),
-        .target(name: "CLIP", dependencies: ["Tensors", "SafeTensors", "InputLimits", "Tokenization", "Imaging",
+        .target(name: "CLIP", dependencies: ["Tensors", "SafeTensors", "InputLimits", "Tokenization", "Imaging", "Digests",
                                              .product(name: "Crypto", package: "swift-crypto")]),
         // Fetching checkpoints from the Hugging Face Hub into its shared cache (URLSession).
-        .target(name: "Hub", dependencies: ["InputLimits", "UserPaths", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Hub", dependencies: ["InputLimits", "UserPaths", "Digests", .product(name: "Crypto", package: "swift-crypto")]),
         // The prompt-lab engine: knows no encoder and no terminal, only an EmbeddingProvider.
-        .target(name: "Scoring", dependencies: ["Tensors", "InputLimits", .product(name: "Crypto", package: "swift-crypto"),
+        .target(name: "Scoring", dependencies: ["Tensors", "InputLimits", "Digests", .product(name: "Crypto", package: "swift-crypto"),
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
         // The front end: a pure reducer, views into a cell grid, and one curses driver file.
         // Puts the terminal back when the process dies of a crash signal (curses cannot).

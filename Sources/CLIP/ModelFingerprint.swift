@@ -1,4 +1,5 @@
 import Crypto
+import Digests
 import Foundation
 import SafeTensors
 
@@ -35,6 +36,6 @@ public enum ModelFingerprint {
                 hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[start..<min(bytes.count, start + chunk)]))
             }
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hex
     }
 }

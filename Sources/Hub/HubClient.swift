@@ -1,4 +1,5 @@
 import Crypto
+import Digests
 import Foundation
 import Synchronization
 import UserPaths
@@ -145,13 +146,13 @@ public struct HubClient: Sendable {
         if let sha256 = file.lfsSHA256 {
             var hasher = SHA256()
             try Self.stream(partial) { hasher.update(data: $0) }
-            actual = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            actual = hasher.finalize().hex
             expected = sha256
         } else if let blobId = file.blobId {
             var hasher = Insecure.SHA1()
             hasher.update(data: Data("blob \(size)\0".utf8))
             try Self.stream(partial) { hasher.update(data: $0) }
-            actual = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            actual = hasher.finalize().hex
             expected = blobId
         } else {
             return

@@ -1,4 +1,5 @@
 import Crypto
+import Digests
 import Foundation
 import Synchronization
 
@@ -99,7 +100,7 @@ public final class EmbeddingStore: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ScoringError.cannotRead(path: path, reason: "no such file or not readable")
         }
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: data).hex
     }
 
     /// Unit-length embeddings of image files: cached ones by content, the rest encoded in
