@@ -173,6 +173,11 @@ public struct Screen {
             let editing = isCursor && state.editing != nil
             var info = ""
             var infoStyle = Self.muted
+            // A class with its own sentences (CuPL) says so: they replace the templates.
+            if pane == .labels, let name = line.split(separator: "|").first?.trimmingCharacters(in: .whitespaces),
+               let n = state.document.classSentences?[name]?.count, n > 0 {
+                info = "\(n) sentences"
+            }
             if let infos, i < infos.count {
                 let t = infos[i]
                 if let w = t.warning { info = "⚠ \(w) "; infoStyle = Self.bad }

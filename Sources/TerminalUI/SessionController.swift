@@ -199,10 +199,12 @@ public final class SessionController: @unchecked Sendable {
             // The line as `SessionDocument.labelSet` reads it: a name, then synonyms after `|`.
             let names = lines[r].split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard let first = names.first else { return nil }
-            let label = ClassLabel(name: first, synonyms: Array(names.dropFirst()))
+            // With its own sentences (CuPL), those are its prompts under both sets.
+            let label = ClassLabel(name: first, synonyms: Array(names.dropFirst()), sentences: doc.classSentences?[first] ?? [])
             let set = doc.templateSetA.templates.filter(\.hasPlaceholder)
             prompts = label.sentences.isEmpty ? set.flatMap { t in label.names.map { t.render($0) } } : label.sentences
-            title = "Prompts of '\(label.name)' under A (\(prompts.count))"
+            title = label.sentences.isEmpty ? "Prompts of '\(label.name)' under A (\(prompts.count))"
+                : "Prompts of '\(label.name)': its own sentences (\(prompts.count))"
         } else {
             let template = Template(lines[r])
             guard template.hasPlaceholder else { return PromptsView(title: "'\(lines[r])' has no {}: it makes no prompt", rows: []) }

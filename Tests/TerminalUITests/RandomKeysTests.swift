@@ -59,6 +59,21 @@ final class RandomKeysTests: XCTestCase {
         XCTAssertEqual(controller.state.promptsView?.rows.map(\.prompt), ["a photo of a cat.", "a photo of a kitty."])
     }
 
+    /// A CuPL class's prompts are its own sentences: the prompts view shows them, and the
+    /// Labels pane says how many there are.
+    func testSentencesOfACuPLClass() throws {
+        var document = SessionDocument(model: "fake", images: nil, labels: [], templatesA: ["a photo of a {}."], templatesB: ["{}"])
+        document.setLabels(LabelSet(name: "cupl", classes: [ClassLabel(name: "tench", sentences: ["A tench is a fish.", "Tench live in ponds."]),
+                                                            ClassLabel(name: "goldfish")]))
+        let controller = SessionController(document: document, lab: PromptLab(store: EmbeddingStore(provider: Provider(), cache: nil)),
+                                           collection: nil, header: "fake", sessionPath: nil, preview: { _ in nil })
+        XCTAssertTrue(controller.render(width: 120, height: 30, directColor: false).text.contains("2 sentences"))
+        controller.handle(.character("2"), width: 120, height: 30)
+        controller.handle(.character("p"), width: 120, height: 30)
+        XCTAssertEqual(controller.state.promptsView?.rows.map(\.prompt), ["A tench is a fish.", "Tench live in ponds."])
+        XCTAssertEqual(controller.state.promptsView?.title, "Prompts of 'tench': its own sentences (2)")
+    }
+
     func run(seed: UInt64, keys count: Int) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID())")
         defer { try? FileManager.default.removeItem(at: dir) }
