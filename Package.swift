@@ -12,27 +12,31 @@ let package = Package(
     name: "clip-tui",
     products: [
         .executable(name: "clip-tui", targets: ["clip-tui"]),
-        .library(name: "CLIP", targets: ["CLIP"]),
+        .library(name: "CLIP", targets: ["CLIP"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0")
     ],
     targets: [
         // System libraries: each C library is seen by exactly one Swift file.
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
-                       providers: [.apt(["libpng-dev"])]),
-        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
-                       providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
         // libpng and libjpeg report errors with longjmp, which Swift cannot call through:
         // this small C target catches them and returns a code and a message.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"], path: "Sources/CImageCodecs"),
 
-        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw", pkgConfig: "ncursesw",
-                       providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(
+            name: "CNcursesw", path: "Sources/CNcursesw", pkgConfig: "ncursesw",
+            providers: [.apt(["libncursesw5-dev"])]),
         .target(name: "Tensors", dependencies: ["CBLAS"]),
         // HOME, XDG and Hugging Face paths: the one reader of those variables.
         .target(name: "UserPaths"),
@@ -43,22 +47,32 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["InputLimits"]),
         .target(name: "Tokenization", dependencies: ["InputLimits"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "InputLimits"]),
-        .target(name: "CLIP", dependencies: ["Tensors", "SafeTensors", "InputLimits", "Tokenization", "Imaging", "Digests",
-                                             .product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "CLIP",
+            dependencies: [
+                "Tensors", "SafeTensors", "InputLimits", "Tokenization", "Imaging", "Digests",
+                .product(name: "Crypto", package: "swift-crypto")
+            ]),
         // Fetching checkpoints from the Hugging Face Hub into its shared cache (URLSession).
         .target(name: "Hub", dependencies: ["InputLimits", "UserPaths", "Digests", .product(name: "Crypto", package: "swift-crypto")]),
         // The prompt-lab engine: knows no encoder and no terminal, only an EmbeddingProvider.
-        .target(name: "Scoring", dependencies: ["Tensors", "InputLimits", "Digests", .product(name: "Crypto", package: "swift-crypto"),
-                                                .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "Scoring",
+            dependencies: [
+                "Tensors", "InputLimits", "Digests", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift")
+            ]),
         // The front end: a pure reducer, views into a cell grid, and one curses driver file.
         // Puts the terminal back when the process dies of a crash signal (curses cannot).
         .target(name: "CTerminalGuard", path: "Sources/CTerminalGuard"),
         .target(name: "TerminalUI", dependencies: ["Scoring", "Tensors", "InputLimits", "UserPaths", "CNcursesw", "CTerminalGuard"]),
-        .executableTarget(name: "clip-tui", dependencies: [
-            "TerminalUI",
-            "CLIP", "Imaging", "Tokenization", "Tensors", "Scoring", "Hub", "UserPaths",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "clip-tui",
+            dependencies: [
+                "TerminalUI",
+                "CLIP", "Imaging", "Tokenization", "Tensors", "Scoring", "Hub", "UserPaths",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]),
 
         // Float tolerances derived from the arithmetic, shared by the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -66,20 +80,29 @@ let package = Package(
         .testTarget(name: "UserPathsTests", dependencies: ["UserPaths"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "InputLimitsTests", dependencies: ["InputLimits"]),
-        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"],
-                    resources: [.copy("Fixtures")]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")],
-                    resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "SafeTensors", "Tokenization",
-                                                      .product(name: "Crypto", package: "swift-crypto")],
-                    resources: [.copy("Fixtures")]),
-        .testTarget(name: "HubTests", dependencies: ["Hub", .product(name: "Crypto", package: "swift-crypto")],
-                    resources: [.copy("Fixtures")]),
-        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Tensors", "InputLimits", "TestSupport"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "TokenizationTests", dependencies: ["Tokenization"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "ImagingTests", dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "CLIPTests",
+            dependencies: [
+                "CLIP", "SafeTensors", "Tokenization",
+                .product(name: "Crypto", package: "swift-crypto")
+            ],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "HubTests", dependencies: ["Hub", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "ScoringTests", dependencies: ["Scoring", "Tensors", "InputLimits", "TestSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Scoring", "Tensors"], resources: [.copy("Screens")]),
-        .testTarget(name: "CLIToolTests", dependencies: ["clip-tui", "CLIP", "TestSupport"],
-                    exclude: ["Fixtures"]),  // read from the source tree by path, as the binary reads them
+        .testTarget(
+            name: "CLIToolTests", dependencies: ["clip-tui", "CLIP", "TestSupport"],
+            exclude: ["Fixtures"])  // read from the source tree by path, as the binary reads them
     ]
 )
 
@@ -95,10 +118,12 @@ if Context.environment["CLIP_TUI_FUZZ"] != nil {
         ("fuzz-jpeg", ["Imaging"]),
         ("fuzz-prompt-files", ["Scoring"]),
         ("fuzz-session", ["TerminalUI"]),
-        ("fuzz-hub-json", ["Hub"]),
+        ("fuzz-hub-json", ["Hub"])
     ]
     for (name, dependencies) in fuzzTargets {
-        package.targets.append(.executableTarget(name: name, dependencies: dependencies, path: "Fuzz/\(name)",
-                                                 swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.targets.append(
+            .executableTarget(
+                name: name, dependencies: dependencies, path: "Fuzz/\(name)",
+                swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
     }
 }

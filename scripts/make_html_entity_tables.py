@@ -24,6 +24,7 @@ def literal(s):
 
 named = "\\n".join(literal(name) + "\\t" + literal(value) for name, value in sorted(html.entities.html5.items()))
 lines = [
+    "// swift-format-ignore-file",
     "// Generated from Python 3.11's html.entities.html5 and html module tables, so that",
     "// html.unescape (which OpenAI's tokenizer applies twice) is reproduced exactly.",
     "// One string literal per table: Swift type-checks it in no time, unlike a dictionary literal.",

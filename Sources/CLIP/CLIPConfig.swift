@@ -123,18 +123,20 @@ public struct CLIPConfig: Codable, Sendable, Equatable {
         try check(projectionDim > 0, "projection_dim must be positive")
         for (name, width, heads, layers, inter) in [
             ("text_config", t.hiddenSize, t.numAttentionHeads, t.numHiddenLayers, t.intermediateSize),
-            ("vision_config", v.hiddenSize, v.numAttentionHeads, v.numHiddenLayers, v.intermediateSize),
+            ("vision_config", v.hiddenSize, v.numAttentionHeads, v.numHiddenLayers, v.intermediateSize)
         ] {
-            try check(width > 0 && heads > 0 && width % heads == 0,
-                      "\(name): hidden_size \(width) is not a multiple of num_attention_heads \(heads)")
+            try check(
+                width > 0 && heads > 0 && width % heads == 0,
+                "\(name): hidden_size \(width) is not a multiple of num_attention_heads \(heads)")
             try check(layers >= 0 && layers <= 1000, "\(name): num_hidden_layers \(layers) is out of range")
             try check(inter > 0, "\(name): intermediate_size must be positive")
             try check(width <= 65536 && inter <= 262144, "\(name): sizes are implausibly large")
         }
         try check(t.vocabSize > 0 && t.maxPositionEmbeddings > 1, "text_config: vocab_size and max_position_embeddings must be positive")
         try check(v.numChannels == 3, "vision_config: num_channels \(v.numChannels) is not 3 (RGB)")
-        try check(v.patchSize > 0 && v.imageSize >= v.patchSize && v.imageSize % v.patchSize == 0,
-                  "vision_config: image_size \(v.imageSize) is not a multiple of patch_size \(v.patchSize)")
+        try check(
+            v.patchSize > 0 && v.imageSize >= v.patchSize && v.imageSize % v.patchSize == 0,
+            "vision_config: image_size \(v.imageSize) is not a multiple of patch_size \(v.patchSize)")
         try check(v.imageSize <= 4096, "vision_config: image_size \(v.imageSize) is implausibly large")
     }
 }

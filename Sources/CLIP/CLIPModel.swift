@@ -41,15 +41,17 @@ public final class CLIPModel: Sendable {
             preprocessor = Preprocessor(size: config.visionConfig.imageSize)
         }
         guard preprocessor.cropSize == config.visionConfig.imageSize else {
-            throw CLIPError.badConfig(path: preprocessorPath,
+            throw CLIPError.badConfig(
+                path: preprocessorPath,
                 reason: "crop size \(preprocessor.cropSize) differs from the model's image_size \(config.visionConfig.imageSize)")
         }
     }
 
     /// Projected, unnormalised embeddings of texts, one row each.
     public func encodeTexts(_ texts: [String], options: TextEncoder.Options = .init()) throws -> Matrix {
-        try text.encode(texts.map { tokenizer.tokenize($0, contextLength: config.textConfig.maxPositionEmbeddings).ids },
-                        endToken: tokenizer.endToken, options: options)
+        try text.encode(
+            texts.map { tokenizer.tokenize($0, contextLength: config.textConfig.maxPositionEmbeddings).ids },
+            endToken: tokenizer.endToken, options: options)
     }
 
     /// Projected, unnormalised embeddings of decoded images, one row each.

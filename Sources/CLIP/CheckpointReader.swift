@@ -11,13 +11,16 @@ public protocol WeightSource: AnyObject {
     /// The tensor `key` (of exactly `shape`, read as `[rows, cols]`) transposed into `dest` as
     /// `[cols, rows]` with row stride `ld`: how linear weights become the `[in, out]` layout
     /// that sgemm takes without transposing.
-    func readTransposed(_ key: String, shape: [Int], rows: Int, cols: Int,
-                        into dest: UnsafeMutablePointer<Float>, ld: Int) throws
+    func readTransposed(
+        _ key: String, shape: [Int], rows: Int, cols: Int,
+        into dest: UnsafeMutablePointer<Float>, ld: Int) throws
 }
 
 extension WeightSource {
-    public func readTransposed(_ key: String, shape: [Int], rows: Int, cols: Int,
-                               into dest: UnsafeMutablePointer<Float>, ld: Int) throws {
+    public func readTransposed(
+        _ key: String, shape: [Int], rows: Int, cols: Int,
+        into dest: UnsafeMutablePointer<Float>, ld: Int
+    ) throws {
         let values = try tensor(key, shape: shape)
         values.withUnsafeBufferPointer {
             BLAS.transpose($0.baseAddress!, rows: rows, cols: cols, lda: cols, into: dest, ldb: ld)
@@ -28,12 +31,14 @@ extension WeightSource {
     /// `shape` is the stored weight's shape when it is not `[outputs, inputs]` (a conv kernel).
     func linear(_ prefix: String, outputs: Int, inputs: Int, bias: Bool = true, shape: [Int]? = nil) throws -> Linear {
         let weight = try [Float](unsafeUninitializedCapacity: outputs * inputs) { buffer, count in
-            try readTransposed("\(prefix).weight", shape: shape ?? [outputs, inputs], rows: outputs, cols: inputs,
-                               into: buffer.baseAddress!, ld: outputs)
+            try readTransposed(
+                "\(prefix).weight", shape: shape ?? [outputs, inputs], rows: outputs, cols: inputs,
+                into: buffer.baseAddress!, ld: outputs)
             count = outputs * inputs
         }
-        return Linear(weight: weight, outputs: outputs, inputs: inputs,
-                      bias: bias ? try tensor("\(prefix).bias", shape: [outputs]) : nil)
+        return Linear(
+            weight: weight, outputs: outputs, inputs: inputs,
+            bias: bias ? try tensor("\(prefix).bias", shape: [outputs]) : nil)
     }
 }
 
@@ -48,7 +53,7 @@ final class CheckpointReader: WeightSource {
 
     /// Keys that transformers stores as buffers and recomputes; never an error.
     private static let ignorable: [String] = [
-        "text_model.embeddings.position_ids", "vision_model.embeddings.position_ids",
+        "text_model.embeddings.position_ids", "vision_model.embeddings.position_ids"
     ]
 
     init(folder: String) throws {
@@ -110,8 +115,10 @@ final class CheckpointReader: WeightSource {
     }
 
     /// F32 tensors are transposed straight out of the mapping, without an intermediate copy.
-    func readTransposed(_ key: String, shape: [Int], rows: Int, cols: Int,
-                        into dest: UnsafeMutablePointer<Float>, ld: Int) throws {
+    func readTransposed(
+        _ key: String, shape: [Int], rows: Int, cols: Int,
+        into dest: UnsafeMutablePointer<Float>, ld: Int
+    ) throws {
         precondition(shape.reduce(1, *) == rows * cols)
         guard let path = location[key], let file = files[path], let info = file.tensors[key] else {
             throw CLIPError.missingTensor(key: key, path: description)

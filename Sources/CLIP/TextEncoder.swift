@@ -9,11 +9,11 @@ import Tensors
 public final class TextEncoder: Sendable {
     public let config: CLIPTextConfig
     public let projectionDim: Int
-    let tokenEmbedding: [Float]     // [vocab, width]
+    let tokenEmbedding: [Float]  // [vocab, width]
     let positionEmbedding: [Float]  // [positions, width]
     let layers: [TransformerLayer]
     let finalNorm: LayerNorm
-    let projection: Linear          // [width, projection], no bias
+    let projection: Linear  // [width, projection], no bias
 
     public init(reader: WeightSource, config: CLIPTextConfig, projectionDim: Int) throws {
         self.config = config
@@ -21,16 +21,19 @@ public final class TextEncoder: Sendable {
         let w = config.hiddenSize
         let prefix = "text_model"
         tokenEmbedding = try reader.tensor("\(prefix).embeddings.token_embedding.weight", shape: [config.vocabSize, w])
-        positionEmbedding = try reader.tensor("\(prefix).embeddings.position_embedding.weight",
-                                              shape: [config.maxPositionEmbeddings, w])
+        positionEmbedding = try reader.tensor(
+            "\(prefix).embeddings.position_embedding.weight",
+            shape: [config.maxPositionEmbeddings, w])
         layers = try (0..<config.numHiddenLayers).map {
-            try TransformerLayer(reader: reader, prefix: "\(prefix).encoder.layers.\($0)", width: w,
-                                 intermediate: config.intermediateSize, heads: config.numAttentionHeads,
-                                 eps: config.layerNormEps, activation: config.hiddenAct)
+            try TransformerLayer(
+                reader: reader, prefix: "\(prefix).encoder.layers.\($0)", width: w,
+                intermediate: config.intermediateSize, heads: config.numAttentionHeads,
+                eps: config.layerNormEps, activation: config.hiddenAct)
         }
-        finalNorm = LayerNorm(weight: try reader.tensor("\(prefix).final_layer_norm.weight", shape: [w]),
-                              bias: try reader.tensor("\(prefix).final_layer_norm.bias", shape: [w]),
-                              eps: Float(config.layerNormEps))
+        finalNorm = LayerNorm(
+            weight: try reader.tensor("\(prefix).final_layer_norm.weight", shape: [w]),
+            bias: try reader.tensor("\(prefix).final_layer_norm.bias", shape: [w]),
+            eps: Float(config.layerNormEps))
         projection = try reader.linear("text_projection", outputs: projectionDim, inputs: w, bias: false)
     }
 
@@ -52,8 +55,10 @@ public final class TextEncoder: Sendable {
     ///
     /// - Parameter endToken: the id whose first occurrence is pooled; transformers pools the
     ///   first `eos_token_id` (or, in legacy configs with id 2, the highest id: the same token).
-    public func encode(_ sequences: [[Int]], endToken: Int, options: Options = Options(),
-                       hiddenStates: ((Int, [Float]) -> Void)? = nil) throws -> Matrix {
+    public func encode(
+        _ sequences: [[Int]], endToken: Int, options: Options = Options(),
+        hiddenStates: ((Int, [Float]) -> Void)? = nil
+    ) throws -> Matrix {
         for (i, s) in sequences.enumerated() {
             guard !s.isEmpty else { throw CLIPError.badInput("text \(i): no tokens") }
             guard s.count <= config.maxPositionEmbeddings else {
@@ -71,8 +76,10 @@ public final class TextEncoder: Sendable {
         }
     }
 
-    private func encodeBatches(_ sequences: [[Int]], endToken: Int, options: Options,
-                               hiddenStates: ((Int, [Float]) -> Void)?) throws -> Matrix {
+    private func encodeBatches(
+        _ sequences: [[Int]], endToken: Int, options: Options,
+        hiddenStates: ((Int, [Float]) -> Void)?
+    ) throws -> Matrix {
         var out = Matrix(zeros: sequences.count, projectionDim)
         var start = 0
         while start < sequences.count {
@@ -86,17 +93,20 @@ public final class TextEncoder: Sendable {
                 return ids
             }
             let pooledAt = batch.map { ids -> Int in ids.firstIndex(of: endToken) ?? (ids.count - 1) }
-            let pooled = forward(batch, pooledAt: pooledAt, share: options.sharePrefixes,
-                                 hiddenStates: start == 0 ? hiddenStates : nil)            // [n, W]
-            let projected = projection.apply(pooled)                                        // [n, projection]
+            let pooled = forward(
+                batch, pooledAt: pooledAt, share: options.sharePrefixes,
+                hiddenStates: start == 0 ? hiddenStates : nil)  // [n, W]
+            let projected = projection.apply(pooled)  // [n, projection]
             out.storage.replaceSubrange((start * projectionDim)..<(end * projectionDim), with: projected.storage)
             start = end
         }
         return out
     }
 
-    private func forward(_ sequences: [[Int]], pooledAt: [Int], share: Bool,
-                         hiddenStates: ((Int, [Float]) -> Void)?) -> Matrix {
+    private func forward(
+        _ sequences: [[Int]], pooledAt: [Int], share: Bool,
+        hiddenStates: ((Int, [Float]) -> Void)?
+    ) -> Matrix {
         let w = config.hiddenSize
         let tree = PrefixTree(sequences: sequences, share: share)
         let rows = tree.count
@@ -128,8 +138,9 @@ public final class TextEncoder: Sendable {
             x.withUnsafeMutableBufferPointer { xb in
                 layer.forward(xb.baseAddress!, rows: rows, workspace: &ws) { qkv, att in
                     scores.withUnsafeMutableBufferPointer { s in
-                        Self.causalAttention(qkv: qkv, into: att, tree: tree, width: w, heads: layer.heads,
-                                             scores: s.baseAddress!)
+                        Self.causalAttention(
+                            qkv: qkv, into: att, tree: tree, width: w, heads: layer.heads,
+                            scores: s.baseAddress!)
                     }
                 }
             }
@@ -147,8 +158,10 @@ public final class TextEncoder: Sendable {
     }
 
     /// Each node attends to the chain from the root to itself: the causal mask of one sequence.
-    static func causalAttention(qkv: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, tree: PrefixTree,
-                                width: Int, heads: Int, scores: UnsafeMutablePointer<Float>) {
+    static func causalAttention(
+        qkv: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, tree: PrefixTree,
+        width: Int, heads: Int, scores: UnsafeMutablePointer<Float>
+    ) {
         let d = width / heads
         let scale = 1 / Float(d).squareRoot()
         let ld = 3 * width

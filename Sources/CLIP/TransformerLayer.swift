@@ -17,22 +17,26 @@ struct TransformerLayer: Sendable {
     var headDim: Int { width / heads }
 
     /// Reads `prefix.layer_norm1.weight`, `prefix.self_attn.q_proj.weight`, … .
-    init(reader: WeightSource, prefix: String, width: Int, intermediate: Int, heads: Int,
-         eps: Double, activation: Activation) throws {
+    init(
+        reader: WeightSource, prefix: String, width: Int, intermediate: Int, heads: Int,
+        eps: Double, activation: Activation
+    ) throws {
         self.width = width
         self.heads = heads
         self.activation = activation
         func norm(_ name: String) throws -> LayerNorm {
-            LayerNorm(weight: try reader.tensor("\(prefix).\(name).weight", shape: [width]),
-                      bias: try reader.tensor("\(prefix).\(name).bias", shape: [width]), eps: Float(eps))
+            LayerNorm(
+                weight: try reader.tensor("\(prefix).\(name).weight", shape: [width]),
+                bias: try reader.tensor("\(prefix).\(name).bias", shape: [width]), eps: Float(eps))
         }
         norm1 = try norm("layer_norm1")
         norm2 = try norm("layer_norm2")
         // q, k, v side by side: [width, 3·width], each block the transpose of its [out, in] weight.
         let fused = try [Float](unsafeUninitializedCapacity: 3 * width * width) { buffer, count in
             for (i, p) in ["q_proj", "k_proj", "v_proj"].enumerated() {
-                try reader.readTransposed("\(prefix).self_attn.\(p).weight", shape: [width, width], rows: width, cols: width,
-                                          into: buffer.baseAddress! + i * width, ld: 3 * width)
+                try reader.readTransposed(
+                    "\(prefix).self_attn.\(p).weight", shape: [width, width], rows: width, cols: width,
+                    into: buffer.baseAddress! + i * width, ld: 3 * width)
             }
             count = 3 * width * width
         }
@@ -63,25 +67,27 @@ struct TransformerLayer: Sendable {
 
     /// Runs the block on `rows` tokens in `x` (`[rows, width]`, updated in place).
     /// `attend` fills `[rows, width]` attention output from the fused `[rows, 3·width]` q, k, v.
-    func forward(_ x: UnsafeMutablePointer<Float>, rows: Int, workspace ws: inout Workspace,
-                 attend: (_ qkv: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) -> Void) {
+    func forward(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, workspace ws: inout Workspace,
+        attend: (_ qkv: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) -> Void
+    ) {
         ws.normed.withUnsafeMutableBufferPointer { normed in
             ws.qkv.withUnsafeMutableBufferPointer { qkvBuf in
                 ws.attention.withUnsafeMutableBufferPointer { att in
                     ws.hidden.withUnsafeMutableBufferPointer { hidden in
                         let n = normed.baseAddress!, q = qkvBuf.baseAddress!, a = att.baseAddress!, h = hidden.baseAddress!
-                        norm1.apply(x, rows: rows, into: n)                      // [rows, W]
-                        qkv.apply(n, rows: rows, into: q)                        // [rows, 3W]
-                        attend(q, a)                                             // [rows, W]
-                        out.apply(a, rows: rows, into: x, accumulate: true)      // x += attn · Wo + bo
-                        norm2.apply(x, rows: rows, into: n)                      // [rows, W]
-                        fc1.apply(n, rows: rows, into: h)                        // [rows, 4W]
+                        norm1.apply(x, rows: rows, into: n)  // [rows, W]
+                        qkv.apply(n, rows: rows, into: q)  // [rows, 3W]
+                        attend(q, a)  // [rows, W]
+                        out.apply(a, rows: rows, into: x, accumulate: true)  // x += attn · Wo + bo
+                        norm2.apply(x, rows: rows, into: n)  // [rows, W]
+                        fc1.apply(n, rows: rows, into: h)  // [rows, 4W]
                         switch activation {
                         case .quickGELU: FastMath.quickGELU(h, count: rows * fc1.outputs)
                         case .gelu: FastMath.gelu(h, count: rows * fc1.outputs)
                         case .geluTanh: FastMath.geluTanh(h, count: rows * fc1.outputs)
                         }
-                        fc2.apply(h, rows: rows, into: x, accumulate: true)      // x += mlp · W2 + b2
+                        fc2.apply(h, rows: rows, into: x, accumulate: true)  // x += mlp · W2 + b2
                     }
                 }
             }

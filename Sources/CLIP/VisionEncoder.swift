@@ -6,12 +6,12 @@ public final class VisionEncoder: Sendable {
     public let projectionDim: Int
     /// The patch convolution as a matrix: `[3·p·p, width]`, no bias.
     let patchEmbedding: Linear
-    let classEmbedding: [Float]        // [width]
-    let positionEmbedding: [Float]     // [tokens, width]
+    let classEmbedding: [Float]  // [width]
+    let positionEmbedding: [Float]  // [tokens, width]
     let preNorm: LayerNorm
     let layers: [TransformerLayer]
     let postNorm: LayerNorm
-    let projection: Linear             // [width, projection], no bias
+    let projection: Linear  // [width, projection], no bias
 
     public init(reader: WeightSource, config: CLIPVisionConfig, projectionDim: Int) throws {
         self.config = config
@@ -19,20 +19,24 @@ public final class VisionEncoder: Sendable {
         let w = config.hiddenSize, p = config.patchSize, c = config.numChannels
         let prefix = "vision_model"
         // The conv kernel [w, c, p, p] is a [w, c·p·p] matrix over flattened patches.
-        patchEmbedding = try reader.linear("\(prefix).embeddings.patch_embedding", outputs: w, inputs: c * p * p,
-                                           bias: false, shape: [w, c, p, p])
+        patchEmbedding = try reader.linear(
+            "\(prefix).embeddings.patch_embedding", outputs: w, inputs: c * p * p,
+            bias: false, shape: [w, c, p, p])
         classEmbedding = try reader.tensor("\(prefix).embeddings.class_embedding", shape: [w])
-        positionEmbedding = try reader.tensor("\(prefix).embeddings.position_embedding.weight",
-                                              shape: [config.tokenCount, w])
+        positionEmbedding = try reader.tensor(
+            "\(prefix).embeddings.position_embedding.weight",
+            shape: [config.tokenCount, w])
         func norm(_ name: String) throws -> LayerNorm {
-            LayerNorm(weight: try reader.tensor("\(prefix).\(name).weight", shape: [w]),
-                      bias: try reader.tensor("\(prefix).\(name).bias", shape: [w]), eps: Float(config.layerNormEps))
+            LayerNorm(
+                weight: try reader.tensor("\(prefix).\(name).weight", shape: [w]),
+                bias: try reader.tensor("\(prefix).\(name).bias", shape: [w]), eps: Float(config.layerNormEps))
         }
         preNorm = try norm("pre_layrnorm")
         layers = try (0..<config.numHiddenLayers).map {
-            try TransformerLayer(reader: reader, prefix: "\(prefix).encoder.layers.\($0)", width: w,
-                                 intermediate: config.intermediateSize, heads: config.numAttentionHeads,
-                                 eps: config.layerNormEps, activation: config.hiddenAct)
+            try TransformerLayer(
+                reader: reader, prefix: "\(prefix).encoder.layers.\($0)", width: w,
+                intermediate: config.intermediateSize, heads: config.numAttentionHeads,
+                eps: config.layerNormEps, activation: config.hiddenAct)
         }
         postNorm = try norm("post_layernorm")
         projection = try reader.linear("visual_projection", outputs: projectionDim, inputs: w, bias: false)
@@ -46,8 +50,10 @@ public final class VisionEncoder: Sendable {
     ///
     /// - Parameter hiddenStates: if given, receives `[tokens, width]` of the first image after
     ///   the embeddings (index 0) and after each layer (1...), for parity checks.
-    public func encode(pixels: [Float], batchSize: Int = 8,
-                       hiddenStates: ((Int, [Float]) -> Void)? = nil) -> Matrix {
+    public func encode(
+        pixels: [Float], batchSize: Int = 8,
+        hiddenStates: ((Int, [Float]) -> Void)? = nil
+    ) -> Matrix {
         precondition(pixels.count % pixelCount == 0, "pixels must hold whole images")
         let count = pixels.count / pixelCount
         // Every image is `tokenCount` rows (50 for ViT-B/32): always past where a second
@@ -65,7 +71,7 @@ public final class VisionEncoder: Sendable {
             let pooled = pixels.withUnsafeBufferPointer { px in
                 forward(px.baseAddress! + start * pixelCount, images: n, hiddenStates: start == 0 ? hiddenStates : nil)
             }
-            let projected = projection.apply(pooled)                                // [n, projection]
+            let projected = projection.apply(pooled)  // [n, projection]
             out.storage.replaceSubrange((start * projectionDim)..<((start + n) * projectionDim), with: projected.storage)
             start += n
         }
@@ -134,8 +140,9 @@ public final class VisionEncoder: Sendable {
             x.withUnsafeMutableBufferPointer { xb in
                 layer.forward(xb.baseAddress!, rows: rows, workspace: &ws) { qkv, att in
                     scores.withUnsafeMutableBufferPointer { s in
-                        Self.attention(qkv: qkv, into: att, images: images, tokens: tokens, width: w,
-                                       heads: layer.heads, scores: s.baseAddress!)
+                        Self.attention(
+                            qkv: qkv, into: att, images: images, tokens: tokens, width: w,
+                            heads: layer.heads, scores: s.baseAddress!)
                     }
                 }
             }
@@ -151,8 +158,10 @@ public final class VisionEncoder: Sendable {
     }
 
     /// Full (unmasked) multi-head attention per image: softmax(QKᵀ/√d)·V for each head.
-    static func attention(qkv: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, images: Int,
-                          tokens: Int, width: Int, heads: Int, scores: UnsafeMutablePointer<Float>) {
+    static func attention(
+        qkv: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, images: Int,
+        tokens: Int, width: Int, heads: Int, scores: UnsafeMutablePointer<Float>
+    ) {
         let d = width / heads
         let scale = 1 / Float(d).squareRoot()
         let ld = 3 * width
@@ -161,12 +170,14 @@ public final class VisionEncoder: Sendable {
             for h in 0..<heads {
                 let q = base + h * d, k = base + width + h * d, v = base + 2 * width + h * d
                 // [tokens, d] · [tokens, d]ᵀ → [tokens, tokens]
-                BLAS.gemm(transB: true, m: tokens, n: tokens, k: d, alpha: scale, a: q, lda: ld, b: k, ldb: ld,
-                          c: scores, ldc: tokens)
+                BLAS.gemm(
+                    transB: true, m: tokens, n: tokens, k: d, alpha: scale, a: q, lda: ld, b: k, ldb: ld,
+                    c: scores, ldc: tokens)
                 for t in 0..<tokens { FastMath.softmax(scores + t * tokens, count: tokens) }
                 // [tokens, tokens] · [tokens, d] → [tokens, d] at column h·d of the output
-                BLAS.gemm(m: tokens, n: d, k: tokens, a: scores, lda: tokens, b: v, ldb: ld,
-                          c: out + b * tokens * width + h * d, ldc: width)
+                BLAS.gemm(
+                    m: tokens, n: d, k: tokens, a: scores, lda: tokens, b: v, ldb: ld,
+                    c: out + b * tokens * width + h * d, ldc: width)
             }
         }
     }

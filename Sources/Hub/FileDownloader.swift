@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Downloads one URL into a partial file, appending: when the file already holds bytes it
@@ -25,8 +25,10 @@ final class FileDownloader: NSObject, URLSessionDataDelegate, @unchecked Sendabl
     private let done = DispatchSemaphore(value: 0)
 
     /// Fetches `request` into `partial`; `progress` gets the partial file's size as it grows.
-    static func fetch(_ request: URLRequest, into partial: String, timeout: TimeInterval,
-                      progress: @escaping (Int) -> Void) -> Outcome {
+    static func fetch(
+        _ request: URLRequest, into partial: String, timeout: TimeInterval,
+        progress: @escaping (Int) -> Void
+    ) -> Outcome {
         let downloader = FileDownloader()
         return downloader.run(request, partial: partial, timeout: timeout, progress: progress)
     }
@@ -55,8 +57,10 @@ final class FileDownloader: NSObject, URLSessionDataDelegate, @unchecked Sendabl
         lock.lock(); defer { lock.unlock() }
         if let failure {
             let error = failure as NSError
-            let noConnection: Set<Int> = [NSURLErrorCannotConnectToHost, NSURLErrorCannotFindHost, NSURLErrorNotConnectedToInternet,
-                                          NSURLErrorDNSLookupFailed]
+            let noConnection: Set<Int> = [
+                NSURLErrorCannotConnectToHost, NSURLErrorCannotFindHost, NSURLErrorNotConnectedToInternet,
+                NSURLErrorDNSLookupFailed
+            ]
             if error.domain == NSURLErrorDomain && noConnection.contains(error.code) && received == 0 {
                 return .unreachable(error.localizedDescription)
             }
@@ -66,8 +70,10 @@ final class FileDownloader: NSObject, URLSessionDataDelegate, @unchecked Sendabl
         return .complete
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
         lock.lock(); defer { lock.unlock() }
         status = (response as? HTTPURLResponse)?.statusCode ?? 0
         if status == 200 && written > 0 {

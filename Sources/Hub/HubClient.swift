@@ -4,7 +4,7 @@ import Foundation
 import Synchronization
 import UserPaths
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Fetches a model's files from the Hugging Face Hub into the shared Hub cache:
@@ -78,8 +78,10 @@ public struct HubClient: Sendable {
         }
     }
 
-    private func fetchFile(_ file: HubRepoInfo.File, repo: String, commit: String, layout: HubCacheLayout,
-                           progress: @escaping (Int) -> Void) throws {
+    private func fetchFile(
+        _ file: HubRepoInfo.File, repo: String, commit: String, layout: HubCacheLayout,
+        progress: @escaping (Int) -> Void
+    ) throws {
         guard let etag = file.etag else {
             throw HubError.badAnswer(url: "\(endpoint)/api/models/\(repo)", problem: "\(file.name): no blob id or SHA-256 to check it by")
         }

@@ -18,12 +18,14 @@ public enum HubError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .unreachable(endpoint, reason):
-            return "cannot reach \(endpoint) (\(reason)): check the network, or set HF_ENDPOINT to a mirror; models already in the Hugging Face cache work offline"
+            return
+                "cannot reach \(endpoint) (\(reason)): check the network, or set HF_ENDPOINT to a mirror; models already in the Hugging Face cache work offline"
         case let .notFound(repo, revision):
             return "\(repo)@\(revision): no such model or revision on the Hub"
         case let .unauthorized(repo, hasToken):
-            return hasToken ? "\(repo): the token in HF_TOKEN was refused (gated or private model: accept its terms on the Hub, or use a token with access)"
-                            : "\(repo): the Hub asks for a token (gated or private model): set HF_TOKEN"
+            return hasToken
+                ? "\(repo): the token in HF_TOKEN was refused (gated or private model: accept its terms on the Hub, or use a token with access)"
+                : "\(repo): the Hub asks for a token (gated or private model): set HF_TOKEN"
         case let .httpStatus(url, status):
             return "\(url): HTTP \(status)"
         case let .badAnswer(url, problem):

@@ -54,8 +54,10 @@ public struct HubRepoInfo: Equatable, Sendable {
             if lfs != nil && sha256 == nil {
                 throw HubError.badAnswer(url: url, problem: "\(name): LFS entry without a SHA-256")
             }
-            files.append(File(name: name, size: nonNegative(entry["size"]), blobId: blobId?.lowercased(),
-                              lfsSHA256: sha256, lfsSize: nonNegative(lfs?["size"])))
+            files.append(
+                File(
+                    name: name, size: nonNegative(entry["size"]), blobId: blobId?.lowercased(),
+                    lfsSHA256: sha256, lfsSize: nonNegative(lfs?["size"])))
         }
         return HubRepoInfo(commit: commit.lowercased(), files: files)
     }
@@ -63,8 +65,10 @@ public struct HubRepoInfo: Equatable, Sendable {
     /// What clip-tui needs of a CLIP checkpoint: the config, the tokenizer and preprocessor
     /// files, and the safetensors weights (one file, or an index and its shards).
     public func filesToFetch(repo: String) throws -> [File] {
-        let wanted: Set<String> = ["config.json", "vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json",
-                                   "special_tokens_map.json", "preprocessor_config.json", "model.safetensors.index.json"]
+        let wanted: Set<String> = [
+            "config.json", "vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json",
+            "special_tokens_map.json", "preprocessor_config.json", "model.safetensors.index.json"
+        ]
         let picked = files.filter { file in
             if wanted.contains(file.name) { return true }
             return !file.name.contains("/") && file.name.hasPrefix("model") && file.name.hasSuffix(".safetensors")
@@ -83,7 +87,8 @@ public struct HubRepoInfo: Equatable, Sendable {
     /// backslash or NUL, no empty parts.
     static func isSafeRelativePath(_ name: String) -> Bool {
         guard !name.isEmpty, name.utf8.count <= 1024, !name.hasPrefix("/"),
-              !name.contains("\\"), !name.contains("\0") else { return false }
+            !name.contains("\\"), !name.contains("\0")
+        else { return false }
         return name.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { $0 != "" && $0 != "." && $0 != ".." }
     }
 

@@ -9,9 +9,9 @@ public enum BicubicResampler {
     static let precisionBits = 32 - 8 - 2
 
     struct Coefficients {
-        var first: [Int] = []     // first input index of each output index
-        var count: [Int] = []     // how many inputs
-        var weights: [Int32] = [] // `kernelSize` per output, fixed point
+        var first: [Int] = []  // first input index of each output index
+        var count: [Int] = []  // how many inputs
+        var weights: [Int32] = []  // `kernelSize` per output, fixed point
         var kernelSize = 0
     }
 
@@ -35,7 +35,7 @@ public enum BicubicResampler {
         for (i, xx) in range.enumerated() {
             let center = (Double(xx) + 0.5) * scale
             let ss = 1 / filterScale
-            let xmin = max(Int(center - support + 0.5), 0)          // C's (int) truncates toward zero
+            let xmin = max(Int(center - support + 0.5), 0)  // C's (int) truncates toward zero
             let xmax = min(Int(center + support + 0.5), inSize) - xmin
             var total = 0.0
             for x in 0..<xmax {
@@ -60,8 +60,10 @@ public enum BicubicResampler {
     }
 
     /// Resizes to `width × height` and returns the `crop` window of the result.
-    public static func resize(_ image: RGBImage, width: Int, height: Int,
-                              crop: (left: Int, top: Int, width: Int, height: Int)) -> RGBImage {
+    public static func resize(
+        _ image: RGBImage, width: Int, height: Int,
+        crop: (left: Int, top: Int, width: Int, height: Int)
+    ) -> RGBImage {
         precondition(crop.left >= 0 && crop.top >= 0 && crop.left + crop.width <= width && crop.top + crop.height <= height)
         let needHorizontal = width != image.width
         let needVertical = height != image.height

@@ -19,8 +19,9 @@ public enum ImageDecoder {
 
     public static func decode(path: String, maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) }
-        catch { throw ImagingError.cannotRead(path: path, reason: (error as NSError).localizedDescription) }
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) } catch {
+            throw ImagingError.cannotRead(path: path, reason: (error as NSError).localizedDescription)
+        }
         return try decode(data: data, path: path, maxPixels: maxPixels)
     }
 

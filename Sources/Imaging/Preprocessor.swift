@@ -66,8 +66,9 @@ public struct Preprocessor: Sendable, Equatable {
         // torchvision: int(round((side - size) / 2.0)), half to even.
         let top = Int((Double(nh - cropSize) / 2).rounded(.toNearestOrEven))
         let left = Int((Double(nw - cropSize) / 2).rounded(.toNearestOrEven))
-        return BicubicResampler.resize(image, width: nw, height: nh,
-                                       crop: (left: left, top: top, width: cropSize, height: cropSize))
+        return BicubicResampler.resize(
+            image, width: nw, height: nh,
+            crop: (left: left, top: top, width: cropSize, height: cropSize))
     }
 
     /// `[3, cropSize, cropSize]` floats, `(v / 255 − mean) / std`, channel-major.

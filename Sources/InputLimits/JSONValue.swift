@@ -146,7 +146,9 @@ public indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
                     i += 1
                     skipSpace()
                     let v = try value()
-                    if let existing = position[key] { members[existing].value = v } else {
+                    if let existing = position[key] {
+                        members[existing].value = v
+                    } else {
                         position[key] = members.count
                         members.append((key, v))
                     }
@@ -212,8 +214,12 @@ public indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
                             i += 2
                             let low = try hex4()
                             scalar = (0xDC00..<0xE000).contains(low) ? 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00) : 0xFFFD
-                        } else { scalar = 0xFFFD }
-                    } else if (0xDC00..<0xE000).contains(scalar) { scalar = 0xFFFD }
+                        } else {
+                            scalar = 0xFFFD
+                        }
+                    } else if (0xDC00..<0xE000).contains(scalar) {
+                        scalar = 0xFFFD
+                    }
                     out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8))
                 default: throw error("bad escape \\\(Character(Unicode.Scalar(e)))")
                 }

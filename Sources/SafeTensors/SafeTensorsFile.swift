@@ -38,7 +38,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard bytes.count >= 8 else { throw SafeTensorsError.tooSmall(path: path, size: bytes.count) }
         let headerLength = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
         guard headerLength >= 2, headerLength <= Self.maxHeaderBytes,
-              headerLength <= UInt64(bytes.count - 8) else {
+            headerLength <= UInt64(bytes.count - 8)
+        else {
             throw SafeTensorsError.headerLengthOutOfRange(path: path, length: headerLength, fileSize: bytes.count)
         }
         dataStart = 8 + Int(headerLength)
@@ -100,16 +101,19 @@ public final class SafeTensorsFile: @unchecked Sendable {
             count = product
         }
         guard let offsets = entry["data_offsets"]?.array, offsets.count == 2,
-              let begin = Self.integer(offsets[0]),
-              let end = Self.integer(offsets[1]) else {
+            let begin = Self.integer(offsets[0]),
+            let end = Self.integer(offsets[1])
+        else {
             throw SafeTensorsError.badEntry(path: path, key: key, reason: "data_offsets must be two integers")
         }
         guard begin >= 0, end >= begin, end <= Int64(dataSize) else {
-            throw SafeTensorsError.dataOutOfRange(path: path, key: key, begin: Int(clamping: begin),
-                                                 end: Int(clamping: end), dataSize: dataSize)
+            throw SafeTensorsError.dataOutOfRange(
+                path: path, key: key, begin: Int(clamping: begin),
+                end: Int(clamping: end), dataSize: dataSize)
         }
         guard Int(end - begin) == count * dtype.byteCount else {
-            throw SafeTensorsError.badEntry(path: path, key: key,
+            throw SafeTensorsError.badEntry(
+                path: path, key: key,
                 reason: "\(end - begin) bytes do not hold shape \(shape) of \(dtype.rawValue)")
         }
         return TensorInfo(name: key, dtype: dtype, shape: shape, dataRange: Int(begin)..<Int(end))

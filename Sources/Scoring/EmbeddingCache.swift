@@ -92,21 +92,22 @@ public final class EmbeddingCache: Sendable {
                 // Rows without checksums (version 1) cannot be trusted: start those tables over.
                 try db.execute(sql: "DROP TABLE IF EXISTS text_embedding; DROP TABLE IF EXISTS image_embedding")
             }
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS text_embedding (
-                    model TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL, checksum INTEGER NOT NULL,
-                    PRIMARY KEY (model, text));
-                CREATE TABLE IF NOT EXISTS image_embedding (
-                    model TEXT NOT NULL, sha256 TEXT NOT NULL, vector BLOB NOT NULL, checksum INTEGER NOT NULL,
-                    PRIMARY KEY (model, sha256));
-                CREATE TABLE IF NOT EXISTS file_hash (
-                    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
-                    sha256 TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS imported_image (
-                    model TEXT NOT NULL, sha256 TEXT NOT NULL, source TEXT NOT NULL,
-                    PRIMARY KEY (model, sha256));
-                PRAGMA user_version = \(schemaVersion);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS text_embedding (
+                        model TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL, checksum INTEGER NOT NULL,
+                        PRIMARY KEY (model, text));
+                    CREATE TABLE IF NOT EXISTS image_embedding (
+                        model TEXT NOT NULL, sha256 TEXT NOT NULL, vector BLOB NOT NULL, checksum INTEGER NOT NULL,
+                        PRIMARY KEY (model, sha256));
+                    CREATE TABLE IF NOT EXISTS file_hash (
+                        path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL);
+                    CREATE TABLE IF NOT EXISTS imported_image (
+                        model TEXT NOT NULL, sha256 TEXT NOT NULL, source TEXT NOT NULL,
+                        PRIMARY KEY (model, sha256));
+                    PRAGMA user_version = \(schemaVersion);
+                    """)
         }
         return db
     }
@@ -136,8 +137,9 @@ public final class EmbeddingCache: Sendable {
                     // Many keys (80,000 prompts on opening an ImageNet session): one pass over
                     // the model's rows beats thousands of lookups; the rest are skipped.
                     let wanted = Set(keys)
-                    let cursor = try Row.fetchCursor(db, sql: "SELECT \(keyColumn(kind)) AS k, vector, checksum FROM \(kind.rawValue) WHERE model = ?",
-                                                     arguments: [model])
+                    let cursor = try Row.fetchCursor(
+                        db, sql: "SELECT \(keyColumn(kind)) AS k, vector, checksum FROM \(kind.rawValue) WHERE model = ?",
+                        arguments: [model])
                     while let row = try cursor.next() {
                         let key: String = row["k"]
                         if wanted.contains(key) { take(row) }
@@ -146,8 +148,9 @@ public final class EmbeddingCache: Sendable {
                 }
                 for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
                     let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                    let rows = try Row.fetchAll(db, sql: "SELECT \(keyColumn(kind)) AS k, vector, checksum FROM \(kind.rawValue) WHERE model = ? AND \(keyColumn(kind)) IN (\(marks))",
-                                                arguments: StatementArguments([model] + chunk))
+                    let rows = try Row.fetchAll(
+                        db, sql: "SELECT \(keyColumn(kind)) AS k, vector, checksum FROM \(kind.rawValue) WHERE model = ? AND \(keyColumn(kind)) IN (\(marks))",
+                        arguments: StatementArguments([model] + chunk))
                     for row in rows { take(row) }
                 }
             }
@@ -190,7 +193,8 @@ public final class EmbeddingCache: Sendable {
         guard !entries.isEmpty, !isReadOnly else { return }
         do {
             try db.write { db in
-                let statement = try db.makeStatement(sql: "INSERT OR REPLACE INTO \(kind.rawValue) (model, \(keyColumn(kind)), vector, checksum) VALUES (?, ?, ?, ?)")
+                let statement = try db.makeStatement(
+                    sql: "INSERT OR REPLACE INTO \(kind.rawValue) (model, \(keyColumn(kind)), vector, checksum) VALUES (?, ?, ?, ?)")
                 for e in entries {
                     let blob = Data(Vector.bytes(e.vector))
                     try statement.execute(arguments: [model, e.key, blob, Self.checksum(model: model, key: e.key, vector: blob)])

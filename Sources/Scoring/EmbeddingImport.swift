@@ -25,17 +25,21 @@ public struct EmbeddingImport {
     /// - Parameters:
     ///   - paths: one per row of `matrix`, in order (absolute, or relative to `root`).
     ///   - sampleSize: images encoded to check the rows (at least 8, or all if fewer).
-    public static func run(store: EmbeddingStore, matrix: NumpyMatrix, paths: [String], root: String?, source: String,
-                           sampleSize: Int = 8, progress: ((String) -> Void)? = nil) throws -> Report {
+    public static func run(
+        store: EmbeddingStore, matrix: NumpyMatrix, paths: [String], root: String?, source: String,
+        sampleSize: Int = 8, progress: ((String) -> Void)? = nil
+    ) throws -> Report {
         guard let cache = store.cache else { throw ScoringError.invalid("cache import needs the embedding cache (no --no-cache)") }
         let provider = store.provider
         guard matrix.rows == paths.count else {
-            throw ScoringError.badFormat(path: matrix.path, line: nil,
-                                         reason: "\(matrix.rows) rows, but the paths file lists \(paths.count) images: they must match one to one")
+            throw ScoringError.badFormat(
+                path: matrix.path, line: nil,
+                reason: "\(matrix.rows) rows, but the paths file lists \(paths.count) images: they must match one to one")
         }
         guard matrix.columns == provider.dimension else {
-            throw ScoringError.badFormat(path: matrix.path, line: nil,
-                                         reason: "rows have \(matrix.columns) values; this model's image embeddings have \(provider.dimension)")
+            throw ScoringError.badFormat(
+                path: matrix.path, line: nil,
+                reason: "rows have \(matrix.columns) values; this model's image embeddings have \(provider.dimension)")
         }
         let base = root.map { URL(fileURLWithPath: $0) }
         let full = paths.map { p in p.hasPrefix("/") || base == nil ? p : base!.appendingPathComponent(p).path }
@@ -73,9 +77,12 @@ public struct EmbeddingImport {
         let mean = cosines.reduce(0, +) / Float(cosines.count)
         guard low >= minimumCosine else {
             let worst = sample[cosines.firstIndex(of: low)!]
-            throw ScoringError.badFormat(path: matrix.path, line: nil, reason: String(
-                format: "the rows do not match this model: cosine %.4f for %@ (lowest of %d sampled images, mean %.4f; %.2f is needed). Another model or another preprocessing made them",
-                low, full[worst], cosines.count, mean, minimumCosine))
+            throw ScoringError.badFormat(
+                path: matrix.path, line: nil,
+                reason: String(
+                    format:
+                        "the rows do not match this model: cosine %.4f for %@ (lowest of %d sampled images, mean %.4f; %.2f is needed). Another model or another preprocessing made them",
+                    low, full[worst], cosines.count, mean, minimumCosine))
         }
 
         progress?("storing \(present.count) rows")
@@ -90,7 +97,8 @@ public struct EmbeddingImport {
             added += try cache.storeImported(model: model, entries, source: source)
         }
         try cache.checkpoint()
-        return Report(added: added, alreadyCached: present.count - added, missing: missing,
-                      sampleCosineMin: low, sampleCosineMean: mean, sampleSize: cosines.count)
+        return Report(
+            added: added, alreadyCached: present.count - added, missing: missing,
+            sampleCosineMin: low, sampleCosineMean: mean, sampleSize: cosines.count)
     }
 }

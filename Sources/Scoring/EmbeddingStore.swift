@@ -11,7 +11,7 @@ public final class EmbeddingStore: Sendable {
     /// What is in memory, shared by the session's threads.
     private struct Memory {
         var texts: [String: [Float]] = [:]
-        var images: [String: [Float]] = [:]   // by content hash
+        var images: [String: [Float]] = [:]  // by content hash
         var encodedTextCount = 0
     }
     private let memory = Mutex(Memory())
@@ -39,9 +39,11 @@ public final class EmbeddingStore: Sendable {
     /// `shouldStop` is asked: a newer edit abandons the rest (nil is returned; the batches
     /// done are kept, so the next request starts from them). `progress` gets (encoded, to
     /// encode) before the first batch and after each.
-    public func textEmbeddings(_ prompts: Set<String>, batchSize: Int = 256,
-                               progress: ((Int, Int) -> Void)? = nil,
-                               shouldStop: () -> Bool = { false }) throws -> [String: [Float]]? {
+    public func textEmbeddings(
+        _ prompts: Set<String>, batchSize: Int = 256,
+        progress: ((Int, Int) -> Void)? = nil,
+        shouldStop: () -> Bool = { false }
+    ) throws -> [String: [Float]]? {
         var found: [String: [Float]] = [:]
         found.reserveCapacity(prompts.count)
         var missing: [String] = []
@@ -106,8 +108,10 @@ public final class EmbeddingStore: Sendable {
     /// Unit-length embeddings of image files: cached ones by content, the rest encoded in
     /// batches of `batchSize` and stored after each batch (an interrupted run resumes).
     /// `progress` is called with (done, total) after each batch.
-    public func imageEmbeddings(_ paths: [String], batchSize: Int = 16,
-                                progress: ((Int, Int) -> Void)? = nil) -> [Result<[Float], Error>] {
+    public func imageEmbeddings(
+        _ paths: [String], batchSize: Int = 16,
+        progress: ((Int, Int) -> Void)? = nil
+    ) -> [Result<[Float], Error>] {
         var results = [Result<[Float], Error>?](repeating: nil, count: paths.count)
         var hashes = [String?](repeating: nil, count: paths.count)
         // A file whose path, size, modification time and inode match the cache's record
@@ -129,7 +133,8 @@ public final class EmbeddingStore: Sendable {
             Array(Set(hashes.compactMap { h in h.flatMap { m.images[$0] == nil ? $0 : nil } }))
         }
         if let cache, !unknown.isEmpty,
-           let found = guarded({ try cache.lookup(.image, model: provider.fingerprint, keys: unknown, dimension: provider.dimension) }) {
+            let found = guarded({ try cache.lookup(.image, model: provider.fingerprint, keys: unknown, dimension: provider.dimension) })
+        {
             memory.withLock { m in for (k, v) in found { m.images[k] = v } }
         }
         let inMemory = memory.withLock { m in hashes.map { h in h.flatMap { m.images[$0] } } }

@@ -55,8 +55,10 @@ struct EnsembleState {
 
     /// Applies the change; returns the classes whose vector moved. Classes no longer in
     /// `labels` are dropped.
-    mutating func apply(_ change: Change, labels: LabelSet, templates new: [Template],
-                        embeddings: [String: [Float]]) -> Set<ClassLabel> {
+    mutating func apply(
+        _ change: Change, labels: LabelSet, templates new: [Template],
+        embeddings: [String: [Float]]
+    ) -> Set<ClassLabel> {
         var moved = Set<ClassLabel>()
         let present = Set(labels.classes)
         sums = sums.filter { present.contains($0.key) }

@@ -36,8 +36,10 @@ public struct ImageCollection: Sendable {
         }
         let base = URL(fileURLWithPath: root).standardizedFileURL
         var found: [Item] = []
-        if let e = FileManager.default.enumerator(at: base, includingPropertiesForKeys: [.isRegularFileKey],
-                                                  options: [.skipsHiddenFiles]) {
+        if let e = FileManager.default.enumerator(
+            at: base, includingPropertiesForKeys: [.isRegularFileKey],
+            options: [.skipsHiddenFiles])
+        {
             for case let url as URL in e where Self.extensions.contains(url.pathExtension.lowercased()) {
                 let full = url.standardizedFileURL.path
                 let relative = String(full.dropFirst(base.path.count).drop(while: { $0 == "/" }))
@@ -123,10 +125,16 @@ public struct ImageCollection: Sendable {
             if quoted {
                 if c == "\"" {
                     if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false }
-                } else { field.append(c) }
-            } else if c == "\"" { quoted = true }
-            else if c == "," { fields.append(field.trimmingCharacters(in: .whitespaces)); field = "" }
-            else { field.append(c) }
+                } else {
+                    field.append(c)
+                }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                fields.append(field.trimmingCharacters(in: .whitespaces)); field = ""
+            } else {
+                field.append(c)
+            }
         }
         fields.append(field.trimmingCharacters(in: .whitespaces))
         return fields

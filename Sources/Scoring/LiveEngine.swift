@@ -34,12 +34,15 @@ public final class LiveEngine: Sendable {
     /// Evaluates `request` for `generation`, stage by stage, unless a newer generation
     /// arrives first. Returns false when stopped (or when no images are loaded yet).
     @discardableResult
-    public func evaluate(_ request: EvaluationRequest, generation: Int, progress: (@Sendable (Int, Int) -> Void)? = nil,
-                         publish: @Sendable (LiveEvaluation) -> Void) throws -> Bool {
+    public func evaluate(
+        _ request: EvaluationRequest, generation: Int, progress: (@Sendable (Int, Int) -> Void)? = nil,
+        publish: @Sendable (LiveEvaluation) -> Void
+    ) throws -> Bool {
         try evaluator.withLock { evaluator in
             guard let evaluator else { return false }
-            return try evaluator.evaluate(request, progress: progress, shouldStop: { !self.isCurrent(generation) },
-                                          publish: { e in if self.isCurrent(generation) { publish(e) } })
+            return try evaluator.evaluate(
+                request, progress: progress, shouldStop: { !self.isCurrent(generation) },
+                publish: { e in if self.isCurrent(generation) { publish(e) } })
         }
     }
 }

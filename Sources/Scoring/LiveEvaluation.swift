@@ -28,8 +28,10 @@ public struct LiveEvaluation: Sendable {
     /// How many labelled images the template effects were computed on.
     public internal(set) var effectSample: Int?
 
-    init(classNames: [String], truth: [Int?], truthNames: [String?], a: SetScores, b: SetScores,
-         summary: QuickComparison?, seconds: Double) {
+    init(
+        classNames: [String], truth: [Int?], truthNames: [String?], a: SetScores, b: SetScores,
+        summary: QuickComparison?, seconds: Double
+    ) {
         self.classNames = classNames; self.truth = truth; self.truthNames = truthNames
         self.a = a; self.b = b; self.summary = summary; self.seconds = seconds
     }

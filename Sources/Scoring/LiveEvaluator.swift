@@ -60,8 +60,10 @@ public final class LiveEvaluator {
         self.truthNames = truthNames
         self.baseScale = scale ?? store.provider.logitScale
         self.scale = baseScale
-        sides = [Side(ensemble: EnsembleState(dimension: store.provider.dimension)),
-                 Side(ensemble: EnsembleState(dimension: store.provider.dimension))]
+        sides = [
+            Side(ensemble: EnsembleState(dimension: store.provider.dimension)),
+            Side(ensemble: EnsembleState(dimension: store.provider.dimension))
+        ]
     }
 
     public convenience init(store: EmbeddingStore, images: PromptLab.EmbeddedImages, scale: Float? = nil) {
@@ -79,9 +81,11 @@ public final class LiveEvaluator {
     /// Runs the stages of `request`, handing each result to `publish`. Returns false when
     /// stopped before the last stage. `progress` gets (prompts encoded, prompts to encode).
     @discardableResult
-    public func evaluate(_ request: EvaluationRequest, progress: ((Int, Int) -> Void)? = nil,
-                         shouldStop: () -> Bool = { false },
-                         publish: (LiveEvaluation) -> Void) throws -> Bool {
+    public func evaluate(
+        _ request: EvaluationRequest, progress: ((Int, Int) -> Void)? = nil,
+        shouldStop: () -> Bool = { false },
+        publish: (LiveEvaluation) -> Void
+    ) throws -> Bool {
         let start = DispatchTime.now()
         let labels = request.labels
         // Templates without a placeholder are left out of the ensembles (as in `PromptPlan`).
@@ -95,16 +99,20 @@ public final class LiveEvaluator {
         let changeB = b.ensemble.change(to: labels, templates: usedB)
         let needed = a.ensemble.promptsNeeded(changeA, templates: usedA)
             .union(b.ensemble.promptsNeeded(changeB, templates: usedB))
-        guard let embeddings = try store.textEmbeddings(needed, batchSize: Self.promptBatch, progress: progress,
-                                                        shouldStop: shouldStop) else { return false }
+        guard
+            let embeddings = try store.textEmbeddings(
+                needed, batchSize: Self.promptBatch, progress: progress,
+                shouldStop: shouldStop)
+        else { return false }
         if shouldStop() { return false }
         update(&a, changeA, labels: labels, templates: usedA, embeddings: embeddings)
         update(&b, changeB, labels: labels, templates: usedB, embeddings: embeddings)
         sides = [a, b]
         let scoresA = a.scores!, scoresB = b.scores!
-        var result = LiveEvaluation(classNames: labels.classes.map(\.name), truth: truth, truthNames: truthNames,
-                                    a: scoresA, b: scoresB, summary: .init(a: scoresA, b: scoresB, truth: truth),
-                                    seconds: seconds(since: start))
+        var result = LiveEvaluation(
+            classNames: labels.classes.map(\.name), truth: truth, truthNames: truthNames,
+            a: scoresA, b: scoresB, summary: .init(a: scoresA, b: scoresB, truth: truth),
+            seconds: seconds(since: start))
         publish(result)
 
         if shouldStop() { return false }
@@ -118,7 +126,8 @@ public final class LiveEvaluator {
         // Token counts take a tokenization per new prompt (87,000 at ImageNet scale on
         // opening): asked to stop between templates like the products below.
         guard let tokensA = tokens(request.templatesA, labels: labels, shouldStop: shouldStop),
-              let tokensB = tokens(request.templatesB, labels: labels, shouldStop: shouldStop) else { return false }
+            let tokensB = tokens(request.templatesB, labels: labels, shouldStop: shouldStop)
+        else { return false }
         result.templateTokensA = tokensA
         result.templateTokensB = tokensB
         if result.summary != nil {
@@ -132,13 +141,15 @@ public final class LiveEvaluator {
                 }
                 var side = sides[s]
                 if let f = side.effectsFor, f.labels == labels, f.templates == templates, f.images == images.rows,
-                   let last = side.lastEffects {
+                    let last = side.lastEffects
+                {
                     if s == 0 { result.effectsA = aligned(last) } else { result.effectsB = aligned(last) }
                     continue
                 }
-                let rows = side.effects.compute(templates: templates, labels: labels, truth: truth, images: images,
-                                                ensemble: side.ensemble, scores: side.scores!,
-                                                embedding: { self.store.memoryEmbedding($0) }, shouldStop: shouldStop)
+                let rows = side.effects.compute(
+                    templates: templates, labels: labels, truth: truth, images: images,
+                    ensemble: side.ensemble, scores: side.scores!,
+                    embedding: { self.store.memoryEmbedding($0) }, shouldStop: shouldStop)
                 guard let rows else { sides[s] = side; return false }
                 side.effectsFor = (labels, templates, images.rows)
                 side.lastEffects = rows
@@ -160,8 +171,10 @@ public final class LiveEvaluator {
         return BLAS.matmul(images, Matrix(rows: 1, cols: v.count, storage: v), transB: true).storage  // [n, 1]
     }
 
-    private func update(_ side: inout Side, _ change: EnsembleState.Change, labels: LabelSet, templates: [Template],
-                        embeddings: [String: [Float]]) {
+    private func update(
+        _ side: inout Side, _ change: EnsembleState.Change, labels: LabelSet, templates: [Template],
+        embeddings: [String: [Float]]
+    ) {
         let moved = side.ensemble.apply(change, labels: labels, templates: templates, embeddings: embeddings)
         if let old = side.scores, moved.isEmpty, side.classKeys == labels.classes {
             // Only the scale moved: the cosines are kept, the softmax redone.
@@ -194,7 +207,9 @@ public final class LiveEvaluator {
             unit[label] = v
             w.storage.replaceSubrange((r * d)..<((r + 1) * d), with: v)
         }
-        let fresh = rows.isEmpty || n == 0 ? Matrix(zeros: n, rows.count)
+        let fresh =
+            rows.isEmpty || n == 0
+            ? Matrix(zeros: n, rows.count)
             : BLAS.withThreads(rows: n, minimumRows: 32) { BLAS.matmul(images, w, transB: true) }  // [n, m]
         if everyClass { return fresh }
         let freshColumn = Dictionary(uniqueKeysWithValues: compute.enumerated().map { ($1, $0) })
@@ -226,12 +241,13 @@ public final class LiveEvaluator {
         for t in templates {
             if let known = longestPrompt[t], known.labels == labels.classes { out.append(known.tokens); continue }
             if shouldStop() { return nil }
-            let longest = (names.isEmpty ? [t.render("")] : names.map { t.render($0) }).map { p in
-                if let n = tokenCounts[p] { return n }
-                let n = store.provider.tokenize(p).untruncatedCount
-                tokenCounts[p] = n
-                return n
-            }.max() ?? 0
+            let longest =
+                (names.isEmpty ? [t.render("")] : names.map { t.render($0) }).map { p in
+                    if let n = tokenCounts[p] { return n }
+                    let n = store.provider.tokenize(p).untruncatedCount
+                    tokenCounts[p] = n
+                    return n
+                }.max() ?? 0
             longestPrompt[t] = (labels.classes, longest)
             out.append(longest)
         }

@@ -46,8 +46,10 @@ public final class PromptLab: Sendable {
         }
     }
 
-    public func embed(_ collection: ImageCollection, batchSize: Int = 16,
-                      progress: ((Int, Int) -> Void)? = nil) -> EmbeddedImages {
+    public func embed(
+        _ collection: ImageCollection, batchSize: Int = 16,
+        progress: ((Int, Int) -> Void)? = nil
+    ) -> EmbeddedImages {
         let results = store.imageEmbeddings(collection.items.map(\.path), batchSize: batchSize, progress: progress)
         var items: [ImageCollection.Item] = [], rows: [[Float]] = [], failures: [(String, String)] = []
         for (item, r) in zip(collection.items, results) {
@@ -80,8 +82,9 @@ public final class PromptLab: Sendable {
         }
         let truth = images.truth(labels)
         let labelled = truth.indices.filter { truth[$0] != nil }
-        return TemplateAnalysis(templateEmbeddings: perTemplate,
-                                images: labelled.map { images.matrix.row($0) },
-                                truth: labelled.map { truth[$0]! })
+        return TemplateAnalysis(
+            templateEmbeddings: perTemplate,
+            images: labelled.map { images.matrix.row($0) },
+            truth: labelled.map { truth[$0]! })
     }
 }

@@ -27,8 +27,10 @@ public struct PromptPlan: Sendable {
     private var duplicateOrigins: [(prompt: String, other: String, at: (Int, Int?), otherAt: (Int, Int?))] = []
     private let templateTexts: [String]
 
-    public init(labels: LabelSet, templates: TemplateSet, tokenize: ((String) -> (ids: [Int], untruncatedCount: Int))? = nil,
-                contextLength: Int = 77) {
+    public init(
+        labels: LabelSet, templates: TemplateSet, tokenize: ((String) -> (ids: [Int], untruncatedCount: Int))? = nil,
+        contextLength: Int = 77
+    ) {
         var prompts: [[String]] = []
         var origin: [[Int?]] = []
         var issues: [PromptIssue] = []
@@ -91,7 +93,9 @@ public struct PromptPlan: Sendable {
 
         let noPlaceholder = issues.compactMap { if case let .templateWithoutPlaceholder(t) = $0 { return t } else { return nil } }
         if !noPlaceholder.isEmpty {
-            lines.append("\(templates): \(plural(noPlaceholder.count, "template")) without a {} placeholder left out (each would give every class the same prompt): \(quoted(noPlaceholder))")
+            lines.append(
+                "\(templates): \(plural(noPlaceholder.count, "template")) without a {} placeholder left out (each would give every class the same prompt): \(quoted(noPlaceholder))"
+            )
         }
         let empty = issues.compactMap { if case let .classWithoutPrompts(c) = $0 { return c } else { return nil } }
         if !empty.isEmpty { lines.append("\(labels): \(plural(empty.count, "class")) without a prompt: \(quoted(empty))") }
@@ -118,20 +122,30 @@ public struct PromptPlan: Sendable {
             }
         }
         if !repeatedTemplates.isEmpty {
-            lines.append("\(templates): \(plural(repeatedTemplates.count, "repeated template")), whose prompts count twice in each class's average: \(quoted(repeatedTemplates))")
+            lines.append(
+                "\(templates): \(plural(repeatedTemplates.count, "repeated template")), whose prompts count twice in each class's average: \(quoted(repeatedTemplates))"
+            )
         }
         if !sameToTokenizer.isEmpty {
-            lines.append("\(templates): \(plural(sameToTokenizer.count, "template pair")) differing only in case or spacing, which CLIP's tokenizer drops, count twice: \(sameToTokenizer.prefix(3).joined(separator: ", "))\(sameToTokenizer.count > 3 ? " and \(sameToTokenizer.count - 3) more" : "")")
+            lines.append(
+                "\(templates): \(plural(sameToTokenizer.count, "template pair")) differing only in case or spacing, which CLIP's tokenizer drops, count twice: \(sameToTokenizer.prefix(3).joined(separator: ", "))\(sameToTokenizer.count > 3 ? " and \(sameToTokenizer.count - 3) more" : "")"
+            )
         }
         if !namesSameToTokenizer.isEmpty {
-            lines.append("\(labels): \(plural(namesSameToTokenizer.count, "class pair")) differing only in case or spacing, which CLIP's tokenizer drops, get the same prompts: \(namesSameToTokenizer.prefix(3).joined(separator: ", "))\(namesSameToTokenizer.count > 3 ? " and \(namesSameToTokenizer.count - 3) more" : "")")
+            lines.append(
+                "\(labels): \(plural(namesSameToTokenizer.count, "class pair")) differing only in case or spacing, which CLIP's tokenizer drops, get the same prompts: \(namesSameToTokenizer.prefix(3).joined(separator: ", "))\(namesSameToTokenizer.count > 3 ? " and \(namesSameToTokenizer.count - 3) more" : "")"
+            )
         }
         if !repeatedSentences.isEmpty {
-            lines.append("\(labels): \(plural(repeatedSentences.count, "repeated class sentence")) (each repeat counts again in its class's average): \(repeatedSentences.prefix(3).joined(separator: ", "))\(repeatedSentences.count > 3 ? " and \(repeatedSentences.count - 3) more" : "")")
+            lines.append(
+                "\(labels): \(plural(repeatedSentences.count, "repeated class sentence")) (each repeat counts again in its class's average): \(repeatedSentences.prefix(3).joined(separator: ", "))\(repeatedSentences.count > 3 ? " and \(repeatedSentences.count - 3) more" : "")"
+            )
         }
         let cut = issues.compactMap { if case let .truncated(p, n) = $0 { return (p, n) } else { return nil } }
         if let longest = cut.max(by: { $0.1 < $1.1 }) {
-            lines.append("\(plural(cut.count, "prompt")) over \(contextLength) tokens are cut to \(contextLength) (the longest, \(longest.1) tokens: '\(longest.0.prefix(60))…'); from \(templates) and \(labels)")
+            lines.append(
+                "\(plural(cut.count, "prompt")) over \(contextLength) tokens are cut to \(contextLength) (the longest, \(longest.1) tokens: '\(longest.0.prefix(60))…'); from \(templates) and \(labels)"
+            )
         }
         return lines
     }

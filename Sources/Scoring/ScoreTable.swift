@@ -24,8 +24,9 @@ public struct ScoreTable: Sendable {
             classifier.weights.storage.withUnsafeBufferPointer { w in
                 probabilities.storage.withUnsafeMutableBufferPointer { out in
                     guard n > 0, k > 0, d > 0 else { return }
-                    BLAS.gemm(transB: true, m: n, n: k, k: d, alpha: scale, a: x.baseAddress!, lda: d,
-                              b: w.baseAddress!, ldb: d, c: out.baseAddress!, ldc: k)                // [n, k]
+                    BLAS.gemm(
+                        transB: true, m: n, n: k, k: d, alpha: scale, a: x.baseAddress!, lda: d,
+                        b: w.baseAddress!, ldb: d, c: out.baseAddress!, ldc: k)  // [n, k]
                     for r in 0..<n { FastMath.softmax(out.baseAddress! + r * k, count: k) }
                 }
             }

@@ -77,8 +77,9 @@ public struct SetScores: Sendable {
     /// Scores from given probabilities (tables computed elsewhere, screen tests): the
     /// cosines are their logarithms at scale 1.
     public init(probabilities p: Matrix) {
-        self.init(cosines: Matrix(rows: p.rows, cols: p.cols, storage: p.storage.map { Foundation.log(max($0, 1e-30)) }),
-                  scale: 1)
+        self.init(
+            cosines: Matrix(rows: p.rows, cols: p.cols, storage: p.storage.map { Foundation.log(max($0, 1e-30)) }),
+            scale: 1)
     }
 
     public var imageCount: Int { cosines.rows }

@@ -65,8 +65,9 @@ public struct TemplateAnalysis: Sendable {
         let all = Array(0..<templateCount)
         let full = accuracy(all)
         return all.map { t in
-            TemplateEffect(template: t, accuracy: accuracy([t]),
-                           leaveOneOut: templateCount > 1 ? accuracy(all.filter { $0 != t }) - full : -full)
+            TemplateEffect(
+                template: t, accuracy: accuracy([t]),
+                leaveOneOut: templateCount > 1 ? accuracy(all.filter { $0 != t }) - full : -full)
         }
     }
 
@@ -119,9 +120,10 @@ public struct TemplateAnalysis: Sendable {
             choices.append(chosen)
             hits += accuracy(chosen, on: test) * Double(test.count)
         }
-        return Selection(templates: forwardSelection(maxSize: maxSize),
-                         heldOutAccuracy: truth.isEmpty ? 0 : hits / Double(truth.count),
-                         foldChoices: choices, folds: folds)
+        return Selection(
+            templates: forwardSelection(maxSize: maxSize),
+            heldOutAccuracy: truth.isEmpty ? 0 : hits / Double(truth.count),
+            foldChoices: choices, folds: folds)
     }
 }
 

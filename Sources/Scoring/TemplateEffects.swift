@@ -21,9 +21,9 @@ public struct TemplateEffects {
     static let memoryBudget = 512 << 20
 
     private struct Product {
-        var d: Matrix          // [sample, classes]
+        var d: Matrix  // [sample, classes]
         var normSquared: [Float]  // ‖u_tc‖² per class
-        var units: Matrix      // U_t [classes, dimension]
+        var units: Matrix  // U_t [classes, dimension]
     }
 
     private var products: [Template: Product] = [:]
@@ -38,9 +38,11 @@ public struct TemplateEffects {
 
     /// Effects of `templates` (in order; a repeated template gets the same row), or nil
     /// when `shouldStop` said stop between templates.
-    mutating func compute(templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
-                          ensemble: EnsembleState, scores: SetScores,
-                          embedding: (String) -> [Float]?, shouldStop: () -> Bool) -> [Row]? {
+    mutating func compute(
+        templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
+        ensemble: EnsembleState, scores: SetScores,
+        embedding: (String) -> [Float]?, shouldStop: () -> Bool
+    ) -> [Row]? {
         let k = labels.classes.count, dim = images.cols
         if labels.classes != classKeys { products = [:]; classKeys = labels.classes }
         let labelled = truth.indices.filter { truth[$0] != nil }
@@ -48,7 +50,9 @@ public struct TemplateEffects {
             products = [:]
             let unique = Set(templates).count
             let fit = Self.memoryBudget / max(1, 4 * k * max(1, unique))
-            if labelled.count <= fit { sample = labelled } else {
+            if labelled.count <= fit {
+                sample = labelled
+            } else {
                 var rng = SplitMix64(seed: 3)
                 sample = Array(labelled.shuffled(using: &rng).prefix(max(1, fit))).sorted()
             }
@@ -134,8 +138,9 @@ public struct TemplateEffects {
                 if bestL == truthOfSample[r] { looHits += 1 }
             }
             let n = Double(sample.count)
-            rows[t] = Row(accuracy: Double(aloneHits) / n,
-                          leaveOneOut: templates.count > 1 ? Double(looHits) / n - full : -full)
+            rows[t] = Row(
+                accuracy: Double(aloneHits) / n,
+                leaveOneOut: templates.count > 1 ? Double(looHits) / n - full : -full)
         }
         return templates.map { rows[$0]! }
     }

@@ -25,8 +25,9 @@ public struct ZeroShotClassifier: Sendable {
     public init(plan: PromptPlan, store: EmbeddingStore) throws {
         let prompts = Array(Set(plan.allPrompts)).sorted()
         let vectors = try store.textEmbeddings(prompts)
-        self.init(plan: plan, embeddings: Dictionary(uniqueKeysWithValues: zip(prompts, vectors)),
-                  dimension: store.provider.dimension)
+        self.init(
+            plan: plan, embeddings: Dictionary(uniqueKeysWithValues: zip(prompts, vectors)),
+            dimension: store.provider.dimension)
     }
 
     public var classCount: Int { weights.rows }

@@ -37,20 +37,25 @@ public enum BLAS {
     ///
     /// - Parameters: `m × k` for op(A), `k × n` for op(B), `m × n` for C.
     @inlinable
-    public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-                            alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
-                            b: UnsafePointer<Float>, ldb: Int,
-                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    public static func gemm(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         guard m > 0, n > 0 else { return }
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// Writes the transpose of a `rows × cols` row-major block (row stride `lda`) to `b`
     /// (`cols × rows`, row stride `ldb`): OpenBLAS's `somatcopy`, several times faster than a
     /// loop when strides are powers of two apart (cache-set conflicts).
-    public static func transpose(_ a: UnsafePointer<Float>, rows: Int, cols: Int, lda: Int,
-                                 into b: UnsafeMutablePointer<Float>, ldb: Int) {
+    public static func transpose(
+        _ a: UnsafePointer<Float>, rows: Int, cols: Int, lda: Int,
+        into b: UnsafeMutablePointer<Float>, ldb: Int
+    ) {
         guard rows > 0, cols > 0 else { return }
         cblas_somatcopy(CblasRowMajor, CblasTrans, Int32(rows), Int32(cols), 1, a, Int32(lda), b, Int32(ldb))
     }
@@ -69,8 +74,9 @@ public enum BLAS {
             a.storage.withUnsafeBufferPointer { pa in
                 b.storage.withUnsafeBufferPointer { pb in
                     if m > 0, n > 0, k > 0 {
-                        gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: pa.baseAddress!, lda: a.cols,
-                             b: pb.baseAddress!, ldb: b.cols, c: pc.baseAddress!, ldc: n)
+                        gemm(
+                            transA: transA, transB: transB, m: m, n: n, k: k, a: pa.baseAddress!, lda: a.cols,
+                            b: pb.baseAddress!, ldb: b.cols, c: pc.baseAddress!, ldc: n)
                     } else if m * n > 0 {
                         pc.baseAddress!.initialize(repeating: 0, count: m * n)
                     }

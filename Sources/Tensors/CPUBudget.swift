@@ -11,8 +11,9 @@ public enum CPUBudget {
         // The affinity mask as the kernel states it (glibc's sched_getaffinity is not
         // visible to Swift without _GNU_SOURCE).
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
-           let n = cpuList(String(line.dropFirst("Cpus_allowed_list:".count))) {
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
+            let n = cpuList(String(line.dropFirst("Cpus_allowed_list:".count)))
+        {
             cores = n
         }
         if let q = quota() { cores = min(cores, Int(q.rounded(.up))) }
@@ -49,7 +50,8 @@ public enum CPUBudget {
     /// v1: a quota of -1 means none.
     static func quota(cfsQuota: String, period: String) -> Double? {
         guard let q = Double(cfsQuota.trimmingCharacters(in: .whitespacesAndNewlines)),
-              let p = Double(period.trimmingCharacters(in: .whitespacesAndNewlines)), q > 0, p > 0 else { return nil }
+            let p = Double(period.trimmingCharacters(in: .whitespacesAndNewlines)), q > 0, p > 0
+        else { return nil }
         return q / p
     }
 
@@ -63,7 +65,8 @@ public enum CPUBudget {
     public static func coresBusyElsewhere() -> Double {
         func read() -> (busy: Double, own: Double)? {
             guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-                  let line = text.split(separator: "\n").first, line.hasPrefix("cpu ") else { return nil }
+                let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
+            else { return nil }
             let v = line.split(separator: " ").dropFirst().compactMap { Double($0) }
             guard v.count >= 5 else { return nil }
             var t = timespec()

@@ -15,8 +15,8 @@ public enum FastMath {
         let lo = SIMD8<Float>(repeating: -87.3), hi = SIMD8<Float>(repeating: 88.3)
         var x = x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
         let shifted = x * 1.44269504088896341 + magic
-        let fx = shifted - magic                                  // round(x / ln 2)
-        x = x - fx * 0.693359375 + fx * 2.12194440e-4             // x − fx·ln 2, in two parts
+        let fx = shifted - magic  // round(x / ln 2)
+        x = x - fx * 0.693359375 + fx * 2.12194440e-4  // x − fx·ln 2, in two parts
         let z = x * x
         var y = SIMD8<Float>(repeating: 1.9875691500e-4)
         y = y * x + 1.3981999507e-3
@@ -103,7 +103,8 @@ public enum FastMath {
         var acc = SIMD8<Float>(repeating: 0)
         var i = 0
         while i + 8 <= count {
-            acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+            acc +=
+                UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
                 * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
             i += 8
         }

@@ -19,14 +19,17 @@ public struct Linear: Sendable {
 
     /// From PyTorch's `[out, in]` weight.
     public init(torchWeight: [Float], outputs: Int, inputs: Int, bias: [Float]?) {
-        self.init(weight: Matrix(rows: outputs, cols: inputs, storage: torchWeight).transposed().storage,
-                  outputs: outputs, inputs: inputs, bias: bias)
+        self.init(
+            weight: Matrix(rows: outputs, cols: inputs, storage: torchWeight).transposed().storage,
+            outputs: outputs, inputs: inputs, bias: bias)
     }
 
     /// `rows` input rows (stride `inputs`) → output rows (stride `ldOutput`, at least `outputs`).
     /// With `accumulate`, adds to what `output` holds (a residual connection) instead of overwriting.
-    public func apply(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>,
-                      ldOutput: Int? = nil, accumulate: Bool = false) {
+    public func apply(
+        _ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>,
+        ldOutput: Int? = nil, accumulate: Bool = false
+    ) {
         let ldc = ldOutput ?? outputs
         if let bias {
             // The bias goes in first so sgemm adds the product to it (beta = 1).
@@ -43,8 +46,9 @@ public struct Linear: Sendable {
         }
         let beta: Float = (bias != nil || accumulate) ? 1 : 0
         weight.withUnsafeBufferPointer { w in
-            BLAS.gemm(m: rows, n: outputs, k: inputs, a: input, lda: inputs, b: w.baseAddress!, ldb: outputs,
-                      beta: beta, c: output, ldc: ldc)
+            BLAS.gemm(
+                m: rows, n: outputs, k: inputs, a: input, lda: inputs, b: w.baseAddress!, ldb: outputs,
+                beta: beta, c: output, ldc: ldc)
         }
     }
 

@@ -1,7 +1,7 @@
 /// A colour as the views ask for it; the driver maps it to what the terminal has.
 public enum TerminalColor: Equatable, Sendable {
     case normal
-    case ansi(Int)                 // 0–7
+    case ansi(Int)  // 0–7
     case rgb(UInt8, UInt8, UInt8)
 }
 
@@ -12,8 +12,10 @@ public struct CellStyle: Equatable, Sendable {
     public var reverse = false
     public var dim = false
 
-    public init(foreground: TerminalColor = .normal, background: TerminalColor = .normal,
-                bold: Bool = false, reverse: Bool = false, dim: Bool = false) {
+    public init(
+        foreground: TerminalColor = .normal, background: TerminalColor = .normal,
+        bold: Bool = false, reverse: Bool = false, dim: Bool = false
+    ) {
         self.foreground = foreground; self.background = background
         self.bold = bold; self.reverse = reverse; self.dim = dim
     }
@@ -55,7 +57,8 @@ public struct CellGrid: Equatable, Sendable {
             // A mark with no base (a label that starts with one) would join whatever the
             // terminal shows in the cell before: draw it on a dotted circle, as fonts do.
             if let first = safe.unicodeScalars.first,
-               [.nonspacingMark, .spacingMark, .enclosingMark].contains(first.properties.generalCategory) {
+                [.nonspacingMark, .spacingMark, .enclosingMark].contains(first.properties.generalCategory)
+            {
                 safe = Character("\u{25CC}" + String(safe))
             }
             let w = TextWidth.columns(safe)
@@ -86,10 +89,11 @@ public struct CellGrid: Equatable, Sendable {
     /// The characters, one line per row, trailing spaces kept: what snapshot tests compare.
     public var text: String {
         (0..<height).map { y in
-            String((0..<width).compactMap { x -> Character? in
-                let c = self[x, y]
-                return c.isContinuation ? nil : c.character
-            })
+            String(
+                (0..<width).compactMap { x -> Character? in
+                    let c = self[x, y]
+                    return c.isContinuation ? nil : c.character
+                })
         }.joined(separator: "\n")
     }
 }

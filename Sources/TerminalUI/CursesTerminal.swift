@@ -33,8 +33,9 @@ public final class CursesTerminal {
         // installed (ncurses-term): curses takes its colour count from terminfo alone.
         let env = ProcessInfo.processInfo.environment
         if env["COLORTERM"] == "truecolor" || env["COLORTERM"] == "24bit",
-           let term = env["TERM"], let direct = Self.directColorEntry(for: term, environment: env),
-           newterm(direct, clip_stdout(), clip_stdin()) != nil {
+            let term = env["TERM"], let direct = Self.directColorEntry(for: term, environment: env),
+            newterm(direct, clip_stdout(), clip_stdin()) != nil
+        {
             // newterm made and selected the screen; nothing more to do.
         } else {
             initscr()
@@ -311,4 +312,3 @@ public final class CursesTerminal {
         return p
     }
 }
-

@@ -1,7 +1,7 @@
 /// A key as the driver reads it.
 public enum Key: Equatable, Sendable {
     case character(Character)
-    case control(Character)          // Ctrl-A is .control("a")
+    case control(Character)  // Ctrl-A is .control("a")
     case up, down, left, right, home, end, pageUp, pageDown
     case enter, escape, tab, backTab, backspace, delete
     case altLeft, altRight, altBackspace
@@ -149,7 +149,7 @@ public enum KeyBindings {
         ("mouse click", "select a pane and a line"),
         ("mouse wheel", "scroll the pane under the pointer"),
         ("?", "this help (↑ ↓ PgUp PgDn scroll it)"),
-        ("q or Ctrl-C", "quit (the session is saved)"),
+        ("q or Ctrl-C", "quit (the session is saved)")
     ]
 
     /// What the figures on screen mean (the README's legend says the same).
@@ -162,6 +162,6 @@ public enum KeyBindings {
         ("McNemar p=0.5", "exact test on the images only one set gets right"),
         ("flips 2→B 0→A", "images right only under B / only under A"),
         ("✓✗ · and ?name", "right, wrong, no truth; ?name: the truth is not a label now"),
-        ("dimmed figures", "scores of a newer edit are on their way (scoring…, encoding N/M prompts)"),
+        ("dimmed figures", "scores of a newer edit are on their way (scoring…, encoding N/M prompts)")
     ]
 }

@@ -31,7 +31,7 @@ public struct Layout: Equatable, Sendable {
             .images: Rect(x: 0, y: bodyTop, width: left, height: imagesHeight),
             .labels: Rect(x: 0, y: bodyTop + imagesHeight, width: left, height: bodyHeight - imagesHeight),
             .templatesA: Rect(x: left, y: bodyTop, width: middle, height: aHeight),
-            .templatesB: Rect(x: left, y: bodyTop + aHeight, width: middle, height: bodyHeight - aHeight),
+            .templatesB: Rect(x: left, y: bodyTop + aHeight, width: middle, height: bodyHeight - aHeight)
         ]
         let previewHeight = min(bodyHeight / 2, right / 2 + 2)
         preview = Rect(x: left + middle, y: bodyTop, width: right, height: previewHeight)

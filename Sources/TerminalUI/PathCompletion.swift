@@ -13,8 +13,10 @@ public enum PathCompletion {
 
     /// - Parameters: `list` gives a folder's entries (nil: not a folder); `isFolder` says
     ///   whether a path is one; `home` expands `~`.
-    public static func complete(_ typed: String, home: String, list: (String) -> [String]?,
-                                isFolder: (String) -> Bool) -> Result {
+    public static func complete(
+        _ typed: String, home: String, list: (String) -> [String]?,
+        isFolder: (String) -> Bool
+    ) -> Result {
         let expanded = typed == "~" ? home + "/" : (typed.hasPrefix("~/") ? home + typed.dropFirst(1) : typed)
         let folder: String, stem: String
         if let slash = expanded.lastIndex(of: "/") {

@@ -118,7 +118,9 @@ extension Reducer {
         case let .openedTemplates(pane, set, path):
             checkpoint(&s)
             let lines = set.templates.map(\.text)
-            if pane == .templatesA { s.document.templatesA = lines; s.document.nameA = set.name } else {
+            if pane == .templatesA {
+                s.document.templatesA = lines; s.document.nameA = set.name
+            } else {
                 s.document.templatesB = lines; s.document.nameB = set.name
             }
             setRow(&s, pane, 0, imageCount)

@@ -21,8 +21,10 @@ public struct ScoreSnapshot: Sendable {
         public var rightA: Bool? { truth.map { $0 == predA } }
         public var rightB: Bool? { truth.map { $0 == predB } }
 
-        public init(path: String, name: String, truth: Int?, truthName: String? = nil, predA: Int?, predB: Int?,
-                    confidenceA: Float = 0, marginA: Float = 0) {
+        public init(
+            path: String, name: String, truth: Int?, truthName: String? = nil, predA: Int?, predB: Int?,
+            confidenceA: Float = 0, marginA: Float = 0
+        ) {
             self.path = path; self.name = name; self.truth = truth; self.truthName = truthName
             self.predA = predA; self.predB = predB; self.confidenceA = confidenceA; self.marginA = marginA
         }
@@ -59,9 +61,11 @@ public struct ScoreSnapshot: Sendable {
     public let stage: LiveEvaluator.Stage
 
     /// A snapshot from given rows and probabilities (screen tests).
-    public init(testGeneration generation: Int, classNames: [String], images: [ImageRow],
-                probabilitiesA: [[Float]], probabilitiesB: [[Float]],
-                templatesA: [TemplateRow], templatesB: [TemplateRow], comparison: ABComparison? = nil) {
+    public init(
+        testGeneration generation: Int, classNames: [String], images: [ImageRow],
+        probabilitiesA: [[Float]], probabilitiesB: [[Float]],
+        templatesA: [TemplateRow], templatesB: [TemplateRow], comparison: ABComparison? = nil
+    ) {
         let k = classNames.count
         self.generation = generation; self.classNames = classNames; self.images = images
         scoresA = SetScores(probabilities: Matrix(rows: images.count, cols: k, storage: probabilitiesA.flatMap { $0 }))
@@ -77,9 +81,10 @@ public struct ScoreSnapshot: Sendable {
         self.generation = generation
         classNames = e.classNames
         images = items.indices.map { i in
-            ImageRow(path: items[i].path, name: items[i].relativePath, truth: e.truth[i], truthName: e.truthNames[i],
-                     predA: e.a.predictions[i], predB: e.b.predictions[i],
-                     confidenceA: e.a.confidence[i], marginA: e.a.margin[i])
+            ImageRow(
+                path: items[i].path, name: items[i].relativePath, truth: e.truth[i], truthName: e.truthNames[i],
+                predA: e.a.predictions[i], predB: e.b.predictions[i],
+                confidenceA: e.a.confidence[i], marginA: e.a.margin[i])
         }
         scoresA = e.a; scoresB = e.b
         summary = e.summary
@@ -138,8 +143,10 @@ public struct ScoreSnapshot: Sendable {
         return m.confusions.prefix(limit).map { (classNames[$0.truth], classNames[$0.predicted], $0.count) }
     }
 
-    public func visibleImages(filter: ImageFilter, sort: ImageSort, search: ImageSearch? = nil,
-                              classFilter: String? = nil) -> [Int] {
+    public func visibleImages(
+        filter: ImageFilter, sort: ImageSort, search: ImageSearch? = nil,
+        classFilter: String? = nil
+    ) -> [Int] {
         var list = images.indices.filter { i in
             let r = images[i]
             if let classFilter, r.truth.map({ classNames[$0] }) != classFilter { return false }

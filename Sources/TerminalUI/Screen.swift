@@ -18,9 +18,11 @@ public struct Screen {
     /// Files of the folder that could not be read (their reasons are on the status line).
     public var skippedImages: Int
 
-    public init(state: SessionState, snapshot: ScoreSnapshot?, preview: PreviewImage?, header: String,
-                engineStatus: String, directColor: Bool, pending: Bool = false, imagesProblem: String? = nil,
-                skippedImages: Int = 0) {
+    public init(
+        state: SessionState, snapshot: ScoreSnapshot?, preview: PreviewImage?, header: String,
+        engineStatus: String, directColor: Bool, pending: Bool = false, imagesProblem: String? = nil,
+        skippedImages: Int = 0
+    ) {
         self.state = state; self.snapshot = snapshot; self.preview = preview
         self.header = header; self.engineStatus = engineStatus; self.directColor = directColor
         self.pending = pending
@@ -38,8 +40,10 @@ public struct Screen {
     public func render(width: Int, height: Int) -> CellGrid {
         var g = CellGrid(width: width, height: height)
         guard let layout = Layout(width: width, height: height) else {
-            let lines = ["clip-tui needs at least \(Layout.minimumWidth)×\(Layout.minimumHeight) cells;",
-                         "this terminal is \(width)×\(height). Make it larger, or press q to quit."]
+            let lines = [
+                "clip-tui needs at least \(Layout.minimumWidth)×\(Layout.minimumHeight) cells;",
+                "this terminal is \(width)×\(height). Make it larger, or press q to quit."
+            ]
             for (i, l) in lines.enumerated() { g.put(l, x: 0, y: min(height - 1, i), maxX: width) }
             return g
         }
@@ -84,9 +88,11 @@ public struct Screen {
     private func drawImages(_ g: inout CellGrid, _ r: Rect) {
         let visible = snapshot?.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter) ?? []
         let skipped = skippedImages > 0 ? " · \(skippedImages) skipped (!)" : ""
-        let order = (state.classFilter.map { "\($0), " } ?? "")
+        let order =
+            (state.classFilter.map { "\($0), " } ?? "")
             + (state.search.map { "by match to '\($0.query)'" } ?? "by \(state.sort.rawValue)")
-        box(&g, r, title: "Images \(visible.count)\(skipped)  [\(state.filter.rawValue), \(order)]",
+        box(
+            &g, r, title: "Images \(visible.count)\(skipped)  [\(state.filter.rawValue), \(order)]",
             focused: state.focus == .images)
         guard let s = snapshot else {
             if let problem = imagesProblem {
@@ -138,11 +144,15 @@ public struct Screen {
             if TextWidth.columns(text) > room { text = "\(match) \(truth) → \(predictions)" }
             if TextWidth.columns(text) > room, row.truth != nil {
                 let wrongA = row.rightA == false, wrongB = row.rightB == false
-                let wrong = wrongA && wrongB && pa == pb ? "A,B:\(pa)"
+                let wrong =
+                    wrongA && wrongB && pa == pb
+                    ? "A,B:\(pa)"
                     : [wrongA ? "A:\(pa)" : nil, wrongB ? "B:\(pb)" : nil].compactMap { $0 }.joined(separator: " ")
                 let tail = wrong.isEmpty ? "" : " " + wrong
                 let truthRoom = room - TextWidth.columns(match) - 1 - TextWidth.columns(tail)
-                let shortTruth = truthRoom >= TextWidth.columns(truth) ? truth
+                let shortTruth =
+                    truthRoom >= TextWidth.columns(truth)
+                    ? truth
                     : (truthRoom > 1 ? TextWidth.prefix(truth, fitting: truthRoom - 1) + "…" : "")
                 text = "\(match) \(shortTruth)\(tail)"
             }
@@ -175,7 +185,8 @@ public struct Screen {
             var infoStyle = Self.muted
             // A class with its own sentences (CuPL) says so: they replace the templates.
             if pane == .labels, let name = line.split(separator: "|").first?.trimmingCharacters(in: .whitespaces),
-               let n = state.document.classSentences?[name]?.count, n > 0 {
+                let n = state.document.classSentences?[name]?.count, n > 0
+            {
                 info = "\(n) sentences"
             }
             if let infos, i < infos.count {
@@ -203,8 +214,9 @@ public struct Screen {
                 shown = String(rest)
                 cursorColumn -= dropped
             }
-            g.put(shown.isEmpty && !editing ? "(empty)" : shown, x: r.x + 1, y: y,
-                  style: shown.isEmpty && !editing ? Self.muted : style, maxX: textRight)
+            g.put(
+                shown.isEmpty && !editing ? "(empty)" : shown, x: r.x + 1, y: y,
+                style: shown.isEmpty && !editing ? Self.muted : style, maxX: textRight)
             if !info.isEmpty { g.put(info, x: right - infoWidth, y: y, style: isCursor && !editing ? Self.selected : infoStyle) }
             if editing {
                 let cx = r.x + 1 + cursorColumn
@@ -243,8 +255,9 @@ public struct Screen {
                     return .rgb(p.pixels[i], p.pixels[i + 1], p.pixels[i + 2])
                 }
                 // Upper half block: foreground is the top pixel, background the bottom one.
-                g.set(x: offsetX + tx, y: r.y + 1 + ty,
-                      Cell(character: "▀", style: CellStyle(foreground: pixel(2 * ty), background: pixel(2 * ty + 1))))
+                g.set(
+                    x: offsetX + tx, y: r.y + 1 + ty,
+                    Cell(character: "▀", style: CellStyle(foreground: pixel(2 * ty), background: pixel(2 * ty + 1))))
             }
         }
     }
@@ -284,14 +297,16 @@ public struct Screen {
             let y = r.y + 1 + k
             let isTruth = image.truth == c
             if focused && top + k == cursor { g.fill(x: r.x + 1, y: y, width: r.width - 2, height: 1, style: Self.selected) }
-            var x = g.put((isTruth ? "▸" : " ") + TextWidth.prefix(s.classNames[c], fitting: nameWidth - 2), x: r.x + 1, y: y,
-                          style: focused && top + k == cursor ? Self.selected : (isTruth ? Self.focused : .plain), maxX: r.x + 1 + nameWidth)
+            var x = g.put(
+                (isTruth ? "▸" : " ") + TextWidth.prefix(s.classNames[c], fitting: nameWidth - 2), x: r.x + 1, y: y,
+                style: focused && top + k == cursor ? Self.selected : (isTruth ? Self.focused : .plain), maxX: r.x + 1 + nameWidth)
             x = r.x + 1 + nameWidth
             for (p, style) in [(probsA[c], Self.good), (probsB[c], CellStyle(foreground: .ansi(4)))] {
                 if barWidth > 0 {
                     let filled = Int((p * Float(barWidth)).rounded())
-                    g.put(String(repeating: "█", count: filled) + String(repeating: "·", count: barWidth - filled), x: x, y: y,
-                          style: style, maxX: right)
+                    g.put(
+                        String(repeating: "█", count: filled) + String(repeating: "·", count: barWidth - filled), x: x, y: y,
+                        style: style, maxX: right)
                     x += barWidth
                 } else {
                     x = g.put(" ", x: x, y: y, style: style, maxX: right)
@@ -299,8 +314,9 @@ public struct Screen {
                 x = g.put(String(format: "%4.0f%%", 100 * p), x: x, y: y, maxX: right) + 1
             }
             let d = probsB[c] - probsA[c]
-            g.put(String(format: "%+.0f", 100 * d), x: x, y: y, style: abs(d) >= 0.01 ? (d > 0 ? Self.good : Self.bad) : Self.muted,
-                  maxX: right)
+            g.put(
+                String(format: "%+.0f", 100 * d), x: x, y: y, style: abs(d) >= 0.01 ? (d > 0 ? Self.good : Self.bad) : Self.muted,
+                maxX: right)
         }
     }
 
@@ -309,9 +325,11 @@ public struct Screen {
         if let c = snapshot?.summary {
             // The bootstrap interval comes with the second stage: "…" until then.
             let interval = snapshot?.comparison.map { String(format: "[%+.1f, %+.1f]", 100 * $0.difference.low, 100 * $0.difference.high) } ?? "[…]"
-            text = String(format: "A %.1f%% [%.0f–%.0f]  B %.1f%% [%.0f–%.0f]  B−A %+.1f ",
-                          100 * c.top1A, 100 * c.intervalA.low, 100 * c.intervalA.high,
-                          100 * c.top1B, 100 * c.intervalB.low, 100 * c.intervalB.high, 100 * (c.top1B - c.top1A))
+            text =
+                String(
+                    format: "A %.1f%% [%.0f–%.0f]  B %.1f%% [%.0f–%.0f]  B−A %+.1f ",
+                    100 * c.top1A, 100 * c.intervalA.low, 100 * c.intervalA.high,
+                    100 * c.top1B, 100 * c.intervalB.low, 100 * c.intervalB.high, 100 * (c.top1B - c.top1A))
                 + interval + String(format: "  McNemar p=%.3g  flips %d→B %d→A", c.mcnemar.pValue, c.mcnemar.onlyB, c.mcnemar.onlyA)
         } else if snapshot != nil {
             text = "no labelled images under these labels: put them in class subfolders for accuracy"
@@ -343,8 +361,9 @@ public struct Screen {
         g.fill(x: r.x, y: r.y, width: r.width, height: r.height)
         box(&g, r, title: "Classes: recall under A and B, by B − A · Enter shows a class's images · Esc closes", focused: true)
         guard let rows = snapshot?.classRows else {
-            g.put(snapshot?.summary == nil ? "no labelled images under these labels" : "computing the per-class figures…",
-                  x: r.x + 2, y: r.y + 1, style: Self.muted, maxX: r.x + r.width - 1)
+            g.put(
+                snapshot?.summary == nil ? "no labelled images under these labels" : "computing the per-class figures…",
+                x: r.x + 2, y: r.y + 1, style: Self.muted, maxX: r.x + r.width - 1)
             return
         }
         let pairs = min(5, max(0, (r.height - 2) / 4))
@@ -360,11 +379,13 @@ public struct Screen {
             let style = top + k == cursor ? Self.selected : CellStyle.plain
             g.fill(x: r.x + 1, y: y, width: r.width - 2, height: 1, style: style)
             let name = TextWidth.prefix(row.name, fitting: nameWidth)
-            let figures = right("\(row.images)", 8) + right(pct(row.recallA), 7) + right(pct(row.recallB), 7)
+            let figures =
+                right("\(row.images)", 8) + right(pct(row.recallA), 7) + right(pct(row.recallB), 7)
                 + right(row.difference.map { String(format: "%+.0f", 100 * $0) } ?? "–", 7)
             let x = g.put(name, x: r.x + 2, y: y, style: style, maxX: r.x + r.width - 1)
-            g.put(String(repeating: " ", count: max(0, nameWidth - TextWidth.columns(name))) + figures, x: x, y: y,
-                  style: style, maxX: r.x + r.width - 1)
+            g.put(
+                String(repeating: " ", count: max(0, nameWidth - TextWidth.columns(name))) + figures, x: x, y: y,
+                style: style, maxX: r.x + r.width - 1)
         }
         guard pairs > 0, let s = snapshot else { return }
         let y0 = r.y + 1 + listHeight + 1
@@ -372,8 +393,9 @@ public struct Screen {
         let half = (r.width - 4) / 2
         for (column, set) in ["A", "B"].enumerated() {
             for (k, p) in s.confusedPairs(Character(set), limit: pairs).enumerated() {
-                g.put("\(set): \(p.0) → \(p.1) ×\(p.2)", x: r.x + 2 + column * half, y: y0 + 1 + k,
-                      maxX: r.x + 2 + (column + 1) * half - 1)
+                g.put(
+                    "\(set): \(p.0) → \(p.1) ×\(p.2)", x: r.x + 2 + column * half, y: y0 + 1 + k,
+                    maxX: r.x + 2 + (column + 1) * half - 1)
             }
         }
     }

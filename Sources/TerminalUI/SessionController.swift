@@ -51,9 +51,11 @@ public final class SessionController: @unchecked Sendable {
     /// - Parameters: `collection` is embedded in the background (progress in the summary
     ///   line); `preview` makes a small picture of an image file; `imagesProblem` says why
     ///   there is no collection.
-    public init(document: SessionDocument, lab: PromptLab, collection: ImageCollection?, header: String,
-                sessionPath: String?, preview: @escaping (String) -> PreviewImage?, initialStatus: String = "",
-                imagesProblem: String? = nil) {
+    public init(
+        document: SessionDocument, lab: PromptLab, collection: ImageCollection?, header: String,
+        sessionPath: String?, preview: @escaping (String) -> PreviewImage?, initialStatus: String = "",
+        imagesProblem: String? = nil
+    ) {
         state = SessionState(document: document)
         state.status = initialStatus
         self.imagesProblem = imagesProblem
@@ -80,8 +82,9 @@ public final class SessionController: @unchecked Sendable {
             // Every skipped file said, in one message (one per file would leave only the last).
             if !embedded.failures.isEmpty {
                 let n = embedded.failures.count
-                messages.append("\(n) image\(n == 1 ? "" : "s") skipped (! lists them): "
-                                + embedded.failures.map { "\($0.error)" }.joined(separator: "; "))
+                messages.append(
+                    "\(n) image\(n == 1 ? "" : "s") skipped (! lists them): "
+                        + embedded.failures.map { "\($0.error)" }.joined(separator: "; "))
             }
             skippedImages = embedded.failures.count
             skippedList = embedded.failures.map { ($0.path, $0.error) }
@@ -124,10 +127,15 @@ public final class SessionController: @unchecked Sendable {
         guard let prompt = state.prompt else { return }
         // A `#KEY` is not part of the path.
         let typed = prompt.editor.text
-        let result = PathCompletion.complete(typed, home: UserPaths().home,
-                                             list: { try? FileManager.default.contentsOfDirectory(atPath: $0) },
-                                             isFolder: { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && d.boolValue })
-        let status = result.candidates.isEmpty ? (result.text == typed ? "no completion" : "")
+        let result = PathCompletion.complete(
+            typed, home: UserPaths().home,
+            list: { try? FileManager.default.contentsOfDirectory(atPath: $0) },
+            isFolder: {
+                var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && d.boolValue
+            })
+        let status =
+            result.candidates.isEmpty
+            ? (result.text == typed ? "no completion" : "")
             : result.candidates.prefix(12).joined(separator: "  ") + (result.candidates.count > 12 ? "  … \(result.candidates.count - 12) more" : "")
         dispatch(.setPromptText(result.text, status: status))
     }
@@ -145,8 +153,9 @@ public final class SessionController: @unchecked Sendable {
     public func handle(_ key: Key, width: Int, height: Int) {
         var action = KeyBindings.action(for: key, state: state)
         if case let .mouseClick(x, y) = key, state.editing == nil, state.prompt == nil,
-           let layout = Layout(width: width, height: height), let pane = layout.pane(at: x, y),
-           let rect = layout.panes[pane] {
+            let layout = Layout(width: width, height: height), let pane = layout.pane(at: x, y),
+            let rect = layout.panes[pane]
+        {
             let visible = rect.height - 2
             let count = pane == .images ? imageCount : (pane == .scores ? state.document.labelSet.classes.count : state.lines(pane).count)
             let top = count > visible ? max(0, min(state.row(pane) - visible / 2, count - visible)) : 0
@@ -154,10 +163,15 @@ public final class SessionController: @unchecked Sendable {
         }
         if case let .mouseWheel(x, y, delta) = key, state.editing == nil, state.prompt == nil {
             action = nil
-            if state.showHelp { action = .scrollHelp(delta) }
-            else if state.promptsView != nil { action = .scrollPrompts(delta) }
-            else if state.classView != nil { action = .moveClass(delta) }
-            else if let layout = Layout(width: width, height: height), let pane = layout.pane(at: x, y) { action = .scroll(pane, delta) }
+            if state.showHelp {
+                action = .scrollHelp(delta)
+            } else if state.promptsView != nil {
+                action = .scrollPrompts(delta)
+            } else if state.classView != nil {
+                action = .moveClass(delta)
+            } else if let layout = Layout(width: width, height: height), let pane = layout.pane(at: x, y) {
+                action = .scroll(pane, delta)
+            }
         }
         if let action { dispatch(action) }
     }
@@ -174,12 +188,17 @@ public final class SessionController: @unchecked Sendable {
         if action == .requestSkipped {
             lock.lock(); let list = skippedList; lock.unlock()
             guard !list.isEmpty else { state.status = "no image was skipped"; return }
-            dispatch(.showPrompts(PromptsView(title: "\(list.count) skipped image\(list.count == 1 ? "" : "s")",
-                                              rows: list.map { PromptsView.Row(prompt: $0.reason, tokens: nil, ids: []) })))
+            dispatch(
+                .showPrompts(
+                    PromptsView(
+                        title: "\(list.count) skipped image\(list.count == 1 ? "" : "s")",
+                        rows: list.map { PromptsView.Row(prompt: $0.reason, tokens: nil, ids: []) })))
             return
         }
         if action == .requestPrompts {
-            if let view = promptsView() { dispatch(.showPrompts(view)) } else {
+            if let view = promptsView() {
+                dispatch(.showPrompts(view))
+            } else {
                 state.status = "p shows the prompts of a template or a label: move to one first"
             }
             return
@@ -203,7 +222,9 @@ public final class SessionController: @unchecked Sendable {
             let label = ClassLabel(name: first, synonyms: Array(names.dropFirst()), sentences: doc.classSentences?[first] ?? [])
             let set = doc.templateSetA.templates.filter(\.hasPlaceholder)
             prompts = label.sentences.isEmpty ? set.flatMap { t in label.names.map { t.render($0) } } : label.sentences
-            title = label.sentences.isEmpty ? "Prompts of '\(label.name)' under A (\(prompts.count))"
+            title =
+                label.sentences.isEmpty
+                ? "Prompts of '\(label.name)' under A (\(prompts.count))"
                 : "Prompts of '\(label.name)': its own sentences (\(prompts.count))"
         } else {
             let template = Template(lines[r])
@@ -212,10 +233,12 @@ public final class SessionController: @unchecked Sendable {
             title = "Prompts of '\(lines[r])' (\(prompts.count))"
         }
         let provider = lab.store.provider
-        return PromptsView(title: title, rows: prompts.map { p in
-            let t = provider.tokenize(p)
-            return PromptsView.Row(prompt: p, tokens: t.untruncatedCount, ids: t.ids)
-        })
+        return PromptsView(
+            title: title,
+            rows: prompts.map { p in
+                let t = provider.tokenize(p)
+                return PromptsView.Row(prompt: p, tokens: t.untruncatedCount, ids: t.ids)
+            })
     }
 
     private func perform(_ effect: Effect) {
@@ -244,35 +267,44 @@ public final class SessionController: @unchecked Sendable {
             let imgs = images
             lock.unlock()
             guard live.isCurrent(generation), let imgs else { return }
-            let request = EvaluationRequest(labels: document.labelSet, templatesA: document.templateSetA.templates,
-                                            templatesB: document.templateSetB.templates,
-                                            scaleFactor: 1 / (document.temperature ?? 1))
+            let request = EvaluationRequest(
+                labels: document.labelSet, templatesA: document.templateSetA.templates,
+                templatesB: document.templateSetB.templates,
+                scaleFactor: 1 / (document.temperature ?? 1))
             // Repeated class names are kept (two classes), and said once per change.
             let repeated = request.labels.repeatedNames
             if repeated != reportedRepeats {
                 reportedRepeats = repeated
                 if !repeated.isEmpty {
                     lock.lock()
-                    messages.append("\(repeated.count) class name\(repeated.count == 1 ? "" : "s") repeat: "
-                                    + repeated.prefix(5).joined(separator: ", ") + " (kept as separate classes; truth matches the first)")
+                    messages.append(
+                        "\(repeated.count) class name\(repeated.count == 1 ? "" : "s") repeat: "
+                            + repeated.prefix(5).joined(separator: ", ") + " (kept as separate classes; truth matches the first)")
                     lock.unlock()
                 }
             }
             do {
-                try live.evaluate(request, generation: generation, progress: { done, all in
-                    if all > 0 { self.setEngineStatus("encoding \(done.formatted())/\(all.formatted()) prompts") }
-                }, publish: { e in
-                    let s = ScoreSnapshot(e, generation: generation, items: imgs.items,
-                                          linesA: document.templatesA, linesB: document.templatesB)
-                    lock.lock()
-                    if snapshot == nil || s.generation > snapshot!.generation
-                        || (s.generation == snapshot!.generation && s.stage > snapshot!.stage) { snapshot = s }
-                    engineStatus = String(format: "%d images · scored in %.0f ms", imgs.items.count, 1000 * s.seconds)
-                    if let sample = s.templateSample {
-                        engineStatus += " · template figures on \(sample.used) of \(sample.of) images"
-                    }
-                    lock.unlock()
-                })
+                try live.evaluate(
+                    request, generation: generation,
+                    progress: { done, all in
+                        if all > 0 { self.setEngineStatus("encoding \(done.formatted())/\(all.formatted()) prompts") }
+                    },
+                    publish: { e in
+                        let s = ScoreSnapshot(
+                            e, generation: generation, items: imgs.items,
+                            linesA: document.templatesA, linesB: document.templatesB)
+                        lock.lock()
+                        if snapshot == nil || s.generation > snapshot!.generation
+                            || (s.generation == snapshot!.generation && s.stage > snapshot!.stage)
+                        {
+                            snapshot = s
+                        }
+                        engineStatus = String(format: "%d images · scored in %.0f ms", imgs.items.count, 1000 * s.seconds)
+                        if let sample = s.templateSample {
+                            engineStatus += " · template figures on \(sample.used) of \(sample.of) images"
+                        }
+                        lock.unlock()
+                    })
                 // A model folder replaced under the session: said, never silently mixed in.
                 // Checked here on the (serial) engine queue, at most once a second, outside the
                 // lock the drawing thread takes: it may read the files for a fingerprint.
@@ -362,12 +394,15 @@ public final class SessionController: @unchecked Sendable {
                     return .init(template: t, top1Alone: a, leaveOneOut: l)
                 }
             }
-            return .init(name: set.name, role: role, templates: set.templates, metrics: metrics.map { .init($0, classes: classes) },
-                         perTemplate: figures?.isEmpty == false ? figures : nil)
+            return .init(
+                name: set.name, role: role, templates: set.templates, metrics: metrics.map { .init($0, classes: classes) },
+                perTemplate: figures?.isEmpty == false ? figures : nil)
         }
-        let sets = [entry(doc.templateSetA, role: "A", metrics: s?.metricsA, rows: s?.templatesA),
-                    entry(doc.templateSetB, role: "B", metrics: s?.metricsB, rows: s?.templatesB)]
-            .sorted { ($0.metrics?.top1 ?? 0) > ($1.metrics?.top1 ?? 0) }
+        let sets = [
+            entry(doc.templateSetA, role: "A", metrics: s?.metricsA, rows: s?.templatesA),
+            entry(doc.templateSetB, role: "B", metrics: s?.metricsB, rows: s?.templatesB)
+        ]
+        .sorted { ($0.metrics?.top1 ?? 0) > ($1.metrics?.top1 ?? 0) }
         let comparison = s?.comparison.map {
             PromptSetExport.Comparison($0, nameA: doc.nameA, nameB: doc.nameB, classes: classes, imagePaths: s?.images.map(\.path) ?? [])
         }
@@ -381,7 +416,9 @@ public final class SessionController: @unchecked Sendable {
             do {
                 let scores = try live.similarities(to: text)
                 lock.lock()
-                if scores.isEmpty { messages.append("no images to search yet") } else {
+                if scores.isEmpty {
+                    messages.append("no images to search yet")
+                } else {
                     pending.append(.searchResult(ImageSearch(query: text, scores: scores)))
                 }
                 lock.unlock()
@@ -430,12 +467,14 @@ public final class SessionController: @unchecked Sendable {
         let s = snapshot
         let status = modelNotice == nil ? engineStatus : "model changed on disk, restart to use it · " + engineStatus
         let pending = s?.generation != requested && images != nil
-        let key = RenderKey(state: state, generation: s?.generation, stage: s?.stage, pending: pending, status: status,
-                            previews: previews.count, width: width, height: height)
+        let key = RenderKey(
+            state: state, generation: s?.generation, stage: s?.stage, pending: pending, status: status,
+            previews: previews.count, width: width, height: height)
         lock.unlock()
         if let last = lastRender, last.key == key { return last.grid }
-        let grid = draw(s, status: pending && !status.hasPrefix("encoding") ? "scoring…" : status, pending: pending,
-                        width: width, height: height, directColor: directColor)
+        let grid = draw(
+            s, status: pending && !status.hasPrefix("encoding") ? "scoring…" : status, pending: pending,
+            width: width, height: height, directColor: directColor)
         lastRender = (key, grid)
         return grid
     }
@@ -455,9 +494,11 @@ public final class SessionController: @unchecked Sendable {
         if let before = headerImages, let now = state.document.images, now != before {
             shownHeader = header.replacingOccurrences(of: before, with: now)
         }
-        return Screen(state: state, snapshot: s, preview: picture, header: shownHeader, engineStatus: status,
-                      directColor: directColor, pending: pending, imagesProblem: imagesProblem,
-                      skippedImages: skippedImages).render(width: width, height: height)
+        return Screen(
+            state: state, snapshot: s, preview: picture, header: shownHeader, engineStatus: status,
+            directColor: directColor, pending: pending, imagesProblem: imagesProblem,
+            skippedImages: skippedImages
+        ).render(width: width, height: height)
     }
 
     private func previewImage(_ path: String) -> PreviewImage? {

@@ -28,20 +28,25 @@ public struct SessionDocument: Codable, Equatable, Sendable {
         case classSentences = "class_sentences", classImageNetIndices = "class_imagenet_indices"
     }
 
-    public init(model: String?, images: String?, labels: [String], templatesA: [String], templatesB: [String],
-                nameA: String = "A", nameB: String = "B") {
+    public init(
+        model: String?, images: String?, labels: [String], templatesA: [String], templatesB: [String],
+        nameA: String = "A", nameB: String = "B"
+    ) {
         self.model = model; self.images = images; self.labels = labels
         self.templatesA = templatesA; self.templatesB = templatesB
         self.nameA = nameA; self.nameB = nameB
     }
 
     public var labelSet: LabelSet {
-        LabelSet(name: "labels", classes: labels.compactMap { line in
-            let names = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            guard let first = names.first else { return nil }
-            return ClassLabel(name: first, synonyms: Array(names.dropFirst()), sentences: classSentences?[first] ?? [],
-                              imagenetIndex: classImageNetIndices?[first])
-        })
+        LabelSet(
+            name: "labels",
+            classes: labels.compactMap { line in
+                let names = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                guard let first = names.first else { return nil }
+                return ClassLabel(
+                    name: first, synonyms: Array(names.dropFirst()), sentences: classSentences?[first] ?? [],
+                    imagenetIndex: classImageNetIndices?[first])
+            })
     }
 
     /// Takes a label set's lines, sentences and indices (a file opened by name).

@@ -47,8 +47,9 @@ public enum TextNormalizer {
             if (0xFF01...0xFF5E).contains(v) { scalars.append(Unicode.Scalar(v - 0xFEE0)!); continue }
             if (0xFF61...0xFFDC).contains(v) || (0xFFE8...0xFFEE).contains(v) {
                 // Half-width katakana and forms: NFKC, as ftfy's fix_character_width.
-                scalars.append(contentsOf: String(c).decomposedStringWithCompatibilityMapping
-                    .precomposedStringWithCanonicalMapping.unicodeScalars)
+                scalars.append(
+                    contentsOf: String(c).decomposedStringWithCompatibilityMapping
+                        .precomposedStringWithCanonicalMapping.unicodeScalars)
                 continue
             }
             if v == 0x02BC || (0x2018...0x201B).contains(v) { scalars.append("'"); continue }
@@ -107,7 +108,7 @@ public enum TextNormalizer {
         "\u{1F3}": "dz", "\u{1C4}": "D\u{17D}", "\u{1C5}": "D\u{17E}", "\u{1C6}": "d\u{17E}",
         "\u{1C7}": "LJ", "\u{1C8}": "Lj", "\u{1C9}": "lj", "\u{1CA}": "NJ", "\u{1CB}": "Nj",
         "\u{1CC}": "nj", "\u{FB00}": "ff", "\u{FB01}": "fi", "\u{FB02}": "fl", "\u{FB03}": "ffi",
-        "\u{FB04}": "ffl", "\u{FB05}": "\u{17F}t", "\u{FB06}": "st",
+        "\u{FB04}": "ffl", "\u{FB05}": "\u{17F}t", "\u{FB06}": "st"
     ]
 
     /// C1 control characters read as Windows-1252 (ftfy's fix_c1_controls).
@@ -117,6 +118,6 @@ public enum TextNormalizer {
         0x8B: "\u{2039}", 0x8C: "\u{152}", 0x8E: "\u{17D}", 0x91: "\u{2018}", 0x92: "\u{2019}",
         0x93: "\u{201C}", 0x94: "\u{201D}", 0x95: "\u{2022}", 0x96: "\u{2013}", 0x97: "\u{2014}",
         0x98: "\u{2DC}", 0x99: "\u{2122}", 0x9A: "\u{161}", 0x9B: "\u{203A}", 0x9C: "\u{153}",
-        0x9E: "\u{17E}", 0x9F: "\u{178}",
+        0x9E: "\u{17E}", 0x9F: "\u{178}"
     ]
 }

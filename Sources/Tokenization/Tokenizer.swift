@@ -36,12 +36,14 @@ public final class Tokenizer: Sendable {
     /// Loads the files of a checkpoint folder.
     public convenience init(vocabPath: String, mergesPath: String) throws {
         func read(_ path: String) throws -> Data {
-            do { return try Data(contentsOf: URL(fileURLWithPath: path)) }
-            catch { throw TokenizerError.cannotRead(path: path, reason: error.localizedDescription) }
+            do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+                throw TokenizerError.cannotRead(path: path, reason: error.localizedDescription)
+            }
         }
         let vocab: [String: Int]
-        do { vocab = try BoundedJSON.decode([String: Int].self, path: vocabPath, limits: JSONLimits(maxBytes: 64 << 20, maxDepth: 2)) }
-        catch let e as BoundedJSON.Failure {
+        do { vocab = try BoundedJSON.decode([String: Int].self, path: vocabPath, limits: JSONLimits(maxBytes: 64 << 20, maxDepth: 2)) } catch let e
+            as BoundedJSON.Failure
+        {
             if e.unreadable { throw TokenizerError.cannotRead(path: vocabPath, reason: e.reason) }
             throw TokenizerError.badVocabulary(path: vocabPath, reason: e.reason)
         }

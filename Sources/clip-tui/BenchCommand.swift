@@ -46,27 +46,36 @@ struct BenchCommand: ParsableCommand {
             } else {
                 let config = CLIPConfig.preset(random!)!
                 let weights = RandomWeights()
-                encoders = (try VisionEncoder(reader: weights, config: config.visionConfig, projectionDim: config.projectionDim),
-                            try TextEncoder(reader: weights, config: config.textConfig, projectionDim: config.projectionDim),
-                            try tokenizer.map { try Tokenizer(vocabPath: "\($0)/vocab.json", mergesPath: "\($0)/merges.txt") },
-                            "random \(random!)")
+                encoders = (
+                    try VisionEncoder(reader: weights, config: config.visionConfig, projectionDim: config.projectionDim),
+                    try TextEncoder(reader: weights, config: config.textConfig, projectionDim: config.projectionDim),
+                    try tokenizer.map { try Tokenizer(vocabPath: "\($0)/vocab.json", mergesPath: "\($0)/merges.txt") },
+                    "random \(random!)"
+                )
             }
             let loadMs = milliseconds(since: loadStart)
             let (vision, text, tok, name) = encoders
             let prompts = try promptIds(tokenizer: tok)
             let endToken = tok?.endToken ?? 49407
-            let result = liveOnly ? Benchmark.Result() : Benchmark(vision: vision, text: text, endToken: endToken, repeats: repeats)
-                .run(images: images, prompts: prompts)
+            let result =
+                liveOnly
+                ? Benchmark.Result()
+                : Benchmark(vision: vision, text: text, endToken: endToken, repeats: repeats)
+                    .run(images: images, prompts: prompts)
             var keystrokes: [Double] = []
-            let keyTokenizer = try tok ?? ModelLocator.demoModel().map {
-                try Tokenizer(vocabPath: "\($0)/vocab.json", mergesPath: "\($0)/merges.txt")
-            }
+            let keyTokenizer =
+                try tok
+                ?? ModelLocator.demoModel().map {
+                    try Tokenizer(vocabPath: "\($0)/vocab.json", mergesPath: "\($0)/merges.txt")
+                }
             var live: KeystrokeBenchmark.Figures?
             if let keyTokenizer {
                 if !liveOnly {
-                    keystrokes = try KeystrokeBenchmark(text: text, tokenizer: keyTokenizer, imageCount: 1000,
-                                                        labels: BenchmarkPrompts.labels + ["bird", "ship"])
-                        .run(measureBurst: false).sorted_keystroke_ms
+                    keystrokes = try KeystrokeBenchmark(
+                        text: text, tokenizer: keyTokenizer, imageCount: 1000,
+                        labels: BenchmarkPrompts.labels + ["bird", "ship"]
+                    )
+                    .run(measureBurst: false).sorted_keystroke_ms
                 }
                 if liveImages > 0 {
                     let file = { (given: String?, name: String) in given ?? ModelLocator.projectFile("Prompts/\(name)") ?? "Prompts/\(name)" }
@@ -80,8 +89,9 @@ struct BenchCommand: ParsableCommand {
                     live?.sorted_keystroke_ms = []
                 }
             }
-            let report = Report(model: name, threads: BLAS.threadLimit, load_ms: model == nil ? nil : loadMs,
-                                measured: result, keystrokes: keystrokes, live: live, peak_rss_mb: peakResidentMegabytes())
+            let report = Report(
+                model: name, threads: BLAS.threadLimit, load_ms: model == nil ? nil : loadMs,
+                measured: result, keystrokes: keystrokes, live: live, peak_rss_mb: peakResidentMegabytes())
             try printJSON(report)
         }
     }
@@ -115,8 +125,9 @@ struct BenchCommand: ParsableCommand {
             try measured.encodeFields(into: &c)
             if !keystrokes.isEmpty {
                 try c.encode((keystrokes[keystrokes.count / 2] * 1000).rounded() / 1000, forKey: .init("keystroke_ms_median"))
-                try c.encode((keystrokes[min(keystrokes.count - 1, Int(Double(keystrokes.count) * 0.95))] * 1000).rounded() / 1000,
-                             forKey: .init("keystroke_ms_p95"))
+                try c.encode(
+                    (keystrokes[min(keystrokes.count - 1, Int(Double(keystrokes.count) * 0.95))] * 1000).rounded() / 1000,
+                    forKey: .init("keystroke_ms_p95"))
             }
             if let live { try c.encode(live, forKey: .init("live")) }
             try c.encode(peak_rss_mb, forKey: .init("peak_rss_mb"))

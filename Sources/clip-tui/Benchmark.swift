@@ -27,15 +27,19 @@ struct Benchmark {
         var text_threads: [[Double]] = []
 
         func encodeFields(into c: inout KeyedEncodingContainer<Key>) throws {
-            for (k, v) in [("image_ms_per_image", image_ms_per_image), ("image_gflops", image_gflops),
-                           ("sgemm_gflops", sgemm_gflops), ("image_vs_sgemm", image_vs_sgemm)] {
+            for (k, v) in [
+                ("image_ms_per_image", image_ms_per_image), ("image_gflops", image_gflops),
+                ("sgemm_gflops", sgemm_gflops), ("image_vs_sgemm", image_vs_sgemm)
+            ] {
                 try c.encode((v * 1000).rounded() / 1000, forKey: Key(k))
             }
             try c.encode(prompts, forKey: Key("prompts"))
-            for (k, v) in [("mean_tokens", mean_tokens), ("text_ms_per_prompt", text_ms_per_prompt),
-                           ("text_longest_ms_per_prompt", text_longest_ms_per_prompt),
-                           ("text77_ms_per_prompt", text77_ms_per_prompt), ("edit10_ms", edit10_ms),
-                           ("scoring_10k_x_1000_ms", scoring_10k_x_1000_ms)] {
+            for (k, v) in [
+                ("mean_tokens", mean_tokens), ("text_ms_per_prompt", text_ms_per_prompt),
+                ("text_longest_ms_per_prompt", text_longest_ms_per_prompt),
+                ("text77_ms_per_prompt", text77_ms_per_prompt), ("edit10_ms", edit10_ms),
+                ("scoring_10k_x_1000_ms", scoring_10k_x_1000_ms)
+            ] {
                 try c.encode((v * 1000).rounded() / 1000, forKey: Key(k))
             }
             if !text_threads.isEmpty { try c.encode(text_threads, forKey: Key("text_threads")) }
@@ -77,7 +81,14 @@ struct Benchmark {
                 var ms: [Double] = []
                 for t in [1, 2] {
                     BLAS.setThreads(t)
-                    ms.append(median { _ = try? text.encode(batch, endToken: endToken, options: { var o = TextEncoder.Options(); o.sharePrefixes = false; return o }()) } * 1000)
+                    ms.append(
+                        median {
+                            _ = try? text.encode(
+                                batch, endToken: endToken,
+                                options: {
+                                    var o = TextEncoder.Options(); o.sharePrefixes = false; return o
+                                }())
+                        } * 1000)
                 }
                 r.text_threads.append([Double(count), Double(rows), (ms[0] * 100).rounded() / 100, (ms[1] * 100).rounded() / 100])
             }
@@ -119,8 +130,12 @@ struct Benchmark {
         let labels = LabelSet(name: "bench", classes: (0..<classes).map { ClassLabel(name: "c\($0)") })
         let plan = PromptPlan(labels: labels, templates: TemplateSet(name: "t", ["{}"]))
         let w = unitRows(classes)
-        let classifier = ZeroShotClassifier(plan: plan, embeddings: Dictionary(uniqueKeysWithValues: (0..<classes).map {
-            ("c\($0)", w.row($0)) }), dimension: dimension)
+        let classifier = ZeroShotClassifier(
+            plan: plan,
+            embeddings: Dictionary(
+                uniqueKeysWithValues: (0..<classes).map {
+                    ("c\($0)", w.row($0))
+                }), dimension: dimension)
         var table = ScoreTable(images: x, classifier: classifier, scale: 100)
         return median { table.update(images: x, classifier: classifier, scale: 100) }
     }

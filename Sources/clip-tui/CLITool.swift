@@ -6,8 +6,10 @@ struct CLITool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clip-tui",
         abstract: "Prompt engineering with CLIP, in the terminal.",
-        subcommands: [SessionCommand.self, TokenizeCommand.self, EncodeCommand.self, EmbedCommand.self, EvalCommand.self, CompareCommand.self,
-                      SelectCommand.self, ExportCommand.self, CacheCommand.self, FetchModelCommand.self, BenchCommand.self])
+        subcommands: [
+            SessionCommand.self, TokenizeCommand.self, EncodeCommand.self, EmbedCommand.self, EvalCommand.self, CompareCommand.self,
+            SelectCommand.self, ExportCommand.self, CacheCommand.self, FetchModelCommand.self, BenchCommand.self
+        ])
 }
 
 /// Runs a command body; a library error becomes its message on stderr and exit code 1.

@@ -32,8 +32,12 @@ struct CacheCommand: ParsableCommand {
                 for (model, n) in s.models.sorted(by: { $0.key < $1.key }) {
                     let sources = imported[model] ?? [:]
                     let count = sources.values.reduce(0, +)
-                    let origin = count == 0 ? "" : " (\(count) imported: " + sources.sorted { $0.key < $1.key }
-                        .map { "\($0.value) from \($0.key)" }.joined(separator: ", ") + ")"
+                    let origin =
+                        count == 0
+                        ? ""
+                        : " (\(count) imported: "
+                            + sources.sorted { $0.key < $1.key }
+                            .map { "\($0.value) from \($0.key)" }.joined(separator: ", ") + ")"
                     print("  model \(model.prefix(16))…: \(n.images) images\(origin), \(n.texts) prompts")
                 }
                 if s.models.isEmpty { print("  empty") }
@@ -81,14 +85,17 @@ struct CacheCommand: ParsableCommand {
                 }
                 let list = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                 let source = URL(fileURLWithPath: embeddings).standardizedFileURL.path
-                let report = try EmbeddingImport.run(store: lab.store, matrix: matrix, paths: list, root: images, source: source,
-                                                     sampleSize: sample, progress: { warn($0) })
+                let report = try EmbeddingImport.run(
+                    store: lab.store, matrix: matrix, paths: list, root: images, source: source,
+                    sampleSize: sample, progress: { warn($0) })
                 if !report.missing.isEmpty {
                     warn("\(report.missing.count) listed images cannot be read and were not imported (first: \(report.missing[0]))")
                 }
-                print(String(format: "imported %d rows from %@ (%@, %d×%d); %d already cached; sample of %d: cosine min %.4f, mean %.4f",
-                             report.added, embeddings, matrix.element.rawValue, matrix.rows, matrix.columns, report.alreadyCached,
-                             report.sampleSize, report.sampleCosineMin, report.sampleCosineMean))
+                print(
+                    String(
+                        format: "imported %d rows from %@ (%@, %d×%d); %d already cached; sample of %d: cosine min %.4f, mean %.4f",
+                        report.added, embeddings, matrix.element.rawValue, matrix.rows, matrix.columns, report.alreadyCached,
+                        report.sampleSize, report.sampleCosineMin, report.sampleCosineMean))
             }
         }
     }

@@ -42,10 +42,12 @@ struct CompareCommand: ParsableCommand {
             let worse = c.bIsSignificantlyWorse()
             switch format {
             case .json:
-                try printJSON(Output(model: lab.modelName, classes: labels.classes.map(\.name),
-                                     templates_a: a.templates.map(\.text), templates_b: b.templates.map(\.text),
-                                     comparison: c, right_only_under_a: c.rightOnlyUnderA.map { paths[$0] },
-                                     right_only_under_b: c.rightOnlyUnderB.map { paths[$0] }, b_significantly_worse: worse))
+                try printJSON(
+                    Output(
+                        model: lab.modelName, classes: labels.classes.map(\.name),
+                        templates_a: a.templates.map(\.text), templates_b: b.templates.map(\.text),
+                        comparison: c, right_only_under_a: c.rightOnlyUnderA.map { paths[$0] },
+                        right_only_under_b: c.rightOnlyUnderB.map { paths[$0] }, b_significantly_worse: worse))
             case .table:
                 print(Report.comparisonTable(c, classes: labels.classes.map(\.name), nameA: a.name, nameB: b.name, paths: paths))
             }

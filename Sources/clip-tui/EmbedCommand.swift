@@ -18,8 +18,12 @@ struct EmbedCommand: ParsableCommand {
             let embedded = lab.embed(collection, progress: reporter.update)
             for f in embedded.failures { warn("skipped \(f.error)") }
             let seconds = Date().timeIntervalSince(start)
-            FileHandle.standardError.write(Data(String(format: "%d images embedded (%d failed) in %.1f s; cache %@\n",
-                embedded.items.count, embedded.failures.count, seconds, engine.noCache ? "off" : engine.cachePath).utf8))
+            FileHandle.standardError.write(
+                Data(
+                    String(
+                        format: "%d images embedded (%d failed) in %.1f s; cache %@\n",
+                        embedded.items.count, embedded.failures.count, seconds, engine.noCache ? "off" : engine.cachePath
+                    ).utf8))
             if !embedded.failures.isEmpty && embedded.items.isEmpty { throw ExitCode.failure }
         }
     }

@@ -104,10 +104,16 @@ final class ProgressReporter {
 /// Labels, templates and images as the commands take them.
 struct SetOptions: ParsableArguments {
     @Option(help: "Folder of images (searched recursively; subfolders name classes).") var images: String
-    @Option(help: ArgumentHelp("Label set: .txt, .json or .py; FILE#KEY picks one entry of a file with several (README: Files from other tools).", valueName: "file[#key]")) var labels: String
+    @Option(
+        help: ArgumentHelp(
+            "Label set: .txt, .json or .py; FILE#KEY picks one entry of a file with several (README: Files from other tools).", valueName: "file[#key]"))
+    var labels: String
     @Option(help: "Ground truth file: CSV 'path,class' or JSON {path: class}, paths relative to --images.")
     var truth: String?
-    @Option(help: ArgumentHelp("Folder names to class names, a line each: 'FOLDER NAME[, synonym…]' (ImageNet's LOC_synset_mapping.txt), or JSON {folder: name}.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Folder names to class names, a line each: 'FOLDER NAME[, synonym…]' (ImageNet's LOC_synset_mapping.txt), or JSON {folder: name}.",
+            valueName: "file"))
     var folderNames: String?
 
     func load(_ lab: PromptLab, progress: Bool = true) throws -> (LabelSet, PromptLab.EmbeddedImages) {
@@ -116,13 +122,19 @@ struct SetOptions: ParsableArguments {
         if let folderNames { try collection.applyFolderNames(file: folderNames, labels: labelSet) }
         if let truth { try collection.applyTruth(file: truth, labels: labelSet) }
         if folderNames == nil, truth == nil, collection.items.contains(where: { $0.truthName.map(ImageNetClasses.isWordNetID) ?? false }) {
-            if let rule = labelSet.wordNetRule { warn("truth: \(rule)") } else {
-                warn("\(images): folders are named by WordNet id, and \(labels) has neither 1,000 classes in ImageNet order nor ImageNet indices: give --folder-names (e.g. LOC_synset_mapping.txt)")
+            if let rule = labelSet.wordNetRule {
+                warn("truth: \(rule)")
+            } else {
+                warn(
+                    "\(images): folders are named by WordNet id, and \(labels) has neither 1,000 classes in ImageNet order nor ImageNet indices: give --folder-names (e.g. LOC_synset_mapping.txt)"
+                )
             }
         }
         let repeated = labelSet.repeatedNames
         if !repeated.isEmpty {
-            warn("\(repeated.count) class name\(repeated.count == 1 ? "" : "s") repeat in \(labels): \(repeated.joined(separator: ", ")) (kept; truth matches the first)")
+            warn(
+                "\(repeated.count) class name\(repeated.count == 1 ? "" : "s") repeat in \(labels): \(repeated.joined(separator: ", ")) (kept; truth matches the first)"
+            )
         }
         if !collection.unmatchedClasses.isEmpty {
             warn("classes not in \(labels): \(collection.unmatchedClasses.joined(separator: ", ")) (those images count as unlabelled)")

@@ -64,19 +64,23 @@ struct EvalCommand: ParsableCommand {
             switch format {
             case .json:
                 let preds = scores.predictions
-                try printJSON(Output(
-                    model: lab.modelName, classes: names, templates: templateSet.templates.map(\.text),
-                    issues: plan.issues.map(\.description), metrics: metrics,
-                    images: images.items.enumerated().map { i, item in
-                        ImageRow(path: item.path, truth: truth[i].map { names[$0] }, pred: preds[i].map { names[$0] },
-                                 probs: scores.probabilities.row(i))
-                    }))
+                try printJSON(
+                    Output(
+                        model: lab.modelName, classes: names, templates: templateSet.templates.map(\.text),
+                        issues: plan.issues.map(\.description), metrics: metrics,
+                        images: images.items.enumerated().map { i, item in
+                            ImageRow(
+                                path: item.path, truth: truth[i].map { names[$0] }, pred: preds[i].map { names[$0] },
+                                probs: scores.probabilities.row(i))
+                        }))
             case .table:
                 if let metrics {
                     print(Report.metricsTable(metrics, classes: names, title: templateSet.name))
                 } else {
-                    print(Report.unlabelledTable(scores, paths: images.items.map(\.relativePath), classes: names,
-                                                 title: templateSet.name, images: sets.images))
+                    print(
+                        Report.unlabelledTable(
+                            scores, paths: images.items.map(\.relativePath), classes: names,
+                            title: templateSet.name, images: sets.images))
                 }
             }
         }

@@ -9,7 +9,8 @@ struct ExportCommand: ParsableCommand {
 
     @OptionGroup var engine: EngineOptions
     @OptionGroup var sets: SetOptions
-    @Option(name: .customLong("templates"), help: ArgumentHelp("A template set (FILE or FILE#KEY); repeat for more (A, B, …).", valueName: "file[#key]")) var templateFiles: [String]
+    @Option(name: .customLong("templates"), help: ArgumentHelp("A template set (FILE or FILE#KEY); repeat for more (A, B, …).", valueName: "file[#key]"))
+    var templateFiles: [String]
     @OptionGroup var output: ExportOptions
 
     func run() throws {
@@ -37,9 +38,11 @@ struct ExportCommand: ParsableCommand {
                 }
                 entries.append(.init(name: set.name, role: role, templates: set.templates, metrics: metrics, perTemplate: figures))
             }
-            let comparison = tables.count == 2 && labelled
-                ? PromptSetExport.Comparison(ABComparison(a: tables[0], b: tables[1], truth: truth), nameA: templateSets[0].name,
-                                             nameB: templateSets[1].name, classes: classes, imagePaths: images.items.map(\.path)) : nil
+            let comparison =
+                tables.count == 2 && labelled
+                ? PromptSetExport.Comparison(
+                    ABComparison(a: tables[0], b: tables[1], truth: truth), nameA: templateSets[0].name,
+                    nameB: templateSets[1].name, classes: classes, imagePaths: images.items.map(\.path)) : nil
             // Best first, by top-1 where known; roles say which was A and which B.
             entries.sort { ($0.metrics?.top1 ?? 0) > ($1.metrics?.top1 ?? 0) }
             let export = PromptSetExport(

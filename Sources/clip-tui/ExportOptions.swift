@@ -7,8 +7,10 @@ extension ExportFormat: ExpressibleByArgument {}
 /// Where and how an export is written: `export`, and `select --out`.
 struct ExportOptions: ParsableArguments {
     @Option(help: "Output: a file, or a folder for clip-benchmark's files.") var out: String
-    @Option(help: ArgumentHelp("clip-tui, clip-benchmark, txt or python (default: from --out: .json, .cb.json or a folder, .txt, .py).",
-                               valueName: "format"))
+    @Option(
+        help: ArgumentHelp(
+            "clip-tui, clip-benchmark, txt or python (default: from --out: .json, .cb.json or a folder, .txt, .py).",
+            valueName: "format"))
     var format: ExportFormat?
     @Option(help: "The dataset name clip_benchmark looks up (clip-benchmark format; default: the name of a .cb.json file).")
     var dataset: String?

@@ -10,8 +10,10 @@ final class FaultInjectingProvider: EmbeddingProvider {
     init(_ wrapped: EmbeddingProvider) { self.wrapped = wrapped }
 
     /// `provider`, wrapped when the environment asks for the fault.
-    static func wrapIfAsked(_ provider: EmbeddingProvider,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) -> EmbeddingProvider {
+    static func wrapIfAsked(
+        _ provider: EmbeddingProvider,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> EmbeddingProvider {
         environment["CLIP_TUI_FAULT"] == "crash-encoder" ? FaultInjectingProvider(provider) : provider
     }
 

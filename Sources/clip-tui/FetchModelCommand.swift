@@ -11,9 +11,9 @@ struct FetchModelCommand: ParsableCommand {
         commandName: "fetch-model",
         abstract: "Download a CLIP checkpoint from the Hugging Face Hub into the Hugging Face cache.",
         discussion: """
-        Honours HF_ENDPOINT (a mirror), HF_TOKEN (gated or private models) and HF_HUB_CACHE / HF_HOME.
-        An interrupted download resumes where it stopped when the command is run again.
-        """)
+            Honours HF_ENDPOINT (a mirror), HF_TOKEN (gated or private models) and HF_HUB_CACHE / HF_HOME.
+            An interrupted download resumes where it stopped when the command is run again.
+            """)
 
     @Argument(help: "Hub id, e.g. openai/clip-vit-base-patch32.") var id: String
     @Option(help: "Branch, tag or commit.") var revision: String = "main"

@@ -154,9 +154,10 @@ struct KeystrokeBenchmark {
 
         let w = Matrix(rows: (0..<labels.count).map { _ in unit() }, dimension: d)
         let images = embedded.matrix
-        r.product_floor_ms = (0..<3).map { _ in
-            let s = DispatchTime.now(); _ = BLAS.matmul(images, w, transB: true); return milliseconds(since: s)
-        }.min() ?? 0
+        r.product_floor_ms =
+            (0..<3).map { _ in
+                let s = DispatchTime.now(); _ = BLAS.matmul(images, w, transB: true); return milliseconds(since: s)
+            }.min() ?? 0
         return r
     }
 

@@ -48,8 +48,11 @@ public enum ModelLocator {
 
     /// What `--model ARG` (or its absence) names: a folder, a Hub id in the cache,
     /// `$CLIP_TUI_MODEL`, or the demo model.
-    public static func locate(_ argument: String?, environment env: [String: String] = ProcessInfo.processInfo.environment)
-        throws -> Located {
+    public static func locate(
+        _ argument: String?, environment env: [String: String] = ProcessInfo.processInfo.environment
+    )
+        throws -> Located
+    {
         if let argument, !argument.isEmpty { return try locateNamed(argument, env: env, note: nil) }
         if let named = env["CLIP_TUI_MODEL"], !named.isEmpty {
             return try locateNamed(named, env: env, note: "model from CLIP_TUI_MODEL: \(named)")
@@ -72,7 +75,8 @@ public enum ModelLocator {
             if let folder = snapshot(id: id, revision: revision, cache: cache) {
                 return Located(folder: folder, note: note ?? "\(name) from the Hugging Face cache: \(folder)")
             }
-            throw CLIPError.badInput("\(name): no such folder, and not in the Hugging Face cache \(cache) (fetch it with `clip-tui fetch-model \(id)` or a Python tool)")
+            throw CLIPError.badInput(
+                "\(name): no such folder, and not in the Hugging Face cache \(cache) (fetch it with `clip-tui fetch-model \(id)` or a Python tool)")
         }
         throw CLIPError.missingFile(path: name)
     }

@@ -9,7 +9,8 @@ public final class RandomWeights: WeightSource {
     public func tensor(_ key: String, shape: [Int]) throws -> [Float] {
         let count = shape.reduce(1, *)
         // Layer-norm gains near 1, everything else small, so activations stay finite.
-        let isGain = key.hasSuffix("norm1.weight") || key.hasSuffix("norm2.weight") || key.contains("layrnorm.weight")
+        let isGain =
+            key.hasSuffix("norm1.weight") || key.hasSuffix("norm2.weight") || key.contains("layrnorm.weight")
             || key.contains("layernorm.weight") || key.contains("layer_norm.weight")
         let fanIn = shape.count > 1 ? shape.dropFirst().reduce(1, *) : 1
         let scale = shape.count > 1 ? Float(1 / Double(fanIn).squareRoot()) : 0.02

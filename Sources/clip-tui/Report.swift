@@ -6,9 +6,11 @@ enum Report {
     static func percent(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
 
     static func metricsTable(_ m: Metrics, classes: [String], title: String) -> String {
-        var lines = ["\(title): \(m.count) labelled images",
-                     "  top-1 \(percent(m.top1))   top-5 \(percent(m.top5))   mean per-class recall \(percent(m.meanPerClassRecall))",
-                     String(format: "  mean p(true) %.3f   NLL %.3f   ECE %.3f", m.meanTrueProbability, m.nll, m.ece)]
+        var lines = [
+            "\(title): \(m.count) labelled images",
+            "  top-1 \(percent(m.top1))   top-5 \(percent(m.top5))   mean per-class recall \(percent(m.meanPerClassRecall))",
+            String(format: "  mean p(true) %.3f   NLL %.3f   ECE %.3f", m.meanTrueProbability, m.nll, m.ece)
+        ]
         if !m.confusions.isEmpty {
             lines.append("  most confused (true → predicted):")
             for c in m.confusions.prefix(5) { lines.append("    \(classes[c.truth]) → \(classes[c.predicted]): \(c.count)") }
@@ -33,9 +35,10 @@ enum Report {
         var lines = [
             "A = \(nameA): top-1 \(percent(c.a.top1)) [\(percent(c.intervalA.low)), \(percent(c.intervalA.high))]",
             "B = \(nameB): top-1 \(percent(c.b.top1)) [\(percent(c.intervalB.low)), \(percent(c.intervalB.high))]",
-            String(format: "B − A: %+.1f points, 95%% interval [%+.1f, %+.1f] (paired bootstrap, %d resamples)",
-                   100 * c.difference.difference, 100 * c.difference.low, 100 * c.difference.high, c.difference.resamples),
-            String(format: "McNemar: %d right only under A, %d only under B, exact p = %.4g", c.mcnemar.onlyA, c.mcnemar.onlyB, c.mcnemar.pValue),
+            String(
+                format: "B − A: %+.1f points, 95%% interval [%+.1f, %+.1f] (paired bootstrap, %d resamples)",
+                100 * c.difference.difference, 100 * c.difference.low, 100 * c.difference.high, c.difference.resamples),
+            String(format: "McNemar: %d right only under A, %d only under B, exact p = %.4g", c.mcnemar.onlyA, c.mcnemar.onlyB, c.mcnemar.pValue)
         ]
         let changed = c.perClassDifference.enumerated().compactMap { i, d in d.flatMap { $0 != 0 ? (i, $0) : nil } }
             .sorted { abs($0.1) > abs($1.1) }

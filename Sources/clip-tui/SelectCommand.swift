@@ -59,14 +59,17 @@ struct SelectCommand: ParsableCommand {
             }
             switch format {
             case .json:
-                try printJSON(Output(templates: set.templates.map(\.text), effects: effects, full_accuracy: full,
-                                     selection: selection, chosen: chosen.map(\.text), random_words_accuracy: control))
+                try printJSON(
+                    Output(
+                        templates: set.templates.map(\.text), effects: effects, full_accuracy: full,
+                        selection: selection, chosen: chosen.map(\.text), random_words_accuracy: control))
             case .table:
                 print("template                                   alone   leave-one-out")
                 for e in effects {
                     let t = set.templates[e.template].text
-                    print(t.padding(toLength: 42, withPad: " ", startingAt: 0), Report.percent(e.accuracy).padding(toLength: 7, withPad: " ", startingAt: 0),
-                          String(format: "%+.1f", 100 * e.leaveOneOut))
+                    print(
+                        t.padding(toLength: 42, withPad: " ", startingAt: 0), Report.percent(e.accuracy).padding(toLength: 7, withPad: " ", startingAt: 0),
+                        String(format: "%+.1f", 100 * e.leaveOneOut))
                 }
                 print("all \(set.templates.count) templates: \(Report.percent(full))")
                 print("forward selection (\(selection.folds)-fold held-out accuracy \(Report.percent(selection.heldOutAccuracy))): \(chosen.count) templates")

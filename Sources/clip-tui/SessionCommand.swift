@@ -29,8 +29,9 @@ struct SessionCommand: ParsableCommand {
     func run() throws {
         var notes: [String] = []
         let sessionPath = session ?? Self.defaultSessionPath
-        try? FileManager.default.createDirectory(atPath: (sessionPath as NSString).deletingLastPathComponent,
-                                                 withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+            atPath: (sessionPath as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
         var document: SessionDocument?
         try reportingErrors {
             if FileManager.default.fileExists(atPath: sessionPath) {
@@ -68,9 +69,10 @@ struct SessionCommand: ParsableCommand {
                 imagesProblem = "no images folder: start with --images DIR"
             }
             let header = "\((lab.modelName as NSString).lastPathComponent) · \(doc.images ?? "no images") · \(sessionPath)"
-            let controller = SessionController(document: doc, lab: lab, collection: collection, header: header,
-                                               sessionPath: sessionPath, preview: Self.preview,
-                                               initialStatus: notes.last ?? "", imagesProblem: imagesProblem)
+            let controller = SessionController(
+                document: doc, lab: lab, collection: collection, header: header,
+                sessionPath: sessionPath, preview: Self.preview,
+                initialStatus: notes.last ?? "", imagesProblem: imagesProblem)
             CursesTerminal().run(controller)
             for n in notes { warn(n) }
         }
@@ -94,9 +96,11 @@ struct SessionCommand: ParsableCommand {
         }
         defer { notes += problems }
         // Named on the command line (`FILE` or `FILE#KEY`): checked first, fatal.
-        let named = (labels: try labels.map { try PromptFiles.readLabels(path: $0) },
-                     a: try templates.map { try PromptFiles.readTemplates(path: $0) },
-                     b: try templatesB.map { try PromptFiles.readTemplates(path: $0) })
+        let named = (
+            labels: try labels.map { try PromptFiles.readLabels(path: $0) },
+            a: try templates.map { try PromptFiles.readTemplates(path: $0) },
+            b: try templatesB.map { try PromptFiles.readTemplates(path: $0) }
+        )
         if let images {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: images, isDirectory: &isDirectory), isDirectory.boolValue else {

@@ -31,8 +31,9 @@ struct TokenizeCommand: ParsableCommand {
             let tokenizer = try Tokenizer(vocabPath: vocab, mergesPath: merges)
             let entries = texts.map { text -> Entry in
                 let t = tokenizer.tokenize(text)
-                return Entry(text: text, ids: t.ids, count: t.ids.count, untruncated_count: t.untruncatedCount,
-                             truncated: t.isTruncated)
+                return Entry(
+                    text: text, ids: t.ids, count: t.ids.count, untruncated_count: t.untruncatedCount,
+                    truncated: t.isTruncated)
             }
             try printJSON(Output(model: model, texts: entries))
         }

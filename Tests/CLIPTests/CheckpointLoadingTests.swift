@@ -34,12 +34,12 @@ final class CheckpointLoadingTests: XCTestCase {
         let ckpt = try TestCheckpoint(copying: f.modelFolder)
         defer { ckpt.remove() }
         let sparse = """
-        {"architectures": ["CLIPModel"], "torch_dtype": "float32", "projection_dim": 24,
-         "text_config": {"hidden_size": 32, "intermediate_size": 128, "num_attention_heads": 4,
-                         "num_hidden_layers": 2, "eos_token_id": 2, "bos_token_id": 0, "pad_token_id": 1},
-         "vision_config": {"hidden_size": 48, "intermediate_size": 192, "num_attention_heads": 3,
-                           "num_hidden_layers": 2, "patch_size": 32}}
-        """
+            {"architectures": ["CLIPModel"], "torch_dtype": "float32", "projection_dim": 24,
+             "text_config": {"hidden_size": 32, "intermediate_size": 128, "num_attention_heads": 4,
+                             "num_hidden_layers": 2, "eos_token_id": 2, "bos_token_id": 0, "pad_token_id": 1},
+             "vision_config": {"hidden_size": 48, "intermediate_size": 192, "num_attention_heads": 3,
+                               "num_hidden_layers": 2, "patch_size": 32}}
+            """
         try Data(sparse.utf8).write(to: ckpt.file("config.json"))
         try FileManager.default.removeItem(at: ckpt.file("preprocessor_config.json"))
         let model = try CLIPModel(folder: ckpt.path)
@@ -75,39 +75,69 @@ final class CheckpointLoadingTests: XCTestCase {
         let source = try fixtureModel()
         typealias Edit = (TestCheckpoint) throws -> Void
         let cases: [(String, Edit, [String])] = [
-            ("missing tensor", { c in
-                var t = try c.tensors(); t["text_model.final_layer_norm.bias"] = nil; try c.writeModel(t)
-            }, ["missing tensor 'text_model.final_layer_norm.bias'", "model.safetensors"]),
-            ("misshaped tensor", { c in
-                var t = try c.tensors(); t["visual_projection.weight"] = ([24, 47], [Float](repeating: 0, count: 24 * 47))
-                try c.writeModel(t)
-            }, ["'visual_projection.weight' has shape [24, 47], the config says [24, 48]"]),
-            ("unknown tensor", { c in
-                var t = try c.tensors(); t["vision_model.extra_head.weight"] = ([2], [1, 2]); try c.writeModel(t)
-            }, ["does not use: vision_model.extra_head.weight"]),
-            ("truncated weights", { c in
-                let data = try Data(contentsOf: c.file("model.safetensors"))
-                try data.prefix(data.count / 2).write(to: c.file("model.safetensors"))
-            }, ["model.safetensors", "truncated"]),
-            ("no weights", { c in try FileManager.default.removeItem(at: c.file("model.safetensors")) },
-             ["model.safetensors: no such file"]),
-            ("mangled config", { c in try Data("{\"text_config\": {\"hidden_size\": ".utf8).write(to: c.file("config.json")) },
-             ["config.json", "not valid JSON"]),
-            ("deeply nested config", { c in
-                try Data(("{\"text_config\": " + String(repeating: "[", count: 200_000)).utf8).write(to: c.file("config.json"))
-            }, ["config.json", "JSON nested deeper than 64 levels"]),
-            ("wrong type in config", { c in
-                try Data(#"{"text_config": {"hidden_size": "wide"}}"#.utf8).write(to: c.file("config.json"))
-            }, ["config.json", "text_config.hidden_size"]),
-            ("bad heads", { c in
-                try Data(#"{"projection_dim": 24, "text_config": {"hidden_size": 32, "num_attention_heads": 5}}"#.utf8)
-                    .write(to: c.file("config.json"))
-            }, ["hidden_size 32 is not a multiple of num_attention_heads 5"]),
-            ("unknown activation", { c in
-                try Data(#"{"vision_config": {"hidden_act": "swish"}}"#.utf8).write(to: c.file("config.json"))
-            }, ["config.json", "vision_config.hidden_act"]),
-            ("no vocabulary", { c in try FileManager.default.removeItem(at: c.file("vocab.json")) },
-             ["vocab.json: no such file"]),
+            (
+                "missing tensor",
+                { c in
+                    var t = try c.tensors(); t["text_model.final_layer_norm.bias"] = nil; try c.writeModel(t)
+                }, ["missing tensor 'text_model.final_layer_norm.bias'", "model.safetensors"]
+            ),
+            (
+                "misshaped tensor",
+                { c in
+                    var t = try c.tensors(); t["visual_projection.weight"] = ([24, 47], [Float](repeating: 0, count: 24 * 47))
+                    try c.writeModel(t)
+                }, ["'visual_projection.weight' has shape [24, 47], the config says [24, 48]"]
+            ),
+            (
+                "unknown tensor",
+                { c in
+                    var t = try c.tensors(); t["vision_model.extra_head.weight"] = ([2], [1, 2]); try c.writeModel(t)
+                }, ["does not use: vision_model.extra_head.weight"]
+            ),
+            (
+                "truncated weights",
+                { c in
+                    let data = try Data(contentsOf: c.file("model.safetensors"))
+                    try data.prefix(data.count / 2).write(to: c.file("model.safetensors"))
+                }, ["model.safetensors", "truncated"]
+            ),
+            (
+                "no weights", { c in try FileManager.default.removeItem(at: c.file("model.safetensors")) },
+                ["model.safetensors: no such file"]
+            ),
+            (
+                "mangled config", { c in try Data("{\"text_config\": {\"hidden_size\": ".utf8).write(to: c.file("config.json")) },
+                ["config.json", "not valid JSON"]
+            ),
+            (
+                "deeply nested config",
+                { c in
+                    try Data(("{\"text_config\": " + String(repeating: "[", count: 200_000)).utf8).write(to: c.file("config.json"))
+                }, ["config.json", "JSON nested deeper than 64 levels"]
+            ),
+            (
+                "wrong type in config",
+                { c in
+                    try Data(#"{"text_config": {"hidden_size": "wide"}}"#.utf8).write(to: c.file("config.json"))
+                }, ["config.json", "text_config.hidden_size"]
+            ),
+            (
+                "bad heads",
+                { c in
+                    try Data(#"{"projection_dim": 24, "text_config": {"hidden_size": 32, "num_attention_heads": 5}}"#.utf8)
+                        .write(to: c.file("config.json"))
+                }, ["hidden_size 32 is not a multiple of num_attention_heads 5"]
+            ),
+            (
+                "unknown activation",
+                { c in
+                    try Data(#"{"vision_config": {"hidden_act": "swish"}}"#.utf8).write(to: c.file("config.json"))
+                }, ["config.json", "vision_config.hidden_act"]
+            ),
+            (
+                "no vocabulary", { c in try FileManager.default.removeItem(at: c.file("vocab.json")) },
+                ["vocab.json: no such file"]
+            )
         ]
         for (name, edit, words) in cases {
             let c = try TestCheckpoint(copying: source)

@@ -38,8 +38,10 @@ struct FixtureCase {
 
 /// The parity rule of the fixtures: cosine ≥ 0.99999 with the reference row and
 /// max |difference| ≤ 1e-4 × the row's max |value|.
-func assertRowsMatch(_ actual: [Float], _ expected: [Float], cols: Int, _ what: String,
-                     file: StaticString = #filePath, line: UInt = #line) {
+func assertRowsMatch(
+    _ actual: [Float], _ expected: [Float], cols: Int, _ what: String,
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(actual.count, expected.count, "\(what): size", file: file, line: line)
     guard actual.count == expected.count, cols > 0 else { return }
     for r in 0..<(expected.count / cols) {
@@ -51,7 +53,8 @@ func assertRowsMatch(_ actual: [Float], _ expected: [Float], cols: Int, _ what: 
         }
         let cosine = dot / (na.squareRoot() * ne.squareRoot())
         XCTAssertGreaterThanOrEqual(cosine, 0.99999, "\(what) row \(r): cosine", file: file, line: line)
-        XCTAssertLessThanOrEqual(maxDiff, 1e-4 * maxAbs, "\(what) row \(r): max |diff| \(maxDiff) vs max |value| \(maxAbs)",
-                                 file: file, line: line)
+        XCTAssertLessThanOrEqual(
+            maxDiff, 1e-4 * maxAbs, "\(what) row \(r): max |diff| \(maxDiff) vs max |value| \(maxAbs)",
+            file: file, line: line)
     }
 }

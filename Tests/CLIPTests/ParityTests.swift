@@ -11,7 +11,8 @@ import XCTest
 /// - and any fixture folders (absolute paths) listed in `CLIP_TUI_EXTRA_FIXTURES`, separated
 ///   by ':', such as one made by `clipref.py fixture --preset b32` (600 MB, not in the repo).
 final class ParityTests: XCTestCase {
-    static let fixtureNames = ["clip-tiny", "tiny-gelu16", "tiny-336-bf16"]
+    static let fixtureNames =
+        ["clip-tiny", "tiny-gelu16", "tiny-336-bf16"]
         + (ProcessInfo.processInfo.environment["CLIP_TUI_EXTRA_FIXTURES"] ?? "").split(separator: ":").map(String.init)
     // XCTest runs a class's tests one after another on one thread: the loaded models are
     // kept for the next test without a lock.
@@ -116,8 +117,9 @@ final class ParityTests: XCTestCase {
             XCTAssertEqual(shape[0], m.config.visionConfig.numHiddenLayers + 1)
             let per = shape[1] * shape[2]
             for layer in 0..<shape[0] {
-                assertRowsMatch(try XCTUnwrap(states[layer]), Array(expected[(layer * per)..<((layer + 1) * per)]),
-                                cols: shape[2], "vision layer \(layer)")
+                assertRowsMatch(
+                    try XCTUnwrap(states[layer]), Array(expected[(layer * per)..<((layer + 1) * per)]),
+                    cols: shape[2], "vision layer \(layer)")
             }
         }
     }
@@ -130,10 +132,10 @@ final class ParityTests: XCTestCase {
             XCTAssertEqual(shape, [m.config.textConfig.numHiddenLayers + 1, f.tokenIds[0].count, m.config.textConfig.hiddenSize])
             let per = shape[1] * shape[2]
             for layer in 0..<shape[0] {
-                assertRowsMatch(try XCTUnwrap(states[layer]), Array(expected[(layer * per)..<((layer + 1) * per)]),
-                                cols: shape[2], "text layer \(layer)")
+                assertRowsMatch(
+                    try XCTUnwrap(states[layer]), Array(expected[(layer * per)..<((layer + 1) * per)]),
+                    cols: shape[2], "text layer \(layer)")
             }
         }
     }
 }
-

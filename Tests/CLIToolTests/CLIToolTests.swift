@@ -20,8 +20,10 @@ final class CLIToolTests: XCTestCase {
         let textsFile = dir.appendingPathComponent("texts.txt")
         try Data("a photo of a dog.\r\n\nthird\n".utf8).write(to: textsFile)
         let image = "\(Self.images)/noise-rgb-37x53.png"
-        let r = try run(["encode", "--model", Self.model, "--image", image, "--text", "a photo of a cat.",
-                         "--texts-file", textsFile.path, "--normalize", "--format", "json"])
+        let r = try run([
+            "encode", "--model", Self.model, "--image", image, "--text", "a photo of a cat.",
+            "--texts-file", textsFile.path, "--normalize", "--format", "json"
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
         XCTAssertEqual(object["model"] as? String, Self.model)
@@ -64,8 +66,10 @@ final class CLIToolTests: XCTestCase {
         let r = try run(["bench", "--model", Self.model, "--images", "2", "--repeats", "1", "--format", "json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
-        for key in ["image_ms_per_image", "text_ms_per_prompt", "text77_ms_per_prompt", "image_gflops", "sgemm_gflops",
-                    "load_ms", "peak_rss_mb"] {
+        for key in [
+            "image_ms_per_image", "text_ms_per_prompt", "text77_ms_per_prompt", "image_gflops", "sgemm_gflops",
+            "load_ms", "peak_rss_mb"
+        ] {
             let value = try XCTUnwrap((object[key] as? NSNumber)?.doubleValue, key)
             XCTAssertGreaterThan(value, 0, key)
         }

@@ -18,7 +18,8 @@ final class DemoModelParityTests: XCTestCase {
         let gotImages = try XCTUnwrap(got["images"] as? [[String: Any]]).map { $0["embedding"] as! [Double] }
         let gotTexts = try XCTUnwrap(got["texts"] as? [[String: Any]])
         XCTAssertEqual(gotTexts.map { $0["tokens"] as! [Int] }, expected["token_ids"] as? [[Int]])
-        let pairs = zip(gotImages, expected["image_embeds"] as! [[Double]]).map { ($0, $1) }
+        let pairs =
+            zip(gotImages, expected["image_embeds"] as! [[Double]]).map { ($0, $1) }
             + zip(gotTexts.map { $0["embedding"] as! [Double] }, expected["text_embeds"] as! [[Double]]).map { ($0, $1) }
         XCTAssertEqual(pairs.count, images.count + texts.count)
         for (k, (a, b)) in pairs.enumerated() {
@@ -38,12 +39,14 @@ final class DemoSessionDefaultsTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("demo-defaults-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let root = CLIToolTests.root
-        let r = try runTool(["compare", "--model", root.appendingPathComponent("Models/clip-demo").path,
-                             "--images", root.appendingPathComponent("Images/demo").path,
-                             "--labels", root.appendingPathComponent("Prompts/demo-labels.txt").path,
-                             "--templates-a", root.appendingPathComponent("Prompts/demo-templates-singular.txt").path,
-                             "--templates-b", root.appendingPathComponent("Prompts/demo-templates-with-plurals.txt").path,
-                             "--cache", dir.appendingPathComponent("cache.sqlite").path, "--format", "json"])
+        let r = try runTool([
+            "compare", "--model", root.appendingPathComponent("Models/clip-demo").path,
+            "--images", root.appendingPathComponent("Images/demo").path,
+            "--labels", root.appendingPathComponent("Prompts/demo-labels.txt").path,
+            "--templates-a", root.appendingPathComponent("Prompts/demo-templates-singular.txt").path,
+            "--templates-b", root.appendingPathComponent("Prompts/demo-templates-with-plurals.txt").path,
+            "--cache", dir.appendingPathComponent("cache.sqlite").path, "--format", "json"
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
         let comparison = try XCTUnwrap(object["comparison"] as? [String: Any])

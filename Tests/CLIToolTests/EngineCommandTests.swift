@@ -22,9 +22,11 @@ final class EngineCommandTests: XCTestCase {
         let expectedImages = try XCTUnwrap(expected["images"] as? [String: [Double]])
         // Twice: the second run reads every embedding from the cache and must agree.
         for round in 0..<2 {
-            let r = try run(["eval", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
-                             "--labels", "\(Self.eval)/labels.txt", "--templates", "\(Self.eval)/templates.txt",
-                             "--cache", dir.appendingPathComponent("cache.sqlite").path, "--format", "json"])
+            let r = try run([
+                "eval", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
+                "--labels", "\(Self.eval)/labels.txt", "--templates", "\(Self.eval)/templates.txt",
+                "--cache", dir.appendingPathComponent("cache.sqlite").path, "--format", "json"
+            ])
             XCTAssertEqual(r.status, 0, r.stderr)
             let object = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
             XCTAssertEqual(object["classes"] as? [String], ["gradient", "noise", "shapes"])
@@ -49,9 +51,11 @@ final class EngineCommandTests: XCTestCase {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let cache = dir.appendingPathComponent("cache.sqlite").path
-        let same = try run(["compare", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
-                            "--labels", "\(Self.eval)/labels.txt", "--templates-a", "\(Self.eval)/templates.txt",
-                            "--templates-b", "\(Self.eval)/templates.txt", "--cache", cache, "--format", "json", "--fail-if-worse"])
+        let same = try run([
+            "compare", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
+            "--labels", "\(Self.eval)/labels.txt", "--templates-a", "\(Self.eval)/templates.txt",
+            "--templates-b", "\(Self.eval)/templates.txt", "--cache", cache, "--format", "json", "--fail-if-worse"
+        ])
         XCTAssertEqual(same.status, 0, same.stderr)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: same.stdout) as? [String: Any])
         let comparison = try XCTUnwrap(object["comparison"] as? [String: Any])
@@ -60,9 +64,11 @@ final class EngineCommandTests: XCTestCase {
         XCTAssertEqual(object["b_significantly_worse"] as? Bool, false)
 
         let out = dir.appendingPathComponent("best.json").path
-        let export = try run(["export", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
-                              "--labels", "\(Self.eval)/labels.txt", "--templates", "\(Self.eval)/templates.txt",
-                              "--cache", cache, "--out", out])
+        let export = try run([
+            "export", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
+            "--labels", "\(Self.eval)/labels.txt", "--templates", "\(Self.eval)/templates.txt",
+            "--cache", cache, "--out", out
+        ])
         XCTAssertEqual(export.status, 0, export.stderr)
         let written = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
         XCTAssertEqual(written["schema"] as? String, "clip-tui.prompt-set/2")
@@ -76,21 +82,26 @@ final class EngineCommandTests: XCTestCase {
 
         // clip_benchmark's files, into a folder, keyed by the dataset asked for.
         let folder = dir.appendingPathComponent("cb").path
-        let cb = try run(["export", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
-                          "--labels", "\(Self.eval)/labels.txt", "--templates", "\(Self.eval)/templates.txt",
-                          "--cache", cache, "--out", folder, "--format", "clip-benchmark", "--dataset", "cifar10"])
+        let cb = try run([
+            "export", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
+            "--labels", "\(Self.eval)/labels.txt", "--templates", "\(Self.eval)/templates.txt",
+            "--cache", cache, "--out", folder, "--format", "clip-benchmark", "--dataset", "cifar10"
+        ])
         XCTAssertEqual(cb.status, 0, cb.stderr)
         // "noise" has two synonyms: clip_benchmark's per-class form, every prompt clip-tui averages.
-        let templatesJSON = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/templates.json"))) as? [String: [String: [String]]])
+        let templatesJSON = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/templates.json"))) as? [String: [String: [String]]])
         XCTAssertEqual(templatesJSON["cifar10"]?.keys.sorted(), ["gradient", "noise", "shapes"])
         XCTAssertEqual(templatesJSON["cifar10"]?["noise"]?.count, 12)
         XCTAssertTrue(cb.stderr.contains("synonyms and sentences are only in templates.json"), cb.stderr)
         let wds = try String(contentsOfFile: folder + "/zeroshot_classification_templates.txt", encoding: .utf8)
         XCTAssertEqual(wds.split(separator: "\n").count, 4)
         XCTAssertTrue(wds.split(separator: "\n").allSatisfy { $0.contains("{c}") })
-        let noDataset = try run(["export", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
-                                 "--labels", "\(Self.eval)/labels.txt", "--templates", "\(Self.eval)/templates.txt",
-                                 "--cache", cache, "--out", folder])
+        let noDataset = try run([
+            "export", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
+            "--labels", "\(Self.eval)/labels.txt", "--templates", "\(Self.eval)/templates.txt",
+            "--cache", cache, "--out", folder
+        ])
         XCTAssertEqual(noDataset.status, 1)
         XCTAssertTrue(noDataset.stderr.contains("give --dataset NAME"), noDataset.stderr)
 
@@ -106,8 +117,11 @@ final class EngineCommandTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: home) }
         let env = ["HOME": home, "CLIP_TUI_CACHE": home + "/c.sqlite"]
         let session = try runTool(["session", "--model", CLIToolTests.model, "--labels", "/no/such/labels.txt"], environment: env)
-        let eval = try runTool(["eval", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
-                                "--labels", "/no/such/labels.txt", "--templates", "\(Self.eval)/templates.txt"], environment: env)
+        let eval = try runTool(
+            [
+                "eval", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
+                "--labels", "/no/such/labels.txt", "--templates", "\(Self.eval)/templates.txt"
+            ], environment: env)
         XCTAssertEqual(session.status, 1)
         XCTAssertEqual(eval.status, 1)
         XCTAssertTrue(session.stderr.contains("error: /no/such/labels.txt: cannot read"), session.stderr)
@@ -123,8 +137,10 @@ final class EngineCommandTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let bad = dir.appendingPathComponent("t.json")
         try Data("{\"templates\": [1, 2".utf8).write(to: bad)
-        let r = try run(["eval", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images", "--labels",
-                         "\(Self.eval)/labels.txt", "--templates", bad.path, "--no-cache"])
+        let r = try run([
+            "eval", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images", "--labels",
+            "\(Self.eval)/labels.txt", "--templates", bad.path, "--no-cache"
+        ])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains(bad.path) && r.stderr.contains("not valid JSON"), r.stderr)
     }

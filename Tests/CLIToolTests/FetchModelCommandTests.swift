@@ -32,15 +32,17 @@ final class FetchModelCommandTests: XCTestCase {
         XCTAssertEqual(byId.status, 0, byId.stderr)
         let a = try XCTUnwrap(JSONSerialization.jsonObject(with: byId.stdout) as? [String: Any])
         let b = try XCTUnwrap(JSONSerialization.jsonObject(with: byFolder.stdout) as? [String: Any])
-        XCTAssertEqual((a["texts"] as? [[String: Any]])?.first?["embedding"] as? [Double],
-                       (b["texts"] as? [[String: Any]])?.first?["embedding"] as? [Double])
+        XCTAssertEqual(
+            (a["texts"] as? [[String: Any]])?.first?["embedding"] as? [Double],
+            (b["texts"] as? [[String: Any]])?.first?["embedding"] as? [Double])
     }
 
     func testNoNetworkSaysSo() throws {
         let cache = NSTemporaryDirectory() + "fetch-cli-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: cache) }
-        let r = try runTool(["fetch-model", "openai/clip-vit-base-patch32"],
-                            environment: ["HF_ENDPOINT": "http://127.0.0.1:9", "HF_HUB_CACHE": cache])
+        let r = try runTool(
+            ["fetch-model", "openai/clip-vit-base-patch32"],
+            environment: ["HF_ENDPOINT": "http://127.0.0.1:9", "HF_HUB_CACHE": cache])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("cannot reach http://127.0.0.1:9"), r.stderr)
     }
@@ -69,8 +71,11 @@ final class CacheKillTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         func scores(_ cacheArgs: [String]) throws -> [String: [Double]] {
-            let r = try runTool(["eval", "--model", CLIToolTests.model, "--images", images, "--labels", "\(eval)/labels.txt",
-                                 "--templates", "\(eval)/templates.txt", "--format", "json"] + cacheArgs)
+            let r = try runTool(
+                [
+                    "eval", "--model", CLIToolTests.model, "--images", images, "--labels", "\(eval)/labels.txt",
+                    "--templates", "\(eval)/templates.txt", "--format", "json"
+                ] + cacheArgs)
             XCTAssertEqual(r.status, 0, r.stderr)
             let object = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
             var out: [String: [Double]] = [:]

@@ -15,14 +15,20 @@ final class InteropCommandTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(at: dir) }
 
     func engine(_ extra: [String]) -> [String] {
-        ["--model", CLIToolTests.model, "--images", "\(Self.eval)/images", "--labels", "\(Self.eval)/labels.txt",
-         "--cache", dir.appendingPathComponent("cache.sqlite").path] + extra
+        [
+            "--model", CLIToolTests.model, "--images", "\(Self.eval)/images", "--labels", "\(Self.eval)/labels.txt",
+            "--cache", dir.appendingPathComponent("cache.sqlite").path
+        ] + extra
     }
 
     func testSelectWritesPythonThatReadsBack() throws {
         let py = dir.appendingPathComponent("chosen.py").path
-        let select = try runTool(["select"] + engine(["--templates", "\(Self.eval)/templates.txt", "--out", py,
-                                                       "--random-control", "0", "--format", "json"]))
+        let select = try runTool(
+            ["select"]
+                + engine([
+                    "--templates", "\(Self.eval)/templates.txt", "--out", py,
+                    "--random-control", "0", "--format", "json"
+                ]))
         XCTAssertEqual(select.status, 0, select.stderr)
         let chosen = try XCTUnwrap((try JSONSerialization.jsonObject(with: select.stdout) as? [String: Any])?["chosen"] as? [String])
         let text = try String(contentsOfFile: py, encoding: .utf8)
@@ -51,20 +57,25 @@ final class InteropCommandTests: XCTestCase {
 
         let wrong = dir.appendingPathComponent("wrong.npy").path
         try npyFloat16(rows.reversed(), to: wrong)
-        let refused = try runTool(["cache", "import", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
-                                   "--embeddings", wrong, "--paths", paths, "--cache", dir.appendingPathComponent("cache.sqlite").path])
+        let refused = try runTool([
+            "cache", "import", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
+            "--embeddings", wrong, "--paths", paths, "--cache", dir.appendingPathComponent("cache.sqlite").path
+        ])
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("the rows do not match this model: cosine"), refused.stderr)
 
         let good = dir.appendingPathComponent("good.npy").path
         try npyFloat16(rows, to: good)
-        let imported = try runTool(["cache", "import", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
-                                    "--embeddings", good, "--paths", paths, "--cache", dir.appendingPathComponent("cache.sqlite").path])
+        let imported = try runTool([
+            "cache", "import", "--model", CLIToolTests.model, "--images", "\(Self.eval)/images",
+            "--embeddings", good, "--paths", paths, "--cache", dir.appendingPathComponent("cache.sqlite").path
+        ])
         XCTAssertEqual(imported.status, 0, imported.stderr)
         XCTAssertTrue(String(decoding: imported.stdout, as: UTF8.self).hasPrefix("imported 12 rows"), String(decoding: imported.stdout, as: UTF8.self))
         let stats = try runTool(["cache", "stats", "--cache", dir.appendingPathComponent("cache.sqlite").path])
-        XCTAssertTrue(String(decoding: stats.stdout, as: UTF8.self).contains("12 images (12 imported: 12 from \(good))"),
-                      String(decoding: stats.stdout, as: UTF8.self))
+        XCTAssertTrue(
+            String(decoding: stats.stdout, as: UTF8.self).contains("12 images (12 imported: 12 from \(good))"),
+            String(decoding: stats.stdout, as: UTF8.self))
         let eval = try runTool(["eval"] + engine(["--templates", "\(Self.eval)/templates.txt"]))
         XCTAssertEqual(eval.status, 0, eval.stderr)
         XCTAssertTrue(eval.stderr.contains("embedding images: 12/12"), "all 12 from the cache: \(eval.stderr)")

@@ -35,7 +35,9 @@ extension SessionEndToEndTests {
             _ = try waitFor("the per-class view at \(size)") { $0.contains("Classes: recall under A and B") && $0.contains("noise") }
             try send("Enter")
             // One class's images: 3, 4 or 5 of the 12.
-            _ = try waitFor("the class filter at \(size)") { !$0.contains("Classes: recall") && $0.range(of: #"Images [345] "#, options: .regularExpression) != nil }
+            _ = try waitFor("the class filter at \(size)") {
+                !$0.contains("Classes: recall") && $0.range(of: #"Images [345] "#, options: .regularExpression) != nil
+            }
 
             // The image search ranks by a text.
             try send("/")
@@ -102,8 +104,10 @@ extension SessionEndToEndTests {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-colour-\(UUID())")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir); _ = try? tmux(["kill-server"]) }
-            try tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36",
-                      sessionCommand(dir, environment: announced ? "COLORTERM=truecolor" : "COLORTERM=")])
+            try tmux([
+                "new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36",
+                sessionCommand(dir, environment: announced ? "COLORTERM=truecolor" : "COLORTERM=")
+            ])
             _ = try waitFor("scores") { $0.contains("scored in") && $0.contains("▸") }
             usleep(300_000)  // the preview is made on its own queue
             let coloured = try tmux(["capture-pane", "-e", "-p", "-t", "e2e"])
@@ -135,10 +139,12 @@ extension SessionEndToEndTests {
         _ = try e2e.waitFor("scores") { $0.contains("▸") && $0.contains("%") }
         var rng = Seeded(seed: 12)
         func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
-        let pool = ["a", "o", "d", "y", "u", "C-r", "s", ">", "<", "f", "S", "F", "?", "c", "/", "t", "T", "p", "j", "k",
-                    "g", "G", "1", "2", "3", "4", "5", "!", "O", "i", "x", "{", "}", "Space", "猫", "🐱", "é", "Up", "Down",
-                    "Left", "Right", "Home", "End", "PPage", "NPage", "Enter", "Escape", "Tab", "BTab", "BSpace", "DC",
-                    "C-w", "C-k", "C-u", "C-a", "C-e", "e", "M-b", "M-f"]
+        let pool = [
+            "a", "o", "d", "y", "u", "C-r", "s", ">", "<", "f", "S", "F", "?", "c", "/", "t", "T", "p", "j", "k",
+            "g", "G", "1", "2", "3", "4", "5", "!", "O", "i", "x", "{", "}", "Space", "猫", "🐱", "é", "Up", "Down",
+            "Left", "Right", "Home", "End", "PPage", "NPage", "Enter", "Escape", "Tab", "BTab", "BSpace", "DC",
+            "C-w", "C-k", "C-u", "C-a", "C-e", "e", "M-b", "M-f"
+        ]
         var sent = 0
         while sent < 10_000 {
             if rng.next() % 25 == 0 {
@@ -172,8 +178,10 @@ extension SessionEndToEndTests {
         XCTAssertNotEqual((saved["templates_a"] as? [String]) ?? [], started, "the keys edited the session")
         // The session file it left opens.
         let binary = Bundle.main.bundleURL.appendingPathComponent("clip-tui").path
-        try e2e.tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40",
-                      "cd \(dir.path) && \(binary) session --session \(dir.path)/session.json --cache \(dir.path)/cache.sqlite; echo \"EXIT=$?\" > \(dir.path)/exit2; echo CLIP-TUI-EXITED; sleep 60"])
+        try e2e.tmux([
+            "new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40",
+            "cd \(dir.path) && \(binary) session --session \(dir.path)/session.json --cache \(dir.path)/cache.sqlite; echo \"EXIT=$?\" > \(dir.path)/exit2; echo CLIP-TUI-EXITED; sleep 60"
+        ])
         _ = try e2e.waitFor("the saved session") { $0.contains("Templates A") && !$0.contains("CLIP-TUI-EXITED") }
         try e2e.tmux(["send-keys", "-t", "e2e", "Escape", "Escape", "q"])
         _ = try e2e.waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }

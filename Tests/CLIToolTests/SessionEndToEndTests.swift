@@ -30,7 +30,7 @@ final class SessionEndToEndTests: XCTestCase {
             binary, "session", "--model", CLIToolTests.model, "--images", "\(eval)/images",
             "--labels", "\(eval)/labels.txt", "--templates", "\(eval)/templates.txt",
             "--session", "\(dir.path)/session.json", "--cache", "\(dir.path)/cache.sqlite;",
-            "echo \"EXIT=$?\" > \(dir.path)/exit; stty -g > \(dir.path)/stty.after; echo CLIP-TUI-EXITED; sleep 60",
+            "echo \"EXIT=$?\" > \(dir.path)/exit; stty -g > \(dir.path)/stty.after; echo CLIP-TUI-EXITED; sleep 60"
         ].joined(separator: " ")
     }
 
@@ -70,8 +70,9 @@ final class SessionEndToEndTests: XCTestCase {
         _ = try waitFor("the export") { $0.contains("exported to") }
         try tmux(["send-keys", "-t", "e2e", "q"])
         _ = try waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }
-        XCTAssertEqual(try String(contentsOfFile: "\(dir.path)/stty.before", encoding: .utf8),
-                       try String(contentsOfFile: "\(dir.path)/stty.after", encoding: .utf8), "terminal restored")
+        XCTAssertEqual(
+            try String(contentsOfFile: "\(dir.path)/stty.before", encoding: .utf8),
+            try String(contentsOfFile: "\(dir.path)/stty.after", encoding: .utf8), "terminal restored")
         let export = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("export.json"))) as? [String: Any])
         XCTAssertEqual(export["schema"] as? String, "clip-tui.prompt-set/2")
         let sets = try XCTUnwrap(export["template_sets"] as? [[String: Any]])
@@ -92,8 +93,10 @@ final class SessionEndToEndTests: XCTestCase {
         let file = dir.appendingPathComponent("labels-\(UUID()).txt")
         try (labels.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
         let eval = EngineCommandTests.eval
-        let r = try runTool(["eval", "--model", CLIToolTests.model, "--images", "\(eval)/images", "--labels", file.path,
-                             "--templates", "\(eval)/templates.txt", "--format", "json", "--no-cache"])
+        let r = try runTool([
+            "eval", "--model", CLIToolTests.model, "--images", "\(eval)/images", "--labels", file.path,
+            "--templates", "\(eval)/templates.txt", "--format", "json", "--no-cache"
+        ])
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
         let top1 = try XCTUnwrap((object["metrics"] as? [String: Any])?["top1"] as? Double)
         return String(format: "%.1f", 100 * top1)
@@ -147,10 +150,15 @@ final class SessionEndToEndTests: XCTestCase {
         _ = try waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }
         let session = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("session.json"))) as? [String: Any])
         let a = try XCTUnwrap(session["templates_a"] as? [String])
-        XCTAssertEqual(a, ["a photo of a {}.", "x {} one", "d", "s", "q", "a blurry photo of the {}.", "itap of a {}.",
-                           "a {{curly}} drawing of {}."], "added after the cursor's line; A and B not swapped")
-        XCTAssertEqual(try String(contentsOfFile: "\(dir.path)/stty.before", encoding: .utf8),
-                       try String(contentsOfFile: "\(dir.path)/stty.after", encoding: .utf8), "terminal restored")
+        XCTAssertEqual(
+            a,
+            [
+                "a photo of a {}.", "x {} one", "d", "s", "q", "a blurry photo of the {}.", "itap of a {}.",
+                "a {{curly}} drawing of {}."
+            ], "added after the cursor's line; A and B not swapped")
+        XCTAssertEqual(
+            try String(contentsOfFile: "\(dir.path)/stty.before", encoding: .utf8),
+            try String(contentsOfFile: "\(dir.path)/stty.after", encoding: .utf8), "terminal restored")
     }
 
     /// A session started with a relative images folder opens again from another directory:
@@ -162,16 +170,20 @@ final class SessionEndToEndTests: XCTestCase {
         let eval = URL(fileURLWithPath: EngineCommandTests.eval)
         let binary = Bundle.main.bundleURL.appendingPathComponent("clip-tui").path
         let common = "--session \(dir.path)/session.json --cache \(dir.path)/cache.sqlite"
-        try tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36",
-                  "cd \(eval.path) && \(binary) session --model \(CLIToolTests.model) --images images \(common); echo CLIP-TUI-EXITED; sleep 60"])
+        try tmux([
+            "new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36",
+            "cd \(eval.path) && \(binary) session --model \(CLIToolTests.model) --images images \(common); echo CLIP-TUI-EXITED; sleep 60"
+        ])
         _ = try waitFor("scores") { $0.contains("scored in") && $0.contains("Images 12") }
         try tmux(["send-keys", "-t", "e2e", "q"])
         _ = try waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }
         _ = try tmux(["kill-server"])
         let saved = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("session.json"))) as? [String: Any])
         XCTAssertEqual(saved["images"] as? String, eval.appendingPathComponent("images").path)
-        try tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36",
-                  "cd / && \(binary) session \(common); echo CLIP-TUI-EXITED; sleep 60"])
+        try tmux([
+            "new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36",
+            "cd / && \(binary) session \(common); echo CLIP-TUI-EXITED; sleep 60"
+        ])
         _ = try waitFor("the same images from /") { $0.contains("scored in") && $0.contains("Images 12") }
         try tmux(["send-keys", "-t", "e2e", "q"])
         _ = try waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }
@@ -197,8 +209,9 @@ final class SessionEndToEndTests: XCTestCase {
                 try tmux(["send-keys", "-t", "e2e", "-l", " crash-now"])
             }
             _ = try waitFor("exit after \(fault)") { $0.contains("CLIP-TUI-EXITED") }
-            XCTAssertEqual(try String(contentsOfFile: "\(dir.path)/stty.before", encoding: .utf8),
-                           try String(contentsOfFile: "\(dir.path)/stty.after", encoding: .utf8), "terminal restored after \(fault)")
+            XCTAssertEqual(
+                try String(contentsOfFile: "\(dir.path)/stty.before", encoding: .utf8),
+                try String(contentsOfFile: "\(dir.path)/stty.after", encoding: .utf8), "terminal restored after \(fault)")
             let exit = try String(contentsOfFile: "\(dir.path)/exit", encoding: .utf8)
             if fault == "SIGTERM" {
                 XCTAssertEqual(exit, "EXIT=0\n", "SIGTERM ends the session in order")
@@ -214,7 +227,7 @@ final class SessionEndToEndTests: XCTestCase {
         screen.split(separator: "\n").compactMap { line -> String? in
             let chars = Array(line)
             guard chars.count >= 120 else { return nil }
-            let right = String(chars[84...])   // the Scores column at 120 columns
+            let right = String(chars[84...])  // the Scores column at 120 columns
             return right.contains("%") && !right.contains("─") ? right : nil
         }
     }

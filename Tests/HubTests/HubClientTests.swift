@@ -43,8 +43,9 @@ final class HubClientTests: XCTestCase {
         let repoFolder = cache + "/models--test-org--tiny"
         XCTAssertEqual(try String(contentsOfFile: repoFolder + "/refs/main", encoding: .utf8), commit)
         for name in names {
-            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name)),
-                           try Data(contentsOf: URL(fileURLWithPath: root + "/" + name)), name)
+            XCTAssertEqual(
+                try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name)),
+                try Data(contentsOf: URL(fileURLWithPath: root + "/" + name)), name)
         }
         // Weights are stored under their SHA-256, small files under their git blob id; links relative.
         let weightsSHA = try sha256(root + "/model.safetensors")
@@ -162,15 +163,17 @@ final class HubRepoInfoTests: XCTestCase {
     let sha = String(repeating: "ab", count: 20)
 
     func testFilesToFetch() throws {
-        let info = try parse("""
-        {"sha": "\(sha)", "siblings": [{"rfilename": "config.json", "size": 10, "blobId": "\(sha)"},
-         {"rfilename": "model-00001-of-00002.safetensors", "size": 130, "lfs": {"sha256": "\(String(repeating: "0f", count: 32))", "size": 5}},
-         {"rfilename": "model.safetensors.index.json", "size": 3}, {"rfilename": "pytorch_model.bin"},
-         {"rfilename": "onnx/model.safetensors"}, {"rfilename": "tokenizer.json"}, {"rfilename": "README.md"}]}
-        """)
+        let info = try parse(
+            """
+            {"sha": "\(sha)", "siblings": [{"rfilename": "config.json", "size": 10, "blobId": "\(sha)"},
+             {"rfilename": "model-00001-of-00002.safetensors", "size": 130, "lfs": {"sha256": "\(String(repeating: "0f", count: 32))", "size": 5}},
+             {"rfilename": "model.safetensors.index.json", "size": 3}, {"rfilename": "pytorch_model.bin"},
+             {"rfilename": "onnx/model.safetensors"}, {"rfilename": "tokenizer.json"}, {"rfilename": "README.md"}]}
+            """)
         XCTAssertEqual(info.commit, sha)
-        XCTAssertEqual(try info.filesToFetch(repo: "o/n").map(\.name),
-                       ["config.json", "model-00001-of-00002.safetensors", "model.safetensors.index.json", "tokenizer.json"])
+        XCTAssertEqual(
+            try info.filesToFetch(repo: "o/n").map(\.name),
+            ["config.json", "model-00001-of-00002.safetensors", "model.safetensors.index.json", "tokenizer.json"])
         XCTAssertEqual(info.files[1].expectedSize, 5)
         XCTAssertEqual(info.files[1].etag, String(repeating: "0f", count: 32))
     }
@@ -188,9 +191,11 @@ final class HubRepoInfoTests: XCTestCase {
                 XCTAssertEqual(error as? HubError, .unsafeFileName(repo: "o/n", name: name))
             }
         }
-        let bad: [(String, String)] = [("[]", "not a JSON object"), ("{", "not JSON"), (#"{"sha": "xyz", "siblings": []}"#, "no commit id"),
-                                       (#"{"sha": "\#(sha)"}"#, "no file list"),
-                                       (#"{"sha": "\#(sha)", "siblings": [{"rfilename": "m.safetensors", "lfs": {"sha256": "zz"}}]}"#, "without a SHA-256")]
+        let bad: [(String, String)] = [
+            ("[]", "not a JSON object"), ("{", "not JSON"), (#"{"sha": "xyz", "siblings": []}"#, "no commit id"),
+            (#"{"sha": "\#(sha)"}"#, "no file list"),
+            (#"{"sha": "\#(sha)", "siblings": [{"rfilename": "m.safetensors", "lfs": {"sha256": "zz"}}]}"#, "without a SHA-256")
+        ]
         for (json, problem) in bad {
             XCTAssertThrowsError(try parse(json), json) { error in
                 XCTAssertTrue("\(error)".contains(problem), "\(error)")

@@ -15,8 +15,11 @@ final class LocalHub {
         log = NSTemporaryDirectory() + "hub-log-\(UUID().uuidString)"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.fixtures.appendingPathComponent("hub_server.py").path,
-                             "--root", root, "--repo", repo, "--log", log] + extra
+        process.arguments =
+            [
+                "python3", Self.fixtures.appendingPathComponent("hub_server.py").path,
+                "--root", root, "--repo", repo, "--log", log
+            ] + extra
         let out = Pipe()
         process.standardOutput = out
         try process.run()

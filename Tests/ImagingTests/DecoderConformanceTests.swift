@@ -82,7 +82,7 @@ final class DecoderConformanceTests: XCTestCase {
             ("huge.png", huge, "too large"),
             ("cmyk.jpg", Array(try Data(contentsOf: fixture("jpeg/cmyk-60x40.jpg"))), "CMYK JPEG is not supported"),
             ("truncated.jpg", Array(try Data(contentsOf: fixture("jpeg/truncated-60x40.jpg"))), "corrupt JPEG"),
-            ("header-only.jpg", [0xFF, 0xD8, 0xFF, 0xE0, 0, 16], "corrupt JPEG"),
+            ("header-only.jpg", [0xFF, 0xD8, 0xFF, 0xE0, 0, 16], "corrupt JPEG")
         ]
         for (name, bytes, message) in cases {
             let path = try write(name, bytes)

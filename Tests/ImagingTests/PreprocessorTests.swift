@@ -25,8 +25,9 @@ final class PreprocessorTests: XCTestCase {
         XCTAssertEqual(cases.count, 9)
         for c in cases {
             let image = try ImageDecoder.decode(path: try fixture("resample/\(c.source)").path)
-            let out = BicubicResampler.resize(image, width: c.width, height: c.height,
-                                              crop: (left: 0, top: 0, width: c.width, height: c.height))
+            let out = BicubicResampler.resize(
+                image, width: c.width, height: c.height,
+                crop: (left: 0, top: 0, width: c.width, height: c.height))
             let hash = SHA256.hash(data: out.pixels).map { String(format: "%02x", $0) }.joined()
             XCTAssertEqual(hash, c.rgb8_sha256, "\(c.source) → \(c.width)×\(c.height)")
         }
@@ -75,7 +76,8 @@ final class PreprocessorTests: XCTestCase {
     func testPreprocessorConfigIsRead() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pp-\(UUID()).json")
         defer { try? FileManager.default.removeItem(at: dir) }
-        try Data(#"{"size": {"shortest_edge": 336}, "crop_size": 336, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.25, 0.25, 0.25], "resample": 3}"#.utf8).write(to: dir)
+        try Data(#"{"size": {"shortest_edge": 336}, "crop_size": 336, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.25, 0.25, 0.25], "resample": 3}"#.utf8)
+            .write(to: dir)
         let p = try Preprocessor(configPath: dir.path, imageSize: 224)
         XCTAssertEqual(p.shortestEdge, 336); XCTAssertEqual(p.cropSize, 336); XCTAssertEqual(p.mean, [0.5, 0.5, 0.5])
         try Data(#"{"resample": 2}"#.utf8).write(to: dir)

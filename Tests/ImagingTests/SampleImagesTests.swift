@@ -8,9 +8,11 @@ final class SampleImagesTests: XCTestCase {
         .deletingLastPathComponent().appendingPathComponent("Images").path
 
     func testPhotographsDecode() throws {
-        let expected: [String: (Int, Int)] = ["astronaut/astronaut.png": (512, 512), "cat/chelsea.png": (451, 300),
-                                              "coffee/coffee.png": (600, 400), "rocket/rocket.jpg": (640, 427),
-                                              "galaxy/hubble_deep_field.jpg": (1000, 872)]
+        let expected: [String: (Int, Int)] = [
+            "astronaut/astronaut.png": (512, 512), "cat/chelsea.png": (451, 300),
+            "coffee/coffee.png": (600, 400), "rocket/rocket.jpg": (640, 427),
+            "galaxy/hubble_deep_field.jpg": (1000, 872)
+        ]
         for (name, size) in expected {
             let image = try ImageDecoder.decode(path: Self.images + "/photos/" + name)
             XCTAssertEqual(image.width, size.0, name)

@@ -31,9 +31,9 @@ final class SafeTensorsFileTests: XCTestCase {
         for v: Float16 in [0.5, -3] { withUnsafeBytes(of: v.bitPattern.littleEndian) { data += $0 } }
         for v: Float in [6.5, -0.125] { withUnsafeBytes(of: UInt16(v.bitPattern >> 16).littleEndian) { data += $0 } }
         let header = """
-        {"a":{"dtype":"F32","shape":[2],"data_offsets":[1,9]},"b":{"dtype":"F16","shape":[2,1],"data_offsets":[9,13]},\
-        "c":{"dtype":"BF16","shape":[2],"data_offsets":[13,17]},"__metadata__":{"format":"pt"}}
-        """
+            {"a":{"dtype":"F32","shape":[2],"data_offsets":[1,9]},"b":{"dtype":"F16","shape":[2,1],"data_offsets":[9,13]},\
+            "c":{"dtype":"BF16","shape":[2],"data_offsets":[13,17]},"__metadata__":{"format":"pt"}}
+            """
         let file = try SafeTensorsFile(path: try write("ok.safetensors", header: header, data: data))
         XCTAssertEqual(try file.floats("a"), [1.5, -2.25])
         XCTAssertEqual(try file.floats("b"), [0.5, -3])
@@ -63,8 +63,10 @@ final class SafeTensorsFileTests: XCTestCase {
             ("frac-offsets", #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0.5,4]}}"#, f32, nil, "data_offsets must be two integers"),
             ("bool-dim", #"{"a":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#, f32, nil, "bad dimension"),
             // Limits checked before the header is parsed.
-            ("deep", "{\"a\":" + String(repeating: "[", count: 100) + String(repeating: "]", count: 100) + "}", f32, nil,
-             "JSON nested deeper than 8 levels"),
+            (
+                "deep", "{\"a\":" + String(repeating: "[", count: 100) + String(repeating: "]", count: 100) + "}", f32, nil,
+                "JSON nested deeper than 8 levels"
+            )
         ]
         for (name, header, data, length, message) in cases {
             let path = try write(name, header: header, data: data, headerLength: length)

@@ -86,7 +86,10 @@ final class EmbeddingCacheFaultTests: XCTestCase {
             let cache = try EmbeddingCache(path: path)
             try cache.store(.text, model: "m", [("x", [1, 2])])
         }
-        try runSQLite(path, "DROP TABLE text_embedding; CREATE TABLE text_embedding (model TEXT, text TEXT, vector BLOB); INSERT INTO text_embedding VALUES ('m', 'x', x'0000803f00000040'); PRAGMA user_version = 1;")
+        try runSQLite(
+            path,
+            "DROP TABLE text_embedding; CREATE TABLE text_embedding (model TEXT, text TEXT, vector BLOB); INSERT INTO text_embedding VALUES ('m', 'x', x'0000803f00000040'); PRAGMA user_version = 1;"
+        )
         let cache = try EmbeddingCache(path: path)
         XCTAssertEqual(try cache.lookup(.text, model: "m", keys: ["x"], dimension: 2), [:])
         try cache.store(.text, model: "m", [("x", [1, 2])])

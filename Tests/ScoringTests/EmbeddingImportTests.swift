@@ -15,8 +15,10 @@ final class EmbeddingImportTests: XCTestCase {
 
     /// A `.npy` file as numpy 2.x writes it: magic, version 1.0, a header padded with spaces
     /// to a multiple of 64 bytes and ending in a newline, then the data.
-    func npy(_ name: String, _ rows: [[Float]], descr: String = "<f4", fortran: Bool = false, version: UInt8 = 1,
-             dropLast: Int = 0) throws -> String {
+    func npy(
+        _ name: String, _ rows: [[Float]], descr: String = "<f4", fortran: Bool = false, version: UInt8 = 1,
+        dropLast: Int = 0
+    ) throws -> String {
         var header = "{'descr': '\(descr)', 'fortran_order': \(fortran ? "True" : "False"), 'shape': (\(rows.count), \(rows[0].count)), }"
         let prefix = version == 1 ? 10 : 12
         while (prefix + header.utf8.count + 1) % 64 != 0 { header += " " }
@@ -49,7 +51,7 @@ final class EmbeddingImportTests: XCTestCase {
         let errors = [
             (try npy("t.npy", rows, dropLast: 1), "needs 24 (truncated?)"),
             (try npy("b.npy", rows, descr: ">f4"), "expected little-endian float16, float32 or float64"),
-            (try npy("i.npy", rows, descr: "<i4"), "expected little-endian"),
+            (try npy("i.npy", rows, descr: "<i4"), "expected little-endian")
         ]
         for (path, message) in errors {
             XCTAssertThrowsError(try NumpyMatrix(path: path)) { XCTAssertTrue("\($0)".hasPrefix(path) && "\($0)".contains(message), "\($0)") }
@@ -79,16 +81,20 @@ final class EmbeddingImportTests: XCTestCase {
 
         // Rows of another model: refused with the figure; nothing stored.
         let wrong = rows.map { $0.reversed().map { -$0 } }
-        XCTAssertThrowsError(try EmbeddingImport.run(store: store, matrix: NumpyMatrix(path: npy("w.npy", wrong)),
-                                                     paths: names, root: dir.path, source: "w.npy")) { e in
+        XCTAssertThrowsError(
+            try EmbeddingImport.run(
+                store: store, matrix: NumpyMatrix(path: npy("w.npy", wrong)),
+                paths: names, root: dir.path, source: "w.npy")
+        ) { e in
             XCTAssertTrue("\(e)".contains("the rows do not match this model: cosine"), "\(e)")
             XCTAssertTrue("\(e)".contains("lowest of 8 sampled images"), "\(e)")
         }
         XCTAssertEqual(try cache.stats().models[provider.fingerprint]?.images ?? 0, 0)
 
         let before = provider.encodedImages.count
-        let report = try EmbeddingImport.run(store: store, matrix: NumpyMatrix(path: npy("e.npy", rows, descr: "<f2")),
-                                             paths: names + [], root: dir.path, source: "e.npy")
+        let report = try EmbeddingImport.run(
+            store: store, matrix: NumpyMatrix(path: npy("e.npy", rows, descr: "<f2")),
+            paths: names + [], root: dir.path, source: "e.npy")
         XCTAssertEqual(provider.encodedImages.count - before, 8, "a sample of 8 encoded, not all 10")
         XCTAssertEqual(report.added, 10)
         XCTAssertEqual(report.sampleSize, 8)
@@ -105,12 +111,18 @@ final class EmbeddingImportTests: XCTestCase {
         for (a, b) in zip(first, expected) { XCTAssertEqual(a, b, accuracy: 1e-6) }
 
         // Rows that do not match the paths' count, or the model's dimension, are refused.
-        XCTAssertThrowsError(try EmbeddingImport.run(store: store, matrix: NumpyMatrix(path: npy("e.npy", rows)),
-                                                     paths: Array(names.prefix(9)), root: dir.path, source: "e.npy")) {
+        XCTAssertThrowsError(
+            try EmbeddingImport.run(
+                store: store, matrix: NumpyMatrix(path: npy("e.npy", rows)),
+                paths: Array(names.prefix(9)), root: dir.path, source: "e.npy")
+        ) {
             XCTAssertTrue("\($0)".contains("10 rows, but the paths file lists 9 images"), "\($0)")
         }
-        XCTAssertThrowsError(try EmbeddingImport.run(store: store, matrix: NumpyMatrix(path: npy("d.npy", rows.map { Array($0.prefix(4)) })),
-                                                     paths: names, root: dir.path, source: "d.npy")) {
+        XCTAssertThrowsError(
+            try EmbeddingImport.run(
+                store: store, matrix: NumpyMatrix(path: npy("d.npy", rows.map { Array($0.prefix(4)) })),
+                paths: names, root: dir.path, source: "d.npy")
+        ) {
             XCTAssertTrue("\($0)".contains("rows have 4 values; this model's image embeddings have 8"), "\($0)")
         }
         // Clearing the model clears its import marks too.

@@ -18,8 +18,9 @@ final class EngineTests: XCTestCase {
     }
 
     func testSoftmaxOfScaledCosines() {
-        let plan = PromptPlan(labels: LabelSet(name: "l", classes: [ClassLabel(name: "x"), ClassLabel(name: "y")]),
-                              templates: TemplateSet(name: "t", ["{}"]))
+        let plan = PromptPlan(
+            labels: LabelSet(name: "l", classes: [ClassLabel(name: "x"), ClassLabel(name: "y")]),
+            templates: TemplateSet(name: "t", ["{}"]))
         let c = ZeroShotClassifier(plan: plan, embeddings: ["x": [1, 0], "y": [0, 1]], dimension: 2)
         let image = Matrix(rows: 1, cols: 2, storage: [0.8, 0.6])
         let s = ScoreTable(images: image, classifier: c, scale: 100)
@@ -30,10 +31,12 @@ final class EngineTests: XCTestCase {
     }
 
     func testPromptIssuesAreFlagged() {
-        let labels = LabelSet(name: "l", classes: [
-            ClassLabel(name: "cat"), ClassLabel(name: "Cat"), ClassLabel(name: "dog", sentences: []),
-            ClassLabel(name: "long " + String(repeating: "word ", count: 80)),
-        ])
+        let labels = LabelSet(
+            name: "l",
+            classes: [
+                ClassLabel(name: "cat"), ClassLabel(name: "Cat"), ClassLabel(name: "dog", sentences: []),
+                ClassLabel(name: "long " + String(repeating: "word ", count: 80))
+            ])
         let templates = TemplateSet(name: "t", ["a photo of a {}.", "no placeholder"])
         let fake = FakeProvider()
         let plan = PromptPlan(labels: labels, templates: templates, tokenize: fake.tokenize)
@@ -62,12 +65,14 @@ final class EngineTests: XCTestCase {
         let plan = PromptPlan(labels: labels, templates: templates, tokenize: tokenize)
         XCTAssertGreaterThan(plan.issues.count, 2000, "every duplicate is still an issue")
         let lines = plan.summary(labels: "labels.txt", templates: "templates.txt")
-        XCTAssertEqual(lines, [
-            "templates.txt: 1 template without a {} placeholder left out (each would give every class the same prompt): 'no placeholder'",
-            "templates.txt: 1 repeated template, whose prompts count twice in each class's average: 'a photo of a {}.'",
-            "templates.txt: 1 template pair differing only in case or spacing, which CLIP's tokenizer drops, count twice: 'A PHOTO of a {}.' = 'a photo of a {}.'",
-            "labels.txt: 1 class pair differing only in case or spacing, which CLIP's tokenizer drops, get the same prompts: 'a photo of a Cat.' = 'a photo of a cat.'",
-        ])
+        XCTAssertEqual(
+            lines,
+            [
+                "templates.txt: 1 template without a {} placeholder left out (each would give every class the same prompt): 'no placeholder'",
+                "templates.txt: 1 repeated template, whose prompts count twice in each class's average: 'a photo of a {}.'",
+                "templates.txt: 1 template pair differing only in case or spacing, which CLIP's tokenizer drops, count twice: 'A PHOTO of a {}.' = 'a photo of a {}.'",
+                "labels.txt: 1 class pair differing only in case or spacing, which CLIP's tokenizer drops, get the same prompts: 'a photo of a Cat.' = 'a photo of a cat.'"
+            ])
     }
 
     func testEditReencodesOnlyNewPromptsAndCacheIsPerModel() throws {

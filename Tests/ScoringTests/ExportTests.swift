@@ -17,13 +17,20 @@ final class ExportTests: XCTestCase {
     let templates = TemplateSet(name: "best", ["a photo of a {}.", "it's a {{braced}} {}!", "a 'quoted' \"{}\"\\."])
     let other = TemplateSet(name: "other", ["itap of a {}."])
     let plain = LabelSet(name: "pets", classes: [ClassLabel(name: "cat"), ClassLabel(name: "great white shark"), ClassLabel(name: "dog")])
-    let rich = LabelSet(name: "pets", classes: [ClassLabel(name: "cat", synonyms: ["kitty"]), ClassLabel(name: "dog"),
-                                                 ClassLabel(name: "tench", sentences: ["A tench is a freshwater fish."])])
+    let rich = LabelSet(
+        name: "pets",
+        classes: [
+            ClassLabel(name: "cat", synonyms: ["kitty"]), ClassLabel(name: "dog"),
+            ClassLabel(name: "tench", sentences: ["A tench is a freshwater fish."])
+        ])
 
     func export(_ labels: LabelSet) -> PromptSetExport {
-        PromptSetExport(model: .init(name: "m", fingerprint: "f"), images: "/data/pets", labels: labels,
-                        templateSets: [.init(name: templates.name, role: "B", templates: templates.templates, metrics: nil),
-                                       .init(name: other.name, role: "A", templates: other.templates, metrics: nil)])
+        PromptSetExport(
+            model: .init(name: "m", fingerprint: "f"), images: "/data/pets", labels: labels,
+            templateSets: [
+                .init(name: templates.name, role: "B", templates: templates.templates, metrics: nil),
+                .init(name: other.name, role: "A", templates: other.templates, metrics: nil)
+            ])
     }
 
     func testFormatsFromTheName() {
@@ -68,8 +75,9 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual(try PromptFiles.readTemplates(path: cb).templates, templates.templates)
         let folder = dir.appendingPathComponent("cb").path
         let wrote = try ExportWriter.write(export(plain), format: .clipBenchmark, to: folder, dataset: "cifar10")
-        XCTAssertEqual(wrote.files.map { ($0 as NSString).lastPathComponent },
-                       ["templates.json", "classnames.json", "zeroshot_classification_templates.txt", "classnames.txt"])
+        XCTAssertEqual(
+            wrote.files.map { ($0 as NSString).lastPathComponent },
+            ["templates.json", "classnames.json", "zeroshot_classification_templates.txt", "classnames.txt"])
         XCTAssertEqual(try PromptFiles.readLabels(path: folder + "/classnames.json").classes.map(\.name), plain.classes.map(\.name))
         XCTAssertEqual(try PromptFiles.readTemplates(path: folder + "/zeroshot_classification_templates.txt").templates, templates.templates)
         XCTAssertThrowsError(try ExportWriter.write(export(plain), format: .clipBenchmark, to: folder)) {

@@ -61,9 +61,11 @@ final class LiveEvaluatorTests: XCTestCase {
         let fake = FakeProvider(dimension: Self.dimension)
         let store = EmbeddingStore(provider: fake, cache: nil)
         let lab = PromptLab(store: store)
-        var classes = [ClassLabel(name: "cat", synonyms: ["kitty"]), ClassLabel(name: "dog"), ClassLabel(name: "fox"),
-                       ClassLabel(name: "owl", sentences: ["an owl at night.", "a small owl."]), ClassLabel(name: "eel"),
-                       ClassLabel(name: "cat")]  // a repeated class, as open_clip's ImageNet list has
+        var classes = [
+            ClassLabel(name: "cat", synonyms: ["kitty"]), ClassLabel(name: "dog"), ClassLabel(name: "fox"),
+            ClassLabel(name: "owl", sentences: ["an owl at night.", "a small owl."]), ClassLabel(name: "eel"),
+            ClassLabel(name: "cat")
+        ]  // a repeated class, as open_clip's ImageNet list has
         var a = ["a photo of a {}.", "a drawing of a {}.", "{}", "itap of my {}."].map(Template.init)
         var b = ["a photo of a {}.", "a {} in the wild."].map(Template.init)
         let imgs = images(60, classes: ["cat", "dog", "fox", "owl", "eel", "kitty"], seed: 5)
@@ -110,8 +112,11 @@ final class LiveEvaluatorTests: XCTestCase {
         let live = LiveEvaluator(store: store, images: imgs)
         let t = [Template("a photo of a {}.")]
         func run(_ names: [String]) throws -> LiveEvaluation {
-            try evaluateAll(live, EvaluationRequest(labels: LabelSet(name: "l", classes: names.map { ClassLabel(name: $0) }),
-                                                    templatesA: t, templatesB: t))
+            try evaluateAll(
+                live,
+                EvaluationRequest(
+                    labels: LabelSet(name: "l", classes: names.map { ClassLabel(name: $0) }),
+                    templatesA: t, templatesB: t))
         }
         let all = try run(["cat", "dog", "fox", "eel"])
         let named = imgs.truthNames
@@ -137,8 +142,10 @@ final class LiveEvaluatorTests: XCTestCase {
     func testTemplateEffectsEqualRescoringWithoutEachTemplate() throws {
         let store = EmbeddingStore(provider: FakeProvider(dimension: Self.dimension), cache: nil)
         let imgs = images(80, classes: ["cat", "dog", "fox", "owl", "eel"], seed: 9)
-        let labels = LabelSet(name: "l", classes: ["cat", "dog", "fox", "owl", "eel"].map { ClassLabel(name: $0) }
-                              + [ClassLabel(name: "kitty", synonyms: ["kitten"])])
+        let labels = LabelSet(
+            name: "l",
+            classes: ["cat", "dog", "fox", "owl", "eel"].map { ClassLabel(name: $0) }
+                + [ClassLabel(name: "kitty", synonyms: ["kitten"])])
         let a = ["a photo of a {}.", "a drawing of a {}.", "{}", "itap of my {}.", "a {} outside."].map(Template.init)
         let e = try evaluateAll(LiveEvaluator(store: store, images: imgs), .init(labels: labels, templatesA: a, templatesB: [a[0]]))
         let effects = try XCTUnwrap(e.effectsA)
@@ -146,9 +153,11 @@ final class LiveEvaluatorTests: XCTestCase {
         XCTAssertEqual(e.templateTokensA?.count, a.count)
         let full = try XCTUnwrap(e.summary).top1A
         for t in a.indices {
-            let without = try evaluateAll(LiveEvaluator(store: store, images: imgs),
-                                          .init(labels: labels, templatesA: a.enumerated().filter { $0.offset != t }.map(\.element),
-                                                templatesB: [a[t]]))
+            let without = try evaluateAll(
+                LiveEvaluator(store: store, images: imgs),
+                .init(
+                    labels: labels, templatesA: a.enumerated().filter { $0.offset != t }.map(\.element),
+                    templatesB: [a[t]]))
             let s = try XCTUnwrap(without.summary)
             // One image in 80 is 0.0125: the figures must agree to the image.
             let effect = try XCTUnwrap(effects[t])
@@ -163,10 +172,12 @@ final class LiveEvaluatorTests: XCTestCase {
         let store = EmbeddingStore(provider: FakeProvider(dimension: Self.dimension), cache: nil)
         let imgs = images(30, classes: ["cat", "dog", "fox"], seed: 4)
         let labels = LabelSet(name: "l", classes: ["cat", "dog", "fox"].map { ClassLabel(name: $0) })
-        let with = try evaluateAll(LiveEvaluator(store: store, images: imgs),
-                                   .init(labels: labels, templatesA: [Template("a {}."), Template("a photo of a")], templatesB: [Template("{}")]))
-        let without = try evaluateAll(LiveEvaluator(store: store, images: imgs),
-                                      .init(labels: labels, templatesA: [Template("a {}.")], templatesB: [Template("{}")]))
+        let with = try evaluateAll(
+            LiveEvaluator(store: store, images: imgs),
+            .init(labels: labels, templatesA: [Template("a {}."), Template("a photo of a")], templatesB: [Template("{}")]))
+        let without = try evaluateAll(
+            LiveEvaluator(store: store, images: imgs),
+            .init(labels: labels, templatesA: [Template("a {}.")], templatesB: [Template("{}")]))
         XCTAssertEqual(with.a.cosines, without.a.cosines)
         XCTAssertNotNil(with.effectsA?[0] ?? nil)
         XCTAssertNil(with.effectsA?[1] ?? nil)
@@ -240,15 +251,20 @@ final class LiveEvaluatorTests: XCTestCase {
         engine.supersede(with: 1)
         // Stages are handed out through a @Sendable closure: the list is behind a mutex.
         let published = Mutex<[Int]>([])
-        let finished = try engine.evaluate(.init(labels: labels, templatesA: [Template("a {}")], templatesB: [Template("b {}")]),
-                                           generation: 1) { _ in published.withLock { $0.append(1) } }
+        let finished = try engine.evaluate(
+            .init(labels: labels, templatesA: [Template("a {}")], templatesB: [Template("b {}")]),
+            generation: 1
+        ) { _ in published.withLock { $0.append(1) } }
         XCTAssertFalse(finished)
         XCTAssertEqual(published.withLock { $0 }, [], "no stage of a superseded edit is handed out")
         XCTAssertEqual(provider.batches, 1, "stopped at the next batch")
         // The batch done is kept: generation 2 (the same prompts) encodes only the rest.
         provider.afterBatch = {}
-        XCTAssertTrue(try engine.evaluate(.init(labels: labels, templatesA: [Template("a {}")], templatesB: [Template("b {}")]),
-                                          generation: 2) { e in published.withLock { $0.append(2 + e.completed.rawValue) } })
+        XCTAssertTrue(
+            try engine.evaluate(
+                .init(labels: labels, templatesA: [Template("a {}")], templatesB: [Template("b {}")]),
+                generation: 2
+            ) { e in published.withLock { $0.append(2 + e.completed.rawValue) } })
         XCTAssertEqual(published.withLock { $0 }, [2, 3, 4], "all three stages, in order")
         XCTAssertEqual(provider.fake.encodedTexts.count, 1400, "each prompt encoded once")
     }

@@ -6,12 +6,14 @@ import XCTest
 final class MetricsTests: XCTestCase {
     /// Four images, three classes, values worked out by hand.
     func testMetricsByHand() {
-        let p = Matrix(rows: 4, cols: 3, storage: [
-            0.7, 0.2, 0.1,   // truth 0: right, conf 0.7
-            0.1, 0.6, 0.3,   // truth 2: wrong (pred 1), p(true) 0.3
-            0.2, 0.3, 0.5,   // truth 2: right, conf 0.5
-            0.3, 0.3, 0.4,   // truth 1: wrong (pred 2), p(true) 0.3, rank 2 (tie with class 0, which comes first)
-        ])
+        let p = Matrix(
+            rows: 4, cols: 3,
+            storage: [
+                0.7, 0.2, 0.1,  // truth 0: right, conf 0.7
+                0.1, 0.6, 0.3,  // truth 2: wrong (pred 1), p(true) 0.3
+                0.2, 0.3, 0.5,  // truth 2: right, conf 0.5
+                0.3, 0.3, 0.4  // truth 1: wrong (pred 2), p(true) 0.3, rank 2 (tie with class 0, which comes first)
+            ])
         let m = Metrics(probabilities: p, truth: [0, 2, 2, 1])
         XCTAssertEqual(m.count, 4)
         XCTAssertEqual(m.top1, 0.5)
@@ -69,9 +71,11 @@ final class MetricsTests: XCTestCase {
         // 40 images of 2 classes: A is right on all, B wrong on 15 of class 1.
         let truth: [Int?] = (0..<40).map { $0 % 2 }
         let pa = Matrix(rows: 40, cols: 2, storage: truth.flatMap { $0 == 0 ? [Float(0.9), 0.1] : [0.1, 0.9] })
-        let pb = Matrix(rows: 40, cols: 2, storage: truth.enumerated().flatMap { i, t -> [Float] in
-            t == 1 && i < 30 ? [0.8, 0.2] : (t == 0 ? [0.9, 0.1] : [0.1, 0.9])
-        })
+        let pb = Matrix(
+            rows: 40, cols: 2,
+            storage: truth.enumerated().flatMap { i, t -> [Float] in
+                t == 1 && i < 30 ? [0.8, 0.2] : (t == 0 ? [0.9, 0.1] : [0.1, 0.9])
+            })
         let c = ABComparison(a: ScoreTable(probabilities: pa), b: ScoreTable(probabilities: pb), truth: truth)
         XCTAssertEqual(c.mcnemar.onlyA, 15)
         XCTAssertEqual(c.mcnemar.onlyB, 0)
@@ -82,4 +86,3 @@ final class MetricsTests: XCTestCase {
         XCTAssertFalse(ABComparison(a: ScoreTable(probabilities: pa), b: ScoreTable(probabilities: pa), truth: truth).bIsSignificantlyWorse())
     }
 }
-

@@ -41,10 +41,14 @@ final class PeerFilesTests: XCTestCase {
         XCTAssertTrue(refused.contains("en_classnames.json#flowers"), refused)
         let eurosat = try PromptFiles.readLabels(path: path + "#eurosat")
         XCTAssertEqual(eurosat.name, "eurosat")
-        XCTAssertEqual(eurosat.classes.map(\.name), ["annual crop land", "forest", "brushland or shrubland", "highway or road",
-                                                    "industrial buildings or commercial buildings", "pasture land",
-                                                    "permanent crop land", "residential buildings or homes or apartments",
-                                                    "river", "lake or sea"])
+        XCTAssertEqual(
+            eurosat.classes.map(\.name),
+            [
+                "annual crop land", "forest", "brushland or shrubland", "highway or road",
+                "industrial buildings or commercial buildings", "pasture land",
+                "permanent crop land", "residential buildings or homes or apartments",
+                "river", "lake or sea"
+            ])
         XCTAssertEqual(try PromptFiles.readLabels(path: path + "#imagenet1k").classes.count, 1000)
         let asTemplates = error { try PromptFiles.readTemplates(path: path + "#eurosat") }
         XCTAssertTrue(asTemplates.contains("holds class names, not templates"), asTemplates)
@@ -116,9 +120,13 @@ final class PeerFilesTests: XCTestCase {
         XCTAssertEqual(openai.templates[0].text, "a bad photo of a {}.")
         XCTAssertEqual(openai.templates[0].render("tench"), "a bad photo of a tench.")
         let simple = try PromptFiles.readTemplates(path: path + "#SIMPLE_IMAGENET_TEMPLATES")
-        XCTAssertEqual(simple.templates.map(\.text), ["itap of a {}.", "a bad photo of the {}.", "a origami {}.",
-                                                       "a photo of the large {}.", "a {} in a video game.",
-                                                       "art of the {}.", "a photo of the small {}."])
+        XCTAssertEqual(
+            simple.templates.map(\.text),
+            [
+                "itap of a {}.", "a bad photo of the {}.", "a origami {}.",
+                "a photo of the large {}.", "a {} in a video game.",
+                "art of the {}.", "a photo of the small {}."
+            ])
         // The one list of names needs no key, and keeps its order.
         let names = try PromptFiles.readLabels(path: path)
         XCTAssertEqual(names.name, "IMAGENET_CLASSNAMES")
@@ -130,20 +138,20 @@ final class PeerFilesTests: XCTestCase {
 
     func testPythonLambdasAndLists() throws {
         let text = """
-        import os
-        N = 3
-        templates = [
-            'a photo of a {}.',  # OpenAI's notebook style
-            "itap of " "a {}.",
-        ]
-        LAMBDAS = (
-            lambda c: f'a {c} with {{braces}}.',
-            lambda x: 'a {} drawing.'.format(x),
-            lambda c: 'an {c} icon.'.format(c=c),
-        )
-        classes = [["cat", "kitty"], 'dog']
-        def f(): return [1]
-        """
+            import os
+            N = 3
+            templates = [
+                'a photo of a {}.',  # OpenAI's notebook style
+                "itap of " "a {}.",
+            ]
+            LAMBDAS = (
+                lambda c: f'a {c} with {{braces}}.',
+                lambda x: 'a {} drawing.'.format(x),
+                lambda c: 'an {c} icon.'.format(c=c),
+            )
+            classes = [["cat", "kitty"], 'dog']
+            def f(): return [1]
+            """
         let a = try PythonMetadata.assignments(in: text)
         XCTAssertEqual(a.map(\.name), ["templates", "LAMBDAS", "classes"])
         XCTAssertEqual(a[1].items, [.template("a {} with {{braces}}."), .template("a {} drawing."), .template("an {} icon.")])

@@ -41,23 +41,29 @@ final class SetsAndFilesTests: XCTestCase {
         let bench = try PromptFiles.readTemplates(path: try file("d.json", #"{"cifar10": ["a photo of a {c}.", "a {c}"]}"#))
         XCTAssertEqual(bench.name, "cifar10")
         XCTAssertEqual(bench.templates.map(\.text), ["a photo of a {}.", "a {}"])
-        let py = try PromptFiles.readTemplates(path: try file("e.py", """
-            classes = ['x']
-            templates = [
-                'a bad photo of a {}.',  # comment, with [brackets]
-                "a photo of the \\"big\\" {}.",
-                'a photo ' 'of many {}.',
-            ]
-            """))
+        let py = try PromptFiles.readTemplates(
+            path: try file(
+                "e.py",
+                """
+                classes = ['x']
+                templates = [
+                    'a bad photo of a {}.',  # comment, with [brackets]
+                    "a photo of the \\"big\\" {}.",
+                    'a photo ' 'of many {}.',
+                ]
+                """))
         XCTAssertEqual(py.templates.map(\.text), ["a bad photo of a {}.", "a photo of the \"big\" {}.", "a photo of many {}."])
     }
 
     func testLabelFormats() throws {
         let txt = try PromptFiles.readLabels(path: try file("l.txt", "cat | kitty\ndog\n"))
         XCTAssertEqual(txt.classes, [ClassLabel(name: "cat", synonyms: ["kitty"]), ClassLabel(name: "dog")])
-        let json = try PromptFiles.readLabels(path: try file("l.json", """
-            {"name": "pets", "classes": ["cat", ["dog", "puppy"], {"name": "fish", "sentences": ["a goldfish in a bowl."]}]}
-            """))
+        let json = try PromptFiles.readLabels(
+            path: try file(
+                "l.json",
+                """
+                {"name": "pets", "classes": ["cat", ["dog", "puppy"], {"name": "fish", "sentences": ["a goldfish in a bowl."]}]}
+                """))
         XCTAssertEqual(json.name, "pets")
         XCTAssertEqual(json.classes[1], ClassLabel(name: "dog", synonyms: ["puppy"]))
         XCTAssertEqual(json.classes[2].sentences, ["a goldfish in a bowl."])
@@ -83,12 +89,14 @@ final class SetsAndFilesTests: XCTestCase {
             // Limits, checked before a parser recurses or allocates.
             ("deep.json", String(repeating: "[", count: 100_000), true, "JSON nested deeper than 64 levels"),
             ("deep.py", "templates = " + String(repeating: "[", count: 100_000), true, "lists nested deeper than 16 levels"),
-            ("big.txt", String(repeating: "a photo of a {}.\n", count: 1_000_000), true, "bytes is too large for a prompt file"),
+            ("big.txt", String(repeating: "a photo of a {}.\n", count: 1_000_000), true, "bytes is too large for a prompt file")
         ]
         for (name, text, isTemplate, message) in cases {
             let path = try file(name, text)
-            XCTAssertThrowsError(isTemplate ? try PromptFiles.readTemplates(path: path).name : try PromptFiles.readLabels(path: path).name,
-                                 name) { error in
+            XCTAssertThrowsError(
+                isTemplate ? try PromptFiles.readTemplates(path: path).name : try PromptFiles.readLabels(path: path).name,
+                name
+            ) { error in
                 let s = "\(error)"
                 XCTAssertTrue(s.hasPrefix(path) && s.contains(message), "\(name): \(s)")
             }

@@ -59,8 +59,9 @@ final class TemplateAnalysisTests: XCTestCase {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID()).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let labels = LabelSet(name: "l", classes: [ClassLabel(name: "cat", synonyms: ["kitty"])])
-        let export = PromptSetExport(model: .init(name: "m", fingerprint: "f"), labels: labels,
-                                     templateSets: [.init(name: "best", role: nil, templates: [Template("a {c}.")], metrics: nil)])
+        let export = PromptSetExport(
+            model: .init(name: "m", fingerprint: "f"), labels: labels,
+            templateSets: [.init(name: "best", role: nil, templates: [Template("a {c}.")], metrics: nil)])
         try export.write(to: path)
         let back = try PromptSetExport.read(path: path)
         XCTAssertEqual(back.schema, "clip-tui.prompt-set/2")

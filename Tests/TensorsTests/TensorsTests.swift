@@ -27,10 +27,14 @@ final class TensorsTests: XCTestCase {
         for (m, k, n) in [(1, 1, 1), (3, 5, 7), (17, 1, 9), (33, 65, 2), (64, 31, 129)] {
             for transA in [false, true] {
                 for transB in [false, true] {
-                    let a = transA ? Matrix(rows: k, cols: m, storage: random(k * m, seed: 1))
-                                   : Matrix(rows: m, cols: k, storage: random(m * k, seed: 1))
-                    let b = transB ? Matrix(rows: n, cols: k, storage: random(n * k, seed: 2))
-                                   : Matrix(rows: k, cols: n, storage: random(k * n, seed: 2))
+                    let a =
+                        transA
+                        ? Matrix(rows: k, cols: m, storage: random(k * m, seed: 1))
+                        : Matrix(rows: m, cols: k, storage: random(m * k, seed: 1))
+                    let b =
+                        transB
+                        ? Matrix(rows: n, cols: k, storage: random(n * k, seed: 2))
+                        : Matrix(rows: k, cols: n, storage: random(k * n, seed: 2))
                     let c = BLAS.matmul(a, b, transA: transA, transB: transB)
                     let e = naive(a, b, transA: transA, transB: transB)
                     XCTAssertEqual(c.rows, m); XCTAssertEqual(c.cols, n)

@@ -14,32 +14,39 @@ final class KeyBindingsTests: XCTestCase {
         // Panes
         for k in [Key.tab, .right, .character("l")] { XCTAssertEqual(action(k), .focusNext) }
         for k in [Key.backTab, .left, .character("h")] { XCTAssertEqual(action(k), .focusPrevious) }
-        XCTAssertEqual(["1", "2", "3", "4", "5"].map { action(.character(Character($0))) },
-                       [.focus(.images), .focus(.labels), .focus(.templatesA), .focus(.templatesB), .focus(.scores)])
+        XCTAssertEqual(
+            ["1", "2", "3", "4", "5"].map { action(.character(Character($0))) },
+            [.focus(.images), .focus(.labels), .focus(.templatesA), .focus(.templatesB), .focus(.scores)])
         // Moves
-        XCTAssertEqual([Key.up, .character("k"), .down, .character("j"), .pageUp, .pageDown, .character("g"), .character("G")].map { action($0) },
-                       [.move(-1), .move(-1), .move(1), .move(1), .move(-10), .move(10), .moveToTop, .moveToBottom])
+        XCTAssertEqual(
+            [Key.up, .character("k"), .down, .character("j"), .pageUp, .pageDown, .character("g"), .character("G")].map { action($0) },
+            [.move(-1), .move(-1), .move(1), .move(1), .move(-10), .move(10), .moveToTop, .moveToBottom])
         // Editing
         XCTAssertEqual(action(.enter), .beginEdit)
         XCTAssertEqual(action(.character("i")), .beginEdit)
         var editing = main
         editing.editing = LineEditor("a {}")
-        XCTAssertEqual([Key.left, .right, .home, .end, .altLeft, .altRight].map { action($0, editing) },
-                       [.edit(.left), .edit(.right), .edit(.home), .edit(.end), .edit(.wordLeft), .edit(.wordRight)])
-        XCTAssertEqual([Key.backspace, .control("w"), .control("k"), .control("u")].map { action($0, editing) },
-                       [.edit(.backspace), .edit(.deleteWordLeft), .edit(.deleteToEnd), .edit(.deleteToStart)])
+        XCTAssertEqual(
+            [Key.left, .right, .home, .end, .altLeft, .altRight].map { action($0, editing) },
+            [.edit(.left), .edit(.right), .edit(.home), .edit(.end), .edit(.wordLeft), .edit(.wordRight)])
+        XCTAssertEqual(
+            [Key.backspace, .control("w"), .control("k"), .control("u")].map { action($0, editing) },
+            [.edit(.backspace), .edit(.deleteWordLeft), .edit(.deleteToEnd), .edit(.deleteToStart)])
         XCTAssertEqual(action(.enter, editing), .commitEdit)
         XCTAssertEqual(action(.escape, editing), .cancelEdit)
         XCTAssertEqual(action(.character("q"), editing), .edit(.insert("q")), "keys are text while editing")
         // Lists
-        XCTAssertEqual([Key.character("a"), .character("o"), .character("d"), .character("y"), .character("u"), .control("r")].map { action($0) },
-                       [.addLine, .addLine, .deleteLine, .duplicateLine, .undo, .redo])
-        XCTAssertEqual([Key.character("s"), .character(">"), .character("<"), .character("F")].map { action($0) },
-                       [.swapAB, .copyAToB, .copyBToA, .runSelection])
+        XCTAssertEqual(
+            [Key.character("a"), .character("o"), .character("d"), .character("y"), .character("u"), .control("r")].map { action($0) },
+            [.addLine, .addLine, .deleteLine, .duplicateLine, .undo, .redo])
+        XCTAssertEqual(
+            [Key.character("s"), .character(">"), .character("<"), .character("F")].map { action($0) },
+            [.swapAB, .copyAToB, .copyBToA, .runSelection])
         XCTAssertEqual([Key.character("f"), .character("S")].map { action($0) }, [.cycleFilter, .cycleSort])
         // Views and prompts
-        XCTAssertEqual([Key.character("e"), .character("/"), .character("p"), .character("c"), .character("!"), .character("O")].map { action($0) },
-                       [.beginExport, .beginSearch, .requestPrompts, .toggleClassView, .requestSkipped, .beginOpen])
+        XCTAssertEqual(
+            [Key.character("e"), .character("/"), .character("p"), .character("c"), .character("!"), .character("O")].map { action($0) },
+            [.beginExport, .beginSearch, .requestPrompts, .toggleClassView, .requestSkipped, .beginOpen])
         XCTAssertEqual([Key.character("t"), .character("T")].map { action($0) }, [.scaleTemperature(1.25), .scaleTemperature(0.8)])
         XCTAssertEqual(action(.character("?")), .toggleHelp)
         XCTAssertEqual(action(.character("q")), .quit)

@@ -25,7 +25,8 @@ final class RandomKeysTests: XCTestCase {
         func embedTexts(_ texts: [String]) throws -> [[Float]] { texts.map(vector) }
         func embedImages(_ paths: [String]) -> [Result<[Float], Error>] {
             paths.map { p in
-                p.hasSuffix("broken.png") ? .failure(ScoringError.cannotRead(path: p, reason: "not a PNG"))
+                p.hasSuffix("broken.png")
+                    ? .failure(ScoringError.cannotRead(path: p, reason: "not a PNG"))
                     : .success(vector("a photo of a " + URL(fileURLWithPath: p).deletingLastPathComponent().lastPathComponent))
             }
         }
@@ -41,10 +42,12 @@ final class RandomKeysTests: XCTestCase {
     /// the model's tokenizer; `i` adds the ids; Esc closes.
     func testPromptsView() throws {
         let labels = ["cat | kitty", "dog", "red fox"]
-        let document = SessionDocument(model: "fake", images: nil, labels: labels,
-                                       templatesA: ["a photo of a {}.", "no placeholder"], templatesB: ["{}"])
-        let controller = SessionController(document: document, lab: PromptLab(store: EmbeddingStore(provider: Provider(), cache: nil)),
-                                           collection: nil, header: "fake", sessionPath: nil, preview: { _ in nil })
+        let document = SessionDocument(
+            model: "fake", images: nil, labels: labels,
+            templatesA: ["a photo of a {}.", "no placeholder"], templatesB: ["{}"])
+        let controller = SessionController(
+            document: document, lab: PromptLab(store: EmbeddingStore(provider: Provider(), cache: nil)),
+            collection: nil, header: "fake", sessionPath: nil, preview: { _ in nil })
         controller.handle(.character("p"), width: 100, height: 30)
         let view = try XCTUnwrap(controller.state.promptsView)
         XCTAssertEqual(view.rows.map(\.prompt), ["a photo of a cat.", "a photo of a kitty.", "a photo of a dog.", "a photo of a red fox."])
@@ -63,10 +66,16 @@ final class RandomKeysTests: XCTestCase {
     /// Labels pane says how many there are.
     func testSentencesOfACuPLClass() throws {
         var document = SessionDocument(model: "fake", images: nil, labels: [], templatesA: ["a photo of a {}."], templatesB: ["{}"])
-        document.setLabels(LabelSet(name: "cupl", classes: [ClassLabel(name: "tench", sentences: ["A tench is a fish.", "Tench live in ponds."]),
-                                                            ClassLabel(name: "goldfish")]))
-        let controller = SessionController(document: document, lab: PromptLab(store: EmbeddingStore(provider: Provider(), cache: nil)),
-                                           collection: nil, header: "fake", sessionPath: nil, preview: { _ in nil })
+        document.setLabels(
+            LabelSet(
+                name: "cupl",
+                classes: [
+                    ClassLabel(name: "tench", sentences: ["A tench is a fish.", "Tench live in ponds."]),
+                    ClassLabel(name: "goldfish")
+                ]))
+        let controller = SessionController(
+            document: document, lab: PromptLab(store: EmbeddingStore(provider: Provider(), cache: nil)),
+            collection: nil, header: "fake", sessionPath: nil, preview: { _ in nil })
         XCTAssertTrue(controller.render(width: 120, height: 30, directColor: false).text.contains("2 sentences"))
         controller.handle(.character("2"), width: 120, height: 30)
         controller.handle(.character("p"), width: 120, height: 30)
@@ -84,26 +93,29 @@ final class RandomKeysTests: XCTestCase {
             for j in 0..<3 { try Data([UInt8(i), UInt8(j)]).write(to: folder.appendingPathComponent("\(j).png")) }
         }
         try Data([9]).write(to: dir.appendingPathComponent("images/cat/broken.png"))
-        let document = SessionDocument(model: "fake", images: dir.appendingPathComponent("images").path, labels: classes,
-                                       templatesA: ["a photo of a {}.", "a {} here"], templatesB: ["{}", "my {}"])
+        let document = SessionDocument(
+            model: "fake", images: dir.appendingPathComponent("images").path, labels: classes,
+            templatesA: ["a photo of a {}.", "a {} here"], templatesB: ["{}", "my {}"])
         let lab = PromptLab(store: EmbeddingStore(provider: Provider(), cache: nil))
         let collection = try ImageCollection(root: dir.appendingPathComponent("images").path, labels: document.labelSet)
         let sessionPath = dir.appendingPathComponent("session.json").path
-        let controller = SessionController(document: document, lab: lab, collection: collection, header: "fake",
-                                           sessionPath: sessionPath, preview: { _ in nil })
+        let controller = SessionController(
+            document: document, lab: lab, collection: collection, header: "fake",
+            sessionPath: sessionPath, preview: { _ in nil })
         controller.autosaveDelay = 0.05
         var rng = SplitMix64(seed: seed)
         func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
         let pool: [Key] = [
             .character("a"), .character("o"), .character("d"), .character("y"), .character("u"), .control("r"),
             .character("s"), .character(">"), .character("<"), .character("f"), .character("S"), .character("F"),
-            .character("?"), .character("c"), .character("/"), .character("t"), .character("T"), .character("p"), .character("j"), .character("k"), .character("g"), .character("G"), .character("1"),
+            .character("?"), .character("c"), .character("/"), .character("t"), .character("T"), .character("p"), .character("j"), .character("k"),
+            .character("g"), .character("G"), .character("1"),
             .character("2"), .character("3"), .character("4"), .character("5"), .character("!"), .character("O"),
             .character("i"), .character("x"), .character("{"),
             .character("}"), .character(" "), .character("猫"), .character("🐱"), .character("é"), .character("\u{301}"),
             .up, .down, .left, .right, .home, .end, .pageUp, .pageDown, .enter, .escape, .tab, .backTab, .backspace,
             .delete, .altLeft, .altRight, .altBackspace, .control("w"), .control("k"), .control("u"), .control("a"),
-            .control("e"), .paste("one {}\ntwo\r\nd\ns"), .paste("a {} 🐱"), .paste("q"),
+            .control("e"), .paste("one {}\ntwo\r\nd\ns"), .paste("a {} 🐱"), .paste("q")
         ]
         var width = 120, height = 40
         for n in 0..<count {

@@ -5,8 +5,9 @@ import XCTest
 
 final class ReducerTests: XCTestCase {
     func document() -> SessionDocument {
-        SessionDocument(model: "m", images: "i", labels: ["cat", "dog | puppy"], templatesA: ["a photo of a {}.", "a {}."],
-                        templatesB: ["{}"])
+        SessionDocument(
+            model: "m", images: "i", labels: ["cat", "dog | puppy"], templatesA: ["a photo of a {}.", "a {}."],
+            templatesB: ["{}"])
     }
 
     func reduce(_ s: inout SessionState, _ actions: Action...) -> [Effect] {
@@ -153,10 +154,13 @@ final class ReducerTests: XCTestCase {
     /// by class name: a resumed session scores the same prompts; an edited name loses them.
     func testSessionKeepsClassSentencesAndIndices() throws {
         var doc = document()
-        doc.setLabels(LabelSet(name: "cupl", classes: [
-            ClassLabel(name: "tench", sentences: ["A tench is a freshwater fish."]),
-            ClassLabel(name: "Goldfisch", imagenetIndex: 1), ClassLabel(name: "cat", synonyms: ["kitty"]),
-        ]))
+        doc.setLabels(
+            LabelSet(
+                name: "cupl",
+                classes: [
+                    ClassLabel(name: "tench", sentences: ["A tench is a freshwater fish."]),
+                    ClassLabel(name: "Goldfisch", imagenetIndex: 1), ClassLabel(name: "cat", synonyms: ["kitty"])
+                ]))
         XCTAssertEqual(doc.labels, ["tench", "Goldfisch", "cat | kitty"])
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("session-\(UUID()).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -184,8 +188,11 @@ final class ReducerTests: XCTestCase {
         XCTAssertEqual(reduce(&s, .commitEdit), [.open(.labels, path: "Prompts/cifar10.txt")])
         XCTAssertNil(s.prompt)
         let before = s.document
-        let effects = reduce(&s, .openedLabels(LabelSet(name: "l", classes: [ClassLabel(name: "tench", sentences: ["A fish."])]),
-                                               path: "cupl.json"))
+        let effects = reduce(
+            &s,
+            .openedLabels(
+                LabelSet(name: "l", classes: [ClassLabel(name: "tench", sentences: ["A fish."])]),
+                path: "cupl.json"))
         XCTAssertEqual(effects, [.rescore, .save])
         XCTAssertEqual(s.document.labels, ["tench"])
         XCTAssertEqual(s.document.labelSet.classes[0].sentences, ["A fish."])
@@ -200,8 +207,10 @@ final class ReducerTests: XCTestCase {
     }
 
     func testPathCompletion() {
-        let tree: [String: [String]] = [".": ["Prompts", "Images", ".hidden"], "Prompts/": ["cifar10.txt", "cifar100.txt", "demo.txt"],
-                                        "/home/u/": ["data"]]
+        let tree: [String: [String]] = [
+            ".": ["Prompts", "Images", ".hidden"], "Prompts/": ["cifar10.txt", "cifar100.txt", "demo.txt"],
+            "/home/u/": ["data"]
+        ]
         let folders: Set<String> = ["Prompts", "Images", "/home/u/data"]
         func complete(_ typed: String) -> PathCompletion.Result {
             PathCompletion.complete(typed, home: "/home/u", list: { tree[$0] }, isFolder: { folders.contains($0) })
@@ -269,9 +278,11 @@ final class ReducerTests: XCTestCase {
         _ = reduce(&s, .searchResult(ImageSearch(query: "a red circle", scores: [0.1, 0.3, 0.2])))
         XCTAssertEqual(s.focus, .images)
         XCTAssertEqual(s.search?.query, "a red circle")
-        let snapshot = ScoreSnapshot(testGeneration: 1, classNames: ["cat"], images: (0..<3).map {
-            .init(path: "\($0)", name: "\($0)", truth: 0, predA: 0, predB: 0)
-        }, probabilitiesA: [[1], [1], [1]], probabilitiesB: [[1], [1], [1]], templatesA: [], templatesB: [])
+        let snapshot = ScoreSnapshot(
+            testGeneration: 1, classNames: ["cat"],
+            images: (0..<3).map {
+                .init(path: "\($0)", name: "\($0)", truth: 0, predA: 0, predB: 0)
+            }, probabilitiesA: [[1], [1], [1]], probabilitiesB: [[1], [1], [1]], templatesA: [], templatesB: [])
         XCTAssertEqual(snapshot.visibleImages(filter: .all, sort: .name, search: s.search), [1, 2, 0])
         _ = reduce(&s, .cancelEdit)
         XCTAssertNil(s.search, "Esc on the main screen clears the search")
@@ -297,11 +308,14 @@ final class ReducerTests: XCTestCase {
         let p: [[Float]] = [[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.7, 0.3]]
         let q: [[Float]] = [[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.3, 0.7]]
         let truth: [Int?] = [0, 0, 1, 1]
-        let comparison = ABComparison(a: ScoreTable(probabilities: Matrix(rows: 4, cols: 2, storage: p.flatMap { $0 })),
-                                      b: ScoreTable(probabilities: Matrix(rows: 4, cols: 2, storage: q.flatMap { $0 })), truth: truth)
-        let snapshot = ScoreSnapshot(testGeneration: 1, classNames: ["cat", "dog"], images: (0..<4).map {
-            .init(path: "\($0)", name: "\($0)", truth: truth[$0], predA: 0, predB: 0)
-        }, probabilitiesA: p, probabilitiesB: q, templatesA: [], templatesB: [], comparison: comparison)
+        let comparison = ABComparison(
+            a: ScoreTable(probabilities: Matrix(rows: 4, cols: 2, storage: p.flatMap { $0 })),
+            b: ScoreTable(probabilities: Matrix(rows: 4, cols: 2, storage: q.flatMap { $0 })), truth: truth)
+        let snapshot = ScoreSnapshot(
+            testGeneration: 1, classNames: ["cat", "dog"],
+            images: (0..<4).map {
+                .init(path: "\($0)", name: "\($0)", truth: truth[$0], predA: 0, predB: 0)
+            }, probabilitiesA: p, probabilitiesB: q, templatesA: [], templatesB: [], comparison: comparison)
         XCTAssertEqual(snapshot.classRows?.map(\.name), ["dog", "cat"], "dog gains 50 points under B")
         XCTAssertEqual(snapshot.classRows?.first?.difference ?? 0, 0.5, accuracy: 1e-12)
         XCTAssertEqual(snapshot.confusedPairs("A").first.map { "\($0.0)→\($0.1)×\($0.2)" }, "dog→cat×1")

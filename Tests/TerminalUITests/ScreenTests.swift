@@ -22,24 +22,30 @@ final class ScreenTests: XCTestCase {
         let rows: [ScoreSnapshot.ImageRow] = [
             .init(path: "/i/cat/1.png", name: "cat/1.png", truth: 0, predA: 0, predB: 1, confidenceA: 0.9, marginA: 0.8),
             .init(path: "/i/dog/2.png", name: "dog/2.png", truth: 1, predA: 1, predB: 1, confidenceA: 0.8, marginA: 0.6),
-            .init(path: "/i/x.png", name: "x.png", truth: nil, predA: 0, predB: 0, confidenceA: 0.5, marginA: 0),
+            .init(path: "/i/x.png", name: "x.png", truth: nil, predA: 0, predB: 0, confidenceA: 0.5, marginA: 0)
         ]
-        return ScoreSnapshot(testGeneration: 1, classNames: ["cat", "dog"], images: rows,
-                             probabilitiesA: [[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]],
-                             probabilitiesB: [[0.3, 0.7], [0.1, 0.9], [0.6, 0.4]],
-                             templatesA: [.init(tokens: 9, warning: nil, accuracy: 1, leaveOneOut: -0.5),
-                                          .init(tokens: 4, warning: "no {}", accuracy: 0.5, leaveOneOut: 0)],
-                             templatesB: [.init(tokens: 3, warning: nil, accuracy: 0.5, leaveOneOut: nil)])
+        return ScoreSnapshot(
+            testGeneration: 1, classNames: ["cat", "dog"], images: rows,
+            probabilitiesA: [[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]],
+            probabilitiesB: [[0.3, 0.7], [0.1, 0.9], [0.6, 0.4]],
+            templatesA: [
+                .init(tokens: 9, warning: nil, accuracy: 1, leaveOneOut: -0.5),
+                .init(tokens: 4, warning: "no {}", accuracy: 0.5, leaveOneOut: 0)
+            ],
+            templatesB: [.init(tokens: 3, warning: nil, accuracy: 0.5, leaveOneOut: nil)])
     }
 
     func screen(_ state: SessionState, width: Int = 100, height: Int = 26) -> CellGrid {
-        Screen(state: state, snapshot: snapshot(), preview: PreviewImage(width: 2, height: 2, pixels: [255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9]),
-               header: "demo · images", engineStatus: "3 images", directColor: false).render(width: width, height: height)
+        Screen(
+            state: state, snapshot: snapshot(), preview: PreviewImage(width: 2, height: 2, pixels: [255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9]),
+            header: "demo · images", engineStatus: "3 images", directColor: false
+        ).render(width: width, height: height)
     }
 
     func document() -> SessionDocument {
-        SessionDocument(model: "m", images: "i", labels: ["cat", "dog | puppy"], templatesA: ["a photo of a {}.", "no placeholder"],
-                        templatesB: ["{}"])
+        SessionDocument(
+            model: "m", images: "i", labels: ["cat", "dog | puppy"], templatesA: ["a photo of a {}.", "no placeholder"],
+            templatesB: ["{}"])
     }
 
     func testMainScreen() throws {

@@ -5,7 +5,8 @@ import XCTest
 final class TokenizerTests: XCTestCase {
     static let tokenizer: Tokenizer? = {
         guard let vocab = Bundle.module.url(forResource: "Fixtures/vocab", withExtension: "json"),
-              let merges = Bundle.module.url(forResource: "Fixtures/merges", withExtension: "txt") else { return nil }
+            let merges = Bundle.module.url(forResource: "Fixtures/merges", withExtension: "txt")
+        else { return nil }
         return try? Tokenizer(vocabPath: vocab.path, mergesPath: merges.path)
     }()
 
@@ -44,7 +45,7 @@ final class TokenizerTests: XCTestCase {
 
     /// Where this tokenizer and ftfy part ways, on purpose (see README, "Tokenizer").
     static let knownDifferences: Set<String> = [
-        "cafÃ© mojibake",  // ftfy repairs mojibake with its own tables; not ported
+        "cafÃ© mojibake"  // ftfy repairs mojibake with its own tables; not ported
     ]
 
     func testKnownDifferencesStillDiffer() throws {

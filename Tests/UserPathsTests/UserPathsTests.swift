@@ -15,8 +15,10 @@ final class UserPathsTests: XCTestCase {
         XCTAssertEqual(xdg.sessionFile, "/s/clip-tui/session.json")
         XCTAssertEqual(xdg.hubCache, "/c/huggingface/hub", "huggingface_hub follows XDG_CACHE_HOME too")
 
-        let named = UserPaths(environment: ["HOME": "/h", "CLIP_TUI_CACHE": "/x.sqlite", "HF_HOME": "/hf",
-                                            "HF_HUB_CACHE": "", "HF_TOKEN_PATH": "/t"])
+        let named = UserPaths(environment: [
+            "HOME": "/h", "CLIP_TUI_CACHE": "/x.sqlite", "HF_HOME": "/hf",
+            "HF_HUB_CACHE": "", "HF_TOKEN_PATH": "/t"
+        ])
         XCTAssertEqual(named.embeddingCache, "/x.sqlite")
         XCTAssertEqual(named.hubCache, "/hf/hub", "an empty variable counts as unset")
         XCTAssertEqual(named.hubTokenFile, "/t")

@@ -51,7 +51,9 @@ public enum ExportWriter {
             // cannot be written as a line and read back as itself.
             let lines = first.templates.map { $0.text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ") }
             if let bad = lines.first(where: { $0.trimmingCharacters(in: .whitespaces) != $0 || $0.isEmpty || $0.hasPrefix("#") }) {
-                throw ScoringError.invalid("the template '\(bad)' cannot be a line of a .txt file (blank, spaces at an end, or a leading '#', which is a comment): export to .json or .py")
+                throw ScoringError.invalid(
+                    "the template '\(bad)' cannot be a line of a .txt file (blank, spaces at an end, or a leading '#', which is a comment): export to .json or .py"
+                )
             }
             let text = lines.joined(separator: "\n") + "\n"
             try write(text, to: out)
@@ -59,7 +61,8 @@ public enum ExportWriter {
         case .python:
             try write(python(templates: first.templates, labels: export.labels, source: first.name), to: out)
             let sentences = export.labels.classes.filter { !$0.sentences.isEmpty }.count
-            return Written(files: [out], notes: onlyFirst + (sentences > 0 ? ["python holds no class sentences: \(sentences) classes' sentences were left out"] : []))
+            return Written(
+                files: [out], notes: onlyFirst + (sentences > 0 ? ["python holds no class sentences: \(sentences) classes' sentences were left out"] : []))
         case .clipBenchmark:
             guard let dataset, !dataset.isEmpty else {
                 throw ScoringError.invalid("the clip-benchmark format needs the dataset name clip_benchmark looks up: give --dataset NAME")
@@ -78,8 +81,10 @@ public enum ExportWriter {
     /// [prompts]}}`, which its zero-shot classifier reads) with every prompt clip-tui would
     /// average, so the classifier is the same; the WebDataset text files cannot say that and
     /// keep the plain templates (said in the notes).
-    static func clipBenchmark(_ templates: [Template], labels: LabelSet, dataset: String, to out: String,
-                              notes: [String]) throws -> Written {
+    static func clipBenchmark(
+        _ templates: [Template], labels: LabelSet, dataset: String, to out: String,
+        notes: [String]
+    ) throws -> Written {
         let names = labels.classes.map(\.name)
         let perClass = labels.classes.contains { !$0.synonyms.isEmpty || !$0.sentences.isEmpty }
         var notes = notes
@@ -87,12 +92,15 @@ public enum ExportWriter {
         if perClass {
             var object: [(String, [String])] = []
             for c in labels.classes {
-                let prompts = c.sentences.isEmpty
+                let prompts =
+                    c.sentences.isEmpty
                     ? templates.filter(\.hasPlaceholder).flatMap { t in c.names.map { t.render($0) } } : c.sentences
                 object.append((c.name, prompts))
             }
             templatesValue = object
-            notes.append("templates.json gives each class its prompts (\(labels.classes.filter { !$0.synonyms.isEmpty }.count) classes with synonyms, \(labels.classes.filter { !$0.sentences.isEmpty }.count) with sentences), as clip_benchmark's per-class template form")
+            notes.append(
+                "templates.json gives each class its prompts (\(labels.classes.filter { !$0.synonyms.isEmpty }.count) classes with synonyms, \(labels.classes.filter { !$0.sentences.isEmpty }.count) with sentences), as clip_benchmark's per-class template form"
+            )
         } else {
             templatesValue = templates.filter(\.hasPlaceholder).map(\.benchmarkText)
         }
@@ -111,7 +119,9 @@ public enum ExportWriter {
         try write(json([(dataset, names)]), to: files[1])
         try write(templates.filter(\.hasPlaceholder).map(\.benchmarkText).joined(separator: "\n") + "\n", to: files[2])
         try write(names.joined(separator: "\n") + "\n", to: files[3])
-        if perClass { notes.append("the WebDataset text files hold the plain templates and one name per class: synonyms and sentences are only in templates.json") }
+        if perClass {
+            notes.append("the WebDataset text files hold the plain templates and one name per class: synonyms and sentences are only in templates.json")
+        }
         return Written(files: files, notes: notes)
     }
 
@@ -130,8 +140,10 @@ public enum ExportWriter {
             }
             return out + "'"
         }
-        var lines = ["# Written by clip-tui: template set \(source.replacingOccurrences(of: "\n", with: " ")), \(labels.classes.count) classes.",
-                     "# Templates use str.format's {} placeholder: template.format(classname).", "templates = ["]
+        var lines = [
+            "# Written by clip-tui: template set \(source.replacingOccurrences(of: "\n", with: " ")), \(labels.classes.count) classes.",
+            "# Templates use str.format's {} placeholder: template.format(classname).", "templates = ["
+        ]
         lines += templates.map { "    \(literal($0.text))," }
         lines += ["]", "", "classes = ["]
         lines += labels.classes.map { c in

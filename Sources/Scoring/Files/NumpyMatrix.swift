@@ -36,8 +36,10 @@ public struct NumpyMatrix {
         default: throw bad(".npy version \(major) is not one this reader knows (1, 2, 3)")
         }
         guard headerLength <= 1 << 20, headerStart + headerLength <= data.count,
-              let header = String(data: data.subdata(in: data.startIndex + headerStart..<data.startIndex + headerStart + headerLength),
-                                  encoding: major == 3 ? .utf8 : .isoLatin1) else {
+            let header = String(
+                data: data.subdata(in: data.startIndex + headerStart..<data.startIndex + headerStart + headerLength),
+                encoding: major == 3 ? .utf8 : .isoLatin1)
+        else {
             throw bad("truncated header")
         }
         // {'descr': '<f4', 'fortran_order': False, 'shape': (1000, 512), }
@@ -46,7 +48,8 @@ public struct NumpyMatrix {
             return header[r.upperBound...].drop(while: { $0 == " " })
         }
         guard let descrField = field("descr"), descrField.first == "'",
-              let descr = descrField.dropFirst().split(separator: "'", maxSplits: 1).first else {
+            let descr = descrField.dropFirst().split(separator: "'", maxSplits: 1).first
+        else {
             throw bad("the header has no dtype ('descr')")
         }
         let byteOrder = descr.first

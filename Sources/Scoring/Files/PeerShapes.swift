@@ -40,8 +40,12 @@ enum PeerShapes {
     static func templates(_ json: JSONValue, _ file: FileReference) throws -> TemplateSet {
         if let sets = try exportSets(json, file) {
             if let key = file.key {
-                guard let set = sets.first(where: { $0.role == key || $0.name == key }) ?? sets.first(where: {
-                    $0.role?.lowercased() == key.lowercased() || $0.name.lowercased() == key.lowercased() }) else {
+                guard
+                    let set = sets.first(where: { $0.role == key || $0.name == key })
+                        ?? sets.first(where: {
+                            $0.role?.lowercased() == key.lowercased() || $0.name.lowercased() == key.lowercased()
+                        })
+                else {
                     throw missingKey(file, key, sets.map { $0.role ?? $0.name })
                 }
                 return TemplateSet(name: set.name, set.templates)
@@ -188,8 +192,9 @@ enum PeerShapes {
                 }
                 var index: Int?
                 if case let .number(x)? = item["imagenet_index"], x >= 0, x < 1000, x == x.rounded() { index = Int(x) }
-                return ClassLabel(name: n, synonyms: item["synonyms"]?.strings ?? [], sentences: item["sentences"]?.strings ?? [],
-                                  imagenetIndex: index)
+                return ClassLabel(
+                    name: n, synonyms: item["synonyms"]?.strings ?? [], sentences: item["sentences"]?.strings ?? [],
+                    imagenetIndex: index)
             }
             throw bad(file, "class \(i) must be a name, a list of names or {\"name\": …}")
         }
@@ -199,30 +204,34 @@ enum PeerShapes {
 
     static func templates(_ assignments: [PythonMetadata.Assignment], _ file: FileReference) throws -> TemplateSet {
         let chosen = try pick(assignments, file, wanted: "templates", fits: isTemplates)
-        return TemplateSet(name: chosen.name, try chosen.items.map { item in
-            switch item {
-            case let .string(s): return s
-            case let .template(t): return t
-            case .list: throw bad(file, "\(chosen.name) (line \(chosen.line)): a template must be a string or a lambda, not a list")
-            }
-        })
+        return TemplateSet(
+            name: chosen.name,
+            try chosen.items.map { item in
+                switch item {
+                case let .string(s): return s
+                case let .template(t): return t
+                case .list: throw bad(file, "\(chosen.name) (line \(chosen.line)): a template must be a string or a lambda, not a list")
+                }
+            })
     }
 
     static func labels(_ assignments: [PythonMetadata.Assignment], _ file: FileReference) throws -> LabelSet {
         let chosen = try pick(assignments, file, wanted: "class names", fits: isNames)
-        return LabelSet(name: chosen.name, classes: try chosen.items.map { item -> ClassLabel in
-            switch item {
-            case let .string(s): return ClassLabel(name: s)
-            case let .list(names):
-                let all = names.compactMap { if case let .string(s) = $0 { return s } else { return nil } }
-                guard let first = all.first, all.count == names.count else {
-                    throw bad(file, "\(chosen.name) (line \(chosen.line)): a class must be a name or a list of names")
+        return LabelSet(
+            name: chosen.name,
+            classes: try chosen.items.map { item -> ClassLabel in
+                switch item {
+                case let .string(s): return ClassLabel(name: s)
+                case let .list(names):
+                    let all = names.compactMap { if case let .string(s) = $0 { return s } else { return nil } }
+                    guard let first = all.first, all.count == names.count else {
+                        throw bad(file, "\(chosen.name) (line \(chosen.line)): a class must be a name or a list of names")
+                    }
+                    return ClassLabel(name: first, synonyms: Array(all.dropFirst()))
+                case .template:
+                    throw bad(file, "\(chosen.name) (line \(chosen.line)) holds templates (lambdas), not class names")
                 }
-                return ClassLabel(name: first, synonyms: Array(all.dropFirst()))
-            case .template:
-                throw bad(file, "\(chosen.name) (line \(chosen.line)) holds templates (lambdas), not class names")
-            }
-        })
+            })
     }
 
     private static func isTemplates(_ items: [PythonMetadata.Value]) -> Bool {
@@ -237,17 +246,20 @@ enum PeerShapes {
     }
 
     private static func isNames(_ items: [PythonMetadata.Value]) -> Bool {
-        !items.isEmpty && items.allSatisfy { item in
-            switch item {
-            case let .string(s): return !Template(s).hasPlaceholder
-            case let .list(inner): return inner.allSatisfy { if case .string = $0 { return true } else { return false } }
-            case .template: return false
+        !items.isEmpty
+            && items.allSatisfy { item in
+                switch item {
+                case let .string(s): return !Template(s).hasPlaceholder
+                case let .list(inner): return inner.allSatisfy { if case .string = $0 { return true } else { return false } }
+                case .template: return false
+                }
             }
-        }
     }
 
-    private static func pick(_ assignments: [PythonMetadata.Assignment], _ file: FileReference, wanted: String,
-                             fits: ([PythonMetadata.Value]) -> Bool) throws -> PythonMetadata.Assignment {
+    private static func pick(
+        _ assignments: [PythonMetadata.Assignment], _ file: FileReference, wanted: String,
+        fits: ([PythonMetadata.Value]) -> Bool
+    ) throws -> PythonMetadata.Assignment {
         if let key = file.key {
             guard let found = assignments.last(where: { $0.name == key }) else {
                 throw missingKey(file, key, assignments.map(\.name))
@@ -283,8 +295,9 @@ enum PeerShapes {
     }
 
     private static func needsKey(_ file: FileReference, _ what: String, _ keys: [String]) -> ScoringError {
-        .badFormat(path: file.path, line: nil,
-                   reason: "holds \(keys.count) entries of \(what): name one as \(file.path)#\(keys[0]) (entries: \(listed(keys)))")
+        .badFormat(
+            path: file.path, line: nil,
+            reason: "holds \(keys.count) entries of \(what): name one as \(file.path)#\(keys[0]) (entries: \(listed(keys)))")
     }
 
     private static func wrongKind(_ file: FileReference, _ key: String?, _ kind: Kind, wanted: String, by: String? = nil) -> ScoringError {

@@ -33,8 +33,11 @@ public enum PromptFiles {
         }
         if set.templates.isEmpty { throw ScoringError.badFormat(path: file.description, line: nil, reason: "holds no templates") }
         if !set.templates.contains(where: \.hasPlaceholder) {
-            throw ScoringError.badFormat(path: file.description, line: nil,
-                reason: "no template has a {} placeholder for the class name: is this a label file? (\(set.templates.count) lines, the first: \"\(set.templates[0].text)\")")
+            throw ScoringError.badFormat(
+                path: file.description, line: nil,
+                reason:
+                    "no template has a {} placeholder for the class name: is this a label file? (\(set.templates.count) lines, the first: \"\(set.templates[0].text)\")"
+            )
         }
         return set
     }
@@ -47,14 +50,17 @@ public enum PromptFiles {
         case "py": set = try PeerShapes.labels(try python(text, path: file.path), file)
         default:
             if let key = file.key { throw PeerShapes.noKeys(file, key) }
-            set = LabelSet(name: file.defaultName, classes: lines(text).map { line in
-                let names = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                return ClassLabel(name: names.first ?? line, synonyms: Array(names.dropFirst()))
-            })
+            set = LabelSet(
+                name: file.defaultName,
+                classes: lines(text).map { line in
+                    let names = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                    return ClassLabel(name: names.first ?? line, synonyms: Array(names.dropFirst()))
+                })
         }
         if set.classes.isEmpty { throw ScoringError.badFormat(path: file.description, line: nil, reason: "holds no classes") }
         if let placeholder = set.classes.first(where: { $0.names.contains { Template($0).hasPlaceholder } }) {
-            throw ScoringError.badFormat(path: file.description, line: nil,
+            throw ScoringError.badFormat(
+                path: file.description, line: nil,
                 reason: "the class name \"\(placeholder.name)\" has a template placeholder ({} or {c}): is this a template file?")
         }
         return set

@@ -118,8 +118,10 @@ public struct PromptSetExport: Codable, Sendable {
         case schema, created, model, images, labels, templateSets = "template_sets", comparison, selection
     }
 
-    public init(model: Model?, images: String? = nil, labels: LabelSet, templateSets: [Entry], comparison: Comparison? = nil,
-                selection: TemplateAnalysis.Selection? = nil, date: Date = Date()) {
+    public init(
+        model: Model?, images: String? = nil, labels: LabelSet, templateSets: [Entry], comparison: Comparison? = nil,
+        selection: TemplateAnalysis.Selection? = nil, date: Date = Date()
+    ) {
         created = ISO8601DateFormatter().string(from: date)
         self.model = model
         self.images = images

@@ -255,7 +255,8 @@ public enum PythonMetadata {
                     case "x", "u", "U":
                         let n = e == "x" ? 2 : (e == "u" ? 4 : 8)
                         guard i + n <= s.count, let v = UInt32(String(String.UnicodeScalarView(s[i..<(i + n)])), radix: 16),
-                              let scalar = Unicode.Scalar(v) else {
+                            let scalar = Unicode.Scalar(v)
+                        else {
                             throw ParseError(line: line, reason: "bad \\\(e) escape")
                         }
                         out.append(scalar)
