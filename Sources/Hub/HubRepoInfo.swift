@@ -28,14 +28,11 @@ public struct HubRepoInfo: Equatable, Sendable {
     /// Parses and validates the answer: the commit must be a 40-digit hex id, hashes hex, and
     /// every file name a relative path that stays inside the snapshot folder.
     public static func parse(_ data: Data, repo: String, url: String) throws -> HubRepoInfo {
-        if let problem = JSONLimits(maxBytes: maxAnswerBytes, maxDepth: 64).violation(in: data) {
-            throw HubError.badAnswer(url: url, problem: problem)
-        }
         let root: JSONValue
         do {
             root = try JSONValue.parse(data, limits: JSONLimits(maxBytes: maxAnswerBytes, maxDepth: 64))
-        } catch {
-            throw HubError.badAnswer(url: url, problem: "not JSON")
+        } catch let e as JSONValue.ParseError {
+            throw HubError.badAnswer(url: url, problem: e.isLimit ? e.reason : "not JSON")
         }
         guard root.members != nil else { throw HubError.badAnswer(url: url, problem: "not a JSON object") }
         guard let commit = root["sha"]?.string, isHex(commit, lengths: [40]) else {

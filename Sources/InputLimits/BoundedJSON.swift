@@ -40,8 +40,7 @@ public enum BoundedJSON {
     public static func value(path: String, limits: JSONLimits = .documents) throws -> JSONValue {
         let data = try read(path, limits: limits)
         do { return try JSONValue.parse(data, limits: limits) } catch let e as JSONValue.ParseError {
-            if limits.violation(in: data) != nil { throw Failure(reason: e.reason, kind: .limit) }
-            throw Failure(reason: e.description, kind: .invalid)
+            throw Failure(reason: e.description, kind: e.isLimit ? .limit : .invalid)
         }
     }
 

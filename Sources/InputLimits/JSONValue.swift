@@ -26,7 +26,9 @@ public indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
     public struct ParseError: Error, Equatable, CustomStringConvertible {
         public let offset: Int
         public let reason: String
-        public var description: String { "not valid JSON at byte \(offset): \(reason)" }
+        /// Refused by the size or depth limits before parsing (the reason says which).
+        public var isLimit = false
+        public var description: String { isLimit ? reason : "not valid JSON at byte \(offset): \(reason)" }
     }
 
     /// Parses `bytes` after checking `limits` (size and depth, before anything is built).
@@ -34,7 +36,7 @@ public indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
     /// first place (as a Python dict does).
     public static func parse<Bytes: Collection>(_ bytes: Bytes, limits: JSONLimits = .documents) throws -> JSONValue
     where Bytes.Element == UInt8 {
-        if let problem = limits.violation(in: bytes) { throw ParseError(offset: 0, reason: problem) }
+        if let problem = limits.violation(in: bytes) { throw ParseError(offset: 0, reason: problem, isLimit: true) }
         var parser = Parser(bytes: Array(bytes), maxDepth: limits.maxDepth)
         parser.skipSpace()
         let value = try parser.value()
@@ -75,15 +77,70 @@ public indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// Compact JSON text (for messages).
-    public var description: String {
-        switch self {
-        case .null: return "null"
-        case let .bool(b): return b ? "true" : "false"
-        case let .number(d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
-        case let .string(s): return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-        case let .array(a): return "[" + a.map(\.description).joined(separator: ", ") + "]"
-        case let .object(m): return "{" + m.map { JSONValue.string($0.key).description + ": " + $0.value.description }.joined(separator: ", ") + "}"
+    public var description: String { text(indent: nil) }
+
+    /// JSON text, object members in their order: compact, or with `indent` spaces per level
+    /// (and a newline at the end) for files people read and diff.
+    public func text(indent: Int? = 2) -> String {
+        var out = ""
+        write(to: &out, indent: indent, level: 0)
+        if indent != nil { out += "\n" }
+        return out
+    }
+
+    private func write(to out: inout String, indent: Int?, level: Int) {
+        func newline(_ level: Int) {
+            if let indent { out += "\n" + String(repeating: " ", count: indent * level) }
         }
+        let separator = indent == nil ? ", " : ","
+        switch self {
+        case .null: out += "null"
+        case let .bool(b): out += b ? "true" : "false"
+        case let .number(d): out += d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+        case let .string(s): Self.quote(s, into: &out)
+        case let .array(items):
+            guard !items.isEmpty else { out += "[]"; return }
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += separator }
+                newline(level + 1)
+                item.write(to: &out, indent: indent, level: level + 1)
+            }
+            newline(level)
+            out += "]"
+        case let .object(members):
+            guard !members.isEmpty else { out += "{}"; return }
+            out += "{"
+            for (i, m) in members.enumerated() {
+                if i > 0 { out += separator }
+                newline(level + 1)
+                Self.quote(m.key, into: &out)
+                out += ": "
+                m.value.write(to: &out, indent: indent, level: level + 1)
+            }
+            newline(level)
+            out += "}"
+        }
+    }
+
+    /// A JSON string literal: quotes, backslashes and control characters escaped; the rest,
+    /// non-ASCII included, as it is.
+    private static func quote(_ s: String, into out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
     }
 
     // MARK: - Parser

@@ -44,11 +44,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
         dataStart = 8 + Int(headerLength)
         let dataSize = bytes.count - dataStart
-        // Checked on the mapped bytes: nothing is copied or parsed for a hostile header.
+        // The limits are checked on the mapped bytes (inside `parse`) before anything is built.
         let limits = JSONLimits(maxBytes: Int(Self.maxHeaderBytes), maxDepth: 8, maxTopLevelMembers: Self.maxTensorCount + 1)
-        if let problem = limits.violation(in: UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart])) {
-            throw SafeTensorsError.headerNotJSON(path: path, reason: problem)
-        }
         let json: JSONValue
         do {
             json = try JSONValue.parse(UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart]), limits: limits)

@@ -54,17 +54,15 @@ public struct ImageCollection: Sendable {
     /// Applies a truth file: CSV (`path,class` per line, an optional header) or JSON
     /// (`{"path": "class"}`); paths relative to the folder. Replaces folder-derived truth.
     public mutating func applyTruth(file: String, labels: LabelSet) throws {
-        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-            throw ScoringError.cannotRead(path: file, reason: "missing or not UTF-8")
-        }
         var map: [String: String] = [:]
         if file.lowercased().hasSuffix(".json") {
-            guard case let .object(members)? = try? JSONValue.parse(data), members.allSatisfy({ $0.value.string != nil }) else {
+            let members = try Self.jsonObject(file, expected: "a JSON object of path → class")
+            guard members.allSatisfy({ $0.value.string != nil }) else {
                 throw ScoringError.badFormat(path: file, line: nil, reason: "expected a JSON object of path → class")
             }
             for m in members { map[m.key] = m.value.string }
         } else {
-            for (n, line) in PromptFiles.lines(text).enumerated() {
+            for (n, line) in PromptFiles.lines(try Self.text(file)).enumerated() {
                 let fields = Self.csvFields(line)
                 guard fields.count >= 2 else {
                     throw ScoringError.badFormat(path: file, line: n + 1, reason: "expected 'path,class'")
@@ -83,22 +81,16 @@ public struct ImageCollection: Sendable {
     /// `FOLDER NAME[, synonym…]` (ImageNet's `LOC_synset_mapping.txt`: the first name is
     /// taken) or a JSON object. For WordNet-id folders with a label list in another order.
     public mutating func applyFolderNames(file: String, labels: LabelSet) throws {
-        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-            throw ScoringError.cannotRead(path: file, reason: "missing or not UTF-8")
-        }
         var map: [String: String] = [:]
         if file.lowercased().hasSuffix(".json") {
-            guard case let .object(members)? = try? JSONValue.parse(data) else {
-                throw ScoringError.badFormat(path: file, line: nil, reason: "expected a JSON object of folder → class name")
-            }
-            for m in members {
+            for m in try Self.jsonObject(file, expected: "a JSON object of folder → class name") {
                 guard let name = m.value.string else {
                     throw ScoringError.badFormat(path: file, line: nil, reason: "\"\(m.key)\": expected a class name")
                 }
                 map[m.key] = name
             }
         } else {
-            for (n, line) in PromptFiles.lines(text).enumerated() {
+            for (n, line) in PromptFiles.lines(try Self.text(file)).enumerated() {
                 guard let space = line.firstIndex(where: { $0 == " " || $0 == "\t" }) else {
                     throw ScoringError.badFormat(path: file, line: n + 1, reason: "expected 'FOLDER NAME'")
                 }
@@ -109,6 +101,32 @@ public struct ImageCollection: Sendable {
         }
         for i in items.indices { if let t = items[i].truthName, let name = map[t] { items[i].truthName = name } }
         unmatchedClasses = Self.unmatched(items, labels)
+    }
+
+    /// Truth files list every image: a whole ImageNet train set's is tens of megabytes.
+    static let truthFileLimits = JSONLimits(maxBytes: 256 << 20, maxDepth: 8)
+
+    /// A truth or folder-name file as text (read once, size-checked).
+    private static func text(_ file: String) throws -> String {
+        guard let data = try? BoundedFile.read(file, maxBytes: truthFileLimits.maxBytes),
+            let text = String(data: data, encoding: .utf8)
+        else {
+            throw ScoringError.cannotRead(path: file, reason: "missing or not UTF-8")
+        }
+        return text
+    }
+
+    /// A JSON truth or folder-name file's members, through the bounded reader.
+    private static func jsonObject(_ file: String, expected: String) throws -> [(key: String, value: JSONValue)] {
+        do {
+            guard case let .object(members) = try BoundedJSON.value(path: file, limits: truthFileLimits) else {
+                throw ScoringError.badFormat(path: file, line: nil, reason: "expected \(expected)")
+            }
+            return members
+        } catch let e as BoundedJSON.Failure {
+            if e.unreadable { throw ScoringError.cannotRead(path: file, reason: "missing or not UTF-8") }
+            throw ScoringError.badFormat(path: file, line: nil, reason: "expected \(expected)")
+        }
     }
 
     /// Truth names that no class of `labels` has (matched once per name, not per image).

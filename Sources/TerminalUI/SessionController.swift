@@ -374,8 +374,8 @@ public final class SessionController: @unchecked Sendable {
                 state.status = "\(path): name it .json, NAME.cb.json, .txt or .py, or a folder for clip_benchmark"
                 return
             }
-            let file = (path as NSString).lastPathComponent
-            let dataset = file.lowercased().hasSuffix(".cb.json") ? String(file.dropLast(8)) : file
+            // A folder names the dataset too: the session has no --dataset.
+            let dataset = ExportFormat.datasetName(fromOutput: path) ?? (path as NSString).lastPathComponent
             let written = try ExportWriter.write(export, format: format, to: path, dataset: dataset)
             state.status = "exported to \(written.files.joined(separator: ", "))" + (written.notes.isEmpty ? "" : " (\(written.notes.joined(separator: "; ")))")
         } catch {

@@ -23,14 +23,8 @@ struct ExportOptions: ParsableArguments {
         guard let chosen = format ?? ExportFormat.inferred(from: out) else {
             throw ValidationError("cannot tell the format from \(out): give --format clip-tui|clip-benchmark|txt|python")
         }
-        let written = try ExportWriter.write(export, format: chosen, to: out, dataset: dataset ?? datasetName(out))
+        let written = try ExportWriter.write(export, format: chosen, to: out, dataset: dataset ?? ExportFormat.datasetName(fromOutput: out))
         for note in written.notes { warn(note) }
         FileHandle.standardError.write(Data("wrote \(written.files.joined(separator: ", "))\n".utf8))
-    }
-
-    /// `cifar10.cb.json` → cifar10.
-    static func datasetName(_ out: String) -> String? {
-        let file = (out as NSString).lastPathComponent
-        return file.lowercased().hasSuffix(".cb.json") ? String(file.dropLast(8)) : nil
     }
 }

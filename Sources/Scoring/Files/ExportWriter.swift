@@ -1,4 +1,5 @@
 import Foundation
+import InputLimits
 
 /// The forms an export takes, each read unchanged by the tool it is for.
 public enum ExportFormat: String, CaseIterable, Sendable {
@@ -24,6 +25,12 @@ public enum ExportFormat: String, CaseIterable, Sendable {
         case "": return .clipBenchmark
         default: return nil
         }
+    }
+
+    /// The dataset a `NAME.cb.json` output names (`cifar10.cb.json` → cifar10); nil otherwise.
+    public static func datasetName(fromOutput path: String) -> String? {
+        let file = (path as NSString).lastPathComponent
+        return file.lowercased().hasSuffix(".cb.json") ? String(file.dropLast(8)) : nil
     }
 }
 
@@ -88,23 +95,23 @@ public enum ExportWriter {
         let names = labels.classes.map(\.name)
         let perClass = labels.classes.contains { !$0.synonyms.isEmpty || !$0.sentences.isEmpty }
         var notes = notes
-        let templatesValue: Any
+        let templatesValue: JSONValue
         if perClass {
-            var object: [(String, [String])] = []
+            var object: [(key: String, value: JSONValue)] = []
             for c in labels.classes {
                 let prompts =
                     c.sentences.isEmpty
                     ? templates.filter(\.hasPlaceholder).flatMap { t in c.names.map { t.render($0) } } : c.sentences
-                object.append((c.name, prompts))
+                object.append((c.name, .array(prompts.map(JSONValue.string))))
             }
-            templatesValue = object
+            templatesValue = .object(object)
             notes.append(
                 "templates.json gives each class its prompts (\(labels.classes.filter { !$0.synonyms.isEmpty }.count) classes with synonyms, \(labels.classes.filter { !$0.sentences.isEmpty }.count) with sentences), as clip_benchmark's per-class template form"
             )
         } else {
-            templatesValue = templates.filter(\.hasPlaceholder).map(\.benchmarkText)
+            templatesValue = .array(templates.filter(\.hasPlaceholder).map { .string($0.benchmarkText) })
         }
-        let templatesJSON = json([(dataset, templatesValue)])
+        let templatesJSON = JSONValue.object([(dataset, templatesValue)]).text()
         if out.lowercased().hasSuffix(".cb.json") {
             try write(templatesJSON, to: out)
             return Written(files: [out], notes: notes + ["wrote the templates file only; a folder as --out gets classnames.json and the WebDataset files too"])
@@ -116,7 +123,7 @@ public enum ExportWriter {
         let files = ["templates.json", "classnames.json", "zeroshot_classification_templates.txt", "classnames.txt"]
             .map { folder.appendingPathComponent($0).path }
         try write(templatesJSON, to: files[0])
-        try write(json([(dataset, names)]), to: files[1])
+        try write(JSONValue.object([(dataset, .array(names.map(JSONValue.string)))]).text(), to: files[1])
         try write(templates.filter(\.hasPlaceholder).map(\.benchmarkText).joined(separator: "\n") + "\n", to: files[2])
         try write(names.joined(separator: "\n") + "\n", to: files[3])
         if perClass {
@@ -151,29 +158,6 @@ public enum ExportWriter {
         }
         lines += ["]", ""]
         return lines.joined(separator: "\n")
-    }
-
-    /// JSON text with the object's keys in the order given (the classes' order).
-    static func json(_ members: [(String, Any)]) -> String {
-        func encode(_ value: Any, _ indent: String) -> String {
-            let inner = indent + "  "
-            switch value {
-            case let s as String: return quote(s)
-            case let list as [String]:
-                return list.isEmpty ? "[]" : "[\n" + list.map { inner + quote($0) }.joined(separator: ",\n") + "\n\(indent)]"
-            case let pairs as [(String, [String])]:
-                return "{\n" + pairs.map { inner + quote($0.0) + ": " + encode($0.1, inner) }.joined(separator: ",\n") + "\n\(indent)}"
-            case let pairs as [(String, Any)]:
-                return "{\n" + pairs.map { inner + quote($0.0) + ": " + encode($0.1, inner) }.joined(separator: ",\n") + "\n\(indent)}"
-            default: preconditionFailure("unexpected value in export JSON")
-            }
-        }
-        return encode(members, "") + "\n"
-    }
-
-    static func quote(_ s: String) -> String {
-        let data = try! JSONEncoder().encode(s)  // a String always encodes
-        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\\/", with: "/")
     }
 
     private static func write(_ text: String, to path: String) throws {
