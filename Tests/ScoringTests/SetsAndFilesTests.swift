@@ -107,10 +107,12 @@ final class SetsAndFilesTests: XCTestCase {
     }
 
     func testWriteAndReadBack() throws {
-        // Template sets round-trip through every export format in ExportTests.
+        // Template sets round-trip through every export format in ExportTests; labels here,
+        // through clip-tui's own export (written to a temporary name, then renamed).
         let labels = LabelSet(name: "l", classes: [ClassLabel(name: "cat", synonyms: ["kitty"]), ClassLabel(name: "fish", sentences: ["a fish."])])
         let path = dir.appendingPathComponent("l.json").path
-        try PromptFiles.writeLabels(labels, path: path)
+        try PromptSetExport(model: nil, labels: labels, templateSets: [.init(name: "t", role: nil, templates: [Template("a {}")], metrics: nil)])
+            .write(to: path)
         XCTAssertEqual(try PromptFiles.readLabels(path: path), labels)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }
         XCTAssertEqual(leftovers, [])

@@ -66,15 +66,6 @@ public enum PromptFiles {
         return set
     }
 
-    public static func writeLabels(_ set: LabelSet, path: String) throws {
-        if ext(path) == "json" {
-            try AtomicFile.write(try encoder().encode(set), to: path)
-        } else {
-            let text = set.classes.map { $0.names.joined(separator: " | ") }.joined(separator: "\n") + "\n"
-            try AtomicFile.write(Data(text.utf8), to: path)
-        }
-    }
-
     static func encoder() -> JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
