@@ -85,10 +85,12 @@ public struct PromptPlan: Sendable {
     /// caller says once.
     public func summary(labels: String, templates: String, contextLength: Int = 77) -> [String] {
         var lines: [String] = []
-        func quoted(_ items: [String], _ limit: Int = 3) -> String {
-            let shown = items.prefix(limit).map { "'\($0)'" }.joined(separator: ", ")
-            return items.count > limit ? shown + " and \(items.count - limit) more" : shown
+        /// The first three, and how many more.
+        func listed(_ items: [String]) -> String {
+            let shown = items.prefix(3).joined(separator: ", ")
+            return items.count > 3 ? shown + " and \(items.count - 3) more" : shown
         }
+        func quoted(_ items: [String]) -> String { listed(items.map { "'\($0)'" }) }
         func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
 
         let noPlaceholder = issues.compactMap { if case let .templateWithoutPlaceholder(t) = $0 { return t } else { return nil } }
@@ -128,17 +130,17 @@ public struct PromptPlan: Sendable {
         }
         if !sameToTokenizer.isEmpty {
             lines.append(
-                "\(templates): \(plural(sameToTokenizer.count, "template pair")) differing only in case or spacing, which CLIP's tokenizer drops, count twice: \(sameToTokenizer.prefix(3).joined(separator: ", "))\(sameToTokenizer.count > 3 ? " and \(sameToTokenizer.count - 3) more" : "")"
+                "\(templates): \(plural(sameToTokenizer.count, "template pair")) differing only in case or spacing, which CLIP's tokenizer drops, count twice: \(listed(sameToTokenizer))"
             )
         }
         if !namesSameToTokenizer.isEmpty {
             lines.append(
-                "\(labels): \(plural(namesSameToTokenizer.count, "class pair")) differing only in case or spacing, which CLIP's tokenizer drops, get the same prompts: \(namesSameToTokenizer.prefix(3).joined(separator: ", "))\(namesSameToTokenizer.count > 3 ? " and \(namesSameToTokenizer.count - 3) more" : "")"
+                "\(labels): \(plural(namesSameToTokenizer.count, "class pair")) differing only in case or spacing, which CLIP's tokenizer drops, get the same prompts: \(listed(namesSameToTokenizer))"
             )
         }
         if !repeatedSentences.isEmpty {
             lines.append(
-                "\(labels): \(plural(repeatedSentences.count, "repeated class sentence")) (each repeat counts again in its class's average): \(repeatedSentences.prefix(3).joined(separator: ", "))\(repeatedSentences.count > 3 ? " and \(repeatedSentences.count - 3) more" : "")"
+                "\(labels): \(plural(repeatedSentences.count, "repeated class sentence")) (each repeat counts again in its class's average): \(listed(repeatedSentences))"
             )
         }
         let cut = issues.compactMap { if case let .truncated(p, n) = $0 { return (p, n) } else { return nil } }
