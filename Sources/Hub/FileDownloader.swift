@@ -5,8 +5,12 @@ import Foundation
 
 /// Downloads one URL into a partial file, appending: when the file already holds bytes it
 /// asks for the rest with a Range request, and starts over when the server ignores it.
-final class FileDownloader: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    enum Outcome {
+///
+/// Linux's `URLSession` has no `bytes(for:)`, so a streaming delegate hands each chunk to an
+/// `AsyncThrowingStream` and the caller writes it as it arrives: weights never sit whole in
+/// memory, and no lock is taken by hand.
+enum FileDownloader {
+    enum Outcome: Equatable {
         case complete
         /// The connection failed after `received` new bytes; the partial file is kept.
         case interrupted(received: Int, reason: String)
@@ -15,25 +19,39 @@ final class FileDownloader: NSObject, URLSessionDataDelegate, @unchecked Sendabl
         case status(Int)
     }
 
-    private let lock = NSLock()
-    private var handle: FileHandle?
-    private var written = 0
-    private var received = 0
-    private var status = 0
-    private var failure: Error?
-    private var progress: ((Int) -> Void)?
-    private let done = DispatchSemaphore(value: 0)
+    /// What the delegate sees, in order: the status line, the body's chunks, the end.
+    enum Event: Sendable {
+        case response(status: Int)
+        case data(Data)
+    }
+
+    /// Runs `request`, handing the body to `body` chunk by chunk (return false to stop);
+    /// the answer's status. Connection errors are thrown.
+    static func stream(_ request: URLRequest, _ body: (Data) -> Bool) async throws -> Int {
+        let (events, continuation) = AsyncThrowingStream.makeStream(of: Event.self)
+        let session = URLSession(configuration: .ephemeral, delegate: StreamingDelegate(continuation, acceptAny: true), delegateQueue: nil)
+        defer { session.finishTasksAndInvalidate() }
+        let task = session.dataTask(with: request)
+        task.resume()
+        var status = 0
+        for try await event in events {
+            switch event {
+            case let .response(code): status = code
+            case let .data(chunk):
+                if !body(chunk) {
+                    task.cancel()
+                    return status
+                }
+            }
+        }
+        return status
+    }
 
     /// Fetches `request` into `partial`; `progress` gets the partial file's size as it grows.
     static func fetch(
-        _ request: URLRequest, into partial: String, timeout: TimeInterval,
-        progress: @escaping (Int) -> Void
-    ) -> Outcome {
-        let downloader = FileDownloader()
-        return downloader.run(request, partial: partial, timeout: timeout, progress: progress)
-    }
-
-    private func run(_ base: URLRequest, partial: String, timeout: TimeInterval, progress: @escaping (Int) -> Void) -> Outcome {
+        _ base: URLRequest, into partial: String, timeout: TimeInterval,
+        progress: (Int) -> Void
+    ) async -> Outcome {
         let fm = FileManager.default
         // A file that cannot be made shows up just below, where opening it fails and says so.
         if !fm.fileExists(atPath: partial) { _ = fm.createFile(atPath: partial, contents: nil) }
@@ -41,74 +59,81 @@ final class FileDownloader: NSObject, URLSessionDataDelegate, @unchecked Sendabl
             return .interrupted(received: 0, reason: "cannot open \(partial) for writing")
         }
         defer { try? handle.close() }
-        written = Int((try? handle.seekToEnd()) ?? 0)
-        self.handle = handle
-        self.progress = progress
+        var written = Int((try? handle.seekToEnd()) ?? 0)
+        var received = 0
+        var status = 0
         var request = base
         request.timeoutInterval = timeout
         if written > 0 { request.setValue("bytes=\(written)-", forHTTPHeaderField: "Range") }
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        let session = URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
-        session.dataTask(with: request).resume()
-        done.wait()
-        session.finishTasksAndInvalidate()
-        lock.lock(); defer { lock.unlock() }
-        if let failure {
-            let error = failure as NSError
+
+        let (events, continuation) = AsyncThrowingStream.makeStream(of: Event.self)
+        let session = URLSession(configuration: configuration, delegate: StreamingDelegate(continuation), delegateQueue: nil)
+        let task = session.dataTask(with: request)
+        defer { session.finishTasksAndInvalidate() }
+        task.resume()
+        do {
+            for try await event in events {
+                switch event {
+                case let .response(code):
+                    status = code
+                    if code == 200 && written > 0 {
+                        // The server sent the whole file: start the partial file over.
+                        try handle.truncate(atOffset: 0)
+                        written = 0
+                    }
+                case let .data(chunk):
+                    try handle.write(contentsOf: chunk)
+                    written += chunk.count
+                    received += chunk.count
+                    progress(written)
+                }
+            }
+        } catch {
+            task.cancel()
+            if status != 0 && status != 200 && status != 206 { return .status(status) }
+            let e = error as NSError
             let noConnection: Set<Int> = [
                 NSURLErrorCannotConnectToHost, NSURLErrorCannotFindHost, NSURLErrorNotConnectedToInternet,
                 NSURLErrorDNSLookupFailed
             ]
-            if error.domain == NSURLErrorDomain && noConnection.contains(error.code) && received == 0 {
-                return .unreachable(error.localizedDescription)
+            if e.domain == NSURLErrorDomain && noConnection.contains(e.code) && received == 0 {
+                return .unreachable(e.localizedDescription)
             }
-            return .interrupted(received: received, reason: error.localizedDescription)
+            return .interrupted(received: received, reason: e.localizedDescription)
         }
         if status != 200 && status != 206 { return .status(status) }
         return .complete
+    }
+}
+
+/// Forwards a data task's callbacks into a stream; holds nothing mutable.
+private final class StreamingDelegate: NSObject, URLSessionDataDelegate, Sendable {
+    private let continuation: AsyncThrowingStream<FileDownloader.Event, Error>.Continuation
+    /// Whether a body is read whatever the status (API answers), or only for 200 and 206.
+    private let acceptAny: Bool
+
+    init(_ continuation: AsyncThrowingStream<FileDownloader.Event, Error>.Continuation, acceptAny: Bool = false) {
+        self.continuation = continuation
+        self.acceptAny = acceptAny
     }
 
     func urlSession(
         _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
         completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
     ) {
-        lock.lock(); defer { lock.unlock() }
-        status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        if status == 200 && written > 0 {
-            // The server sent the whole file: start the partial file over.
-            do {
-                try handle?.truncate(atOffset: 0)
-                written = 0
-            } catch {
-                failure = error
-                completionHandler(.cancel)
-                return
-            }
-        }
-        completionHandler(status == 200 || status == 206 ? .allow : .cancel)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        continuation.yield(.response(status: status))
+        completionHandler(acceptAny || status == 200 || status == 206 ? .allow : .cancel)
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        lock.lock()
-        do {
-            try handle?.write(contentsOf: data)
-            written += data.count
-            received += data.count
-        } catch {
-            failure = error
-            dataTask.cancel()
-        }
-        let size = written, progress = self.progress
-        lock.unlock()
-        progress?(size)
+        continuation.yield(.data(data))
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        lock.lock()
-        if let error, failure == nil, !(status != 0 && status != 200 && status != 206) { failure = error }
-        lock.unlock()
-        done.signal()
+        continuation.finish(throwing: error)
     }
 }

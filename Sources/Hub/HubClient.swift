@@ -1,7 +1,6 @@
 import Crypto
 import Digests
 import Foundation
-import Synchronization
 import UserPaths
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -48,17 +47,18 @@ public struct HubClient: Sendable {
     }
 
     /// Downloads what clip-tui needs of `repo` at `revision` and returns the snapshot folder.
-    public func fetch(repo: String, revision: String = "main", progress: @escaping @Sendable (Progress) -> Void = { _ in }) throws -> String {
+    /// - Parameter progress: called as each file grows, with bytes so far (on the caller's task).
+    public func fetch(repo: String, revision: String = "main", progress: (Progress) -> Void = { _ in }) async throws -> String {
         let parts = repo.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, parts.allSatisfy({ HubRepoInfo.isSafeRelativePath(String($0)) }) else {
             throw HubError.notFound(repo: repo, revision: revision)
         }
         guard HubRepoInfo.isSafeRelativePath(revision) else { throw HubError.notFound(repo: repo, revision: revision) }
-        let info = try repoInfo(repo: repo, revision: revision)
+        let info = try await repoInfo(repo: repo, revision: revision)
         let files = try info.filesToFetch(repo: repo)
         let layout = HubCacheLayout(cache: cache, repo: repo)
         for (index, file) in files.enumerated() {
-            try fetchFile(file, repo: repo, commit: info.commit, layout: layout) { bytes in
+            try await fetchFile(file, repo: repo, commit: info.commit, layout: layout) { bytes in
                 progress(Progress(file: file.name, fileIndex: index, fileCount: files.count, bytes: bytes, totalBytes: file.expectedSize))
             }
         }
@@ -67,9 +67,9 @@ public struct HubClient: Sendable {
     }
 
     /// The commit `revision` points to and its files.
-    public func repoInfo(repo: String, revision: String) throws -> HubRepoInfo {
+    public func repoInfo(repo: String, revision: String) async throws -> HubRepoInfo {
         let url = "\(endpoint)/api/models/\(repo)/revision/\(Self.pathEscaped(revision))?blobs=true"
-        let (data, status) = try get(url)
+        let (data, status) = try await get(url)
         switch status {
         case 200: return try HubRepoInfo.parse(data, repo: repo, url: url)
         case 401, 403: throw HubError.unauthorized(repo: repo, hasToken: token != nil)
@@ -80,8 +80,8 @@ public struct HubClient: Sendable {
 
     private func fetchFile(
         _ file: HubRepoInfo.File, repo: String, commit: String, layout: HubCacheLayout,
-        progress: @escaping (Int) -> Void
-    ) throws {
+        progress: (Int) -> Void
+    ) async throws {
         guard let etag = file.etag else {
             throw HubError.badAnswer(url: "\(endpoint)/api/models/\(repo)", problem: "\(file.name): no blob id or SHA-256 to check it by")
         }
@@ -113,13 +113,13 @@ public struct HubClient: Sendable {
         var lastReason = ""
         transfer: for attempt in 1...max(1, attempts) {
             if let expected = file.expectedSize, Self.fileSize(partial) == expected { lastReason = ""; break }
-            switch FileDownloader.fetch(request, into: partial, timeout: timeout, progress: progress) {
+            switch await FileDownloader.fetch(request, into: partial, timeout: timeout, progress: progress) {
             case .complete:
                 lastReason = ""
                 break transfer
             case let .interrupted(_, reason):
                 lastReason = reason
-                if attempt < attempts { Thread.sleep(forTimeInterval: retryDelay * Double(attempt)) }
+                if attempt < attempts { try await Task.sleep(for: .seconds(retryDelay * Double(attempt))) }
                 continue
             case let .unreachable(reason):
                 throw HubError.unreachable(endpoint: endpoint, reason: reason)
@@ -165,24 +165,25 @@ public struct HubClient: Sendable {
         }
     }
 
-    private func get(_ url: String) throws -> (Data, Int) {
+    private func get(_ url: String) async throws -> (Data, Int) {
         guard let address = URL(string: url) else { throw HubError.badAnswer(url: url, problem: "not a URL") }
         var request = URLRequest(url: address, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         authorize(&request)
-        let box = ResultBox()
-        let session = URLSession(configuration: .ephemeral)
-        session.dataTask(with: request) { data, response, error in
-            box.set(data, (response as? HTTPURLResponse)?.statusCode, error)
-        }.resume()
-        box.wait()
-        session.finishTasksAndInvalidate()
-        if let error = box.error {
+        // Read through the same stream as downloads, and stopped once past the limit.
+        var data = Data()
+        let status: Int
+        do {
+            status = try await FileDownloader.stream(request) { chunk in
+                data.append(chunk)
+                return data.count <= HubRepoInfo.maxAnswerBytes
+            }
+        } catch {
             throw HubError.unreachable(endpoint: endpoint, reason: error.localizedDescription)
         }
-        if (box.data?.count ?? 0) > HubRepoInfo.maxAnswerBytes {
+        if data.count > HubRepoInfo.maxAnswerBytes {
             throw HubError.badAnswer(url: url, problem: "answer larger than \(HubRepoInfo.maxAnswerBytes) bytes")
         }
-        return (box.data ?? Data(), box.status ?? 0)
+        return (data, status)
     }
 
     private func authorize(_ request: inout URLRequest) {
@@ -206,20 +207,4 @@ public struct HubClient: Sendable {
         defer { try? handle.close() }
         while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty { body(chunk) }
     }
-}
-
-/// One URLSession answer, handed from its queue to the waiting caller.
-private final class ResultBox: Sendable {
-    private let answer = Mutex<(data: Data?, status: Int?, error: Error?)>((nil, nil, nil))
-    private let semaphore = DispatchSemaphore(value: 0)
-    var data: Data? { answer.withLock { $0.data } }
-    var status: Int? { answer.withLock { $0.status } }
-    var error: Error? { answer.withLock { $0.error } }
-
-    func set(_ data: Data?, _ status: Int?, _ error: Error?) {
-        answer.withLock { $0 = (data, status, error) }
-        semaphore.signal()
-    }
-
-    func wait() { semaphore.wait() }
 }

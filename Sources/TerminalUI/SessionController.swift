@@ -5,92 +5,40 @@ import UserPaths
 /// Runs a session: keys in, state through the reducer, scoring on a background queue
 /// (typing never waits for the encoder; work made stale by a newer edit is dropped),
 /// autosave, export. Knows no terminal: the driver feeds it keys and draws its grid.
-public final class SessionController: @unchecked Sendable {
+///
+/// Not `Sendable`: it lives on the driver's thread. The work that runs elsewhere is the
+/// `SessionEngine`'s, which shares state with it only through its lock.
+public final class SessionController {
     public private(set) var state: SessionState
     public let lab: PromptLab
     public let header: String
     /// The images folder the header names at start; an `O` that opens another updates it.
     private let headerImages: String?
     private let sessionPath: String?
-    private let preview: (String) -> PreviewImage?
-    private let engine = DispatchQueue(label: "clip-tui.engine")
-    private let previewQueue = DispatchQueue(label: "clip-tui.preview")
-    private let lock = NSLock()
-    /// The incremental evaluator; newest edit wins (see `LiveEngine`).
-    private let live = LiveEngine()
-
-    // Shared with the engine queue, under `lock`.
-    private var images: PromptLab.EmbeddedImages?
-    private var snapshot: ScoreSnapshot?
-    private var requested = 0
-    private var engineStatus = "starting"
-    private var reportedCacheProblem: String?
-    /// Touched only on the engine queue.
-    private var lastModelCheck = Date.distantPast
-    private var reportedRepeats: [String] = []
-    /// Files in the images folder that could not be read (shown in the Images title).
-    private var skippedImages = 0
-    /// The files of the folder that could not be read, and why (the `!` view).
-    private var skippedList: [(path: String, reason: String)] = []
-    /// Shown in the header once the model on disk differs from the one loaded.
-    private var modelNotice: String?
-    private var pending: [Action] = []
-    private var needsRescore = false
-    private var messages: [String] = []
-    private var previews: [String: PreviewImage] = [:]
-    private var previewLoading: Set<String> = []
+    private let engine: SessionEngine
 
     private var dirtySince: Date?
     private var lastImageCount = 0
     /// How long after an edit the session file is written (the loss bound after kill -9).
     public var autosaveDelay: TimeInterval = 0.3
 
-    /// Why the images could not be opened (shown in their pane; the session stays usable).
-    private var imagesProblem: String?
-
     /// - Parameters: `collection` is embedded in the background (progress in the summary
     ///   line); `preview` makes a small picture of an image file; `imagesProblem` says why
     ///   there is no collection.
     public init(
         document: SessionDocument, lab: PromptLab, collection: ImageCollection?, header: String,
-        sessionPath: String?, preview: @escaping (String) -> PreviewImage?, initialStatus: String = "",
+        sessionPath: String?, preview: @escaping @Sendable (String) -> PreviewImage?, initialStatus: String = "",
         imagesProblem: String? = nil
     ) {
         state = SessionState(document: document)
         state.status = initialStatus
-        self.imagesProblem = imagesProblem
         self.lab = lab
         self.header = header
         self.headerImages = document.images
         self.sessionPath = sessionPath
-        self.preview = preview
-        if let collection { startEmbedding(collection) }
+        engine = SessionEngine(lab: lab, imagesProblem: imagesProblem, preview: preview)
+        if let collection { engine.startEmbedding(collection) }
         requestRescore()
-    }
-
-    /// Embeds a folder's images on the engine queue, then scores them (at start, and when
-    /// another folder is opened).
-    private func startEmbedding(_ collection: ImageCollection) {
-        engine.async { [self] in
-            let total = collection.items.count
-            setEngineStatus("encoding images 0/\(total)")
-            let embedded = lab.embed(collection) { done, all in self.setEngineStatus("encoding images \(done)/\(all)") }
-            live.load(store: lab.store, images: embedded, scale: lab.scale)
-            lock.lock()
-            images = embedded
-            needsRescore = true
-            // Every skipped file said, in one message (one per file would leave only the last).
-            if !embedded.failures.isEmpty {
-                let n = embedded.failures.count
-                messages.append(
-                    "\(n) image\(n == 1 ? "" : "s") skipped (! lists them): "
-                        + embedded.failures.map { "\($0.error)" }.joined(separator: "; "))
-            }
-            skippedImages = embedded.failures.count
-            skippedList = embedded.failures.map { ($0.path, $0.error) }
-            lock.unlock()
-            setEngineStatus("\(embedded.items.count) images")
-        }
     }
 
     /// Reads what `O` named into a pane: the document changes through the reducer (one
@@ -107,15 +55,9 @@ public final class SessionController: @unchecked Sendable {
             case .images, .scores:
                 let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
                 let collection = try ImageCollection(root: absolute, labels: state.document.labelSet)
-                lock.lock()
-                imagesProblem = nil
-                snapshot = nil
-                images = nil
-                skippedImages = 0
-                skippedList = []
-                lock.unlock()
+                engine.forgetImages()
                 dispatch(.openedImages(path: absolute, count: collection.items.count))
-                startEmbedding(collection)
+                engine.startEmbedding(collection)
             }
         } catch {
             state.status = "\(error)"
@@ -140,13 +82,9 @@ public final class SessionController: @unchecked Sendable {
         dispatch(.setPromptText(result.text, status: status))
     }
 
-    private func setEngineStatus(_ s: String) {
-        lock.lock(); engineStatus = s; lock.unlock()
-    }
-
     /// The visible image count, for the reducer.
     private var imageCount: Int {
-        lock.lock(); defer { lock.unlock() }
+        let snapshot = engine.withShared { $0.snapshot }
         return snapshot?.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter).count ?? 0
     }
 
@@ -179,14 +117,14 @@ public final class SessionController: @unchecked Sendable {
     public func dispatch(_ action: Action) {
         // The per-class view's rows live in the snapshot: the cursor becomes a class name here.
         if action == .filterToSelectedClass {
-            lock.lock(); let rows = snapshot?.classRows; lock.unlock()
+            let rows = engine.withShared { $0.snapshot?.classRows }
             guard let rows, !rows.isEmpty else { return }
             dispatch(.setClassFilter(rows[min(state.classView ?? 0, rows.count - 1)].name))
             return
         }
         if action == .completePath { completePath(); return }
         if action == .requestSkipped {
-            lock.lock(); let list = skippedList; lock.unlock()
+            let list = engine.withShared { s in s.skipped.map { (path: $0.path, reason: $0.reason) } }
             guard !list.isEmpty else { state.status = "no image was skipped"; return }
             dispatch(
                 .showPrompts(
@@ -253,94 +191,15 @@ public final class SessionController: @unchecked Sendable {
         }
     }
 
-    /// Queues scoring of the current document. The newest request wins: older work stops at
-    /// its next prompt batch or stage, so there is never a queue of stale evaluations.
-    public func requestRescore() {
-        lock.lock()
-        requested += 1
-        let generation = requested
-        lock.unlock()
-        live.supersede(with: generation)
-        let document = state.document
-        engine.async { [self] in
-            lock.lock()
-            let imgs = images
-            lock.unlock()
-            guard live.isCurrent(generation), let imgs else { return }
-            let request = EvaluationRequest(
-                labels: document.labelSet, templatesA: document.templateSetA.templates,
-                templatesB: document.templateSetB.templates,
-                scaleFactor: 1 / (document.temperature ?? 1))
-            // Repeated class names are kept (two classes), and said once per change.
-            let repeated = request.labels.repeatedNames
-            if repeated != reportedRepeats {
-                reportedRepeats = repeated
-                if !repeated.isEmpty {
-                    lock.lock()
-                    messages.append(
-                        "\(repeated.count) class name\(repeated.count == 1 ? "" : "s") repeat: "
-                            + repeated.prefix(5).joined(separator: ", ") + " (kept as separate classes; truth matches the first)")
-                    lock.unlock()
-                }
-            }
-            do {
-                try live.evaluate(
-                    request, generation: generation,
-                    progress: { done, all in
-                        if all > 0 { self.setEngineStatus("encoding \(done.formatted())/\(all.formatted()) prompts") }
-                    },
-                    publish: { e in
-                        let s = ScoreSnapshot(
-                            e, generation: generation, items: imgs.items,
-                            linesA: document.templatesA, linesB: document.templatesB)
-                        lock.lock()
-                        if snapshot == nil || s.generation > snapshot!.generation
-                            || (s.generation == snapshot!.generation && s.stage > snapshot!.stage)
-                        {
-                            snapshot = s
-                        }
-                        engineStatus = String(format: "%d images · scored in %.0f ms", imgs.items.count, 1000 * s.seconds)
-                        if let sample = s.templateSample {
-                            engineStatus += " · template figures on \(sample.used) of \(sample.of) images"
-                        }
-                        lock.unlock()
-                    })
-                // A model folder replaced under the session: said, never silently mixed in.
-                // Checked here on the (serial) engine queue, at most once a second, outside the
-                // lock the drawing thread takes: it may read the files for a fingerprint.
-                var change: String?
-                if Date().timeIntervalSince(lastModelCheck) > 1 {
-                    lastModelCheck = Date()
-                    change = lab.store.provider.sourceChange()
-                }
-                let problem = lab.store.cacheProblem
-                lock.lock()
-                // Cache trouble (a full disk, a read-only file) is said once; scores stay right.
-                if let problem, problem != reportedCacheProblem {
-                    reportedCacheProblem = problem
-                    messages.append("embedding cache: \(problem)")
-                }
-                if let change, change != modelNotice {
-                    modelNotice = change
-                    messages.append(change)
-                }
-                lock.unlock()
-            } catch {
-                lock.lock(); messages.append("\(error)"); lock.unlock()
-            }
-        }
-    }
+    /// Queues scoring of the current document (the newest request wins; see `SessionEngine`).
+    public func requestRescore() { engine.rescore(state.document) }
 
     /// Called by the driver between keys: applies engine results, autosaves.
     public func tick() {
-        lock.lock()
-        let actions = pending
-        pending.removeAll()
-        let notes = messages
-        messages.removeAll()
-        let rescore = needsRescore
-        needsRescore = false
-        lock.unlock()
+        let (actions, notes, rescore) = engine.withShared { s in
+            defer { (s.pending, s.messages, s.needsRescore) = ([], [], false) }
+            return (s.pending, s.messages, s.needsRescore)
+        }
         if rescore { requestRescore() }
         for a in actions { dispatch(a) }
         if let last = notes.last { state.status = last }
@@ -351,20 +210,16 @@ public final class SessionController: @unchecked Sendable {
         dirtySince = nil
         guard let sessionPath else { return }
         var doc = state.document
-        lock.lock()
-        if let s = snapshot {
+        if let s = engine.withShared({ $0.snapshot }) {
             let visible = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter)
             let r = state.row(.images)
             if r < visible.count { doc.selectedImage = s.images[visible[r]].name }
         }
-        lock.unlock()
         do { try doc.write(path: sessionPath) } catch { state.status = "autosave failed: \(error)" }
     }
 
     private func export(to path: String) {
-        lock.lock()
-        let s = snapshot
-        lock.unlock()
+        let s = engine.withShared { $0.snapshot }
         let doc = state.document
         let export = Self.export(doc, snapshot: s, model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint))
         do {
@@ -409,43 +264,11 @@ public final class SessionController: @unchecked Sendable {
         return PromptSetExport(model: model, images: doc.images, labels: doc.labelSet, templateSets: sets, comparison: comparison)
     }
 
-    /// Ranks the images by their cosine to `text`, on the engine queue (the text may need
-    /// encoding); the result comes back as an action.
-    private func search(_ text: String) {
-        engine.async { [self] in
-            do {
-                let scores = try live.similarities(to: text)
-                lock.lock()
-                if scores.isEmpty {
-                    messages.append("no images to search yet")
-                } else {
-                    pending.append(.searchResult(ImageSearch(query: text, scores: scores)))
-                }
-                lock.unlock()
-            } catch {
-                lock.lock(); messages.append("\(error)"); lock.unlock()
-            }
-        }
-    }
+    private func search(_ text: String) { engine.search(text) }
 
     private func runSelection() {
-        let doc = state.document
         state.status = "forward selection of A's templates…"
-        engine.async { [self] in
-            lock.lock(); let imgs = images; lock.unlock()
-            guard let imgs, imgs.truth(doc.labelSet).contains(where: { $0 != nil }) else {
-                lock.lock(); messages.append("forward selection needs labelled images"); lock.unlock()
-                return
-            }
-            do {
-                let set = doc.templateSetA
-                let analysis = try lab.analysis(imgs, labels: doc.labelSet, templates: set)
-                let chosen = analysis.crossValidatedSelection().templates.map { set.templates[$0].text }
-                lock.lock(); pending.append(.replaceTemplatesB(chosen, name: "\(doc.nameA) selected")); lock.unlock()
-            } catch {
-                lock.lock(); messages.append("\(error)"); lock.unlock()
-            }
-        }
+        engine.selectIntoB(state.document)
     }
 
     private var lastRender: (key: RenderKey, grid: CellGrid)?
@@ -463,14 +286,15 @@ public final class SessionController: @unchecked Sendable {
     /// The grid for the current state; the previous one when nothing it shows has changed
     /// (the driver asks every 30 ms).
     public func render(width: Int, height: Int, directColor: Bool) -> CellGrid {
-        lock.lock()
-        let s = snapshot
-        let status = modelNotice == nil ? engineStatus : "model changed on disk, restart to use it · " + engineStatus
-        let pending = s?.generation != requested && images != nil
+        let (s, status, pending, previews) = engine.withShared { e in
+            (
+                e.snapshot, e.modelNotice == nil ? e.status : "model changed on disk, restart to use it · " + e.status,
+                e.snapshot?.generation != e.requested && e.images != nil, e.previews.count
+            )
+        }
         let key = RenderKey(
             state: state, generation: s?.generation, stage: s?.stage, pending: pending, status: status,
-            previews: previews.count, width: width, height: height)
-        lock.unlock()
+            previews: previews, width: width, height: height)
         if let last = lastRender, last.key == key { return last.grid }
         let grid = draw(
             s, status: pending && !status.hasPrefix("encoding") ? "scoring…" : status, pending: pending,
@@ -484,7 +308,7 @@ public final class SessionController: @unchecked Sendable {
         if let s {
             let visible = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter)
             let r = state.row(.images)
-            if r < visible.count { picture = previewImage(s.images[visible[r]].path) }
+            if r < visible.count { picture = engine.preview(s.images[visible[r]].path) }
             if visible.count != lastImageCount {
                 lastImageCount = visible.count
                 if state.row(.images) >= visible.count { state.rows[.images] = max(0, visible.count - 1) }
@@ -494,39 +318,18 @@ public final class SessionController: @unchecked Sendable {
         if let before = headerImages, let now = state.document.images, now != before {
             shownHeader = header.replacingOccurrences(of: before, with: now)
         }
+        let (imagesProblem, skipped) = engine.withShared { ($0.imagesProblem, $0.skipped.count) }
         return Screen(
             state: state, snapshot: s, preview: picture, header: shownHeader, engineStatus: status,
             directColor: directColor, pending: pending, imagesProblem: imagesProblem,
-            skippedImages: skippedImages
+            skippedImages: skipped
         ).render(width: width, height: height)
-    }
-
-    private func previewImage(_ path: String) -> PreviewImage? {
-        lock.lock()
-        if let p = previews[path] { lock.unlock(); return p }
-        let loading = previewLoading.contains(path)
-        if !loading { previewLoading.insert(path) }
-        lock.unlock()
-        if !loading {
-            previewQueue.async { [self] in
-                let p = preview(path)
-                lock.lock()
-                if let p { previews[path] = p }
-                if previews.count > 256 { previews.removeAll() }
-                lock.unlock()
-            }
-        }
-        return nil
     }
 
     /// Whether every stage of the latest request is in (for tests and the end-to-end check).
     public var isIdle: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return snapshot?.generation == requested && snapshot?.stage == .templates
+        engine.withShared { $0.snapshot?.generation == $0.requested && $0.snapshot?.stage == .templates }
     }
 
-    public var latestSnapshot: ScoreSnapshot? {
-        lock.lock(); defer { lock.unlock() }
-        return snapshot
-    }
+    public var latestSnapshot: ScoreSnapshot? { engine.withShared { $0.snapshot } }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 @main
-struct CLITool: ParsableCommand {
+struct CLITool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clip-tui",
         abstract: "Prompt engineering with CLIP, in the terminal.",
@@ -15,14 +15,20 @@ struct CLITool: ParsableCommand {
 /// Runs a command body; a library error becomes its message on stderr and exit code 1.
 func reportingErrors(_ body: () throws -> Void) throws {
     defer { CacheHealth.report() }
-    do {
-        try body()
-    } catch let error as ExitCode {
-        throw error
-    } catch let error as CustomStringConvertible {
-        FileHandle.standardError.write(Data("clip-tui: error: \(error.description)\n".utf8))
-        throw ExitCode.failure
-    }
+    do { try body() } catch { throw reported(error) }
+}
+
+/// `reportingErrors` for a command that awaits (downloads).
+func reportingErrors(_ body: () async throws -> Void) async throws {
+    defer { CacheHealth.report() }
+    do { try await body() } catch { throw reported(error) }
+}
+
+/// An error said on stderr, as the exit code that ends the command.
+private func reported(_ error: Error) -> Error {
+    if error is ExitCode { return error }
+    FileHandle.standardError.write(Data("clip-tui: error: \(error)\n".utf8))
+    return ExitCode.failure
 }
 
 /// Writes one JSON value to stdout.

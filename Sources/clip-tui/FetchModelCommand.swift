@@ -6,7 +6,7 @@ import Hub
 
 /// `clip-tui fetch-model ORG/NAME`: the config, tokenizer and safetensors weights from the
 /// Hub into the Hugging Face cache, where `--model ORG/NAME` and Python tools find them.
-struct FetchModelCommand: ParsableCommand {
+struct FetchModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch-model",
         abstract: "Download a CLIP checkpoint from the Hugging Face Hub into the Hugging Face cache.",
@@ -18,12 +18,12 @@ struct FetchModelCommand: ParsableCommand {
     @Argument(help: "Hub id, e.g. openai/clip-vit-base-patch32.") var id: String
     @Option(help: "Branch, tag or commit.") var revision: String = "main"
 
-    func run() throws {
-        try reportingErrors {
+    func run() async throws {
+        try await reportingErrors {
             let cache = ModelLocator.hubCache()
             let client = HubClient.fromEnvironment(cache: cache)
             let bar = ByteProgress()
-            let folder = try client.fetch(repo: id, revision: revision) { bar.update($0) }
+            let folder = try await client.fetch(repo: id, revision: revision) { bar.update($0) }
             bar.finish()
             print(folder)
             warn("\(id)@\(revision) is in the Hugging Face cache; use it with --model \(id)")

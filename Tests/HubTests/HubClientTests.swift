@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import XCTest
 @testable import Hub
 
@@ -30,11 +31,9 @@ final class HubClientTests: XCTestCase {
     func testFetchWritesTheHubCacheLayout() throws {
         let hub = try LocalHub(root: root, repo: repo)
         defer { hub.stop() }
-        final class Seen: @unchecked Sendable { var last: [String: Int] = [:]; let lock = NSLock() }
-        let seen = Seen()
-        let folder = try client(hub).fetch(repo: repo) { p in
-            seen.lock.lock(); seen.last[p.file] = p.bytes; seen.lock.unlock()
-        }
+        let seen = Mutex<[String: Int]>([:])
+        let folder = try client(hub).fetchWaiting(repo: repo) { p in seen.withLock { $0[p.file] = p.bytes } }
+        let last = seen.withLock { $0 }
         let fm = FileManager.default
         let names = try fm.contentsOfDirectory(atPath: folder).sorted()
         XCTAssertEqual(names, ["config.json", "merges.txt", "model.safetensors", "vocab.json"])  // not pytorch_model.bin
@@ -55,19 +54,20 @@ final class HubClientTests: XCTestCase {
         sha1.update(data: Data("blob \(config.count)\0".utf8)); sha1.update(data: config)
         let blobId = sha1.finalize().map { String(format: "%02x", $0) }.joined()
         XCTAssertEqual(try fm.destinationOfSymbolicLink(atPath: folder + "/config.json"), "../../blobs/" + blobId)
-        XCTAssertEqual(seen.last["model.safetensors"], 300_080)
+        XCTAssertEqual(last["model.safetensors"], 300_080)
         XCTAssertFalse(try fm.contentsOfDirectory(atPath: repoFolder + "/blobs").contains { $0.hasSuffix(".incomplete") })
 
         // A second fetch finds everything in the cache and downloads nothing.
         let before = hub.requests.filter { $0.contains("/resolve/") }.count
-        XCTAssertEqual(try client(hub).fetch(repo: repo), folder)
+        let again = try client(hub).fetchWaiting(repo: repo)
+        XCTAssertEqual(again, folder)
         XCTAssertEqual(hub.requests.filter { $0.contains("/resolve/") }.count, before)
     }
 
     func testDroppedConnectionResumesWithARangeRequest() throws {
         let hub = try LocalHub(root: root, repo: repo, extra: ["--drop-after", "100000"])
         defer { hub.stop() }
-        let folder = try client(hub).fetch(repo: repo)
+        let folder = try client(hub).fetchWaiting(repo: repo)
         XCTAssertEqual(try sha256(folder + "/model.safetensors"), try sha256(root + "/model.safetensors"))
         let cdn = hub.requests.filter { $0.hasPrefix("GET /cdn/") }
         XCTAssertEqual(cdn.count, 2, "\(hub.requests)")
@@ -82,7 +82,7 @@ final class HubClientTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: cache + "/models--test-org--tiny/blobs", withIntermediateDirectories: true)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: root + "/model.safetensors"))
         try bytes.prefix(1000).write(to: URL(fileURLWithPath: layout.incomplete(sha)))
-        let folder = try client(hub).fetch(repo: repo)
+        let folder = try client(hub).fetchWaiting(repo: repo)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder + "/model.safetensors")), bytes)
         XCTAssertEqual(hub.requests.filter { $0.hasPrefix("GET /cdn/") }, ["GET /cdn/\(sha) bytes=1000-"])
     }
@@ -90,7 +90,7 @@ final class HubClientTests: XCTestCase {
     func testWrongHashIsRejectedAndNothingIsMovedIntoPlace() throws {
         let hub = try LocalHub(root: root, repo: repo, extra: ["--corrupt", "model.safetensors"])
         defer { hub.stop() }
-        XCTAssertThrowsError(try client(hub).fetch(repo: repo)) { error in
+        XCTAssertThrowsError(try client(hub).fetchWaiting(repo: repo)) { error in
             guard case let HubError.checksumMismatch(file, expected, actual) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(file, "model.safetensors")
             XCTAssertNotEqual(expected, actual)
@@ -106,26 +106,26 @@ final class HubClientTests: XCTestCase {
     func testTokenIsSentAndItsAbsenceExplained() throws {
         let hub = try LocalHub(root: root, repo: repo, extra: ["--token", "s3cret"])
         defer { hub.stop() }
-        XCTAssertThrowsError(try client(hub).fetch(repo: repo)) { error in
+        XCTAssertThrowsError(try client(hub).fetchWaiting(repo: repo)) { error in
             XCTAssertEqual(error as? HubError, .unauthorized(repo: repo, hasToken: false))
             XCTAssertTrue("\(error)".contains("HF_TOKEN"))
         }
-        XCTAssertThrowsError(try client(hub, token: "wrong").fetch(repo: repo)) { error in
+        XCTAssertThrowsError(try client(hub, token: "wrong").fetchWaiting(repo: repo)) { error in
             XCTAssertEqual(error as? HubError, .unauthorized(repo: repo, hasToken: true))
         }
-        XCTAssertNoThrow(try client(hub, token: "s3cret").fetch(repo: repo))
+        _ = try client(hub, token: "s3cret").fetchWaiting(repo: repo)
     }
 
     func testUnknownRevisionAndRepository() throws {
         let hub = try LocalHub(root: root, repo: repo)
         defer { hub.stop() }
-        XCTAssertThrowsError(try client(hub).fetch(repo: repo, revision: "v9")) { error in
+        XCTAssertThrowsError(try client(hub).fetchWaiting(repo: repo, revision: "v9")) { error in
             XCTAssertEqual(error as? HubError, .notFound(repo: repo, revision: "v9"))
         }
-        XCTAssertThrowsError(try client(hub).fetch(repo: "test-org/other")) { error in
+        XCTAssertThrowsError(try client(hub).fetchWaiting(repo: "test-org/other")) { error in
             XCTAssertEqual(error as? HubError, .notFound(repo: "test-org/other", revision: "main"))
         }
-        XCTAssertThrowsError(try client(hub).fetch(repo: "../etc")) { error in
+        XCTAssertThrowsError(try client(hub).fetchWaiting(repo: "../etc")) { error in
             XCTAssertEqual(error as? HubError, .notFound(repo: "../etc", revision: "main"))
         }
     }
@@ -133,7 +133,7 @@ final class HubClientTests: XCTestCase {
     func testNoNetworkIsAClearMessage() throws {
         // Port 9 on loopback: nothing listens, the connection is refused at once.
         let client = HubClient(endpoint: "http://127.0.0.1:9", token: nil, cache: cache)
-        XCTAssertThrowsError(try client.fetch(repo: repo)) { error in
+        XCTAssertThrowsError(try client.fetchWaiting(repo: repo)) { error in
             guard case HubError.unreachable(let endpoint, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(endpoint, "http://127.0.0.1:9")
             XCTAssertTrue("\(error)".contains("cannot reach http://127.0.0.1:9"), "\(error)")
@@ -204,5 +204,27 @@ final class HubRepoInfoTests: XCTestCase {
         // Sizes that are not byte counts are dropped, not trusted.
         let info = try? parse(#"{"sha": "\#(sha)", "siblings": [{"rfilename": "a", "size": -5}, {"rfilename": "b", "size": 1e300}]}"#)
         XCTAssertEqual(info?.files.map(\.size), [nil, nil])
+    }
+}
+
+extension HubClient {
+    /// `fetch` awaited from a synchronous test: the test's thread waits while the fetch runs
+    /// on the concurrency pool.
+    func fetchWaiting(repo: String, revision: String = "main", progress: @escaping @Sendable (Progress) -> Void = { _ in }) throws -> String {
+        let result = Mutex<Result<String, Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let r = await Result(catching: { try await fetch(repo: repo, revision: revision, progress: progress) })
+            result.withLock { $0 = r }
+            done.signal()
+        }
+        done.wait()
+        return try result.withLock { $0! }.get()
+    }
+}
+
+extension Result where Failure == Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

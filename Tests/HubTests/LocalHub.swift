@@ -7,6 +7,9 @@ final class LocalHub {
     let process = Process()
     let port: Int
     let log: String
+    /// Signalled when the server has exited. `Process.waitUntilExit` spins a run loop that an
+    /// async test's thread never runs on Linux, so the exit is awaited through this instead.
+    private let exited = DispatchSemaphore(value: 0)
     var endpoint: String { "http://127.0.0.1:\(port)" }
 
     static var fixtures: URL { Bundle.module.resourceURL!.appendingPathComponent("Fixtures") }
@@ -22,6 +25,7 @@ final class LocalHub {
             ] + extra
         let out = Pipe()
         process.standardOutput = out
+        process.terminationHandler = { [exited] _ in exited.signal() }
         try process.run()
         // The first line is "PORT n" once the server listens.
         var line = Data()
@@ -45,7 +49,7 @@ final class LocalHub {
 
     func stop() {
         process.terminate()
-        process.waitUntilExit()
+        exited.wait()
         try? FileManager.default.removeItem(atPath: log)
     }
 }
