@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, one way (every import follows these arrows):
 //   C libraries (CBLAS, CPNG/CJPEG → CImageCodecs, CNcursesw, CTerminalGuard)
-//   → InputLimits, UserPaths, Tensors, Digests
+//   → InputLimits, FileWriting, UserPaths, Tensors, Digests
 //   → SafeTensors, Tokenization, Imaging (on InputLimits)
 //   → CLIP (the encoders), Hub (downloads), Scoring (the engine: no encoder, no terminal)
 //   → TerminalUI (on Scoring; the only target that knows a terminal)
@@ -44,6 +44,8 @@ let package = Package(
         .target(name: "Digests", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Size and nesting limits checked on untrusted bytes before a parser allocates.
         .target(name: "InputLimits"),
+        // Files replaced whole through a synced temporary file and a rename.
+        .target(name: "FileWriting"),
         .target(name: "SafeTensors", dependencies: ["InputLimits"]),
         .target(name: "Tokenization", dependencies: ["InputLimits"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "InputLimits"]),
@@ -54,18 +56,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto")
             ]),
         // Fetching checkpoints from the Hugging Face Hub into its shared cache (URLSession).
-        .target(name: "Hub", dependencies: ["InputLimits", "UserPaths", "Digests", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Hub", dependencies: ["InputLimits", "UserPaths", "FileWriting", "Digests", .product(name: "Crypto", package: "swift-crypto")]),
         // The prompt-lab engine: knows no encoder and no terminal, only an EmbeddingProvider.
         .target(
             name: "Scoring",
             dependencies: [
-                "Tensors", "InputLimits", "Digests", .product(name: "Crypto", package: "swift-crypto"),
+                "Tensors", "InputLimits", "FileWriting", "Digests", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift")
             ]),
         // The front end: a pure reducer, views into a cell grid, and one curses driver file.
         // Puts the terminal back when the process dies of a crash signal (curses cannot).
         .target(name: "CTerminalGuard", path: "Sources/CTerminalGuard"),
-        .target(name: "TerminalUI", dependencies: ["Scoring", "Tensors", "InputLimits", "UserPaths", "CNcursesw", "CTerminalGuard"]),
+        .target(name: "TerminalUI", dependencies: ["Scoring", "Tensors", "InputLimits", "FileWriting", "UserPaths", "CNcursesw", "CTerminalGuard"]),
         .executableTarget(
             name: "clip-tui",
             dependencies: [

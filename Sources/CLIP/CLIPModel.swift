@@ -19,7 +19,7 @@ public final class CLIPModel: Sendable {
     /// `merges.txt` and, if present, `preprocessor_config.json` from `folder`.
     public init(folder: String) throws {
         self.folder = folder
-        func file(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+        func file(_ name: String) -> String { URL(fileURLWithPath: folder).appendingPathComponent(name).relativePath }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw CLIPError.missingFile(path: folder)

@@ -57,8 +57,8 @@ final class CheckpointReader: WeightSource {
     ]
 
     init(folder: String) throws {
-        let single = (folder as NSString).appendingPathComponent("model.safetensors")
-        let index = (folder as NSString).appendingPathComponent("model.safetensors.index.json")
+        let single = URL(fileURLWithPath: folder).appendingPathComponent("model.safetensors").relativePath
+        let index = URL(fileURLWithPath: folder).appendingPathComponent("model.safetensors.index.json").relativePath
         if FileManager.default.fileExists(atPath: single) {
             let file = try SafeTensorsFile(path: single)
             files[single] = file
@@ -76,7 +76,7 @@ final class CheckpointReader: WeightSource {
                 guard !shard.contains("/"), !shard.hasPrefix(".") else {
                     throw CLIPError.badIndex(path: index, reason: "shard name '\(shard)' must be a file in the same folder")
                 }
-                let path = (folder as NSString).appendingPathComponent(shard)
+                let path = URL(fileURLWithPath: folder).appendingPathComponent(shard).relativePath
                 if files[path] == nil {
                     guard FileManager.default.fileExists(atPath: path) else { throw CLIPError.missingFile(path: path) }
                     files[path] = try SafeTensorsFile(path: path)

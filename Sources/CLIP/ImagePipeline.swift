@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Imaging
 import Synchronization
 import Tensors
@@ -10,14 +11,25 @@ extension CLIPModel {
     /// Projected, unnormalised embeddings of image files, one result per path, in order.
     /// - Parameter group: images decoded ahead and encoded together (one ViT batch).
     public func embedImageFiles(_ paths: [String], group: Int = 8) -> [Result<[Float], Error>] {
-        var results = [Result<[Float], Error>?](repeating: nil, count: paths.count)
-        let chunks = stride(from: 0, to: paths.count, by: max(1, group)).map { $0..<min($0 + max(1, group), paths.count) }
+        embedImages(count: paths.count, group: group) { try ImageDecoder.decode(path: paths[$0]) }
+    }
+
+    /// The same for files already read (the bytes that were hashed for the cache).
+    /// - Parameter files: each file's path (named in errors) and its bytes.
+    public func embedImageData(_ files: [(path: String, bytes: Data)], group: Int = 8) -> [Result<[Float], Error>] {
+        embedImages(count: files.count, group: group) { try ImageDecoder.decode(data: files[$0].bytes, path: files[$0].path) }
+    }
+
+    /// - Parameter decode: the image at an index, called on the decoding thread.
+    private func embedImages(count: Int, group: Int, decode: @escaping @Sendable (Int) throws -> RGBImage) -> [Result<[Float], Error>] {
+        var results = [Result<[Float], Error>?](repeating: nil, count: count)
+        let chunks = stride(from: 0, to: count, by: max(1, group)).map { $0..<min($0 + max(1, group), count) }
         // Pixels of decoded images by index, filled by the decoding thread, taken by this one.
         let prepared = Mutex<[Int: Result<[Float], Error>]>([:])
         let preprocessor = self.preprocessor
         @Sendable func prepare(_ range: Range<Int>) {
             for i in range {
-                let r = Result { preprocessor.pixelValues(try ImageDecoder.decode(path: paths[i])) }
+                let r = Result { preprocessor.pixelValues(try decode(i)) }
                 prepared.withLock { $0[i] = r }
             }
         }

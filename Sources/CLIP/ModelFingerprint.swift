@@ -16,14 +16,14 @@ public enum ModelFingerprint {
         hasher.update(data: Data("clip-tui fingerprint 1".utf8))
         let names = ["config.json", "vocab.json", "merges.txt", "preprocessor_config.json", "model.safetensors.index.json"]
         for name in names {
-            let path = (folder as NSString).appendingPathComponent(name)
+            let path = URL(fileURLWithPath: folder).appendingPathComponent(name).relativePath
             hasher.update(data: Data("\(name)\n".utf8))
             if let data = FileManager.default.contents(atPath: path) { hasher.update(data: data) }
         }
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { $0.hasSuffix(".safetensors") }.sorted()
         for name in files {
-            let file = try MappedFile(path: (folder as NSString).appendingPathComponent(name))
+            let file = try MappedFile(path: URL(fileURLWithPath: folder).appendingPathComponent(name).relativePath)
             let bytes = file.bytes
             hasher.update(data: Data("\(name) \(bytes.count)\n".utf8))
             guard bytes.count >= 8 else { continue }

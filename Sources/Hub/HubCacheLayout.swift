@@ -1,3 +1,4 @@
+import FileWriting
 import Foundation
 
 /// The Hugging Face cache layout that Python tools share:
@@ -15,7 +16,7 @@ public struct HubCacheLayout: Sendable {
 
     public var repoFolder: String {
         let parts = repo.split(separator: "/")
-        return (cache as NSString).appendingPathComponent("models--\(parts.joined(separator: "--"))")
+        return URL(fileURLWithPath: cache).appendingPathComponent("models--\(parts.joined(separator: "--"))").relativePath
     }
 
     public func blob(_ etag: String) -> String { repoFolder + "/blobs/" + etag }
@@ -27,7 +28,7 @@ public struct HubCacheLayout: Sendable {
     /// Takes the exclusive lock huggingface_hub takes for a blob
     /// (`CACHE/.locks/models--ORG--NAME/ETAG.lock`, flock), waiting for another download.
     public func lock(_ etag: String) throws -> Int32 {
-        let folder = (cache as NSString).appendingPathComponent(".locks/" + (repoFolder as NSString).lastPathComponent)
+        let folder = URL(fileURLWithPath: cache).appendingPathComponent(".locks/" + URL(fileURLWithPath: repoFolder).lastPathComponent).relativePath
         let path = folder + "/" + etag + ".lock"
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -47,7 +48,7 @@ public struct HubCacheLayout: Sendable {
         let target = String(repeating: "../", count: depth + 2) + "blobs/" + etag
         let fm = FileManager.default
         do {
-            try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
             if (try? fm.destinationOfSymbolicLink(atPath: path)) == target { return }
             if fm.fileExists(atPath: path) || (try? fm.destinationOfSymbolicLink(atPath: path)) != nil {
                 try fm.removeItem(atPath: path)
@@ -75,10 +76,10 @@ public struct HubCacheLayout: Sendable {
         guard revision != commit else { return }
         let path = repoFolder + "/refs/" + revision
         do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            let temporary = path + ".tmp-\(getpid())"
-            try Data(commit.utf8).write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+            try AtomicFile.write(Data(commit.utf8), to: path)
+        } catch let error as AtomicFile.WriteError {
+            throw HubError.cacheWrite(path: path, reason: error.reason)
         } catch {
             throw HubError.cacheWrite(path: path, reason: error.localizedDescription)
         }

@@ -98,7 +98,7 @@ public struct HubClient: Sendable {
             return
         }
         do {
-            try fm.createDirectory(atPath: (blob as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: URL(fileURLWithPath: blob).deletingLastPathComponent().path, withIntermediateDirectories: true)
         } catch {
             throw HubError.cacheWrite(path: blob, reason: error.localizedDescription)
         }

@@ -27,7 +27,7 @@ public final class EmbeddingCache: Sendable {
 
     public init(path: String) throws {
         self.path = path
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if !directory.isEmpty {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }

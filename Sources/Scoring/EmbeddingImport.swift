@@ -65,7 +65,8 @@ public struct EmbeddingImport {
             let batch = Array(order.prefix(want - cosines.count))
             order.removeFirst(batch.count)
             progress?("encoding \(batch.count) sample images to check the rows")
-            for (i, r) in zip(batch, provider.embedImages(batch.map { full[$0] })) {
+            let files = batch.compactMap { i in (try? ImageFile(path: full[i])).map { (i, $0) } }
+            for ((i, _), r) in zip(files, provider.embedImages(files.map(\.1))) {
                 guard case let .success(v) = r else { continue }  // an image that does not decode is not evidence
                 sample.append(i)
                 cosines.append(Vector.dot(Vector.normalized(v), Vector.normalized(matrix.row(i))))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the engine needs of a CLIP model; the command layer wraps the real encoders in one,
 /// the tests a fake with known vectors. Embeddings are projected and not normalised.
 public protocol EmbeddingProvider: AnyObject, Sendable {
@@ -10,8 +12,9 @@ public protocol EmbeddingProvider: AnyObject, Sendable {
     /// truncation; used to flag truncated prompts and prompts that tokenize alike.
     func tokenize(_ text: String) -> (ids: [Int], untruncatedCount: Int)
     func embedTexts(_ texts: [String]) throws -> [[Float]]
-    /// One result per file: a file that does not decode fails alone.
-    func embedImages(_ paths: [String]) -> [Result<[Float], Error>]
+    /// One result per file: a file that does not decode fails alone. The bytes are the
+    /// ones the cache hashed (a file is read once).
+    func embedImages(_ files: [ImageFile]) -> [Result<[Float], Error>]
     /// Whether the weights on disk are no longer the ones loaded (a message saying so), for
     /// a long-running session to notice a model folder replaced under it.
     func sourceChange() -> String?
@@ -19,4 +22,25 @@ public protocol EmbeddingProvider: AnyObject, Sendable {
 
 extension EmbeddingProvider {
     public func sourceChange() -> String? { nil }
+}
+
+/// An image file's bytes as read once, with the path that names it in errors.
+public struct ImageFile: Sendable {
+    public let path: String
+    public let bytes: Data
+
+    public init(path: String, bytes: Data) {
+        self.path = path
+        self.bytes = bytes
+    }
+
+    /// Reads the file whole.
+    public init(path: String) throws {
+        do {
+            bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ScoringError.cannotRead(path: path, reason: "no such file or not readable")
+        }
+        self.path = path
+    }
 }

@@ -98,70 +98,83 @@ public final class EmbeddingStore: Sendable {
     }
 
     /// SHA-256 of a file's bytes: the image's identity in the cache.
-    public static func contentHash(path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ScoringError.cannotRead(path: path, reason: "no such file or not readable")
-        }
-        return SHA256.hash(data: data).hex
-    }
+    public static func contentHash(path: String) throws -> String { SHA256.hash(data: try ImageFile(path: path).bytes).hex }
 
     /// Unit-length embeddings of image files: cached ones by content, the rest encoded in
     /// batches of `batchSize` and stored after each batch (an interrupted run resumes).
-    /// `progress` is called with (done, total) after each batch.
+    /// `progress` is called with (done, total) as files are settled.
+    ///
+    /// Each file is read once: the bytes that are hashed are the bytes the encoder decodes.
+    /// Files go through in chunks, so that only a chunk's bytes are held at a time.
     public func imageEmbeddings(
         _ paths: [String], batchSize: Int = 16,
         progress: ((Int, Int) -> Void)? = nil
     ) -> [Result<[Float], Error>] {
         var results = [Result<[Float], Error>?](repeating: nil, count: paths.count)
-        var hashes = [String?](repeating: nil, count: paths.count)
         // A file whose path, size, modification time and inode match the cache's record
-        // is not read again for its hash.
+        // is not read for its hash (and is read only if its embedding is missing).
         let stamps = paths.map { EmbeddingCache.FileStamp(path: $0) }
         let known = cache.flatMap { c in guarded { try c.knownHashes(zip(paths, stamps).compactMap { p, s in s.map { (p, $0) } }) } } ?? [:]
-        var recorded: [(path: String, stamp: EmbeddingCache.FileStamp, sha256: String)] = []
-        for (i, p) in paths.enumerated() {
-            if let h = known[p] { hashes[i] = h; continue }
-            do {
-                let h = try Self.contentHash(path: p)
-                hashes[i] = h
-                if let stamp = stamps[i] { recorded.append((p, stamp, h)) }
-            } catch { results[i] = .failure(error) }
+        var done = 0
+        let chunk = max(1, batchSize) * 16
+        progress?(0, paths.count)
+        for start in stride(from: 0, to: paths.count, by: chunk) {
+            let range = start..<min(start + chunk, paths.count)
+            var hashes: [Int: String] = [:]
+            var files: [Int: ImageFile] = [:]
+            var recorded: [(path: String, stamp: EmbeddingCache.FileStamp, sha256: String)] = []
+            for i in range {
+                if let h = known[paths[i]] { hashes[i] = h; continue }
+                do {
+                    let file = try ImageFile(path: paths[i])
+                    let h = SHA256.hash(data: file.bytes).hex
+                    (hashes[i], files[i]) = (h, file)
+                    if let stamp = stamps[i] { recorded.append((paths[i], stamp, h)) }
+                } catch { results[i] = .failure(error) }
+            }
+            if let cache, !recorded.isEmpty { guarded { try cache.recordHashes(recorded) } }
+            let found = settleFromMemoryAndCache(hashes)
+            for (i, v) in found { results[i] = .success(v) }
+            let todo = range.filter { hashes[$0] != nil && found[$0] == nil }
+            done += range.count - todo.count
+            progress?(done, paths.count)
+            for first in stride(from: 0, to: todo.count, by: max(1, batchSize)) {
+                let batch = Array(todo[first..<min(first + max(1, batchSize), todo.count)])
+                // A file whose hash came from its stamp is read now, once.
+                var readable: [(index: Int, file: ImageFile)] = []
+                for i in batch {
+                    do { readable.append((i, try files[i] ?? ImageFile(path: paths[i]))) } catch { results[i] = .failure(error) }
+                }
+                let encoded = provider.embedImages(readable.map(\.file))
+                var fresh: [(String, [Float])] = []
+                for ((i, _), r) in zip(readable, encoded) {
+                    switch r {
+                    case let .success(v):
+                        let unit = Vector.normalized(v)
+                        results[i] = .success(unit)
+                        fresh.append((hashes[i]!, unit))
+                    case let .failure(e): results[i] = .failure(e)
+                    }
+                }
+                memory.withLock { m in for (k, v) in fresh { m.images[k] = v } }
+                if let cache { guarded { try cache.store(.image, model: provider.fingerprint, fresh) } }
+                done += batch.count
+                progress?(done, paths.count)
+            }
+            if let cache, !todo.isEmpty { guarded { try cache.checkpoint() } }
         }
-        if let cache, !recorded.isEmpty { guarded { try cache.recordHashes(recorded) } }
-        var todo: [Int] = []
-        let unknown = memory.withLock { m in
-            Array(Set(hashes.compactMap { h in h.flatMap { m.images[$0] == nil ? $0 : nil } }))
-        }
+        return results.map { $0! }
+    }
+
+    /// The embeddings already known for these hashes (by file index): memory first, then
+    /// the disk cache, whose finds are kept in memory.
+    private func settleFromMemoryAndCache(_ hashes: [Int: String]) -> [Int: [Float]] {
+        let unknown = memory.withLock { m in Array(Set(hashes.values.filter { m.images[$0] == nil })) }
         if let cache, !unknown.isEmpty,
             let found = guarded({ try cache.lookup(.image, model: provider.fingerprint, keys: unknown, dimension: provider.dimension) })
         {
             memory.withLock { m in for (k, v) in found { m.images[k] = v } }
         }
-        let inMemory = memory.withLock { m in hashes.map { h in h.flatMap { m.images[$0] } } }
-        for (i, h) in hashes.enumerated() where h != nil {
-            if let v = inMemory[i] { results[i] = .success(v) } else { todo.append(i) }
-        }
-        var done = paths.count - todo.count
-        progress?(done, paths.count)
-        for start in stride(from: 0, to: todo.count, by: max(1, batchSize)) {
-            let batch = Array(todo[start..<min(start + batchSize, todo.count)])
-            let encoded = provider.embedImages(batch.map { paths[$0] })
-            var fresh: [(String, [Float])] = []
-            for (i, r) in zip(batch, encoded) {
-                switch r {
-                case let .success(v):
-                    let n = Vector.normalized(v)
-                    results[i] = .success(n)
-                    fresh.append((hashes[i]!, n))
-                case let .failure(e): results[i] = .failure(e)
-                }
-            }
-            memory.withLock { m in for (k, v) in fresh { m.images[k] = v } }
-            if let cache { guarded { try cache.store(.image, model: provider.fingerprint, fresh.map { ($0.0, $0.1) }) } }
-            done += batch.count
-            progress?(done, paths.count)
-        }
-        if let cache, !todo.isEmpty { guarded { try cache.checkpoint() } }
-        return results.map { $0! }
+        return memory.withLock { m in hashes.compactMapValues { m.images[$0] } }
     }
 }

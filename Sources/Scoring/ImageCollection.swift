@@ -72,7 +72,7 @@ public struct ImageCollection: Sendable {
             }
         }
         for i in items.indices {
-            items[i].truthName = map[items[i].relativePath] ?? map[items[i].path] ?? map[(items[i].path as NSString).lastPathComponent]
+            items[i].truthName = map[items[i].relativePath] ?? map[items[i].path] ?? map[URL(fileURLWithPath: items[i].path).lastPathComponent]
         }
         unmatchedClasses = Self.unmatched(items, labels)
     }

@@ -50,7 +50,7 @@ public final class SessionController {
             case .labels: dispatch(.openedLabels(try PromptFiles.readLabels(path: path), path: path))
             case .templatesA, .templatesB:
                 var set = try PromptFiles.readTemplates(path: path)
-                set.name = (path as NSString).lastPathComponent
+                set.name = URL(fileURLWithPath: path).lastPathComponent
                 dispatch(.openedTemplates(pane, set, path: path))
             case .images, .scores:
                 let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
@@ -230,7 +230,7 @@ public final class SessionController {
                 return
             }
             // A folder names the dataset too: the session has no --dataset.
-            let dataset = ExportFormat.datasetName(fromOutput: path) ?? (path as NSString).lastPathComponent
+            let dataset = ExportFormat.datasetName(fromOutput: path) ?? URL(fileURLWithPath: path).lastPathComponent
             let written = try ExportWriter.write(export, format: format, to: path, dataset: dataset)
             state.status = "exported to \(written.files.joined(separator: ", "))" + (written.notes.isEmpty ? "" : " (\(written.notes.joined(separator: "; ")))")
         } catch {

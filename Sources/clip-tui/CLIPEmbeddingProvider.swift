@@ -50,8 +50,8 @@ final class CLIPEmbeddingProvider: EmbeddingProvider {
     }
 
     /// The library's pipeline (decoding overlapped with encoding, groups of 8).
-    func embedImages(_ paths: [String]) -> [Result<[Float], Error>] {
-        model.embedImageFiles(paths, group: 8)
+    func embedImages(_ files: [ImageFile]) -> [Result<[Float], Error>] {
+        model.embedImageData(files.map { ($0.path, $0.bytes) }, group: 8)
     }
 }
 
@@ -74,7 +74,7 @@ struct ModelFileWatch {
             .sorted()
         return names.map { name in
             var st = stat()
-            guard stat((folder as NSString).appendingPathComponent(name), &st) == 0 else { return "\(name) missing" }
+            guard stat(URL(fileURLWithPath: folder).appendingPathComponent(name).relativePath, &st) == 0 else { return "\(name) missing" }
             return "\(name) \(st.st_ino) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
         }
     }

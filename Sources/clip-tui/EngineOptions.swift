@@ -22,24 +22,29 @@ struct EngineOptions: ParsableArguments {
 
     /// The engine over the model, with the cache (its recovery, if any, reported on stderr).
     func makeLab(temperature: Float? = nil) throws -> PromptLab {
+        try makeLab(model: model, temperature: temperature, note: warn)
+    }
+
+    /// The engine over `model` (the session's may come from its file), the notes (cache
+    /// recovery, a cache that cannot open, where the model was found) handed to `note`.
+    func makeLab(model: String?, temperature: Float? = nil, note: (String) -> Void) throws -> PromptLab {
         BLAS.threadLimit = resolvedThreads(threads)
         let located = try ModelLocator.locate(model)
-        if let note = located.note { warn(note) }
-        let provider = try CLIPEmbeddingProvider(folder: located.folder)
+        if let n = located.note { note(n) }
+        let provider = FaultInjectingProvider.wrapIfAsked(try CLIPEmbeddingProvider(folder: located.folder))
         var cache: EmbeddingCache?
         if !noCache {
             // The cache only saves work: when it cannot be opened the command runs without it.
             do {
                 cache = try EmbeddingCache(path: cachePath)
-                if let note = cache?.recoveryNote { warn(note) }
+                if let n = cache?.recoveryNote { note(n) }
             } catch {
-                warn("\(error); running without the cache")
+                note("\(error); running without the cache")
             }
         }
         let store = EmbeddingStore(provider: provider, cache: cache)
         CacheHealth.watch(store)
-        let lab = PromptLab(store: store, temperature: temperature, modelName: model ?? located.folder)
-        return lab
+        return PromptLab(store: store, temperature: temperature, modelName: model ?? located.folder)
     }
 }
 

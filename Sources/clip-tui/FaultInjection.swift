@@ -21,7 +21,7 @@ final class FaultInjectingProvider: EmbeddingProvider {
     var dimension: Int { wrapped.dimension }
     var logitScale: Float { wrapped.logitScale }
     func tokenize(_ text: String) -> (ids: [Int], untruncatedCount: Int) { wrapped.tokenize(text) }
-    func embedImages(_ paths: [String]) -> [Result<[Float], Error>] { wrapped.embedImages(paths) }
+    func embedImages(_ files: [ImageFile]) -> [Result<[Float], Error>] { wrapped.embedImages(files) }
     func sourceChange() -> String? { wrapped.sourceChange() }
 
     func embedTexts(_ texts: [String]) throws -> [[Float]] {

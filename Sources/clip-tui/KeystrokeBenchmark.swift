@@ -38,7 +38,7 @@ struct KeystrokeBenchmark {
             let m = try text.encode(texts.map { tokenizer.tokenize($0).ids }, endToken: tokenizer.endToken)
             return (0..<m.rows).map { m.row($0) }
         }
-        func embedImages(_ paths: [String]) -> [Result<[Float], Error>] { [] }
+        func embedImages(_ files: [ImageFile]) -> [Result<[Float], Error>] { [] }
     }
 
     struct Figures: Encodable {

@@ -27,7 +27,7 @@ public enum ModelLocator {
     /// The bundled demo model: `Models/clip-demo` in the working directory or beside the
     /// package that built this executable.
     public static func demoModel() -> String? {
-        projectFile("Models/clip-demo/config.json").map { ($0 as NSString).deletingLastPathComponent }
+        projectFile("Models/clip-demo/config.json").map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
     }
 
     /// A file of this project (`Models/…`, `Images/…`, `Prompts/…`): looked for in the working
@@ -40,7 +40,7 @@ public enum ModelLocator {
             dir = dir.deletingLastPathComponent()
         }
         for base in candidates {
-            let path = (base as NSString).appendingPathComponent(relative)
+            let path = URL(fileURLWithPath: base).appendingPathComponent(relative).relativePath
             if FileManager.default.fileExists(atPath: path) { return path }
         }
         return nil

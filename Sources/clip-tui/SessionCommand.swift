@@ -4,7 +4,6 @@ import Foundation
 import Imaging
 import Scoring
 import TerminalUI
-import Tensors
 import UserPaths
 
 struct SessionCommand: ParsableCommand {
@@ -12,17 +11,14 @@ struct SessionCommand: ParsableCommand {
         commandName: "session",
         abstract: "The prompt lab in the terminal: edit labels and templates A and B, watch the scores move.")
 
-    @Option(help: "Checkpoint folder or Hub id (default: the last session's, $CLIP_TUI_MODEL, else the demo model).")
-    var model: String?
+    /// The model, cache and threads as every engine command takes them; `--model`
+    /// defaults to the last session's before $CLIP_TUI_MODEL and the demo model.
+    @OptionGroup var engine: EngineOptions
     @Option(help: "Folder of images (default: the last session's, else Images/demo).") var images: String?
     @Option(help: ArgumentHelp("Label set (FILE or FILE#KEY).", valueName: "file[#key]")) var labels: String?
     @Option(help: ArgumentHelp("Template set A (FILE or FILE#KEY).", valueName: "file[#key]")) var templates: String?
     @Option(help: ArgumentHelp("Template set B (FILE or FILE#KEY).", valueName: "file[#key]")) var templatesB: String?
     @Option(help: "Session file, autosaved (default: ~/.local/state/clip-tui/session.json).") var session: String?
-    @Option(help: "Embedding cache file (default: $CLIP_TUI_CACHE, else ~/.cache/clip-tui/embeddings.sqlite).")
-    var cache: String?
-    @Option(help: "Most BLAS threads a product may use (default: $CLIP_TUI_THREADS, else the cores this process may use).")
-    var threads: Int?
 
     static var defaultSessionPath: String { UserPaths().sessionFile }
 
@@ -30,7 +26,7 @@ struct SessionCommand: ParsableCommand {
         var notes: [String] = []
         let sessionPath = session ?? Self.defaultSessionPath
         try? FileManager.default.createDirectory(
-            atPath: (sessionPath as NSString).deletingLastPathComponent,
+            atPath: URL(fileURLWithPath: sessionPath).deletingLastPathComponent().path,
             withIntermediateDirectories: true)
         var document: SessionDocument?
         try reportingErrors {
@@ -45,19 +41,8 @@ struct SessionCommand: ParsableCommand {
                 }
             }
             var doc = try startingDocument(from: document, notes: &notes)
-            let located = try ModelLocator.locate(doc.model)
-            if let note = located.note { notes.append(note) }
-            doc.model = doc.model ?? located.folder
-            BLAS.threadLimit = resolvedThreads(threads)
-            let provider = FaultInjectingProvider.wrapIfAsked(try CLIPEmbeddingProvider(folder: located.folder))
-            var store: EmbeddingCache?
-            do {
-                store = try EmbeddingCache(path: cache ?? EngineOptions.defaultCachePath)
-                if let note = store?.recoveryNote { notes.append(note) }
-            } catch {
-                notes.append("\(error); running without the cache")
-            }
-            let lab = PromptLab(store: EmbeddingStore(provider: provider, cache: store), modelName: doc.model ?? located.folder)
+            let lab = try engine.makeLab(model: doc.model) { notes.append($0) }
+            doc.model = lab.modelName
             var collection: ImageCollection?
             var imagesProblem: String?
             if let folder = doc.images {
@@ -68,7 +53,7 @@ struct SessionCommand: ParsableCommand {
             } else {
                 imagesProblem = "no images folder: start with --images DIR"
             }
-            let header = "\((lab.modelName as NSString).lastPathComponent) · \(doc.images ?? "no images") · \(sessionPath)"
+            let header = "\(URL(fileURLWithPath: lab.modelName).lastPathComponent) · \(doc.images ?? "no images") · \(sessionPath)"
             let controller = SessionController(
                 document: doc, lab: lab, collection: collection, header: header,
                 sessionPath: sessionPath, preview: Self.preview,
@@ -121,11 +106,11 @@ struct SessionCommand: ParsableCommand {
         // Paths are stored absolute, so the session file opens from any directory; a Hub id
         // (no such folder) stays as typed.
         func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
-        if let model { doc.model = FileManager.default.fileExists(atPath: model) ? absolute(model) : model }
+        if let model = engine.model { doc.model = FileManager.default.fileExists(atPath: model) ? absolute(model) : model }
         if let images { doc.images = absolute(images) }
         if let l = named.labels { doc.setLabels(l) }
-        if let t = named.a { doc.templatesA = t.templates.map(\.text); doc.nameA = (templates! as NSString).lastPathComponent }
-        if let t = named.b { doc.templatesB = t.templates.map(\.text); doc.nameB = (templatesB! as NSString).lastPathComponent }
+        if let t = named.a { doc.templatesA = t.templates.map(\.text); doc.nameA = URL(fileURLWithPath: templates!).lastPathComponent }
+        if let t = named.b { doc.templatesB = t.templates.map(\.text); doc.nameB = URL(fileURLWithPath: templatesB!).lastPathComponent }
         return doc
     }
 

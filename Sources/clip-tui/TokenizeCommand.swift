@@ -26,8 +26,8 @@ struct TokenizeCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let folder = try ModelLocator.locate(model).folder
-            let vocab = (folder as NSString).appendingPathComponent("vocab.json")
-            let merges = (folder as NSString).appendingPathComponent("merges.txt")
+            let vocab = URL(fileURLWithPath: folder).appendingPathComponent("vocab.json").relativePath
+            let merges = URL(fileURLWithPath: folder).appendingPathComponent("merges.txt").relativePath
             let tokenizer = try Tokenizer(vocabPath: vocab, mergesPath: merges)
             let entries = texts.map { text -> Entry in
                 let t = tokenizer.tokenize(text)

@@ -35,10 +35,10 @@ final class FakeProvider: EmbeddingProvider, @unchecked Sendable {
         return texts.map { vectors[$0] ?? derived($0) }
     }
 
-    func embedImages(_ paths: [String]) -> [Result<[Float], Error>] {
-        encodedImages += paths
-        return paths.map { p in
-            let name = (p as NSString).lastPathComponent
+    func embedImages(_ files: [ImageFile]) -> [Result<[Float], Error>] {
+        encodedImages += files.map(\.path)
+        return files.map(\.path).map { p in
+            let name = URL(fileURLWithPath: p).lastPathComponent
             if let v = imageVectors[name] { return .success(v) }
             return .failure(ScoringError.cannotRead(path: p, reason: "fake decoder refuses it"))
         }

@@ -235,7 +235,7 @@ final class LiveEvaluatorTests: XCTestCase {
             defer { afterBatch() }
             return try fake.embedTexts(texts)
         }
-        func embedImages(_ paths: [String]) -> [Result<[Float], Error>] { [] }
+        func embedImages(_ files: [ImageFile]) -> [Result<[Float], Error>] { [] }
     }
 
     func testANewerEditStopsTheOlderAtTheNextBatchAndNothingStaleIsPublished() throws {

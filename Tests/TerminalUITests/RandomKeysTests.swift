@@ -23,8 +23,8 @@ final class RandomKeysTests: XCTestCase {
             return (Array(ids.prefix(77)), ids.count)
         }
         func embedTexts(_ texts: [String]) throws -> [[Float]] { texts.map(vector) }
-        func embedImages(_ paths: [String]) -> [Result<[Float], Error>] {
-            paths.map { p in
+        func embedImages(_ files: [ImageFile]) -> [Result<[Float], Error>] {
+            files.map(\.path).map { p in
                 p.hasSuffix("broken.png")
                     ? .failure(ScoringError.cannotRead(path: p, reason: "not a PNG"))
                     : .success(vector("a photo of a " + URL(fileURLWithPath: p).deletingLastPathComponent().lastPathComponent))

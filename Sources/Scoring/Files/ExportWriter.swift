@@ -1,3 +1,4 @@
+import FileWriting
 import Foundation
 import InputLimits
 
@@ -18,7 +19,7 @@ public enum ExportFormat: String, CaseIterable, Sendable {
     public static func inferred(from path: String) -> ExportFormat? {
         let lower = path.lowercased()
         if lower.hasSuffix(".cb.json") { return .clipBenchmark }
-        switch (lower as NSString).pathExtension {
+        switch URL(fileURLWithPath: lower).pathExtension {
         case "json": return .clipTUI
         case "txt": return .txt
         case "py": return .python
@@ -29,7 +30,7 @@ public enum ExportFormat: String, CaseIterable, Sendable {
 
     /// The dataset a `NAME.cb.json` output names (`cifar10.cb.json` → cifar10); nil otherwise.
     public static func datasetName(fromOutput path: String) -> String? {
-        let file = (path as NSString).lastPathComponent
+        let file = URL(fileURLWithPath: path).lastPathComponent
         return file.lowercased().hasSuffix(".cb.json") ? String(file.dropLast(8)) : nil
     }
 }
@@ -161,8 +162,6 @@ public enum ExportWriter {
     }
 
     private static func write(_ text: String, to path: String) throws {
-        do { try AtomicFile.write(Data(text.utf8), to: path) } catch let e as ScoringError { throw e } catch {
-            throw ScoringError.cannotWrite(path: path, reason: "\(error)")
-        }
+        do { try AtomicFile.write(Data(text.utf8), to: path) } catch { throw ScoringError.cannotWrite(path: error.path, reason: error.reason) }
     }
 }

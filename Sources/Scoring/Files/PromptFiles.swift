@@ -74,7 +74,7 @@ public enum PromptFiles {
 
     // MARK: - Helpers
 
-    private static func ext(_ path: String) -> String { (path as NSString).pathExtension.lowercased() }
+    private static func ext(_ path: String) -> String { URL(fileURLWithPath: path).pathExtension.lowercased() }
 
     /// Limits what a prompt file may be before it is parsed (a template file is small).
     public static let maxFileBytes = 16 << 20
