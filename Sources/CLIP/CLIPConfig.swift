@@ -10,13 +10,21 @@ public enum Activation: String, Codable, Sendable {
 
 /// `text_config` of a Hugging Face `CLIPConfig`; missing keys take transformers' defaults.
 public struct CLIPTextConfig: Codable, Sendable, Equatable {
+    /// Token ids the embedding table holds (BPE vocabulary with the start and end tokens).
     public var vocabSize = 49408
+    /// Width of the text transformer's residual stream.
     public var hiddenSize = 512
+    /// Width of the MLP's hidden layer (4 × `hiddenSize` in OpenAI's models).
     public var intermediateSize = 2048
+    /// Transformer layers.
     public var numHiddenLayers = 12
+    /// Attention heads per layer; `hiddenSize` must divide by it.
     public var numAttentionHeads = 8
+    /// Context length in tokens, start and end tokens included.
     public var maxPositionEmbeddings = 77
+    /// The MLP's activation.
     public var hiddenAct = Activation.quickGELU
+    /// Epsilon added to the variance in every LayerNorm.
     public var layerNormEps = 1e-5
     /// Older files say 2, which transformers reads as "pool at the highest id" (the end token).
     public var eosTokenId = 49407
@@ -28,6 +36,7 @@ public struct CLIPTextConfig: Codable, Sendable, Equatable {
         case layerNormEps = "layer_norm_eps", eosTokenId = "eos_token_id"
     }
 
+    /// transformers' defaults (OpenAI's ViT-B/32 shapes).
     public init() {}
 
     public init(from decoder: Decoder) throws {
@@ -47,12 +56,18 @@ public struct CLIPTextConfig: Codable, Sendable, Equatable {
 
 /// `vision_config` of a Hugging Face `CLIPConfig`; missing keys take transformers' defaults.
 public struct CLIPVisionConfig: Codable, Sendable, Equatable {
+    /// Width of the ViT's residual stream.
     public var hiddenSize = 768
+    /// Width of the MLP's hidden layer.
     public var intermediateSize = 3072
     public var numHiddenLayers = 12
+    /// Attention heads per layer; `hiddenSize` must divide by it.
     public var numAttentionHeads = 12
+    /// Colour channels of the input (RGB).
     public var numChannels = 3
+    /// Side of the square input in pixels, after resize and crop.
     public var imageSize = 224
+    /// Side of a square patch in pixels; `imageSize` must divide by it.
     public var patchSize = 32
     public var hiddenAct = Activation.quickGELU
     public var layerNormEps = 1e-5
@@ -86,8 +101,11 @@ public struct CLIPVisionConfig: Codable, Sendable, Equatable {
 
 /// A Hugging Face `CLIPConfig` (`config.json` of a `CLIPModel` checkpoint).
 public struct CLIPConfig: Codable, Sendable, Equatable {
+    /// The text tower.
     public var textConfig = CLIPTextConfig()
+    /// The image tower.
     public var visionConfig = CLIPVisionConfig()
+    /// Length of the shared embedding both towers project into.
     public var projectionDim = 512
 
     enum CodingKeys: String, CodingKey {

@@ -6,11 +6,17 @@ import Tokenization
 /// A CLIP checkpoint folder in the Hugging Face layout, loaded: both encoders, the
 /// tokenizer, the image preprocessing and the logit scale.
 public final class CLIPModel: Sendable {
+    /// The checkpoint folder the model was read from.
     public let folder: String
+    /// Shapes read from the folder's `config.json`.
     public let config: CLIPConfig
+    /// The image tower: pixels `[batch, 3, size, size]` → embeddings `[batch, projectionDim]`.
     public let vision: VisionEncoder
+    /// The text tower: token ids → embeddings `[texts, projectionDim]`.
     public let text: TextEncoder
+    /// CLIP's BPE tokenizer from the folder's `vocab.json` and `merges.txt`.
     public let tokenizer: Tokenizer
+    /// The image transform the folder's preprocessor config names (CLIP's by default).
     public let preprocessor: Preprocessor
     /// `exp(logit_scale)` from the weights (100 for OpenAI's models).
     public let logitScale: Float

@@ -17,6 +17,8 @@ public protocol WeightSource: AnyObject {
 }
 
 extension WeightSource {
+    /// Reads `key` (stored `[rows, cols]`, checked against `shape`) transposed into `dest`,
+    /// rows `ld` floats apart: a PyTorch `[out, in]` weight becomes the `[in, out]` layout.
     public func readTransposed(
         _ key: String, shape: [Int], rows: Int, cols: Int,
         into dest: UnsafeMutablePointer<Float>, ld: Int

@@ -11,6 +11,9 @@ import SafeTensors
 /// changes nearly every sample, and hashing stays fast (a full hash of 1.7 GB would cost a
 /// second on every start).
 public enum ModelFingerprint {
+    /// The folder's fingerprint as hex: its config, tokenizer and preprocessor files whole,
+    /// and its weight files sampled as described above.
+    /// - Throws: when a weight file cannot be mapped.
     public static func compute(folder: String) throws -> String {
         var hasher = SHA256()
         hasher.update(data: Data("clip-tui fingerprint 1".utf8))

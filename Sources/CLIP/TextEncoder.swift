@@ -7,7 +7,9 @@ import Tensors
 /// prefix share its computation (`PrefixTree`). All the nodes of a batch go through each
 /// layer's products together.
 public final class TextEncoder: Sendable {
+    /// The shapes the weights were read with.
     public let config: CLIPTextConfig
+    /// Length of the embeddings it returns.
     public let projectionDim: Int
     let tokenEmbedding: [Float]  // [vocab, width]
     let positionEmbedding: [Float]  // [positions, width]
@@ -15,6 +17,8 @@ public final class TextEncoder: Sendable {
     let finalNorm: LayerNorm
     let projection: Linear  // [width, projection], no bias
 
+    /// Reads every `text_model.*` weight and `text_projection`, each checked against `config`.
+    /// - Throws: `CLIPError` naming a missing or misshapen tensor.
     public init(reader: WeightSource, config: CLIPTextConfig, projectionDim: Int) throws {
         self.config = config
         self.projectionDim = projectionDim

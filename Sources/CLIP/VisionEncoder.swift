@@ -2,7 +2,9 @@ import Tensors
 
 /// CLIP's image tower (`CLIPVisionTransformer` + `visual_projection`), batched.
 public final class VisionEncoder: Sendable {
+    /// The shapes the weights were read with.
     public let config: CLIPVisionConfig
+    /// Length of the embeddings it returns.
     public let projectionDim: Int
     /// The patch convolution as a matrix: `[3·p·p, width]`, no bias.
     let patchEmbedding: Linear
@@ -13,6 +15,8 @@ public final class VisionEncoder: Sendable {
     let postNorm: LayerNorm
     let projection: Linear  // [width, projection], no bias
 
+    /// Reads every `vision_model.*` weight and `visual_projection`, each checked against `config`.
+    /// - Throws: `CLIPError` naming a missing or misshapen tensor.
     public init(reader: WeightSource, config: CLIPVisionConfig, projectionDim: Int) throws {
         self.config = config
         self.projectionDim = projectionDim

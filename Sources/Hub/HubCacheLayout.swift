@@ -6,23 +6,30 @@ import Foundation
 /// Files appear in a snapshot only once complete and verified, so a reader never sees a
 /// partial file.
 public struct HubCacheLayout: Sendable {
+    /// The Hub cache folder (`HF_HUB_CACHE`, else `HF_HOME/hub`).
     public let cache: String
+    /// The repository id, `ORG/NAME`.
     public let repo: String
 
+    /// The layout of `repo` under `cache`; nothing is touched on disk.
     public init(cache: String, repo: String) {
         self.cache = cache
         self.repo = repo
     }
 
+    /// `CACHE/models--ORG--NAME`.
     public var repoFolder: String {
         let parts = repo.split(separator: "/")
         return URL(fileURLWithPath: cache).appendingPathComponent("models--\(parts.joined(separator: "--"))").relativePath
     }
 
+    /// Where a verified file's bytes live, by the Hub's etag.
     public func blob(_ etag: String) -> String { repoFolder + "/blobs/" + etag }
     /// Where a download in progress lives (huggingface_hub's own name, so either tool resumes it).
     public func incomplete(_ etag: String) -> String { blob(etag) + ".incomplete" }
+    /// The folder of links that is the repository at `commit`.
     public func snapshot(_ commit: String) -> String { repoFolder + "/snapshots/" + commit }
+    /// One file's link in a snapshot (`name` may hold folders).
     public func snapshotFile(_ commit: String, _ name: String) -> String { snapshot(commit) + "/" + name }
 
     /// Takes the exclusive lock huggingface_hub takes for a blob

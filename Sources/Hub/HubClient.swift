@@ -10,23 +10,34 @@ import UserPaths
 /// `HF_ENDPOINT` and `HF_TOKEN` honoured, partial files resumed, every file checked
 /// against the hash the Hub lists before it is moved into place.
 public struct HubClient: Sendable {
+    /// How far a fetch is: the file being fetched and its bytes so far.
     public struct Progress: Sendable {
+        /// The file's name in the repository.
         public let file: String
+        /// Its place among the files fetched, from 0.
         public let fileIndex: Int
+        /// How many files the fetch takes.
         public let fileCount: Int
+        /// Bytes of this file on disk so far (a resumed file starts above 0).
         public let bytes: Int
+        /// The file's size as the Hub lists it, when it does.
         public let totalBytes: Int?
     }
 
+    /// The Hub's address without a trailing slash.
     public let endpoint: String
+    /// Sent as a bearer token, for gated and private repositories.
     public let token: String?
+    /// The Hub cache folder files are written into.
     public let cache: String
     /// Seconds without data before a request is given up (and resumed by the next attempt).
     public var timeout: TimeInterval = 60
     /// Attempts per file: an interrupted download resumes where it stopped.
     public var attempts = 5
+    /// Seconds before the first retry; the n-th waits n times as long.
     public var retryDelay: TimeInterval = 1
 
+    /// A client for `endpoint` (e.g. `https://huggingface.co`) writing into `cache`.
     public init(endpoint: String, token: String?, cache: String) {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.token = token

@@ -4,22 +4,29 @@ import InputLimits
 /// The Hub's answer to `GET /api/models/ORG/NAME/revision/REV?blobs=true`: the commit a
 /// revision points to and its files, with the hashes the cache is keyed by.
 public struct HubRepoInfo: Equatable, Sendable {
+    /// One file of the repository as the Hub's API lists it.
     public struct File: Equatable, Sendable {
+        /// Path in the repository.
         public let name: String
+        /// Size of the git object: the file itself, or its LFS pointer.
         public let size: Int?
         /// Git blob id (SHA-1 of `blob SIZE\0` + bytes): the cache's blob name for small files.
         public let blobId: String?
         /// For files stored with Git LFS: the SHA-256 of the content and its size.
         public let lfsSHA256: String?
+        /// Size of the LFS object, for files stored in LFS.
         public let lfsSize: Int?
 
         /// The blob name in `blobs/`, as huggingface_hub names it (the ETag): the LFS SHA-256,
         /// else the git blob id.
         public var etag: String? { lfsSHA256 ?? blobId }
+        /// The size the downloaded file must have.
         public var expectedSize: Int? { lfsSize ?? size }
     }
 
+    /// The commit id the revision resolved to (40 hex digits).
     public let commit: String
+    /// Every file at that commit.
     public let files: [File]
 
     /// Largest answer accepted: the listing of a model with thousands of files is well under.

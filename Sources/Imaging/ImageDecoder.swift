@@ -8,8 +8,10 @@ public enum ImageDecoder {
     /// (PIL's own bomb limit, `2 × Image.MAX_IMAGE_PIXELS`).
     public static let defaultMaxPixels = 178_956_970
 
+    /// The formats read, by their magic bytes.
     public enum Format: String, Sendable { case png = "PNG", jpeg = "JPEG" }
 
+    /// The format the first bytes announce, or nil for anything else.
     public static func format(of bytes: some Collection<UInt8>) -> Format? {
         let head = Array(bytes.prefix(8))
         if head.count >= 8, head == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] { return .png }
@@ -17,6 +19,10 @@ public enum ImageDecoder {
         return nil
     }
 
+    /// Reads and decodes a PNG or JPEG file into 8-bit RGB (alpha dropped, not composited,
+    /// as PIL's `convert("RGB")` does).
+    /// - Throws: `ImagingError` naming the file: unreadable, empty, unknown format, corrupt,
+    ///   or more than `maxPixels` pixels.
     public static func decode(path: String, maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) } catch {

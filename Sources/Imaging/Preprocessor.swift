@@ -4,16 +4,22 @@ import InputLimits
 /// OpenAI CLIP's image transform: `Resize(size, BICUBIC)` of the short side,
 /// `CenterCrop(size)`, `ToTensor`, `Normalize(mean, std)` (openai/CLIP `clip/clip.py`).
 public struct Preprocessor: Sendable, Equatable {
+    /// OpenAI's per-channel mean (R, G, B) of pixels scaled to 0…1.
     public static let clipMean: [Float] = [0.48145466, 0.4578275, 0.40821073]
+    /// OpenAI's per-channel standard deviation (R, G, B).
     public static let clipStd: [Float] = [0.26862954, 0.26130258, 0.27577711]
 
     /// Short side after resizing.
     public let shortestEdge: Int
     /// Side of the square centre crop.
     public let cropSize: Int
+    /// Subtracted per channel (R, G, B) from pixels scaled to 0…1.
     public let mean: [Float]
+    /// Divided into each channel after the mean is taken off.
     public let std: [Float]
 
+    /// - Parameters: `size` is the short side after resizing, `cropSize` the square crop
+    ///   (default `size`), `mean` and `std` three values each.
     public init(size: Int, cropSize: Int? = nil, mean: [Float] = Preprocessor.clipMean, std: [Float] = Preprocessor.clipStd) {
         shortestEdge = size
         self.cropSize = cropSize ?? size
@@ -76,6 +82,8 @@ public struct Preprocessor: Sendable, Equatable {
         normalize(crop(image))
     }
 
+    /// A cropped image as the model's input: `[3, height, width]` floats, channel-major,
+    /// `(pixel / 255 - mean) / std`.
     public func normalize(_ cropped: RGBImage) -> [Float] {
         let plane = cropped.width * cropped.height
         var out = [Float](repeating: 0, count: 3 * plane)

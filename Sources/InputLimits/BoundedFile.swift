@@ -7,6 +7,7 @@ import Foundation
 /// allocated), with plain POSIX calls: Foundation's reader leaks 4 KiB on every empty file
 /// (LeakSanitizer, found by fuzz-config), and an untrusted file can be empty.
 public enum BoundedFile {
+    /// Why the file was not read, with its path.
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case cannotOpen(reason: String)
         case tooLarge(size: Int, limit: Int)
@@ -19,6 +20,8 @@ public enum BoundedFile {
         }
     }
 
+    /// The whole file, refused without reading when larger than `maxBytes`.
+    /// - Throws: `Failure` naming the path.
     public static func read(_ path: String, maxBytes: Int) throws -> Data {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure.cannotOpen(reason: String(cString: strerror(errno))) }

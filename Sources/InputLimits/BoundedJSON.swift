@@ -6,7 +6,9 @@ import Foundation
 /// in words (and, for a decoding error, the key); callers wrap it in their own typed error
 /// with the path.
 public enum BoundedJSON {
+    /// Why a document was not read: its path and the reason in words.
     public struct Failure: Error, Equatable, CustomStringConvertible {
+        /// Whether the file could not be read at all, broke a limit, or is not the shape asked for.
         public enum Kind: Sendable, Equatable {
             /// The file could not be read at all.
             case unreadable
@@ -17,7 +19,9 @@ public enum BoundedJSON {
         }
         /// Why, in words: "not valid JSON: …", "'vision_config.hidden_size': …", a limit.
         public let reason: String
+        /// What kind of failure it was.
         public let kind: Kind
+        /// True when the file could not be opened or read.
         public var unreadable: Bool { kind == .unreadable }
         public var description: String { reason }
         init(reason: String, kind: Kind) { self.reason = reason; self.kind = kind }

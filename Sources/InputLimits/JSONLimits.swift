@@ -2,10 +2,14 @@
 /// depth and the number of members at the top level. Foundation's parsers recurse per level
 /// and allocate per member, so a hostile file must be refused before it reaches them.
 public struct JSONLimits: Sendable, Equatable {
+    /// Largest document accepted, in bytes.
     public var maxBytes: Int
+    /// Deepest nesting of arrays and objects accepted.
     public var maxDepth: Int
+    /// Most members the top-level object or array may have.
     public var maxTopLevelMembers: Int
 
+    /// Limits checked before a parser allocates for the document.
     public init(maxBytes: Int, maxDepth: Int, maxTopLevelMembers: Int = .max) {
         self.maxBytes = maxBytes
         self.maxDepth = maxDepth

@@ -23,8 +23,11 @@ public indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Where and why a document did not parse (or broke a limit).
     public struct ParseError: Error, Equatable, CustomStringConvertible {
+        /// Byte offset of the problem in the document.
         public let offset: Int
+        /// What was wrong there.
         public let reason: String
         /// Refused by the size or depth limits before parsing (the reason says which).
         public var isLimit = false
@@ -47,9 +50,13 @@ public indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
 
     // MARK: - Access
 
+    /// The text of a string value, else nil.
     public var string: String? { if case let .string(s) = self { return s } else { return nil } }
+    /// The elements of an array, else nil.
     public var array: [JSONValue]? { if case let .array(a) = self { return a } else { return nil } }
+    /// An object's members in the file's order, else nil.
     public var members: [(key: String, value: JSONValue)]? { if case let .object(m) = self { return m } else { return nil } }
+    /// An object's keys in the file's order; empty for anything else.
     public var keys: [String] { members?.map(\.key) ?? [] }
 
     /// The member named `key` of an object (the last one, if repeated).

@@ -5,6 +5,7 @@ public enum DType: String, Sendable, CaseIterable {
     case u64 = "U64", u32 = "U32", u16 = "U16", u8 = "U8", bool = "BOOL"
     case f8e4m3 = "F8_E4M3", f8e5m2 = "F8_E5M2"
 
+    /// Bytes per element.
     public var byteCount: Int {
         switch self {
         case .f64, .i64, .u64: return 8

@@ -8,10 +8,14 @@ import Foundation
 /// Pages are read on first touch, so opening a multi-gigabyte checkpoint costs nothing
 /// until its tensors are read; `release(range:)` drops pages already copied out.
 public final class MappedFile: @unchecked Sendable {
+    /// The file mapped, as opened.
     public let path: String
+    /// Its length in bytes.
     public let size: Int
     private let base: UnsafeMutableRawPointer?
 
+    /// Maps the whole file read-only.
+    /// - Throws: `SafeTensorsError` naming the path when it cannot be opened or mapped.
     public init(path: String) throws {
         self.path = path
         let fd = open(path, O_RDONLY)

@@ -3,12 +3,16 @@ import InputLimits
 
 /// One tensor's place in a safetensors file.
 public struct TensorInfo: Sendable, Equatable {
+    /// The tensor's key in the header.
     public let name: String
+    /// Element type as stored.
     public let dtype: DType
+    /// Dimensions, outermost first (PyTorch's order).
     public let shape: [Int]
     /// Byte range inside the data section (after the header).
     public let dataRange: Range<Int>
 
+    /// Elements the shape holds.
     public var elementCount: Int { shape.reduce(1, *) }
 }
 
@@ -19,10 +23,14 @@ public struct TensorInfo: Sendable, Equatable {
 public final class SafeTensorsFile: @unchecked Sendable {
     /// Headers above this are refused before they are read (the format caps them at 100 MB).
     public static let maxHeaderBytes: UInt64 = 100_000_000
+    /// Most tensors a header may list before it is refused as hostile.
     public static let maxTensorCount = 1_000_000
 
+    /// The file read.
     public let path: String
+    /// Every tensor the header lists, by key, with its checked byte range.
     public let tensors: [String: TensorInfo]
+    /// The header's `__metadata__` strings (empty when absent).
     public let metadata: [String: String]
     private let file: MappedFile
     private let dataStart: Int
@@ -31,6 +39,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
         try self.init(file: MappedFile(path: path))
     }
 
+    /// Parses and checks the header of a mapped file: its length, its JSON, each entry's
+    /// dtype and shape, and offsets that lie inside the data and match dtype × shape.
+    /// - Throws: `SafeTensorsError` naming the file and the tensor at fault.
     public init(file: MappedFile) throws {
         self.file = file
         self.path = file.path

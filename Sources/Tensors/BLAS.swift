@@ -8,6 +8,7 @@ public enum BLAS {
         openblas_set_num_threads(Int32(max(1, n)))
     }
 
+    /// Threads OpenBLAS uses now for one product.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
     private static let limit = Atomic<Int>(1)

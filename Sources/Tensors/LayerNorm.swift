@@ -1,9 +1,13 @@
 /// `torch.nn.LayerNorm` over the last dimension: (x − mean) / √(var + eps) · γ + β.
 public struct LayerNorm: Sendable {
+    /// Per-feature gain, `width` values.
     public let weight: [Float]
+    /// Per-feature offset, `width` values.
     public let bias: [Float]
+    /// Added to the variance before the square root.
     public let eps: Float
 
+    /// `weight` and `bias` of equal length.
     public init(weight: [Float], bias: [Float], eps: Float) {
         precondition(weight.count == bias.count)
         self.weight = weight
@@ -11,6 +15,7 @@ public struct LayerNorm: Sendable {
         self.eps = eps
     }
 
+    /// Features per row.
     public var width: Int { weight.count }
 
     /// Normalises `rows` rows of `input` (stride `width`) into `output`.
@@ -35,6 +40,8 @@ public struct LayerNorm: Sendable {
         }
     }
 
+    /// Each row of `m` (`[rows, width]`) normalised to mean 0 and variance 1, then scaled and
+    /// shifted: a new `[rows, width]` matrix.
     public func apply(_ m: Matrix) -> Matrix {
         precondition(m.cols == width)
         var out = Matrix(zeros: m.rows, m.cols)

@@ -1,10 +1,13 @@
 /// A dense layer `y = x · W + b`, with W kept as `[in, out]` row-major: the layout that
 /// makes the product a plain no-transpose sgemm, chosen once at load time.
 public struct Linear: Sendable {
+    /// Features in.
     public let inputs: Int
+    /// Features out.
     public let outputs: Int
     /// `[inputs, outputs]`.
     public let weight: [Float]
+    /// `outputs` values added to every row, or none.
     public let bias: [Float]?
 
     /// From a weight already in `[in, out]` layout.
@@ -52,6 +55,7 @@ public struct Linear: Sendable {
         }
     }
 
+    /// `x` `[rows, inputs]` → `[rows, outputs]`.
     public func apply(_ x: Matrix) -> Matrix {
         precondition(x.cols == inputs)
         var out = Matrix(zeros: x.rows, outputs)

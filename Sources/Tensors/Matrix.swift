@@ -1,9 +1,13 @@
 /// A dense row-major matrix of Float: `rows × cols`, element (r, c) at `r * cols + c`.
 public struct Matrix: Sendable, Equatable {
+    /// Number of rows.
     public let rows: Int
+    /// Floats per row.
     public let cols: Int
+    /// `rows × cols` floats, row-major.
     public var storage: [Float]
 
+    /// `storage` must hold `rows × cols` floats, row-major.
     public init(rows: Int, cols: Int, storage: [Float]) {
         precondition(storage.count == rows * cols, "storage holds \(storage.count), shape needs \(rows * cols)")
         self.rows = rows
@@ -11,10 +15,12 @@ public struct Matrix: Sendable, Equatable {
         self.storage = storage
     }
 
+    /// A `rows × cols` matrix of zeros.
     public init(zeros rows: Int, _ cols: Int) {
         self.init(rows: rows, cols: cols, storage: [Float](repeating: 0, count: rows * cols))
     }
 
+    /// The element at (`row`, `col`), both from 0.
     public subscript(row: Int, col: Int) -> Float {
         get { storage[row * cols + col] }
         set { storage[row * cols + col] = newValue }

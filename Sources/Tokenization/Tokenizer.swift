@@ -11,11 +11,13 @@ public struct TokenizedText: Sendable, Equatable {
     public let untruncatedCount: Int
     /// The text was longer than `Tokenizer.maxTextBytes` and only its start was read.
     public var isClipped = false
+    /// Whether tokens were cut to fit the context length.
     public var isTruncated: Bool { untruncatedCount > ids.count }
 }
 
 /// CLIP's tokenizer: OpenAI's `SimpleTokenizer` over a Hugging Face `vocab.json` + `merges.txt`.
 public final class Tokenizer: Sendable {
+    /// CLIP's context length: start token, at most 75 text tokens, end token.
     public static let contextLength = 77
     /// Only this much of a text is tokenized: 77 tokens need a few hundred bytes, and the
     /// byte-pair loop is quadratic in a word's length, so a pasted megabyte must not reach it.
@@ -24,8 +26,11 @@ public final class Tokenizer: Sendable {
     /// size, which bounds the byte-pair work per piece (about 0.1 s at worst); up to it the
     /// result is exactly OpenAI's (the fixtures hold a 300-letter word).
     public static let maxPieceBytes = 1024
+    /// Id of `<|startoftext|>`.
     public let startToken: Int
+    /// Id of `<|endoftext|>` (also the padding id).
     public let endToken: Int
+    /// Ids in the vocabulary.
     public let vocabularySize: Int
 
     private let encoder: [String: Int]
@@ -63,6 +68,9 @@ public final class Tokenizer: Sendable {
         try self.init(vocabulary: vocab, merges: merges, source: vocabPath)
     }
 
+    /// From a vocabulary (token → id) and ranked merges, as `vocab.json` and `merges.txt`
+    /// hold them; `source` names them in errors.
+    /// - Throws: `TokenizerError` when the start or end token is missing.
     public init(vocabulary: [String: Int], merges: [(String, String)], source: String = "vocabulary") throws {
         var ranks: [BytePairEncoder.Pair: Int] = [:]
         ranks.reserveCapacity(merges.count)

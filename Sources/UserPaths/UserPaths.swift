@@ -5,8 +5,10 @@ import Foundation
 /// ignores `HOME`, so it comes second), the XDG base directories, and the Hugging Face
 /// variables as huggingface_hub reads them. The one owner of these variables.
 public struct UserPaths: Sendable {
+    /// The variables the paths are derived from.
     public let environment: [String: String]
 
+    /// Paths for `environment` (the process's own by default; tests pass their own).
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
     }
