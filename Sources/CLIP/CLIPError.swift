@@ -7,6 +7,8 @@ public enum CLIPError: Error, CustomStringConvertible, Equatable {
     case unknownTensors(keys: [String], path: String)
     case badIndex(path: String, reason: String)
     case badInput(String)
+    /// Only open_clip's pickled weights: not read, since unpickling runs code.
+    case pickleOnly(path: String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,10 @@ public enum CLIPError: Error, CustomStringConvertible, Equatable {
             return "\(path): \(keys.count) tensor(s) this CLIP architecture does not use: \(shown)\(keys.count > 5 ? ", …" : "")"
         case let .badIndex(path, reason): return "\(path): \(reason)"
         case let .badInput(reason): return reason
+        case let .pickleOnly(path):
+            return "\(path): open_clip's pickled weights are not read (unpickling can run code); "
+                + "fetch the repository's open_clip_model.safetensors, or convert with "
+                + "safetensors.torch.save_file(torch.load(PATH, weights_only=True), 'open_clip_model.safetensors')"
         }
     }
 }

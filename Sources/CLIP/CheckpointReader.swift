@@ -44,10 +44,19 @@ extension WeightSource {
     }
 }
 
+/// A checkpoint's weights, with the scalar and the accounting the model needs beyond the
+/// encoders' tensors.
+protocol CheckpointWeights: WeightSource {
+    /// A 0-d (or one-element) tensor, such as `logit_scale`.
+    func scalar(_ key: String) throws -> Float
+    /// Throws when stored tensors were never read: a layout the encoders do not know.
+    func finish() throws
+}
+
 /// The tensors of a checkpoint (one `model.safetensors` or the shards named by
 /// `model.safetensors.index.json`), read by name with their shape checked, and every key
 /// accounted for: `finish()` reports the ones nobody read.
-final class CheckpointReader: WeightSource {
+final class CheckpointReader: CheckpointWeights {
     private var files: [String: SafeTensorsFile] = [:]
     private var location: [String: String] = [:]  // tensor key → shard path
     private var used: Set<String> = []
@@ -57,6 +66,15 @@ final class CheckpointReader: WeightSource {
     private static let ignorable: [String] = [
         "text_model.embeddings.position_ids", "vision_model.embeddings.position_ids"
     ]
+
+    /// One safetensors file (open_clip's `open_clip_model.safetensors`).
+    init(file path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw CLIPError.missingFile(path: path) }
+        let file = try SafeTensorsFile(path: path)
+        files[path] = file
+        for key in file.tensors.keys { location[key] = path }
+        description = path
+    }
 
     init(folder: String) throws {
         let single = URL(fileURLWithPath: folder).appendingPathComponent("model.safetensors").relativePath

@@ -17,7 +17,9 @@ public enum ModelFingerprint {
     public static func compute(folder: String) throws -> String {
         var hasher = SHA256()
         hasher.update(data: Data("clip-tui fingerprint 1".utf8))
-        let names = ["config.json", "vocab.json", "merges.txt", "preprocessor_config.json", "model.safetensors.index.json"]
+        let names = [
+            "config.json", "vocab.json", "merges.txt", "preprocessor_config.json", "model.safetensors.index.json", "open_clip_config.json"
+        ]
         for name in names {
             let path = URL(fileURLWithPath: folder).appendingPathComponent(name).relativePath
             hasher.update(data: Data("\(name)\n".utf8))

@@ -67,15 +67,20 @@ public struct HubRepoInfo: Equatable, Sendable {
     }
 
     /// What clip-tui needs of a CLIP checkpoint: the config, the tokenizer and preprocessor
-    /// files, and the safetensors weights (one file, or an index and its shards).
+    /// files, and the safetensors weights (one file, or an index and its shards). Where the
+    /// repository has open_clip's files, those decide: `open_clip_config.json` and
+    /// `open_clip_model.safetensors`, not a timm `config.json` and image-only weights beside them.
     public func filesToFetch(repo: String) throws -> [File] {
-        let wanted: Set<String> = [
-            "config.json", "vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json",
-            "special_tokens_map.json", "preprocessor_config.json", "model.safetensors.index.json"
-        ]
-        let picked = files.filter { file in
-            if wanted.contains(file.name) { return true }
-            return !file.name.contains("/") && file.name.hasPrefix("model") && file.name.hasSuffix(".safetensors")
+        let tokenizer: Set<String> = ["vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]
+        let picked: [File]
+        if files.contains(where: { $0.name == "open_clip_config.json" }) {
+            picked = files.filter { tokenizer.contains($0.name) || $0.name == "open_clip_config.json" || $0.name == "open_clip_model.safetensors" }
+        } else {
+            let wanted = tokenizer.union(["config.json", "preprocessor_config.json", "model.safetensors.index.json"])
+            picked = files.filter { file in
+                if wanted.contains(file.name) { return true }
+                return !file.name.contains("/") && file.name.hasPrefix("model") && file.name.hasSuffix(".safetensors")
+            }
         }
         guard picked.contains(where: { $0.name.hasSuffix(".safetensors") }) else {
             throw HubError.noWeights(repo: repo, files: files.map(\.name))

@@ -17,6 +17,17 @@ public struct Preprocessor: Sendable, Equatable {
     public let mean: [Float]
     /// Divided into each channel after the mean is taken off.
     public let std: [Float]
+    /// How the image becomes a square of `cropSize`.
+    public let resize: Resize
+
+    /// The geometric step before normalising.
+    public enum Resize: Sendable, Equatable {
+        /// The short side to `shortestEdge`, then a centre crop (OpenAI's, open_clip's "shortest").
+        case shortestThenCrop
+        /// Both sides to `cropSize`, the aspect ratio not kept, nothing cropped (open_clip's
+        /// "squash", SigLIP's processors).
+        case square
+    }
 
     /// - Parameters: `size` is the short side after resizing, `cropSize` the square crop
     ///   (default `size`), `mean` and `std` three values each.
@@ -25,6 +36,17 @@ public struct Preprocessor: Sendable, Equatable {
         self.cropSize = cropSize ?? size
         self.mean = mean
         self.std = std
+        resize = .shortestThenCrop
+    }
+
+    /// A square resize to `squareSize × squareSize` with no crop (torchvision's
+    /// `Resize((s, s))` on a PIL image: PIL's bicubic filter on each axis).
+    public init(squareSize: Int, mean: [Float], std: [Float]) {
+        shortestEdge = squareSize
+        cropSize = squareSize
+        self.mean = mean
+        self.std = std
+        resize = .square
     }
 
     /// Reads a Hugging Face `preprocessor_config.json` (`size`, `crop_size`, `image_mean`, `image_std`).
@@ -64,6 +86,9 @@ public struct Preprocessor: Sendable, Equatable {
 
     /// The resized and centre-cropped 8-bit pixels (`cropSize × cropSize`).
     public func crop(_ image: RGBImage) -> RGBImage {
+        if resize == .square {
+            return BicubicResampler.resize(image, width: cropSize, height: cropSize, crop: (0, 0, cropSize, cropSize))
+        }
         let (w, h) = (image.width, image.height)
         let short = min(w, h), long = max(w, h)
         // Python: int(size * long / short), a true division then truncation.

@@ -14,4 +14,16 @@ public struct RGBImage: Sendable, Equatable {
         self.height = height
         self.pixels = pixels
     }
+
+    /// Rows and columns swapped (exact: pixels are moved, not resampled).
+    public func transposed() -> RGBImage {
+        var out = [UInt8](repeating: 0, count: pixels.count)
+        for y in 0..<height {
+            for x in 0..<width {
+                let from = (y * width + x) * 3, to = (x * height + y) * 3
+                out[to] = pixels[from]; out[to + 1] = pixels[from + 1]; out[to + 2] = pixels[from + 2]
+            }
+        }
+        return RGBImage(width: height, height: width, pixels: out)
+    }
 }

@@ -41,7 +41,7 @@ struct BenchCommand: ParsableCommand {
             let loadStart = DispatchTime.now()
             let encoders: (VisionEncoder, TextEncoder, Tokenizer?, String)
             if let model {
-                let clip = try CLIPModel(folder: try ModelLocator.locate(model).folder)
+                let clip = try ModelLocator.loadModel(folder: try ModelLocator.locate(model).folder)
                 encoders = (clip.vision, clip.text, clip.tokenizer, model)
             } else {
                 let config = CLIPConfig.preset(random!)!

@@ -22,7 +22,7 @@ final class CLIPEmbeddingProvider: EmbeddingProvider {
         for _ in 0..<3 {
             let before = try ModelFingerprint.compute(folder: folder)
             let watch = ModelFileWatch(folder: folder)
-            let model = try CLIPModel(folder: folder)
+            let model = try ModelLocator.loadModel(folder: folder)
             if try ModelFingerprint.compute(folder: folder) == before {
                 (self.model, self.fingerprint, self.watch) = (model, before, watch)
                 return
@@ -70,7 +70,7 @@ struct ModelFileWatch {
 
     private static func read(_ folder: String) -> [String] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-            .filter { $0 == "config.json" || $0.hasSuffix(".safetensors") || $0.hasSuffix(".safetensors.index.json") }
+            .filter { $0.hasSuffix("config.json") || $0.hasSuffix(".safetensors") || $0.hasSuffix(".safetensors.index.json") }
             .sorted()
         return names.map { name in
             var st = stat()

@@ -7,7 +7,7 @@ struct EncodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encode", abstract: "Image and text embeddings from a checkpoint (JSON).")
 
-    @Option(help: "Checkpoint folder (Hugging Face CLIPModel layout).") var model: String
+    @Option(help: "Checkpoint folder (Hugging Face CLIPModel or open_clip layout).") var model: String
     @Option(name: .customLong("image"), help: "An image file (PNG or JPEG); repeat for more.") var images: [String] = []
     @Option(name: .customLong("text"), help: "A text; repeat for more.") var texts: [String] = []
     @Option(help: "A file of texts, one per line.") var textsFile: String?
@@ -40,7 +40,7 @@ struct EncodeCommand: ParsableCommand {
             BLAS.threadLimit = resolvedThreads(threads)
             var allTexts = texts
             if let textsFile { allTexts += try TextsFile.read(path: textsFile) }
-            let clip = try CLIPModel(folder: try ModelLocator.locate(model).folder)
+            let clip = try ModelLocator.loadModel(folder: try ModelLocator.locate(model).folder)
             var imageEmbeddings = try clip.encodeImageFiles(images)
             var textEmbeddings = try clip.encodeTexts(allTexts)
             if normalize {

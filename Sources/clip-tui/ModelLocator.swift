@@ -30,6 +30,12 @@ public enum ModelLocator {
         projectFile("Models/clip-demo/config.json").map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
     }
 
+    /// The model in `folder`; a folder without tokenizer files (many open_clip repositories)
+    /// gets CLIP's BPE from the demo model, which carries OpenAI's vocabulary and merges.
+    public static func loadModel(folder: String) throws -> CLIPModel {
+        try CLIPModel(folder: folder, fallbackBPE: demoModel().map { CLIPModel.BPEFiles(folder: $0) })
+    }
+
     /// A file of this project (`Models/…`, `Images/…`, `Prompts/…`): looked for in the working
     /// directory, then in the folders above the executable (`.build/release/clip-tui`).
     public static func projectFile(_ relative: String, executable: String = CommandLine.arguments.first ?? "") -> String? {

@@ -8,11 +8,15 @@ import XCTest
 /// - `clip-tiny`: fp32, quick_gelu, patch 32, 224 pixels (the shared fixture);
 /// - `tiny-gelu16`: fp16 weights, exact GELU, patch 16, 3 text layers of width 40;
 /// - `tiny-336-bf16`: bf16 weights, 336 pixels, patch 14;
+/// - `openclip-quickgelu`, `openclip-gelu-squash`: open_clip's own layout and computation
+///   (made by open_clip 3.3.0, `scripts/make_openclip_fixtures.py`), read without tokenizer
+///   files (CLIP's BPE comes from `tiny-gelu16`), the second with GELU, a text tower under
+///   `text.` and a square resize with mean and std 0.5;
 /// - and any fixture folders (absolute paths) listed in `CLIP_TUI_EXTRA_FIXTURES`, separated
 ///   by ':', such as one made by `clipref.py fixture --preset b32` (600 MB, not in the repo).
 final class ParityTests: XCTestCase {
     static let fixtureNames =
-        ["clip-tiny", "tiny-gelu16", "tiny-336-bf16"]
+        ["clip-tiny", "tiny-gelu16", "tiny-336-bf16", "openclip-quickgelu", "openclip-gelu-squash"]
         + (ProcessInfo.processInfo.environment["CLIP_TUI_EXTRA_FIXTURES"] ?? "").split(separator: ":").map(String.init)
     // XCTest runs a class's tests one after another on one thread: the loaded models are
     // kept for the next test without a lock.
@@ -26,7 +30,8 @@ final class ParityTests: XCTestCase {
                 entry = hit
             } else {
                 let fixture = try FixtureCase.load(name)
-                entry = (fixture, try CLIPModel(folder: fixture.modelFolder))
+                let bpe = CLIPModel.BPEFiles(folder: try FixtureCase.load("tiny-gelu16").modelFolder)
+                entry = (fixture, try CLIPModel(folder: fixture.modelFolder, fallbackBPE: bpe))
                 Self.cache[name] = entry
             }
             try check(entry.0, entry.1)

@@ -162,6 +162,17 @@ final class HubRepoInfoTests: XCTestCase {
 
     let sha = String(repeating: "ab", count: 20)
 
+    /// A timm repository with open_clip's files: those decide, timm's files stay behind.
+    func testOpenCLIPFilesAreFetchedInsteadOfTimmFiles() throws {
+        let info = try parse(
+            """
+            {"sha": "\(sha)", "siblings": [{"rfilename": "config.json"}, {"rfilename": "model.safetensors"},
+             {"rfilename": "open_clip_config.json"}, {"rfilename": "open_clip_model.safetensors"},
+             {"rfilename": "open_clip_pytorch_model.bin"}, {"rfilename": "README.md"}]}
+            """)
+        XCTAssertEqual(try info.filesToFetch(repo: "timm/x").map(\.name), ["open_clip_config.json", "open_clip_model.safetensors"])
+    }
+
     func testFilesToFetch() throws {
         let info = try parse(
             """
