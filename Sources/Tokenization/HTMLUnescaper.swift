@@ -1,10 +1,25 @@
 /// Python's `html.unescape`, character for character (CPython 3.11 `Lib/html/__init__.py`).
 enum HTMLUnescaper {
-    private static let named: [String: String] = {
+    static let named: [String: String] = {
         var table: [String: String] = [:]
         for line in HTMLEntityTables.named.split(separator: "\n") {
             let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
             if parts.count == 2 { table[String(parts[0])] = String(parts[1]) }
+        }
+        return table
+    }()
+
+    /// ftfy's `HTML_ENTITIES`: `&NAME;` for every HTML5 name that ends in ';', and for the
+    /// all-lower-case ones their upper-case form (`&EACUTE;` → "É", `&SZLIG;` → "SS") where
+    /// `html.unescape` would leave that form alone.
+    static let ftfyEntities: [String: String] = {
+        var table: [String: String] = [:]
+        for (name, value) in named where name.hasSuffix(";") {
+            table["&" + name] = value
+        }
+        for (name, value) in named where name.hasSuffix(";") && name == name.lowercased() {
+            let upper = "&" + name.uppercased()
+            if table[upper] == nil, unescape(upper) == upper { table[upper] = value.uppercased() }
         }
         return table
     }()

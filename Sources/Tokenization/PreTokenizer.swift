@@ -46,8 +46,11 @@ enum PreTokenizer {
         return true
     }
 
+    /// Python `regex`'s IGNORECASE on the pattern's letters: ASCII case, and the long s
+    /// (U+017F), which case-folds to "s".
     private static func equalIgnoringASCIICase(_ a: Unicode.Scalar, _ b: Unicode.Scalar) -> Bool {
         if a == b { return true }
+        if a == "\u{17F}" { return b == "s" }
         if ("A"..."Z").contains(a) { return Unicode.Scalar(a.value + 32) == b }
         return false
     }

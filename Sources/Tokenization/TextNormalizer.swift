@@ -6,7 +6,7 @@ import Foundation
 /// Covered from ftfy 6's defaults: terminal escapes removed, C1 controls read as Windows-1252,
 /// Latin ligatures split, full-width characters narrowed, curly quotes straightened, control
 /// characters removed, NFC; and its HTML unescaping when the text has no '<'.
-/// Not covered: ftfy's mojibake repair (`fix_encoding`: text that was decoded with the wrong
+/// Not covered yet: ftfy's mojibake repair (`fix_encoding`: text that was decoded with the wrong
 /// codec, such as "cafÃ©"), which needs its statistical tables; such text is tokenized as it is.
 public enum TextNormalizer {
     /// The whole pipeline: what `SimpleTokenizer.encode` sees before its regular expression.
@@ -33,15 +33,41 @@ public enum TextNormalizer {
         return out
     }
 
-    /// The subset of `ftfy.fix_text` described above.
+    /// The subset of `ftfy.fix_text` described above, in ftfy's order and with its loop: the
+    /// text is fixed line by line, each line until a pass changes nothing; HTML is unescaped
+    /// until a line with '<' is met (ftfy's "auto").
     static func fixText(_ text: String) -> String {
-        // ftfy's order: HTML, terminal escapes, C1 controls, ligatures, width, quotes, controls, NFC.
-        let unescaped = text.unicodeScalars.contains("<") ? text : HTMLUnescaper.unescape(text)
+        var out = ""
+        var unescape = true
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map({ $0.offset == 0 ? String($0.element) : "\n" + $0.element })
+        {
+            // ftfy cuts after each "\n": the break belongs to the line before it.
+            if line.unicodeScalars.contains("<") { unescape = false }
+            out += fixSegment(line, unescape: unescape)
+        }
+        return out
+    }
+
+    private static func fixSegment(_ text: String, unescape: Bool) -> String {
+        var text = text
+        while true {
+            let before = text
+            if unescape { text = unescapeHTML(text) }
+            text = mapScalars(text)
+            text = removeControls(removeTerminalEscapes(text)).precomposedStringWithCanonicalMapping
+            if text == before { return text }
+        }
+    }
+
+    /// ftfy's fix_c1_controls, fix_latin_ligatures, fix_character_width, uncurl_quotes and
+    /// fix_line_breaks, one scalar at a time (each maps scalars independently).
+    private static func mapScalars(_ text: String) -> String {
         var scalars = String.UnicodeScalarView()
-        for original in removeTerminalEscapes(unescaped).unicodeScalars {
+        var previousCR = false
+        for original in text.unicodeScalars {
             let c = windows1252[original.value] ?? original
             let v = c.value
-            if isControl(v) { continue }
+            defer { previousCR = v == 0x0D }
             if let lig = ligatures[c] { scalars.append(contentsOf: lig.unicodeScalars); continue }
             if v == 0x3000 { scalars.append(" "); continue }
             if (0xFF01...0xFF5E).contains(v) { scalars.append(Unicode.Scalar(v - 0xFEE0)!); continue }
@@ -54,9 +80,48 @@ public enum TextNormalizer {
             }
             if v == 0x02BC || (0x2018...0x201B).contains(v) { scalars.append("'"); continue }
             if (0x201C...0x201F).contains(v) { scalars.append("\""); continue }
+            // Line breaks: "\r\n", "\r", U+2028, U+2029 and U+0085 become "\n".
+            if v == 0x0A && previousCR { continue }
+            if v == 0x0D || v == 0x2028 || v == 0x2029 || v == 0x85 { scalars.append("\n"); continue }
             scalars.append(c)
         }
-        return String(scalars).precomposedStringWithCanonicalMapping
+        return String(scalars)
+    }
+
+    private static func removeControls(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for c in text.unicodeScalars where !isControl(c.value) { scalars.append(c) }
+        return String(scalars)
+    }
+
+    /// ftfy's `unescape_html`: only `&#?[0-9A-Za-z]{1,24};`, by the HTML5 names that end in ';'
+    /// and the upper-case forms of the lower-case ones ("P&EACUTE;REZ" → "PÉREZ"); numeric
+    /// references as `html.unescape` reads them when it consumes the ';'.
+    static func unescapeHTML(_ text: String) -> String {
+        guard text.unicodeScalars.contains("&") else { return text }
+        let s = Array(text.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var i = 0
+        func isAlnum(_ c: Unicode.Scalar) -> Bool { ("0"..."9").contains(c) || ("a"..."z").contains(c) || ("A"..."Z").contains(c) }
+        while i < s.count {
+            guard s[i] == "&" else { out.append(s[i]); i += 1; continue }
+            var j = i + 1
+            if j < s.count, s[j] == "#" { j += 1 }
+            let start = j
+            while j < s.count, j - start < 24, isAlnum(s[j]) { j += 1 }
+            guard j > start, j < s.count, s[j] == ";" else { out.append(s[i]); i += 1; continue }
+            let entity = String(String.UnicodeScalarView(s[i...j]))
+            if let value = HTMLUnescaper.ftfyEntities[entity] {
+                out.append(contentsOf: value.unicodeScalars)
+            } else if entity.hasPrefix("&#") {
+                let decoded = HTMLUnescaper.unescape(entity)
+                out.append(contentsOf: (decoded.contains(";") ? entity : decoded).unicodeScalars)
+            } else {
+                out.append(contentsOf: entity.unicodeScalars)
+            }
+            i = j + 1
+        }
+        return String(out)
     }
 
     /// `re.sub(r'\s+', ' ', text).strip()` after `.strip()`.
