@@ -11,6 +11,8 @@ public protocol EmbeddingProvider: AnyObject, Sendable {
     /// The token ids the text encoder sees for a text, and how many it needed before
     /// truncation; used to flag truncated prompts and prompts that tokenize alike.
     func tokenize(_ text: String) -> (ids: [Int], untruncatedCount: Int)
+    /// Tokens the text encoder reads (start and end included): 77 for CLIP.
+    var contextLength: Int { get }
     func embedTexts(_ texts: [String]) throws -> [[Float]]
     /// One result per file: a file that does not decode fails alone. The bytes are the
     /// ones the cache hashed (a file is read once).
@@ -21,6 +23,7 @@ public protocol EmbeddingProvider: AnyObject, Sendable {
 }
 
 extension EmbeddingProvider {
+    public var contextLength: Int { 77 }
     public func sourceChange() -> String? { nil }
 }
 

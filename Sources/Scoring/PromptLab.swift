@@ -22,7 +22,7 @@ public final class PromptLab: Sendable {
 
     /// The prompts of a label × template set, with what is wrong with them.
     public func plan(labels: LabelSet, templates: TemplateSet) -> PromptPlan {
-        PromptPlan(labels: labels, templates: templates, tokenize: store.provider.tokenize)
+        PromptPlan(labels: labels, templates: templates, tokenize: store.provider.tokenize, contextLength: store.provider.contextLength)
     }
 
     public func classifier(labels: LabelSet, templates: TemplateSet) throws -> (ZeroShotClassifier, PromptPlan) {

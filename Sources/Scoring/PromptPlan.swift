@@ -2,14 +2,14 @@
 public enum PromptIssue: Hashable, Sendable, CustomStringConvertible {
     case classWithoutPrompts(className: String)
     case templateWithoutPlaceholder(template: String)
-    case truncated(prompt: String, tokens: Int)
+    case truncated(prompt: String, tokens: Int, contextLength: Int)
     case duplicate(prompt: String, sameAs: String)
 
     public var description: String {
         switch self {
         case let .classWithoutPrompts(c): return "class '\(c)' has no prompt"
         case let .templateWithoutPlaceholder(t): return "template '\(t)' has no {} placeholder: it would give every class the same prompt, so it is left out"
-        case let .truncated(p, n): return "prompt '\(p)' is \(n) tokens; the model reads 77, the rest is cut"
+        case let .truncated(p, n, context): return "prompt '\(p)' is \(n) tokens; the model reads \(context), the rest is cut"
         case let .duplicate(p, other): return "prompt '\(p)' tokenizes the same as '\(other)'"
         }
     }
@@ -60,7 +60,7 @@ public struct PromptPlan: Sendable {
             for (c, list) in prompts.enumerated() {
                 for (k, p) in list.enumerated() {
                     let t = tokenize(p)
-                    if t.untruncatedCount > contextLength { issues.append(.truncated(prompt: p, tokens: t.untruncatedCount)) }
+                    if t.untruncatedCount > contextLength { issues.append(.truncated(prompt: p, tokens: t.untruncatedCount, contextLength: contextLength)) }
                     if let (other, otherAt) = seen[t.ids] {
                         issues.append(.duplicate(prompt: p, sameAs: other))
                         duplicates.append((p, other, (c, origin[c][k]), otherAt))
@@ -143,7 +143,7 @@ public struct PromptPlan: Sendable {
                 "\(labels): \(plural(repeatedSentences.count, "repeated class sentence")) (each repeat counts again in its class's average): \(listed(repeatedSentences))"
             )
         }
-        let cut = issues.compactMap { if case let .truncated(p, n) = $0 { return (p, n) } else { return nil } }
+        let cut = issues.compactMap { if case let .truncated(p, n, _) = $0 { return (p, n) } else { return nil } }
         if let longest = cut.max(by: { $0.1 < $1.1 }) {
             lines.append(
                 "\(plural(cut.count, "prompt")) over \(contextLength) tokens are cut to \(contextLength) (the longest, \(longest.1) tokens: '\(longest.0.prefix(60))…'); from \(templates) and \(labels)"

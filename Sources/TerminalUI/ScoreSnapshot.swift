@@ -77,7 +77,11 @@ public struct ScoreSnapshot: Sendable {
 
     /// The screen's view of an evaluation stage. `items` are the evaluated images, in
     /// order; `linesA` and `linesB` the template lines as typed (blank lines included).
-    public init(_ e: LiveEvaluation, generation: Int, items: [ImageCollection.Item], linesA: [String], linesB: [String]) {
+    /// - Parameter contextLength: where the model cuts a prompt (the "cut at" warnings).
+    public init(
+        _ e: LiveEvaluation, generation: Int, items: [ImageCollection.Item], linesA: [String], linesB: [String],
+        contextLength: Int = 77
+    ) {
         self.generation = generation
         classNames = e.classNames
         images = items.indices.map { i in
@@ -102,7 +106,7 @@ public struct ScoreSnapshot: Sendable {
                 defer { k += 1 }
                 let t = Template(line), n = tokens.flatMap { k < $0.count ? $0[k] : nil }
                 var warning: String?
-                if !t.hasPlaceholder { warning = "no {}: left out" } else if let n, n > 77 { warning = "cut at 77" }
+                if !t.hasPlaceholder { warning = "no {}: left out" } else if let n, n > contextLength { warning = "cut at \(contextLength)" }
                 let effect = effects.flatMap { k < $0.count ? $0[k] : nil }
                 return TemplateRow(tokens: n, warning: warning, accuracy: effect?.accuracy, leaveOneOut: effect?.leaveOneOut)
             }

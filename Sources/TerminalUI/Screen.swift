@@ -400,7 +400,7 @@ public struct Screen {
         }
     }
 
-    /// The prompts view: each prompt with its token count, ⚠ where the model's 77 cut it,
+    /// The prompts view: each prompt with its token count, ⚠ where the model's context cut it,
     /// and the token ids under it when asked for.
     private func drawPrompts(_ g: inout CellGrid, width: Int, height: Int) {
         guard let view = state.promptsView else { return }
@@ -411,8 +411,9 @@ public struct Screen {
         var lines: [(String, CellStyle)] = []
         for row in view.rows {
             guard let tokens = row.tokens else { lines.append((row.prompt, .plain)); continue }
-            let mark = tokens > 77 ? "⚠ cut at 77 " : ""
-            lines.append((String(format: "%3dt ", tokens) + mark + row.prompt, tokens > 77 ? Self.bad : .plain))
+            let cut = tokens > view.contextLength
+            let mark = cut ? "⚠ cut at \(view.contextLength) " : ""
+            lines.append((String(format: "%3dt ", tokens) + mark + row.prompt, cut ? Self.bad : .plain))
             if view.showIds { lines.append(("     " + row.ids.map(String.init).joined(separator: " "), Self.muted)) }
         }
         let inner = r.height - 2

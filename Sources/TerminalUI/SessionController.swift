@@ -171,12 +171,14 @@ public final class SessionController {
             title = "Prompts of '\(lines[r])' (\(prompts.count))"
         }
         let provider = lab.store.provider
-        return PromptsView(
+        var view = PromptsView(
             title: title,
             rows: prompts.map { p in
                 let t = provider.tokenize(p)
                 return PromptsView.Row(prompt: p, tokens: t.untruncatedCount, ids: t.ids)
             })
+        view.contextLength = provider.contextLength
+        return view
     }
 
     private func perform(_ effect: Effect) {

@@ -110,7 +110,8 @@ final class SessionEngine: Sendable {
                     publish: { e in
                         let next = ScoreSnapshot(
                             e, generation: generation, items: imgs.items,
-                            linesA: document.templatesA, linesB: document.templatesB)
+                            linesA: document.templatesA, linesB: document.templatesB,
+                            contextLength: self.lab.store.provider.contextLength)
                         self.shared.withLock { s in
                             if let old = s.snapshot, !Self.isNewer(next, than: old) {
                                 // An older request's stage arriving late: kept out.

@@ -105,6 +105,8 @@ public struct PromptsView: Equatable, Sendable {
     }
     public var title: String
     public var rows: [Row]
+    /// Where the model cuts a prompt (77 for CLIP), for the ⚠ marks.
+    public var contextLength = 77
     public var offset = 0
     public var showIds = false
     public init(title: String, rows: [Row]) { self.title = title; self.rows = rows }

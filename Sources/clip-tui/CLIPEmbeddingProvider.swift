@@ -39,6 +39,8 @@ final class CLIPEmbeddingProvider: EmbeddingProvider {
             + "the session keeps the weights it loaded and caches under their fingerprint; restart it to use the new ones"
     }
 
+    var contextLength: Int { model.config.textConfig.maxPositionEmbeddings }
+
     func tokenize(_ text: String) -> (ids: [Int], untruncatedCount: Int) {
         let t = model.tokenizer.tokenize(text, contextLength: model.config.textConfig.maxPositionEmbeddings)
         return (t.ids, t.untruncatedCount)

@@ -35,7 +35,11 @@ struct CompareCommand: ParsableCommand {
                 throw ScoringError.invalid("\(sets.images): no labelled images (use class subfolders or --truth)")
             }
             for (file, set) in [(templatesA, a), (templatesB, b)] {
-                for line in lab.plan(labels: labels, templates: set).summary(labels: sets.labels, templates: file) { warn(line) }
+                for line in lab.plan(labels: labels, templates: set).summary(
+                    labels: sets.labels, templates: file, contextLength: lab.store.provider.contextLength)
+                {
+                    warn(line)
+                }
             }
             let c = try lab.compare(images, labels: labels, a: a, b: b)
             let paths = images.items.map(\.path)

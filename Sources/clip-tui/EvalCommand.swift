@@ -56,7 +56,7 @@ struct EvalCommand: ParsableCommand {
             let templateSet = try PromptFiles.readTemplates(path: templates)
             let (labels, images) = try sets.load(lab)
             let (scores, plan) = try lab.score(images, labels: labels, templates: templateSet)
-            for line in plan.summary(labels: sets.labels, templates: templates) { warn(line) }
+            for line in plan.summary(labels: sets.labels, templates: templates, contextLength: lab.store.provider.contextLength) { warn(line) }
             let truth = images.truth(labels)
             let labelled = truth.contains { $0 != nil }
             let metrics = labelled ? Metrics(probabilities: scores.probabilities, truth: truth) : nil

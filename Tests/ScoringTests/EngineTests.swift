@@ -46,6 +46,10 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(plan.prompts[0], ["a photo of a cat."])
         XCTAssertFalse(plan.issues.contains(.duplicate(prompt: "no placeholder", sameAs: "no placeholder")))
         XCTAssertTrue(plan.issues.contains { if case .truncated = $0 { return true } else { return false } })
+        // The model's own context length decides the cut and is named in the message (SigLIP reads 64).
+        let short = PromptPlan(labels: labels, templates: templates, tokenize: fake.tokenize, contextLength: 64)
+        let cut = short.issues.first { if case .truncated = $0 { return true } else { return false } }
+        XCTAssertTrue("\(cut.map(String.init(describing:)) ?? "")".contains("the model reads 64"))
         let empty = PromptPlan(labels: labels, templates: TemplateSet(name: "none", templates: []))
         XCTAssertEqual(empty.issues.filter { if case .classWithoutPrompts = $0 { return true } else { return false } }.count, 4)
     }
