@@ -1,13 +1,14 @@
 import Foundation
 
 /// The text cleaning of OpenAI's `SimpleTokenizer` (`basic_clean`, `whitespace_clean`, lower case),
-/// with the parts of `ftfy.fix_text` that change ordinary text.
+/// with `ftfy.fix_text` before it, as OpenAI's `basic_clean` calls it.
 ///
-/// Covered from ftfy 6's defaults: terminal escapes removed, C1 controls read as Windows-1252,
-/// Latin ligatures split, full-width characters narrowed, curly quotes straightened, control
-/// characters removed, NFC; and its HTML unescaping when the text has no '<'.
-/// Not covered yet: ftfy's mojibake repair (`fix_encoding`: text that was decoded with the wrong
-/// codec, such as "cafÃ©"), which needs its statistical tables; such text is tokenized as it is.
+/// All of ftfy 6's defaults: HTML entities unescaped (ftfy's rules, upper-case forms
+/// included) while the text has no '<', mojibake repaired (`MojibakeRepair`, ftfy's
+/// `fix_encoding` over its own tables), terminal escapes removed, C1 controls read as
+/// Windows-1252, Latin ligatures split, full-width characters narrowed, curly quotes
+/// straightened, line breaks unified, control characters removed, NFC; line by line, each
+/// line until nothing changes. Surrogates (`fix_surrogates`) cannot occur in a Swift string.
 public enum TextNormalizer {
     /// The whole pipeline: what `SimpleTokenizer.encode` sees before its regular expression.
     public static func normalize(_ text: String) -> String {
@@ -33,7 +34,7 @@ public enum TextNormalizer {
         return out
     }
 
-    /// The subset of `ftfy.fix_text` described above, in ftfy's order and with its loop: the
+    /// `ftfy.fix_text` as described above, in ftfy's order and with its loop: the
     /// text is fixed line by line, each line until a pass changes nothing; HTML is unescaped
     /// until a line with '<' is met (ftfy's "auto").
     static func fixText(_ text: String) -> String {
@@ -53,6 +54,7 @@ public enum TextNormalizer {
         while true {
             let before = text
             if unescape { text = unescapeHTML(text) }
+            text = MojibakeRepair.fixEncoding(text)
             text = mapScalars(text)
             text = removeControls(removeTerminalEscapes(text)).precomposedStringWithCanonicalMapping
             if text == before { return text }

@@ -3,8 +3,8 @@ import Tokenization
 import XCTest
 
 /// 3,000 seeded generated texts (scripts/make_tokenizer_differential.py) against OpenAI's
-/// `SimpleTokenizer` with ftfy 6.3.1: every kind of text but the ones ftfy's encoding
-/// repair changes (mojibake, which is not ported yet) must give OpenAI's ids exactly.
+/// `SimpleTokenizer` with ftfy 6.3.1: every text must give OpenAI's ids exactly, the ones
+/// ftfy's encoding repair changes (mojibake) included.
 final class DifferentialTests: XCTestCase {
     struct Fixture: Decodable {
         struct Case: Decodable {
@@ -23,13 +23,15 @@ final class DifferentialTests: XCTestCase {
         XCTAssertEqual(fixture.cases.count, 3000)
         var checked: [String: Int] = [:]
         var mismatches: [String] = []
-        for c in fixture.cases where !c.repaired {
+        var repaired = 0
+        for c in fixture.cases {
+            if c.repaired { repaired += 1 }
             checked[c.kind, default: 0] += 1
             if t.encode(c.text) != c.ids { mismatches.append("\(c.kind): \(c.text.debugDescription)") }
         }
         XCTAssertEqual(mismatches, [], "\(mismatches.count) of \(checked.values.reduce(0, +)) differ")
-        // Every kind is represented among the checked texts.
         XCTAssertEqual(Set(checked.keys).count, 13, "\(checked)")
-        XCTAssertGreaterThan(checked.values.reduce(0, +), 2700)
+        // The mojibake among them, which only the encoding repair gets right.
+        XCTAssertGreaterThan(repaired, 200)
     }
 }
