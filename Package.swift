@@ -34,9 +34,9 @@ let package = Package(
         // this small C target catches them and returns a code and a message.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"], path: "Sources/CImageCodecs"),
 
-        .systemLibrary(
-            name: "CNcursesw", path: "Sources/CNcursesw", pkgConfig: "ncursesw",
-            providers: [.apt(["libncursesw5-dev"])]),
+        // No pkg-config here: ncursesw.pc's cflags (-D_XOPEN_SOURCE=600) are flags SwiftPM
+        // refuses with a warning; shim.h defines what the wide-character API needs instead.
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw", providers: [.apt(["libncursesw5-dev"])]),
         .target(name: "Tensors", dependencies: ["CBLAS"]),
         // HOME, XDG and Hugging Face paths: the one reader of those variables.
         .target(name: "UserPaths"),
