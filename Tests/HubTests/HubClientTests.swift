@@ -130,6 +130,25 @@ final class HubClientTests: XCTestCase {
         }
     }
 
+    /// A timm-style repository served end to end: the open_clip files are fetched, timm's
+    /// config and image-only weights and the pickle are not.
+    func testFetchOfAnOpenCLIPRepositoryTakesItsOwnFiles() throws {
+        let root = NSTemporaryDirectory() + "openclip-repo-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let files = [
+            "open_clip_config.json": #"{"model_cfg": {"embed_dim": 8}}"#, "open_clip_model.safetensors": "weights",
+            "open_clip_pytorch_model.bin": "pickle", "config.json": #"{"architecture": "vit_base_patch16_clip_224"}"#,
+            "model.safetensors": "image tower only"
+        ]
+        for (name, text) in files { try Data(text.utf8).write(to: URL(fileURLWithPath: root + "/" + name)) }
+        let hub = try LocalHub(root: root, repo: "timm/tiny-openclip")
+        defer { hub.stop() }
+        let folder = try client(hub).fetchWaiting(repo: "timm/tiny-openclip")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), ["open_clip_config.json", "open_clip_model.safetensors"])
+        XCTAssertEqual(try String(contentsOfFile: folder + "/open_clip_model.safetensors", encoding: .utf8), "weights")
+    }
+
     func testNoNetworkIsAClearMessage() throws {
         // Port 9 on loopback: nothing listens, the connection is refused at once.
         let client = HubClient(endpoint: "http://127.0.0.1:9", token: nil, cache: cache)
