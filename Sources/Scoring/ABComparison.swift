@@ -1,16 +1,22 @@
 /// Two template sets on the same labelled images.
 public struct ABComparison: Sendable, Codable {
+    /// Template set A's metrics on the labelled images.
     public let a: Metrics
+    /// Template set B's metrics on the same images.
     public let b: Metrics
+    /// Wilson 95% interval of A's top-1.
     public let intervalA: WilsonInterval
+    /// Wilson 95% interval of B's top-1.
     public let intervalB: WilsonInterval
     /// Top-1 of B minus top-1 of A, with a paired bootstrap 95% interval.
     public let difference: PairedBootstrap
+    /// Exact McNemar test on the images where exactly one set is right.
     public let mcnemar: McNemarTest
     /// Per class: recall of B minus recall of A (nil where the class has no labelled image).
     public let perClassDifference: [Double?]
     /// Images (indices into the scored list) right under A only and under B only.
     public let rightOnlyUnderA: [Int]
+    /// Images right under B only.
     public let rightOnlyUnderB: [Int]
 
     enum CodingKeys: String, CodingKey {
@@ -19,6 +25,7 @@ public struct ABComparison: Sendable, Codable {
         case rightOnlyUnderB = "right_only_under_b"
     }
 
+    /// Compares two score tables over the same images; `truth` holds each image's class index (nil: unlabelled).
     public init(a scoresA: ScoreTable, b scoresB: ScoreTable, truth: [Int?]) {
         a = Metrics(probabilities: scoresA.probabilities, truth: truth)
         b = Metrics(probabilities: scoresB.probabilities, truth: truth)

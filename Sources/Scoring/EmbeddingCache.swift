@@ -11,6 +11,7 @@ import Synchronization
 /// would otherwise be served as an embedding. A row that fails its checksum is dropped
 /// (and re-encoded by the caller), and that is reported too.
 public final class EmbeddingCache: Sendable {
+    /// The SQLite file.
     public let path: String
     /// What happened on open when the file was not usable (nil when all was well).
     public let recoveryNote: String?
@@ -25,6 +26,8 @@ public final class EmbeddingCache: Sendable {
     /// Rows dropped because their checksum did not match, since this cache was opened.
     public var damagedRows: Int { damaged.load(ordering: .relaxed) }
 
+    /// Opens (or creates) the cache at `path`. A file that cannot be written is read only; a
+    /// damaged one is kept aside and a new one started; either is said in `recoveryNote`.
     public init(path: String) throws {
         self.path = path
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -112,6 +115,7 @@ public final class EmbeddingCache: Sendable {
         return db
     }
 
+    /// Which table: prompts by text, images by content hash.
     public enum Kind: String { case text = "text_embedding", image = "image_embedding" }
 
     private func keyColumn(_ kind: Kind) -> String { kind == .text ? "text" : "sha256" }
@@ -210,14 +214,18 @@ public final class EmbeddingCache: Sendable {
         }
     }
 
+    /// What the cache holds, per model fingerprint, and its size on disk.
     public struct Stats: Sendable, Equatable {
+        /// Rows per model fingerprint.
         public var models: [String: (texts: Int, images: Int)] = [:]
+        /// Bytes of the database and its write-ahead log.
         public var fileBytes = 0
         public static func == (a: Stats, b: Stats) -> Bool {
             a.fileBytes == b.fileBytes && a.models.mapValues { [$0.texts, $0.images] } == b.models.mapValues { [$0.texts, $0.images] }
         }
     }
 
+    /// Counts rows per model and measures the files.
     public func stats() throws -> Stats {
         var s = Stats()
         try db.read { db in
@@ -242,10 +250,14 @@ public final class EmbeddingCache: Sendable {
     /// What identifies a file's bytes without reading them: if its path, size,
     /// modification time and inode are unchanged, so is its hash.
     public struct FileStamp: Hashable, Sendable {
+        /// Bytes.
         public let size: Int64
+        /// Modification time, nanoseconds since 1970.
         public let mtimeNanoseconds: Int64
+        /// The inode number.
         public let inode: Int64
 
+        /// The stamp of `path`, or nil when it cannot be stat'ed.
         public init?(path: String) {
             var st = stat()
             guard stat(path, &st) == 0 else { return nil }

@@ -23,15 +23,20 @@ public protocol EmbeddingProvider: AnyObject, Sendable {
 }
 
 extension EmbeddingProvider {
+    /// CLIP's 77, for providers that do not say.
     public var contextLength: Int { 77 }
+    /// Never changes, for providers that do not watch their files.
     public func sourceChange() -> String? { nil }
 }
 
 /// An image file's bytes as read once, with the path that names it in errors.
 public struct ImageFile: Sendable {
+    /// The file, as named in errors.
     public let path: String
+    /// Its whole content.
     public let bytes: Data
 
+    /// A file already read.
     public init(path: String, bytes: Data) {
         self.path = path
         self.bytes = bytes

@@ -6,7 +6,9 @@ import Synchronization
 /// Normalised embeddings of prompts and images for one model: from memory, then the disk
 /// cache, then the encoder, so that an edit costs only the prompts that are new.
 public final class EmbeddingStore: Sendable {
+    /// The model that encodes what is in neither memory nor the cache.
     public let provider: EmbeddingProvider
+    /// The disk cache, if one is used.
     public let cache: EmbeddingCache?
     /// What is in memory, shared by the session's threads.
     private struct Memory {
@@ -22,6 +24,7 @@ public final class EmbeddingStore: Sendable {
     public var cacheProblem: String? { problem.withLock { $0 } }
     private let problem = Mutex<String?>(nil)
 
+    /// A store over `provider`, with `cache` (nil: memory only).
     public init(provider: EmbeddingProvider, cache: EmbeddingCache?) {
         self.provider = provider
         self.cache = cache

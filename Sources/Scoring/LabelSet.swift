@@ -1,14 +1,18 @@
 /// One class: its name, synonyms averaged into the same classifier (as OpenAI does for
 /// FER2013), and optionally its own full sentences used instead of templates (CuPL style).
 public struct ClassLabel: Hashable, Sendable, Codable {
+    /// The class name: the first name written, the one scores and truth use.
     public var name: String
+    /// More names for the class; each makes prompts that join its ensemble.
     public var synonyms: [String]
+    /// The class's own prompts (CuPL); when present they replace the templates.
     public var sentences: [String]
     /// The class's index in ImageNet-1k (0…999) when the file gave one (Babel-ImageNet's
     /// names in other languages): an image in an English-named or WordNet-id folder then
     /// finds this class through the index.
     public var imagenetIndex: Int?
 
+    /// A class; `imagenetIndex` is its place in ImageNet's 1,000 classes, where known.
     public init(name: String, synonyms: [String] = [], sentences: [String] = [], imagenetIndex: Int? = nil) {
         self.name = name
         self.synonyms = synonyms
@@ -39,8 +43,10 @@ public struct ClassLabel: Hashable, Sendable, Codable {
 /// The ordered classes of a zero-shot classifier.
 public struct LabelSet: Hashable, Sendable, Codable {
     public var name: String
+    /// The classes, in score order.
     public var classes: [ClassLabel]
 
+    /// A named label set.
     public init(name: String, classes: [ClassLabel]) {
         self.name = name
         self.classes = classes

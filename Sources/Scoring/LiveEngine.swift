@@ -8,6 +8,7 @@ public final class LiveEngine: Sendable {
     private let evaluator = Mutex<LiveEvaluator?>(nil)
     private let newest = Atomic<Int>(0)
 
+    /// An engine with no images yet (`load` gives it some).
     public init() {}
 
     /// Starts over on these images (their embeddings are already in `store`).
@@ -15,6 +16,7 @@ public final class LiveEngine: Sendable {
         evaluator.withLock { $0 = LiveEvaluator(store: store, images: images, scale: scale) }
     }
 
+    /// Whether images have been loaded.
     public var isLoaded: Bool { evaluator.withLock { $0 != nil } }
 
     /// Marks `generation` as the newest request: older work stops at its next check.
@@ -22,6 +24,7 @@ public final class LiveEngine: Sendable {
         newest.store(generation, ordering: .releasing)
     }
 
+    /// Whether `generation` is still the newest request (work for an older one may stop).
     public func isCurrent(_ generation: Int) -> Bool {
         newest.load(ordering: .acquiring) <= generation
     }

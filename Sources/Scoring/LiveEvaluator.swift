@@ -3,13 +3,17 @@ import Tensors
 
 /// What to evaluate: the labels and the two template sets as they are now.
 public struct EvaluationRequest: Sendable, Equatable {
+    /// The classes to score, in order.
     public var labels: LabelSet
+    /// Template set A, as typed (lines without `{}` make no prompt).
     public var templatesA: [Template]
+    /// Template set B.
     public var templatesB: [Template]
     /// Multiplies the checkpoint's logit scale (a temperature of 1 / factor): only the
     /// softmax over the kept cosines is redone when it changes.
     public var scaleFactor: Float
 
+    /// - Parameter scaleFactor: multiplies the logit scale (1 / temperature).
     public init(labels: LabelSet, templatesA: [Template], templatesB: [Template], scaleFactor: Float = 1) {
         self.labels = labels
         self.templatesA = templatesA
@@ -32,8 +36,11 @@ public struct EvaluationRequest: Sendable, Equatable {
 ///
 /// Not thread-safe: one owner runs it (`LiveEngine` keeps it behind a mutex).
 public final class LiveEvaluator {
+    /// Where prompt embeddings come from (memory, disk cache, encoder).
     public let store: EmbeddingStore
+    /// `[images, dimension]` unit-length image embeddings, in the order scores are reported.
     public let images: Matrix
+    /// Each image's true class name, matched against the labels at each request (nil: unlabelled).
     public let truthNames: [String?]
     /// The logit scale: the checkpoint's, or 1 / temperature; a request's factor multiplies it.
     public let baseScale: Float
@@ -53,6 +60,7 @@ public final class LiveEvaluator {
     private var tokenCounts: [String: Int] = [:]
     private var longestPrompt: [Template: (labels: [ClassLabel], tokens: Int)] = [:]
 
+    /// - Parameter scale: the logit scale; nil takes the provider's `exp(logit_scale)`.
     public init(store: EmbeddingStore, images: Matrix, truthNames: [String?], scale: Float? = nil) {
         precondition(images.rows == truthNames.count, "one truth entry per image")
         self.store = store
@@ -73,6 +81,7 @@ public final class LiveEvaluator {
     /// Prompts encoded between two looks at `shouldStop`: what a newer edit may wait for.
     public static let promptBatch = 64
 
+    /// What a published evaluation holds so far: scores first, then statistics, then per-template figures.
     public enum Stage: Int, Sendable, Comparable {
         case scores, statistics, templates
         public static func < (a: Stage, b: Stage) -> Bool { a.rawValue < b.rawValue }

@@ -4,9 +4,13 @@ import Tensors
 /// Accuracy and calibration of class probabilities against the true classes, over the
 /// images whose class is known.
 public struct Metrics: Sendable, Equatable, Codable {
+    /// Labelled images the figures are over.
     public var count: Int
+    /// Fraction whose most probable class is the true one.
     public var top1: Double
+    /// Fraction whose true class is among the five most probable.
     public var top5: Double
+    /// Top-1 recall averaged over the classes that have labelled images.
     public var meanPerClassRecall: Double
     /// Mean probability given to the true class.
     public var meanTrueProbability: Double
@@ -19,11 +23,16 @@ public struct Metrics: Sendable, Equatable, Codable {
     /// The most frequent (true, predicted) mistakes, most frequent first.
     public var confusions: [Confusion]
 
+    /// How often one true class was predicted as another.
     public struct Confusion: Sendable, Equatable, Codable {
+        /// The true class index.
         public var truth: Int
+        /// The predicted class index.
         public var predicted: Int
+        /// Images with that pair.
         public var count: Int
 
+        /// One confusion pair and its count.
         public init(truth: Int, predicted: Int, count: Int) {
             self.truth = truth
             self.predicted = predicted
@@ -36,8 +45,11 @@ public struct Metrics: Sendable, Equatable, Codable {
         case nll, ece, perClassRecall = "per_class_recall", confusions
     }
 
+    /// Bins of the expected calibration error (equal width over the confidence).
     public static let calibrationBins = 15
 
+    /// - Parameters: `p` is `[images, classes]` probabilities; `truth` each image's class
+    ///   (nil: left out); `maxConfusions` how many of the largest confusions are kept.
     public init(probabilities p: Matrix, truth: [Int?], maxConfusions: Int = 10) {
         precondition(truth.count == p.rows)
         let k = p.cols

@@ -4,7 +4,9 @@ import Tensors
 /// The engine the terminal UI and the headless commands share: images and sets in, scores,
 /// metrics and comparisons out, from cached embeddings.
 public final class PromptLab: Sendable {
+    /// Embeddings of prompts and images for the model.
     public let store: EmbeddingStore
+    /// The logit scale scores use: the checkpoint's, or 1 / temperature.
     public let scale: Float
     /// How the model was named (a folder or a Hub id), for reports.
     public let modelName: String
@@ -18,6 +20,7 @@ public final class PromptLab: Sendable {
         self.modelName = modelName
     }
 
+    /// Length of the model's embeddings.
     public var dimension: Int { store.provider.dimension }
 
     /// The prompts of a label × template set, with what is wrong with them.
@@ -25,6 +28,7 @@ public final class PromptLab: Sendable {
         PromptPlan(labels: labels, templates: templates, tokenize: store.provider.tokenize, contextLength: store.provider.contextLength)
     }
 
+    /// The ensemble classifier of `labels` under `templates`, with the plan that made its prompts.
     public func classifier(labels: LabelSet, templates: TemplateSet) throws -> (ZeroShotClassifier, PromptPlan) {
         let plan = plan(labels: labels, templates: templates)
         return (try ZeroShotClassifier(plan: plan, store: store), plan)
@@ -32,13 +36,18 @@ public final class PromptLab: Sendable {
 
     /// Embedded images: the unit rows of the ones that decoded, and the failures by path.
     public struct EmbeddedImages: Sendable {
+        /// The images that were embedded, in order.
         public let items: [ImageCollection.Item]
+        /// `[items, dimension]` unit-length embeddings, one row per item.
         public let matrix: Matrix
+        /// Files that could not be read or decoded, and why.
         public let failures: [(path: String, error: String)]
+        /// Each item's true class name, if known.
         public var truthNames: [String?] { items.map(\.truthName) }
         /// Each image's class index under `labels` (nil: no truth, or a class not in them).
         public func truth(_ labels: LabelSet) -> [Int?] { labels.truthIndices(truthNames) }
 
+        /// `matrix` has one row per item.
         public init(items: [ImageCollection.Item], matrix: Matrix, failures: [(path: String, error: String)]) {
             self.items = items
             self.matrix = matrix
@@ -46,6 +55,7 @@ public final class PromptLab: Sendable {
         }
     }
 
+    /// Embeds a collection's images (cached ones by content); `progress` gets (done, total).
     public func embed(
         _ collection: ImageCollection, batchSize: Int = 16,
         progress: ((Int, Int) -> Void)? = nil
@@ -61,11 +71,13 @@ public final class PromptLab: Sendable {
         return EmbeddedImages(items: items, matrix: Matrix(rows: rows, dimension: dimension), failures: failures)
     }
 
+    /// Zero-shot probabilities of the images under `templates`, with the prompt plan.
     public func score(_ images: EmbeddedImages, labels: LabelSet, templates: TemplateSet) throws -> (ScoreTable, PromptPlan) {
         let (classifier, plan) = try classifier(labels: labels, templates: templates)
         return (ScoreTable(images: images.matrix, classifier: classifier, scale: scale), plan)
     }
 
+    /// Template sets A and B on the labelled images.
     public func compare(_ images: EmbeddedImages, labels: LabelSet, a: TemplateSet, b: TemplateSet) throws -> ABComparison {
         let (sa, _) = try score(images, labels: labels, templates: a)
         let (sb, _) = try score(images, labels: labels, templates: b)

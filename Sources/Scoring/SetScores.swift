@@ -16,8 +16,10 @@ public struct SetScores: Sendable {
     public let predictions: [Int?]
     /// Per image: the top probability, and its lead over the second.
     public let confidence: [Float]
+    /// Per image: the top probability minus the second (the top probability itself with one class).
     public let margin: [Float]
 
+    /// Derives predictions, confidence, margin and log-sum-exp from `cosines` `[images, classes]`.
     public init(cosines: Matrix, scale: Float) {
         self.cosines = cosines
         self.scale = scale
@@ -82,7 +84,9 @@ public struct SetScores: Sendable {
             scale: 1)
     }
 
+    /// Rows of `cosines`.
     public var imageCount: Int { cosines.rows }
+    /// Columns of `cosines`.
     public var classCount: Int { cosines.cols }
 
     /// One image's class probabilities.
