@@ -33,7 +33,14 @@ public enum ModelLocator {
     /// The model in `folder`; a folder without tokenizer files (many open_clip repositories)
     /// gets CLIP's BPE from the demo model, which carries OpenAI's vocabulary and merges.
     public static func loadModel(folder: String) throws -> CLIPModel {
-        try CLIPModel(folder: folder, fallbackBPE: demoModel().map { CLIPModel.BPEFiles(folder: $0) })
+        let demo = demoModel()
+        do {
+            return try CLIPModel(folder: folder, fallbackBPE: demo.map { CLIPModel.BPEFiles(folder: $0) })
+        } catch CLIPError.missingFile(let path) where demo == nil && (path.hasSuffix("/vocab.json") || path.hasSuffix("/merges.txt")) {
+            throw CLIPError.badInput(
+                "\(folder) has no tokenizer files, and CLIP's own BPE (Models/clip-demo/vocab.json and merges.txt) was not found "
+                    + "beside this executable or in the working directory: run clip-tui from the project, or copy those two files into \(folder)")
+        }
     }
 
     /// A file of this project (`Models/…`, `Images/…`, `Prompts/…`): looked for in the working
