@@ -13,9 +13,9 @@ public enum BLAS {
 
     private static let limit = Atomic<Int>(1)
 
-    /// The most threads a product may use: `--threads`, `CLIP_TUI_THREADS`, or the cores
-    /// the process may use (`CPUBudget.available`). Products below the size where a
-    /// second thread pays stay on one (`withThreads`).
+    /// The most threads a product may use; the commands set it from `--threads`, their
+    /// environment, or the cores the process may use (`CPUBudget.available`). Products below
+    /// the size where a second thread pays stay on one (`withThreads`).
     public static var threadLimit: Int {
         get { limit.load(ordering: .relaxed) }
         set { limit.store(max(1, newValue), ordering: .relaxed); setThreads(newValue) }
