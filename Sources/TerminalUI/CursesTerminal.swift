@@ -18,6 +18,7 @@ public final class CursesTerminal {
     /// Whether curses is up, for the atexit handler (which may run on any thread).
     private static let active = Atomic<Bool>(false)
 
+    /// A driver; the terminal is taken over only by `run`.
     public init() {}
 
     /// Runs until the controller quits or a signal asks to stop; always restores the terminal.

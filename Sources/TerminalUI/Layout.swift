@@ -1,19 +1,28 @@
 /// A rectangle of cells.
 public struct Rect: Equatable, Sendable {
+    /// Top-left corner and size, in terminal cells.
     public var x, y, width, height: Int
+    /// Whether the cell (`px`, `py`) lies inside.
     public func contains(_ px: Int, _ py: Int) -> Bool { px >= x && px < x + width && py >= y && py < y + height }
 }
 
 /// Where each part of the screen goes for a terminal size.
 public struct Layout: Equatable, Sendable {
+    /// The smallest terminal the panes fit in; below it the screen says so.
     public static let minimumWidth = 80
+    /// The fewest rows the panes fit in.
     public static let minimumHeight = 24
 
+    /// The header row.
     public let title: Rect
     public private(set) var panes: [Pane: Rect]
+    /// The selected image's picture.
     public let preview: Rect
+    /// The selected image's class probabilities under A and B.
     public let scores: Rect
+    /// The figures of A and B and their comparison.
     public let summary: Rect
+    /// The status line at the bottom.
     public let status: Rect
 
     /// nil when the terminal is below the minimum size.

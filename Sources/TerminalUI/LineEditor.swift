@@ -3,13 +3,16 @@ public struct LineEditor: Equatable, Sendable {
     public private(set) var characters: [Character]
     public private(set) var cursor: Int
 
+    /// An editor over `text`, the cursor at its end.
     public init(_ text: String) {
         characters = Array(text)
         cursor = characters.count
     }
 
+    /// The line as edited so far.
     public var text: String { String(characters) }
 
+    /// One editing step, as the key bindings produce them.
     public enum Edit: Equatable, Sendable {
         case insert(String)
         case backspace, delete

@@ -4,10 +4,13 @@ import Foundation
 /// start with what was typed, a folder ending in '/'; `~/` is the home folder. Hidden
 /// entries are offered only when a '.' was typed.
 public enum PathCompletion {
+    /// What Tab gives: the completed text and the names it could still become.
     public struct Result: Equatable, Sendable {
+        /// The typed path, completed as far as it is unambiguous.
         public var text: String
         /// The matching entries when there is more than one (shown on the status line).
         public var candidates: [String]
+        /// A completion and its remaining candidates.
         public init(text: String, candidates: [String]) { self.text = text; self.candidates = candidates }
     }
 

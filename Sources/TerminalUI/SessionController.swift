@@ -10,7 +10,9 @@ import UserPaths
 /// `SessionEngine`'s, which shares state with it only through its lock.
 public final class SessionController {
     public private(set) var state: SessionState
+    /// The engine the session scores with.
     public let lab: PromptLab
+    /// The header as given at start: model, images folder, session file.
     public let header: String
     /// The images folder the header names at start; an `O` that opens another updates it.
     private let headerImages: String?
@@ -88,6 +90,7 @@ public final class SessionController {
         return snapshot?.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter).count ?? 0
     }
 
+    /// A key (or mouse event) from the terminal, on a screen of `width` × `height` cells.
     public func handle(_ key: Key, width: Int, height: Int) {
         var action = KeyBindings.action(for: key, state: state)
         if case let .mouseClick(x, y) = key, state.editing == nil, state.prompt == nil,
@@ -114,6 +117,7 @@ public final class SessionController {
         if let action { dispatch(action) }
     }
 
+    /// Applies an action through the reducer and performs the effects it asks for.
     public func dispatch(_ action: Action) {
         // The per-class view's rows live in the snapshot: the cursor becomes a class name here.
         if action == .filterToSelectedClass {
@@ -208,6 +212,7 @@ public final class SessionController {
         if let since = dirtySince, Date().timeIntervalSince(since) >= autosaveDelay { saveNow() }
     }
 
+    /// Writes the session file now (atomically); a failure is said on the status line.
     public func saveNow() {
         dirtySince = nil
         guard let sessionPath else { return }

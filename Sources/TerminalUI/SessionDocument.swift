@@ -6,14 +6,21 @@ import Scoring
 /// What a session keeps between runs (autosaved as JSON): the model and images it opened,
 /// the label and template lines as typed, and where the user was.
 public struct SessionDocument: Codable, Equatable, Sendable {
+    /// The checkpoint folder (absolute) or Hub id the session opened; nil: the default model.
     public var model: String?
+    /// The images folder (absolute); nil: none opened yet.
     public var images: String?
     /// Label lines: `name | synonym | …`.
     public var labels: [String]
+    /// Template set A's lines as typed (blank lines are kept for the editor and left out of scoring).
     public var templatesA: [String]
+    /// Template set B's lines as typed.
     public var templatesB: [String]
+    /// The name shown for set A (its file's name when opened from one).
     public var nameA: String
+    /// The name shown for set B.
     public var nameB: String
+    /// The image under the cursor when the session was saved, by name.
     public var selectedImage: String?
     /// Softmax temperature over the checkpoint's logit scale (nil: 1).
     public var temperature: Float?
@@ -21,6 +28,7 @@ public struct SessionDocument: Codable, Equatable, Sendable {
     /// ImageNet index, from the label file the session was opened with. They stay with the
     /// class while its line keeps the name, and go when the name is edited away.
     public var classSentences: [String: [String]]?
+    /// Each class's ImageNet index, where the label file gave one.
     public var classImageNetIndices: [String: Int]?
 
     enum CodingKeys: String, CodingKey {
@@ -29,6 +37,7 @@ public struct SessionDocument: Codable, Equatable, Sendable {
         case classSentences = "class_sentences", classImageNetIndices = "class_imagenet_indices"
     }
 
+    /// A new document; the optional per-class data starts empty.
     public init(
         model: String?, images: String?, labels: [String], templatesA: [String], templatesB: [String],
         nameA: String = "A", nameB: String = "B"
@@ -38,6 +47,7 @@ public struct SessionDocument: Codable, Equatable, Sendable {
         self.nameA = nameA; self.nameB = nameB
     }
 
+    /// The label lines as classes: a name, then synonyms after `|`, with the sentences and indices kept by name.
     public var labelSet: LabelSet {
         LabelSet(
             name: "labels",
@@ -59,10 +69,10 @@ public struct SessionDocument: Codable, Equatable, Sendable {
         classImageNetIndices = indices.isEmpty ? nil : Dictionary(indices, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Set A's non-blank lines as templates.
     public var templateSetA: TemplateSet { TemplateSet(name: nameA, templatesA.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) }
+    /// Set B's non-blank lines as templates.
     public var templateSetB: TemplateSet { TemplateSet(name: nameB, templatesB.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) }
-
-    public static let schema = "clip-tui.session/1"
 
     /// Reads a session file; an unreadable one is an error naming it (the caller keeps it).
     public static func read(path: String) throws -> SessionDocument {

@@ -1,6 +1,7 @@
 /// Terminal columns a character takes: 2 for East Asian wide and full-width characters and
 /// emoji, 0 for combining marks and zero-width characters, 1 otherwise (as wcwidth does).
 public enum TextWidth {
+    /// Columns of a grapheme: an emoji sequence takes 2, otherwise its first scalar decides.
     public static func columns(_ c: Character) -> Int {
         guard let first = c.unicodeScalars.first else { return 0 }
         if c.unicodeScalars.count > 1, c.unicodeScalars.contains(where: { $0.properties.isEmojiPresentation || $0.value == 0xFE0F }) {
@@ -9,6 +10,7 @@ public enum TextWidth {
         return columns(first)
     }
 
+    /// Columns of one scalar: 0, 1 or 2.
     public static func columns(_ s: Unicode.Scalar) -> Int {
         let v = s.value
         if v == 0 { return 0 }
@@ -26,6 +28,7 @@ public enum TextWidth {
         return wide.contains { $0.contains(v) } ? 2 : 1
     }
 
+    /// Columns of a string, grapheme by grapheme.
     public static func columns(_ s: String) -> Int { s.reduce(0) { $0 + columns($1) } }
 
     /// The longest prefix of `s` that fits in `width` columns.
