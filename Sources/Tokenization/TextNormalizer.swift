@@ -40,9 +40,13 @@ public enum TextNormalizer {
     static func fixText(_ text: String) -> String {
         var out = ""
         var unescape = true
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map({ $0.offset == 0 ? String($0.element) : "\n" + $0.element })
-        {
-            // ftfy cuts after each "\n": the break belongs to the line before it.
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            // ftfy cuts after each "\n": the break ends its line, so the next one starts at
+            // its first character (the badness pattern anchors at a segment's start).
+            let end = rest.firstIndex(of: "\n").map { rest.index(after: $0) } ?? rest.endIndex
+            let line = String(rest[..<end])
+            rest = rest[end...]
             if line.unicodeScalars.contains("<") { unescape = false }
             out += fixSegment(line, unescape: unescape)
         }

@@ -49,6 +49,7 @@ final class TokenizerTests: XCTestCase {
         let cases: [(String, String)] = [
             ("s\u{C3}\u{B3}", "só"),
             ("voil\u{C3} le travail", "voilà le travail"),  // restore_byte_a0
+            ("ok\n\u{C3} foo", "ok à foo"),  // each line is its own segment: "Ã " at a line's start
             ("\u{D0}\u{BF}\u{D1}\u{80}\u{D0}\u{B8}\u{D0}\u{B2}\u{D0}\u{B5}\u{D1}\u{82}", "привет"),
             ("don\u{E2}\u{20AC}\u{2122}t", "don't"),
             (
