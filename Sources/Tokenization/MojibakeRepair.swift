@@ -119,7 +119,7 @@ enum MojibakeRepair {
 
     /// `text.encode("latin-1").decode("windows-1252")`, nil where Windows-1252 has no character.
     private static func strictWindows1252(_ text: String) -> String? {
-        guard let page = codePages.first(where: { $0.name == "sloppy-windows-1252" }) else { return nil }
+        let page = windows1252
         var out = String.UnicodeScalarView()
         for c in text.unicodeScalars {
             guard c.value <= 0xFF else { return nil }
@@ -131,9 +131,16 @@ enum MojibakeRepair {
 
     /// `fixes.fix_c1_controls`: C1 controls read as sloppy Windows-1252.
     private static func fixC1Controls(_ text: String) -> String {
-        guard let page = codePages.first(where: { $0.name == "sloppy-windows-1252" }) else { return text }
-        return String(String.UnicodeScalarView(text.unicodeScalars.map { (0x80...0x9F).contains($0.value) ? page.decode[Int($0.value)] : $0 }))
+        String(String.UnicodeScalarView(text.unicodeScalars.map(c1Control)))
     }
+
+    /// A C1 control (U+0080…U+009F) as sloppy Windows-1252 reads its byte (the five bytes
+    /// Windows-1252 leaves undefined stay as they are); any other scalar unchanged.
+    static func c1Control(_ c: Unicode.Scalar) -> Unicode.Scalar {
+        (0x80...0x9F).contains(c.value) ? windows1252.decode[Int(c.value)] : c
+    }
+
+    private static let windows1252 = codePages.first { $0.name == "sloppy-windows-1252" }!
 
     /// ftfy's `utf-8-variants` codec: UTF-8, plus Java's C0 80 for U+0000 and CESU-8's
     /// surrogate pairs; anything else that strict UTF-8 refuses fails the whole decode.

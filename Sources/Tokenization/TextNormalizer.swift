@@ -71,7 +71,7 @@ public enum TextNormalizer {
         var scalars = String.UnicodeScalarView()
         var previousCR = false
         for original in text.unicodeScalars {
-            let c = windows1252[original.value] ?? original
+            let c = MojibakeRepair.c1Control(original)
             let v = c.value
             defer { previousCR = v == 0x0D }
             if let lig = ligatures[c] { scalars.append(contentsOf: lig.unicodeScalars); continue }
@@ -180,15 +180,5 @@ public enum TextNormalizer {
         "\u{1C7}": "LJ", "\u{1C8}": "Lj", "\u{1C9}": "lj", "\u{1CA}": "NJ", "\u{1CB}": "Nj",
         "\u{1CC}": "nj", "\u{FB00}": "ff", "\u{FB01}": "fi", "\u{FB02}": "fl", "\u{FB03}": "ffi",
         "\u{FB04}": "ffl", "\u{FB05}": "\u{17F}t", "\u{FB06}": "st"
-    ]
-
-    /// C1 control characters read as Windows-1252 (ftfy's fix_c1_controls).
-    private static let windows1252: [UInt32: Unicode.Scalar] = [
-        0x80: "\u{20AC}", 0x82: "\u{201A}", 0x83: "\u{192}", 0x84: "\u{201E}", 0x85: "\u{2026}",
-        0x86: "\u{2020}", 0x87: "\u{2021}", 0x88: "\u{2C6}", 0x89: "\u{2030}", 0x8A: "\u{160}",
-        0x8B: "\u{2039}", 0x8C: "\u{152}", 0x8E: "\u{17D}", 0x91: "\u{2018}", 0x92: "\u{2019}",
-        0x93: "\u{201C}", 0x94: "\u{201D}", 0x95: "\u{2022}", 0x96: "\u{2013}", 0x97: "\u{2014}",
-        0x98: "\u{2DC}", 0x99: "\u{2122}", 0x9A: "\u{161}", 0x9B: "\u{203A}", 0x9C: "\u{153}",
-        0x9E: "\u{17E}", 0x9F: "\u{178}"
     ]
 }
