@@ -25,23 +25,41 @@ enum FileDownloader {
         case data(Data)
     }
 
-    /// Runs `request`, handing the body to `body` chunk by chunk (return false to stop);
-    /// the answer's status. Connection errors are thrown.
-    static func stream(_ request: URLRequest, _ body: (Data) -> Bool) async throws -> Int {
+    /// Runs `request` and hands each event to `handle` as it comes, until the answer ends
+    /// or `handle` returns false (the request is then cancelled). Connection errors, and
+    /// what `handle` throws, are thrown.
+    /// - Parameter acceptAny: read a body whatever the status (API answers), or only for 200
+    ///   and 206 (downloads).
+    private static func run(
+        _ request: URLRequest, configuration: URLSessionConfiguration = .ephemeral, acceptAny: Bool,
+        _ handle: (Event) throws -> Bool
+    ) async throws {
         let (events, continuation) = AsyncThrowingStream.makeStream(of: Event.self)
-        let session = URLSession(configuration: .ephemeral, delegate: StreamingDelegate(continuation, acceptAny: true), delegateQueue: nil)
+        let session = URLSession(configuration: configuration, delegate: StreamingDelegate(continuation, acceptAny: acceptAny), delegateQueue: nil)
         defer { session.finishTasksAndInvalidate() }
         let task = session.dataTask(with: request)
         task.resume()
-        var status = 0
-        for try await event in events {
-            switch event {
-            case let .response(code): status = code
-            case let .data(chunk):
-                if !body(chunk) {
+        do {
+            for try await event in events {
+                if try !handle(event) {
                     task.cancel()
-                    return status
+                    return
                 }
+            }
+        } catch {
+            task.cancel()
+            throw error
+        }
+    }
+
+    /// Runs `request`, handing the body to `body` chunk by chunk (return false to stop);
+    /// the answer's status. Connection errors are thrown.
+    static func stream(_ request: URLRequest, _ body: (Data) -> Bool) async throws -> Int {
+        var status = 0
+        try await run(request, acceptAny: true) { event in
+            switch event {
+            case let .response(code): status = code; return true
+            case let .data(chunk): return body(chunk)
             }
         }
         return status
@@ -69,13 +87,8 @@ enum FileDownloader {
         configuration.timeoutIntervalForRequest = timeout
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
 
-        let (events, continuation) = AsyncThrowingStream.makeStream(of: Event.self)
-        let session = URLSession(configuration: configuration, delegate: StreamingDelegate(continuation), delegateQueue: nil)
-        let task = session.dataTask(with: request)
-        defer { session.finishTasksAndInvalidate() }
-        task.resume()
         do {
-            for try await event in events {
+            try await run(request, configuration: configuration, acceptAny: false) { event in
                 switch event {
                 case let .response(code):
                     status = code
@@ -90,9 +103,9 @@ enum FileDownloader {
                     received += chunk.count
                     progress(written)
                 }
+                return true
             }
         } catch {
-            task.cancel()
             if status != 0 && status != 200 && status != 206 { return .status(status) }
             let e = error as NSError
             let noConnection: Set<Int> = [
