@@ -62,58 +62,25 @@ final class OpenCLIPLoadingTests: XCTestCase {
     }
 
     func testForeignTowersAndFeaturesAreRefusedByName() throws {
-        let cases: [(String, (inout [String: Any]) -> Void)] = [
-            (
-                "timm's 'convnext_base'",
-                { m in
-                    var v = m["vision_cfg"] as! [String: Any]; v["timm_model_name"] = "convnext_base"; m["vision_cfg"] = v
-                }
-            ),
-            (
-                "ResNet",
-                { m in
-                    var v = m["vision_cfg"] as! [String: Any]; v["layers"] = [3, 4, 6, 3]; m["vision_cfg"] = v
-                }
-            ),
-            (
-                "Hugging Face's 'xlm-roberta-base'",
-                { m in
-                    var t = m["text_cfg"] as! [String: Any]; t["hf_model_name"] = "xlm-roberta-base"; m["text_cfg"] = t
-                }
-            ),
-            (
-                "vision_cfg.attentional_pool",
-                { m in
-                    var v = m["vision_cfg"] as! [String: Any]; v["attentional_pool"] = true; m["vision_cfg"] = v
-                }
-            ),
-            (
-                "vision_cfg.pool_type is 'avg'",
-                { m in
-                    var v = m["vision_cfg"] as! [String: Any]; v["pool_type"] = "avg"; m["vision_cfg"] = v
-                }
-            ),
-            (
-                "text_cfg.no_causal_mask",
-                { m in
-                    var t = m["text_cfg"] as! [String: Any]; t["no_causal_mask"] = true; m["text_cfg"] = t
-                }
-            ),
-            (
-                "vision_cfg.ls_init_value",
-                { m in
-                    var v = m["vision_cfg"] as! [String: Any]; v["ls_init_value"] = 1e-5; m["vision_cfg"] = v
-                }
-            ),
-            (
-                "context_length is 64",
-                { m in
-                    var t = m["text_cfg"] as! [String: Any]; t["context_length"] = 64; m["text_cfg"] = t
-                }
-            ),
-            ("logit bias", { m in m["init_logit_bias"] = -10 })
+        // (what the message names, model_cfg section or nil for model_cfg itself, key, value)
+        let cases: [(String, String?, String, Any)] = [
+            ("timm's 'convnext_base'", "vision_cfg", "timm_model_name", "convnext_base"),
+            ("ResNet", "vision_cfg", "layers", [3, 4, 6, 3]),
+            ("Hugging Face's 'xlm-roberta-base'", "text_cfg", "hf_model_name", "xlm-roberta-base"),
+            ("vision_cfg.attentional_pool", "vision_cfg", "attentional_pool", true),
+            ("vision_cfg.pool_type is 'avg'", "vision_cfg", "pool_type", "avg"),
+            ("text_cfg.no_causal_mask", "text_cfg", "no_causal_mask", true),
+            ("vision_cfg.ls_init_value", "vision_cfg", "ls_init_value", 1e-5),
+            ("context_length is 64", "text_cfg", "context_length", 64),
+            ("logit bias", nil, "init_logit_bias", -10)
         ]
-        for (expected, change) in cases {
+        for (expected, section, key, value) in cases {
+            let change: (inout [String: Any]) -> Void = { m in
+                guard let section else { m[key] = value; return }
+                var cfg = m[section] as! [String: Any]
+                cfg[key] = value
+                m[section] = cfg
+            }
             let ckpt = try copy()
             defer { ckpt.remove() }
             try edit(ckpt, change)
