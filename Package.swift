@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, one way (every import follows these arrows):
-//   C libraries (CBLAS, CPNG/CJPEG → CImageCodecs, CNcursesw, CTerminalGuard)
+//   C libraries (CBLAS, CPNG/CJPEG → CImageCodecs, CNcursesw, CTerminalGuard, CSentencePiece)
 //   → InputLimits, FileWriting, UserPaths, Tensors, Digests
 //   → SafeTensors, Tokenization, Imaging (on InputLimits)
 //   → CLIP (the encoders), Hub (downloads), Scoring (the engine: no encoder, no terminal)
@@ -37,6 +37,10 @@ let package = Package(
         // No pkg-config here: ncursesw.pc's cflags (-D_XOPEN_SOURCE=600) are flags SwiftPM
         // refuses with a warning; shim.h defines what the wide-character API needs instead.
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw", providers: [.apt(["libncursesw5-dev"])]),
+        // SentencePiece is C++: a small C face (one opaque handle, no exceptions) for Swift.
+        .target(
+            name: "CSentencePiece", path: "Sources/CSentencePiece",
+            linkerSettings: [.linkedLibrary("sentencepiece")]),
         .target(name: "Tensors", dependencies: ["CBLAS"]),
         // HOME, XDG and Hugging Face paths: the one reader of those variables.
         .target(name: "UserPaths"),
@@ -47,7 +51,7 @@ let package = Package(
         // Files replaced whole through a synced temporary file and a rename.
         .target(name: "FileWriting"),
         .target(name: "SafeTensors", dependencies: ["InputLimits"]),
-        .target(name: "Tokenization", dependencies: ["InputLimits"]),
+        .target(name: "Tokenization", dependencies: ["InputLimits", "CSentencePiece"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "InputLimits"]),
         .target(
             name: "CLIP",
@@ -105,7 +109,8 @@ let package = Package(
         .testTarget(
             name: "CLIToolTests", dependencies: ["clip-tui", "CLIP", "TestSupport"],
             exclude: ["Fixtures"])  // read from the source tree by path, as the binary reads them
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )
 
 // Fuzz targets (libFuzzer), only when asked for: `scripts/fuzz` builds them with
