@@ -94,7 +94,7 @@ public final class CLIPModel: Sendable {
     }
 
     /// Projected, unnormalised embeddings of texts, one row each.
-    public func encodeTexts(_ texts: [String], options: TextEncoder.Options = .init()) throws -> Matrix {
+    public func encodeTexts(_ texts: [String], options: TextEncoder.Options) throws -> Matrix {
         try text.encode(
             texts.map { tokenizer.tokenize($0, contextLength: config.textConfig.maxPositionEmbeddings).ids },
             endToken: tokenizer.endToken, options: options)

@@ -7,7 +7,7 @@ import Tensors
 /// The one way image files become embeddings: decoded and preprocessed on a second thread
 /// while the encoder runs on the previous group, so that decoding hides behind the ViT. A
 /// file that does not decode fails alone; the others of its group are encoded.
-extension CLIPModel {
+extension ImageTextModel {
     /// Projected, unnormalised embeddings of image files, one result per path, in order.
     /// - Parameter group: images decoded ahead and encoded together (one ViT batch).
     public func embedImageFiles(_ paths: [String], group: Int = 8) -> [Result<[Float], Error>] {
@@ -52,7 +52,7 @@ extension CLIPModel {
                 }
             }
             if !ok.isEmpty {
-                let m = vision.encode(pixels: pixels, batchSize: group)
+                let m = encodePixels(pixels, batchSize: group)
                 for (row, i) in ok.enumerated() { results[i] = .success(m.row(row)) }
             }
         }
@@ -62,6 +62,6 @@ extension CLIPModel {
     /// Image files by path, all of which must decode: their embeddings as rows.
     public func encodeImageFiles(_ paths: [String], batchSize: Int = 8) throws -> Matrix {
         let rows = try embedImageFiles(paths, group: batchSize).map { try $0.get() }
-        return Matrix(rows: rows.count, cols: config.projectionDim, storage: Array(rows.joined()))
+        return Matrix(rows: rows.count, cols: embeddingSize, storage: Array(rows.joined()))
     }
 }

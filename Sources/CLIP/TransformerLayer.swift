@@ -82,15 +82,22 @@ struct TransformerLayer: Sendable {
                         out.apply(a, rows: rows, into: x, accumulate: true)  // x += attn · Wo + bo
                         norm2.apply(x, rows: rows, into: n)  // [rows, W]
                         fc1.apply(n, rows: rows, into: h)  // [rows, 4W]
-                        switch activation {
-                        case .quickGELU: FastMath.quickGELU(h, count: rows * fc1.outputs)
-                        case .gelu: FastMath.gelu(h, count: rows * fc1.outputs)
-                        case .geluTanh: FastMath.geluTanh(h, count: rows * fc1.outputs)
-                        }
+                        activation.apply(h, count: rows * fc1.outputs)
                         fc2.apply(h, rows: rows, into: x, accumulate: true)  // x += mlp · W2 + b2
                     }
                 }
             }
+        }
+    }
+}
+
+extension Activation {
+    /// Applies the activation in place to `count` floats.
+    func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .quickGELU: FastMath.quickGELU(x, count: count)
+        case .gelu: FastMath.gelu(x, count: count)
+        case .geluTanh: FastMath.geluTanh(x, count: count)
         }
     }
 }

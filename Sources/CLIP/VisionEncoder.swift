@@ -87,27 +87,8 @@ public final class VisionEncoder: Sendable {
         let w = config.hiddenSize, p = config.patchSize, size = config.imageSize
         let grid = size / p, patches = grid * grid, tokens = config.tokenCount
         let rows = images * tokens
-        let patchLength = 3 * p * p
 
-        // im2col: [images·patches, 3·p·p] in the conv weight's (channel, y, x) order.
-        var columns = [Float](repeating: 0, count: images * patches * patchLength)
-        columns.withUnsafeMutableBufferPointer { col in
-            for b in 0..<images {
-                let image = pixels + b * pixelCount
-                for py in 0..<grid {
-                    for px in 0..<grid {
-                        var dst = col.baseAddress! + ((b * patches) + py * grid + px) * patchLength
-                        for ch in 0..<3 {
-                            for ky in 0..<p {
-                                let src = image + ch * size * size + (py * p + ky) * size + px * p
-                                dst.update(from: src, count: p)
-                                dst += p
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let columns = Self.patchColumns(pixels, images: images, size: size, patch: p)
         var embedded = [Float](repeating: 0, count: images * patches * w)
         columns.withUnsafeBufferPointer { col in
             embedded.withUnsafeMutableBufferPointer { e in
@@ -159,6 +140,31 @@ public final class VisionEncoder: Sendable {
             classTokens.replaceSubrange((b * w)..<((b + 1) * w), with: x[(b * tokens * w)..<(b * tokens * w + w)])
         }
         return postNorm.apply(Matrix(rows: images, cols: w, storage: classTokens))
+    }
+
+    /// im2col: `[images·patches, 3·p·p]` in the conv weight's (channel, y, x) order, so that
+    /// the patch convolution is one matrix product.
+    static func patchColumns(_ pixels: UnsafePointer<Float>, images: Int, size: Int, patch p: Int) -> [Float] {
+        let grid = size / p, patches = grid * grid, patchLength = 3 * p * p, pixelCount = 3 * size * size
+        var columns = [Float](repeating: 0, count: images * patches * patchLength)
+        columns.withUnsafeMutableBufferPointer { col in
+            for b in 0..<images {
+                let image = pixels + b * pixelCount
+                for py in 0..<grid {
+                    for px in 0..<grid {
+                        var dst = col.baseAddress! + ((b * patches) + py * grid + px) * patchLength
+                        for ch in 0..<3 {
+                            for ky in 0..<p {
+                                let src = image + ch * size * size + (py * p + ky) * size + px * p
+                                dst.update(from: src, count: p)
+                                dst += p
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return columns
     }
 
     /// Full (unmasked) multi-head attention per image: softmax(QKᵀ/√d)·V for each head.

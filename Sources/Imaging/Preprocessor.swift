@@ -49,8 +49,13 @@ public struct Preprocessor: Sendable, Equatable {
         resize = .square
     }
 
+    /// SigLIP's processors' mean and standard deviation (transformers' `IMAGENET_STANDARD_*`).
+    public static let halfMeanStd: [Float] = [0.5, 0.5, 0.5]
+
     /// Reads a Hugging Face `preprocessor_config.json` (`size`, `crop_size`, `image_mean`, `image_std`).
-    public init(configPath: String, imageSize: Int) throws {
+    /// - Parameter square: SigLIP's processors: `size` is both sides, nothing is cropped, and
+    ///   the mean and std default to 0.5.
+    public init(configPath: String, imageSize: Int, square: Bool = false) throws {
         guard let object = try? BoundedJSON.value(path: configPath), object.members != nil else {
             throw ImagingError.badPreprocessorConfig(path: configPath, reason: "not a JSON object")
         }
@@ -74,6 +79,17 @@ public struct Preprocessor: Sendable, Equatable {
         }
         if let resample = integer(object["resample"]), resample != 3 {
             throw ImagingError.badPreprocessorConfig(path: configPath, reason: "resample \(resample) is not bicubic (3), the only filter CLIP uses")
+        }
+        if square {
+            let height = try side("size", ["height", "shortest_edge"]) ?? imageSize
+            let width = try side("size", ["width", "shortest_edge"]) ?? height
+            guard height == width, height > 0 else {
+                throw ImagingError.badPreprocessorConfig(path: configPath, reason: "size \(width)×\(height) is not a square")
+            }
+            let std = try triple("image_std", Self.halfMeanStd)
+            guard std.allSatisfy({ $0 > 0 }) else { throw ImagingError.badPreprocessorConfig(path: configPath, reason: "std must be positive") }
+            self.init(squareSize: height, mean: try triple("image_mean", Self.halfMeanStd), std: std)
+            return
         }
         let size = try side("size", ["shortest_edge", "height"]) ?? imageSize
         let crop = try side("crop_size", ["height", "shortest_edge"]) ?? imageSize
