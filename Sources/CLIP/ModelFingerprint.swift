@@ -18,7 +18,8 @@ public enum ModelFingerprint {
         var hasher = SHA256()
         hasher.update(data: Data("clip-tui fingerprint 1".utf8))
         let names = [
-            "config.json", "vocab.json", "merges.txt", "preprocessor_config.json", "model.safetensors.index.json", "open_clip_config.json"
+            "config.json", "vocab.json", "merges.txt", "preprocessor_config.json", "model.safetensors.index.json", "open_clip_config.json",
+            "spiece.model", "tokenizer.model", "tokenizer_config.json"
         ]
         for name in names {
             let path = URL(fileURLWithPath: folder).appendingPathComponent(name).relativePath

@@ -71,7 +71,12 @@ public struct HubRepoInfo: Equatable, Sendable {
     /// repository has open_clip's files, those decide: `open_clip_config.json` and
     /// `open_clip_model.safetensors`, not a timm `config.json` and image-only weights beside them.
     public func filesToFetch(repo: String) throws -> [File] {
-        let tokenizer: Set<String> = ["vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]
+        var tokenizer: Set<String> = [
+            "vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "spiece.model", "tokenizer.model"
+        ]
+        // SigLIP's SentencePiece model is what clip-tui reads; the same model converted to
+        // tokenizer.json is 34 MB for SigLIP 2's Gemma vocabulary, and not needed beside it.
+        if files.contains(where: { $0.name == "spiece.model" || $0.name == "tokenizer.model" }) { tokenizer.remove("tokenizer.json") }
         let picked: [File]
         if files.contains(where: { $0.name == "open_clip_config.json" }) {
             picked = files.filter { tokenizer.contains($0.name) || $0.name == "open_clip_config.json" || $0.name == "open_clip_model.safetensors" }

@@ -27,8 +27,8 @@ public struct ABComparison: Sendable, Codable {
 
     /// Compares two score tables over the same images; `truth` holds each image's class index (nil: unlabelled).
     public init(a scoresA: ScoreTable, b scoresB: ScoreTable, truth: [Int?]) {
-        a = Metrics(probabilities: scoresA.probabilities, truth: truth)
-        b = Metrics(probabilities: scoresB.probabilities, truth: truth)
+        a = Metrics(table: scoresA, truth: truth)
+        b = Metrics(table: scoresB, truth: truth)
         let predA = scoresA.predictions, predB = scoresB.predictions
         var correctA: [Bool] = [], correctB: [Bool] = []
         var onlyA: [Int] = [], onlyB: [Int] = []

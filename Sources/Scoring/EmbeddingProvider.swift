@@ -8,6 +8,8 @@ public protocol EmbeddingProvider: AnyObject, Sendable {
     var dimension: Int { get }
     /// `exp(logit_scale)` from the checkpoint.
     var logitScale: Float { get }
+    /// SigLIP's `logit_bias`: classes are scored each with a sigmoid; nil for CLIP's softmax.
+    var logitBias: Float? { get }
     /// The token ids the text encoder sees for a text, and how many it needed before
     /// truncation; used to flag truncated prompts and prompts that tokenize alike.
     func tokenize(_ text: String) -> (ids: [Int], untruncatedCount: Int)
@@ -25,6 +27,12 @@ public protocol EmbeddingProvider: AnyObject, Sendable {
 extension EmbeddingProvider {
     /// CLIP's 77, for providers that do not say.
     public var contextLength: Int { 77 }
+    /// A softmax model, for providers that do not say.
+    public var logitBias: Float? { nil }
+    /// The checkpoint's rule: a sigmoid with the bias, else a softmax.
+    public var scoreRule: ScoreRule {
+        logitBias.map { .sigmoid(scale: logitScale, bias: $0) } ?? .softmax(scale: logitScale)
+    }
     /// Never changes, for providers that do not watch their files.
     public func sourceChange() -> String? { nil }
 }

@@ -12,8 +12,8 @@ public final class LiveEngine: Sendable {
     public init() {}
 
     /// Starts over on these images (their embeddings are already in `store`).
-    public func load(store: EmbeddingStore, images: PromptLab.EmbeddedImages, scale: Float? = nil) {
-        evaluator.withLock { $0 = LiveEvaluator(store: store, images: images, scale: scale) }
+    public func load(store: EmbeddingStore, images: PromptLab.EmbeddedImages, rule: ScoreRule? = nil) {
+        evaluator.withLock { $0 = LiveEvaluator(store: store, images: images, rule: rule) }
     }
 
     /// Whether images have been loaded.

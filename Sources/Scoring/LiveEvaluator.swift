@@ -42,9 +42,9 @@ public final class LiveEvaluator {
     public let images: Matrix
     /// Each image's true class name, matched against the labels at each request (nil: unlabelled).
     public let truthNames: [String?]
-    /// The logit scale: the checkpoint's, or 1 / temperature; a request's factor multiplies it.
-    public let baseScale: Float
-    private var scale: Float
+    /// The score rule: the checkpoint's (or the lab's temperature); a request's factor multiplies its logits.
+    public let baseRule: ScoreRule
+    private var rule: ScoreRule
 
     private struct Side {
         var ensemble: EnsembleState
@@ -60,22 +60,22 @@ public final class LiveEvaluator {
     private var tokenCounts: [String: Int] = [:]
     private var longestPrompt: [Template: (labels: [ClassLabel], tokens: Int)] = [:]
 
-    /// - Parameter scale: the logit scale; nil takes the provider's `exp(logit_scale)`.
-    public init(store: EmbeddingStore, images: Matrix, truthNames: [String?], scale: Float? = nil) {
+    /// - Parameter rule: how cosines become probabilities; nil takes the provider's.
+    public init(store: EmbeddingStore, images: Matrix, truthNames: [String?], rule: ScoreRule? = nil) {
         precondition(images.rows == truthNames.count, "one truth entry per image")
         self.store = store
         self.images = images
         self.truthNames = truthNames
-        self.baseScale = scale ?? store.provider.logitScale
-        self.scale = baseScale
+        self.baseRule = rule ?? store.provider.scoreRule
+        self.rule = baseRule
         sides = [
             Side(ensemble: EnsembleState(dimension: store.provider.dimension)),
             Side(ensemble: EnsembleState(dimension: store.provider.dimension))
         ]
     }
 
-    public convenience init(store: EmbeddingStore, images: PromptLab.EmbeddedImages, scale: Float? = nil) {
-        self.init(store: store, images: images.matrix, truthNames: images.truthNames, scale: scale)
+    public convenience init(store: EmbeddingStore, images: PromptLab.EmbeddedImages, rule: ScoreRule? = nil) {
+        self.init(store: store, images: images.matrix, truthNames: images.truthNames, rule: rule)
     }
 
     /// Prompts encoded between two looks at `shouldStop`: what a newer edit may wait for.
@@ -100,7 +100,7 @@ public final class LiveEvaluator {
         // Templates without a placeholder are left out of the ensembles (as in `PromptPlan`).
         let usedA = request.templatesA.filter(\.hasPlaceholder), usedB = request.templatesB.filter(\.hasPlaceholder)
         let truth = labels.truthIndices(truthNames)
-        scale = baseScale * request.scaleFactor
+        rule = baseRule.scaled(by: request.scaleFactor)
         // Prompts of both sets that are not embedded yet, encoded together (a label edit
         // needs the same class in A and B).
         var a = sides[0], b = sides[1]
@@ -187,10 +187,10 @@ public final class LiveEvaluator {
         let moved = side.ensemble.apply(change, labels: labels, templates: templates, embeddings: embeddings)
         if let old = side.scores, moved.isEmpty, side.classKeys == labels.classes {
             // Only the scale moved: the cosines are kept, the softmax redone.
-            if old.scale != scale { side.scores = SetScores(cosines: old.cosines, scale: scale) }
+            if old.rule != rule { side.scores = SetScores(cosines: old.cosines, rule: rule) }
             return
         }
-        side.scores = SetScores(cosines: cosines(side, labels: labels, moved: moved), scale: scale)
+        side.scores = SetScores(cosines: cosines(side, labels: labels, moved: moved), rule: rule)
         side.classKeys = labels.classes
     }
 

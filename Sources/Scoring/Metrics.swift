@@ -14,7 +14,9 @@ public struct Metrics: Sendable, Equatable, Codable {
     public var meanPerClassRecall: Double
     /// Mean probability given to the true class.
     public var meanTrueProbability: Double
-    /// Mean −log p(true class).
+    /// Mean negative log-likelihood of the true class. Under a softmax, −log p(true); under a
+    /// sigmoid per class (SigLIP), of the whole one-hot label vector with the classes
+    /// independent, as SigLIP's loss counts it: −log p(true) − Σ_other log(1 − p).
     public var nll: Double
     /// Expected calibration error of the top-1 confidence, 15 equal-width bins.
     public var ece: Double
@@ -48,9 +50,16 @@ public struct Metrics: Sendable, Equatable, Codable {
     /// Bins of the expected calibration error (equal width over the confidence).
     public static let calibrationBins = 15
 
+    /// The metrics of a score table, under the rule that made it.
+    public init(table: ScoreTable, truth: [Int?], maxConfusions: Int = 10) {
+        self.init(probabilities: table.probabilities, truth: truth, independent: table.isSigmoid, maxConfusions: maxConfusions)
+    }
+
     /// - Parameters: `p` is `[images, classes]` probabilities; `truth` each image's class
-    ///   (nil: left out); `maxConfusions` how many of the largest confusions are kept.
-    public init(probabilities p: Matrix, truth: [Int?], maxConfusions: Int = 10) {
+    ///   (nil: left out); `independent` says the classes were scored each on its own (a
+    ///   sigmoid, not a softmax: see `nll`); `maxConfusions` how many of the largest
+    ///   confusions are kept. Top-1 confidence (for ECE) is the largest probability either way.
+    public init(probabilities p: Matrix, truth: [Int?], independent: Bool = false, maxConfusions: Int = 10) {
         precondition(truth.count == p.rows)
         let k = p.cols
         var n = 0, hits1 = 0, hits5 = 0
@@ -72,6 +81,9 @@ public struct Metrics: Sendable, Equatable, Codable {
             if above < 5 { hits5 += 1 }
             trueProb += row[t]
             nll -= log(max(row[t], 1e-300))
+            if independent {
+                for c in 0..<k where c != t { nll -= log(max(1 - row[c], 1e-300)) }
+            }
             perClass[t].total += 1
             if best == t { perClass[t].hits += 1 } else { confusion[t * k + best, default: 0] += 1 }
             let bin = min(Self.calibrationBins - 1, Int(row[best] * Double(Self.calibrationBins)))

@@ -6,17 +6,22 @@ import Tensors
 public final class PromptLab: Sendable {
     /// Embeddings of prompts and images for the model.
     public let store: EmbeddingStore
+    /// How cosines become probabilities: the checkpoint's rule, or a temperature's.
+    public let rule: ScoreRule
     /// The logit scale scores use: the checkpoint's, or 1 / temperature.
-    public let scale: Float
+    public var scale: Float { rule.scale }
     /// How the model was named (a folder or a Hub id), for reports.
     public let modelName: String
 
     /// - Parameters:
-    ///   - temperature: overrides the checkpoint's logit scale with 1 / temperature.
+    ///   - temperature: overrides the checkpoint's logit scale with 1 / temperature (a
+    ///     softmax model); divides the checkpoint's logits (a sigmoid model, whose bias
+    ///     belongs with its scale).
     ///   - modelName: the folder or Hub id the model came from, for reports and exports.
     public init(store: EmbeddingStore, temperature: Float? = nil, modelName: String = "") {
         self.store = store
-        self.scale = temperature.map { 1 / $0 } ?? store.provider.logitScale
+        let own = store.provider.scoreRule
+        self.rule = temperature.map { t in own.isSigmoid ? own.scaled(by: 1 / t) : .softmax(scale: 1 / t) } ?? own
         self.modelName = modelName
     }
 
@@ -74,7 +79,7 @@ public final class PromptLab: Sendable {
     /// Zero-shot probabilities of the images under `templates`, with the prompt plan.
     public func score(_ images: EmbeddedImages, labels: LabelSet, templates: TemplateSet) throws -> (ScoreTable, PromptPlan) {
         let (classifier, plan) = try classifier(labels: labels, templates: templates)
-        return (ScoreTable(images: images.matrix, classifier: classifier, scale: scale), plan)
+        return (ScoreTable(images: images.matrix, classifier: classifier, rule: rule), plan)
     }
 
     /// Template sets A and B on the labelled images.

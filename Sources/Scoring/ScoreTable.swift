@@ -1,21 +1,39 @@
 import Tensors
 
-/// Class probabilities of images: softmax over `scale · cosine`.
+/// Class probabilities of images: softmax over `scale · cosine` (CLIP), or a sigmoid of
+/// `scale · cosine + bias` per class (SigLIP).
 public struct ScoreTable: Sendable {
-    /// `[images, classes]`, rows summing to 1.
+    /// `[images, classes]`; rows sum to 1 under a softmax.
     public private(set) var probabilities: Matrix
+    /// The rule that made them (a sigmoid's rows are independent probabilities).
+    public private(set) var rule: ScoreRule = .softmax(scale: 1)
 
     /// - Parameters: `images` are unit rows `[n, d]`; `scale` is `exp(logit_scale)` (100 for
     ///   CLIP) or a temperature's inverse.
     public init(images: Matrix, classifier: ZeroShotClassifier, scale: Float) {
-        probabilities = Matrix(zeros: 0, 0)
-        update(images: images, classifier: classifier, scale: scale)
+        self.init(images: images, classifier: classifier, rule: .softmax(scale: scale))
     }
+
+    /// Probabilities under either rule.
+    public init(images: Matrix, classifier: ZeroShotClassifier, rule: ScoreRule) {
+        probabilities = Matrix(zeros: 0, 0)
+        update(images: images, classifier: classifier, rule: rule)
+    }
+
+    /// Whether each class was scored on its own (SigLIP).
+    public var isSigmoid: Bool { rule.isSigmoid }
 
     /// Scores again into the same storage when the shape is unchanged: what a live session
     /// does after each edit (fresh memory costs a page fault per 4 KiB, 25 ms for
     /// 10,000 × 1,000).
     public mutating func update(images: Matrix, classifier: ZeroShotClassifier, scale: Float) {
+        update(images: images, classifier: classifier, rule: .softmax(scale: scale))
+    }
+
+    /// The same under either rule.
+    public mutating func update(images: Matrix, classifier: ZeroShotClassifier, rule: ScoreRule) {
+        self.rule = rule
+        let scale = rule.scale
         let n = images.rows, k = classifier.weights.rows, d = images.cols
         precondition(classifier.weights.cols == d || n == 0 || k == 0, "image and class embeddings differ in size")
         if probabilities.rows != n || probabilities.cols != k { probabilities = Matrix(zeros: n, k) }
@@ -27,15 +45,20 @@ public struct ScoreTable: Sendable {
                     BLAS.gemm(
                         transB: true, m: n, n: k, k: d, alpha: scale, a: x.baseAddress!, lda: d,
                         b: w.baseAddress!, ldb: d, c: out.baseAddress!, ldc: k)  // [n, k]
-                    for r in 0..<n { FastMath.softmax(out.baseAddress! + r * k, count: k) }
+                    if let bias = rule.bias {
+                        for i in 0..<(n * k) { out[i] = ScoreRule.sigmoid(out[i] + bias) }
+                    } else {
+                        for r in 0..<n { FastMath.softmax(out.baseAddress! + r * k, count: k) }
+                    }
                 }
             }
         }
     }
 
     /// A table from given probabilities (tests, and tables computed elsewhere).
-    public init(probabilities: Matrix) {
+    public init(probabilities: Matrix, rule: ScoreRule = .softmax(scale: 1)) {
         self.probabilities = probabilities
+        self.rule = rule
     }
 
     public var imageCount: Int { probabilities.rows }

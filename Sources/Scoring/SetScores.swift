@@ -8,9 +8,11 @@ import Tensors
 public struct SetScores: Sendable {
     /// `[images, classes]`: image · class classifier, both unit vectors.
     public let cosines: Matrix
+    /// How the cosines become probabilities (a softmax for CLIP, a sigmoid per class for SigLIP).
+    public let rule: ScoreRule
     /// The logit scale the probabilities use (`exp(logit_scale)` or 1 / temperature).
-    public let scale: Float
-    /// Per image: log Σ_c exp(scale · cosine_c).
+    public var scale: Float { rule.scale }
+    /// Per image: log Σ_c exp(scale · cosine_c) (a softmax's normaliser; 0 under a sigmoid).
     public let logSumExp: [Float]
     /// Per image: the most probable class (nil when there are no classes).
     public let predictions: [Int?]
@@ -19,10 +21,21 @@ public struct SetScores: Sendable {
     /// Per image: the top probability minus the second (the top probability itself with one class).
     public let margin: [Float]
 
-    /// Derives predictions, confidence, margin and log-sum-exp from `cosines` `[images, classes]`.
+    /// Softmax scores (CLIP's rule) at `scale`.
     public init(cosines: Matrix, scale: Float) {
+        self.init(cosines: cosines, rule: .softmax(scale: scale))
+    }
+
+    /// Derives predictions, confidence, margin and log-sum-exp from `cosines` `[images, classes]`.
+    public init(cosines: Matrix, rule: ScoreRule) {
         self.cosines = cosines
-        self.scale = scale
+        self.rule = rule
+        if let bias = rule.bias {
+            (predictions, confidence, margin) = Self.sigmoidSummary(cosines, scale: rule.scale, bias: bias)
+            logSumExp = [Float](repeating: 0, count: cosines.rows)
+            return
+        }
+        let scale = rule.scale
         let n = cosines.rows, k = cosines.cols
         var lse = [Float](repeating: 0, count: n), preds = [Int?](repeating: nil, count: n)
         var conf = [Float](repeating: 0, count: n), margin = [Float](repeating: 0, count: n)
@@ -52,6 +65,28 @@ public struct SetScores: Sendable {
         predictions = preds
         confidence = conf
         self.margin = margin
+    }
+
+    /// Under a sigmoid the most probable class is still the largest cosine; its probability
+    /// and its lead over the second need no normaliser.
+    private static func sigmoidSummary(_ cosines: Matrix, scale: Float, bias: Float) -> ([Int?], [Float], [Float]) {
+        let n = cosines.rows, k = cosines.cols
+        var preds = [Int?](repeating: nil, count: n)
+        var conf = [Float](repeating: 0, count: n), margin = [Float](repeating: 0, count: n)
+        cosines.storage.withUnsafeBufferPointer { c in
+            for r in 0..<n where k > 0 {
+                let row = c.baseAddress! + r * k
+                let top = maximum(row, count: k)
+                var best = 0
+                while best < k - 1, row[best] != top { best += 1 }
+                var second = -Float.infinity
+                for j in 0..<k where j != best { second = max(second, row[j]) }
+                preds[r] = best
+                conf[r] = ScoreRule.sigmoid(scale * top + bias)
+                margin[r] = k > 1 ? conf[r] - ScoreRule.sigmoid(scale * second + bias) : conf[r]
+            }
+        }
+        return (preds, conf, margin)
     }
 
     private static func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
@@ -92,6 +127,7 @@ public struct SetScores: Sendable {
     /// One image's class probabilities.
     public func probabilities(image r: Int) -> [Float] {
         let k = classCount, s = scale, l = logSumExp[r]
+        if let bias = rule.bias { return (0..<k).map { ScoreRule.sigmoid(s * cosines.storage[r * k + $0] + bias) } }
         return (0..<k).map { Foundation.exp(s * cosines.storage[r * k + $0] - l) }
     }
 
@@ -99,10 +135,14 @@ public struct SetScores: Sendable {
     public func table() -> ScoreTable {
         var p = Matrix(zeros: imageCount, classCount)
         let k = classCount
+        if let bias = rule.bias {
+            for i in p.storage.indices { p.storage[i] = ScoreRule.sigmoid(scale * cosines.storage[i] + bias) }
+            return ScoreTable(probabilities: p, rule: rule)
+        }
         for r in 0..<imageCount {
             let l = logSumExp[r]
             for c in 0..<k { p.storage[r * k + c] = Foundation.exp(scale * cosines.storage[r * k + c] - l) }
         }
-        return ScoreTable(probabilities: p)
+        return ScoreTable(probabilities: p, rule: rule)
     }
 }

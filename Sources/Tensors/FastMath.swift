@@ -132,9 +132,19 @@ public enum FastMath {
 extension FastMath {
     /// GELU with the tanh approximation (`gelu_pytorch_tanh`).
     public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count {
+        // ½x(1 + tanh u) = x·σ(2u) = x / (1 + e^(−2u)), u = √(2/π)(x + 0.044715x³): eight lanes
+        // through `exp` instead of a libm tanh per element (a tenth of SigLIP's image tower).
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeMutableRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            let e = exp(v * (v * v * -0.0713548162726 - 1.5957691216057308))
+            UnsafeMutableRawPointer(x + i).storeBytes(of: v / (1 + e), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
             let v = x[i]
             x[i] = 0.5 * v * (1 + Foundation.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)))
+            i += 1
         }
     }
 }

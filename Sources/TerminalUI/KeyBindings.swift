@@ -141,7 +141,7 @@ public enum KeyBindings {
         ("S", "sort images: name, confidence, margin"),
         ("e", "export A and B with metrics (asks for a path)"),
         ("/", "search the images by text: ranked by similarity (empty or Esc clears)"),
-        ("p", "the real prompts of the template or label under the cursor, token counts, the cut at 77 (i: token ids)"),
+        ("p", "the real prompts of the template or label under the cursor, token counts, the cut at the model's context (77 CLIP, 64 SigLIP; i: token ids)"),
         ("t, T", "temperature up, down (×1.25): probabilities, NLL and ECE follow; top-1 does not"),
         ("c", "per class: recall under A and B by their difference, the most confused pairs; Enter shows that class's images"),
         ("!", "the images that could not be read, each with its reason"),

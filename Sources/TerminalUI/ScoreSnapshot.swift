@@ -51,6 +51,8 @@ public struct ScoreSnapshot: Sendable {
     public let summary: QuickComparison?
     /// Full metrics and the bootstrap interval (stage 2).
     public let comparison: ABComparison?
+    /// How the model's cosines became these probabilities (CLIP's softmax, SigLIP's sigmoid).
+    public let rule: ScoreRule
     public var metricsA: Metrics? { comparison?.a }
     public var metricsB: Metrics? { comparison?.b }
     public let templatesA: [TemplateRow]
@@ -64,9 +66,11 @@ public struct ScoreSnapshot: Sendable {
     public init(
         testGeneration generation: Int, classNames: [String], images: [ImageRow],
         probabilitiesA: [[Float]], probabilitiesB: [[Float]],
-        templatesA: [TemplateRow], templatesB: [TemplateRow], comparison: ABComparison? = nil
+        templatesA: [TemplateRow], templatesB: [TemplateRow], comparison: ABComparison? = nil,
+        rule: ScoreRule = .softmax(scale: 100)
     ) {
         let k = classNames.count
+        self.rule = rule
         self.generation = generation; self.classNames = classNames; self.images = images
         scoresA = SetScores(probabilities: Matrix(rows: images.count, cols: k, storage: probabilitiesA.flatMap { $0 }))
         scoresB = SetScores(probabilities: Matrix(rows: images.count, cols: k, storage: probabilitiesB.flatMap { $0 }))
@@ -91,6 +95,7 @@ public struct ScoreSnapshot: Sendable {
                 confidenceA: e.a.confidence[i], marginA: e.a.margin[i])
         }
         scoresA = e.a; scoresB = e.b
+        rule = e.a.rule
         summary = e.summary
         comparison = e.comparison
         seconds = e.seconds

@@ -273,7 +273,13 @@ public struct Screen {
         let count = s.classNames.count
         let cursor = min(state.row(.scores), count - 1)
         let top = scrolled(cursor, count: count, visible: inner)
-        box(&g, r, title: "Scores  A │ B" + (count > inner ? "  \(top + 1)–\(min(count, top + inner))/\(count)" : ""), focused: focused)
+        // The rule says how to read the figures: a sigmoid's do not sum to 100% (SigLIP).
+        var title = "Scores  A │ B" + (count > inner ? "  \(top + 1)–\(min(count, top + inner))/\(count)" : "")
+        for form in [s.rule.description, s.rule.shortDescription] where TextWidth.columns(title + "  " + form) + 5 <= r.width {
+            title += "  " + form
+            break
+        }
+        box(&g, r, title: title, focused: focused)
         let image = s.images[index]
         let (probsA, probsB) = s.probabilities(index)
         let sorted = s.classNames.indices.sorted { max(probsA[$0], probsB[$0]) > max(probsA[$1], probsB[$1]) }

@@ -59,7 +59,7 @@ final class SessionEngine: Sendable {
         queue.async { [self] in
             setStatus("encoding images 0/\(collection.items.count)")
             let embedded = lab.embed(collection) { done, all in self.setStatus("encoding images \(done)/\(all)") }
-            live.load(store: lab.store, images: embedded, scale: lab.scale)
+            live.load(store: lab.store, images: embedded, rule: lab.rule)
             shared.withLock { s in
                 s.images = embedded
                 s.needsRescore = true

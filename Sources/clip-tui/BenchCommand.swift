@@ -11,7 +11,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Encoder speed on this machine, beside a large sgemm measured in the same run (JSON).")
 
     @Option(help: "Checkpoint folder.") var model: String?
-    @Option(help: "Random weights of a published shape: \(CLIPConfig.presetNames.joined(separator: ", ")).")
+    @Option(help: "Random weights of a published shape: \(BenchCommand.presetNames.joined(separator: ", ")).")
     var random: String?
     @Option(help: "Most BLAS threads a product may use (default: $CLIP_TUI_THREADS, else the cores this process may use).")
     var threads: Int?
@@ -29,8 +29,8 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         guard (model == nil) != (random == nil) else { throw ValidationError("give one of --model and --random") }
-        if let random, CLIPConfig.preset(random) == nil {
-            throw ValidationError("--random takes \(CLIPConfig.presetNames.joined(separator: ", "))")
+        if let random, CLIPConfig.preset(random) == nil, random != Self.sigLIPPreset {
+            throw ValidationError("--random takes \(Self.presetNames.joined(separator: ", "))")
         }
         guard images > 0, repeats > 0, (threads ?? 1) > 0, liveImages >= 0 else { throw ValidationError("counts must be positive") }
     }
@@ -41,8 +41,20 @@ struct BenchCommand: ParsableCommand {
             let loadStart = DispatchTime.now()
             let encoders: (VisionEncoder, TextEncoder, Tokenizer?, String)
             if let model {
-                let clip = try ModelLocator.loadModel(folder: try ModelLocator.locate(model).folder)
+                let loaded = try ModelLocator.loadModel(folder: try ModelLocator.locate(model).folder)
+                if let siglip = loaded as? SigLIPModel {
+                    return try runSigLIP(
+                        siglip.vision, siglip.text, tokenize: siglip.tokenize, padToken: siglip.tokenizer.padToken, name: model,
+                        loadMs: milliseconds(since: loadStart))
+                }
+                guard let clip = loaded as? CLIPModel else { throw ValidationError("\(model): not a model bench knows") }
                 encoders = (clip.vision, clip.text, clip.tokenizer, model)
+            } else if random == Self.sigLIPPreset {
+                let config = SigLIPConfig.base16
+                let weights = RandomWeights()
+                let text = try SigLIPTextEncoder(reader: weights, config: config.textConfig, projectionSize: config.projectionSize)
+                let vision = try SigLIPVisionEncoder(reader: weights, config: config.visionConfig)
+                return try runSigLIP(vision, text, tokenize: nil, padToken: 1, name: "random \(random!)", loadMs: nil)
             } else {
                 let config = CLIPConfig.preset(random!)!
                 let weights = RandomWeights()
@@ -94,6 +106,33 @@ struct BenchCommand: ParsableCommand {
                 measured: result, keystrokes: keystrokes, live: live, peak_rss_mb: peakResidentMegabytes())
             try printJSON(report)
         }
+    }
+
+    /// The presets `--random` takes.
+    static let sigLIPPreset = "SigLIP-B/16"
+    static var presetNames: [String] { CLIPConfig.presetNames + [sigLIPPreset] }
+
+    /// SigLIP's figures, on their own (no live replay: SigLIP is outside those goals).
+    /// Without a tokenizer (random weights) the prompts are the benchmark's CLIP ids folded
+    /// into the vocabulary: the cost of a SigLIP prompt is its 64 positions, whatever the ids.
+    private func runSigLIP(
+        _ vision: SigLIPVisionEncoder, _ text: SigLIPTextEncoder, tokenize: ((String) -> TokenizedText)?, padToken: Int,
+        name: String, loadMs: Double?
+    ) throws {
+        let texts = try textsFile.map { try TextsFile.read(path: $0) } ?? BenchmarkPrompts.texts
+        let vocab = text.config.vocabSize, length = text.config.maxPositionEmbeddings
+        let prompts =
+            tokenize.map { t in texts.map { t($0).ids } }
+            ?? BenchmarkPrompts.ids.map { ids in Array(ids.map { $0 % vocab }.prefix(length)) }
+        let result = SigLIPBenchmark(vision: vision, text: text, padToken: padToken, repeats: repeats).run(images: images, prompts: prompts)
+        struct SigLIPReport: Encodable {
+            let model: String
+            let threads: Int
+            let load_ms: Double?
+            let measured: SigLIPBenchmark.Result
+            let peak_rss_mb: Double
+        }
+        try printJSON(SigLIPReport(model: name, threads: BLAS.threadLimit, load_ms: loadMs, measured: result, peak_rss_mb: peakResidentMegabytes()))
     }
 
     private func promptIds(tokenizer: Tokenizer?) throws -> [[Int]] {

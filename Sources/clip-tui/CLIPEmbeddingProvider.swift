@@ -4,13 +4,14 @@ import Foundation
 import Imaging
 import Scoring
 
-/// The engine's `EmbeddingProvider` over the Swift encoders: the one place where CLIP,
-/// Imaging and Scoring meet.
+/// The engine's `EmbeddingProvider` over the Swift encoders (CLIP or SigLIP): the one place
+/// where the models, Imaging and Scoring meet.
 final class CLIPEmbeddingProvider: EmbeddingProvider {
-    let model: CLIPModel
+    let model: any ImageTextModel
     let fingerprint: String
-    var dimension: Int { model.config.projectionDim }
+    var dimension: Int { model.embeddingSize }
     var logitScale: Float { model.logitScale }
+    var logitBias: Float? { model.logitBias }
 
     let folder: String
     private let watch: ModelFileWatch
@@ -39,10 +40,10 @@ final class CLIPEmbeddingProvider: EmbeddingProvider {
             + "the session keeps the weights it loaded and caches under their fingerprint; restart it to use the new ones"
     }
 
-    var contextLength: Int { model.config.textConfig.maxPositionEmbeddings }
+    var contextLength: Int { model.contextLength }
 
     func tokenize(_ text: String) -> (ids: [Int], untruncatedCount: Int) {
-        let t = model.tokenizer.tokenize(text, contextLength: model.config.textConfig.maxPositionEmbeddings)
+        let t = model.tokenize(text)
         return (t.ids, t.untruncatedCount)
     }
 
@@ -72,7 +73,9 @@ struct ModelFileWatch {
 
     private static func read(_ folder: String) -> [String] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-            .filter { $0.hasSuffix("config.json") || $0.hasSuffix(".safetensors") || $0.hasSuffix(".safetensors.index.json") }
+            .filter {
+                $0.hasSuffix("config.json") || $0.hasSuffix(".safetensors") || $0.hasSuffix(".safetensors.index.json") || $0.hasSuffix(".model")
+            }
             .sorted()
         return names.map { name in
             var st = stat()

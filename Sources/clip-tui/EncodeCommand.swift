@@ -7,7 +7,7 @@ struct EncodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encode", abstract: "Image and text embeddings from a checkpoint (JSON).")
 
-    @Option(help: "Checkpoint folder (Hugging Face CLIPModel or open_clip layout).") var model: String
+    @Option(help: "Checkpoint folder (Hugging Face CLIPModel or SiglipModel, or open_clip layout).") var model: String
     @Option(name: .customLong("image"), help: "An image file (PNG or JPEG); repeat for more.") var images: [String] = []
     @Option(name: .customLong("text"), help: "A text; repeat for more.") var texts: [String] = []
     @Option(help: "A file of texts, one per line.") var textsFile: String?
@@ -19,6 +19,8 @@ struct EncodeCommand: ParsableCommand {
     struct Output: Encodable {
         let model: String
         let logit_scale: Float
+        /// SigLIP's: logits are `logit_scale · cos + logit_bias`, each through a sigmoid (absent for CLIP).
+        let logit_bias: Float?
         let images: [ImageEntry]
         let texts: [TextEntry]
     }
@@ -48,10 +50,10 @@ struct EncodeCommand: ParsableCommand {
                 textEmbeddings = textEmbeddings.rowNormalized()
             }
             let output = Output(
-                model: model, logit_scale: clip.logitScale,
+                model: model, logit_scale: clip.logitScale, logit_bias: clip.logitBias,
                 images: images.enumerated().map { ImageEntry(path: $1, embedding: imageEmbeddings.row($0)) },
                 texts: allTexts.enumerated().map { i, text in
-                    let t = clip.tokenizer.tokenize(text, contextLength: clip.config.textConfig.maxPositionEmbeddings)
+                    let t = clip.tokenize(text)
                     return TextEntry(text: text, tokens: t.ids, truncated: t.isTruncated, embedding: textEmbeddings.row(i))
                 })
             try printJSON(output)

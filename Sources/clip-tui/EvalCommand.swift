@@ -59,7 +59,7 @@ struct EvalCommand: ParsableCommand {
             for line in plan.summary(labels: sets.labels, templates: templates, contextLength: lab.store.provider.contextLength) { warn(line) }
             let truth = images.truth(labels)
             let labelled = truth.contains { $0 != nil }
-            let metrics = labelled ? Metrics(probabilities: scores.probabilities, truth: truth) : nil
+            let metrics = labelled ? Metrics(table: scores, truth: truth) : nil
             let names = labels.classes.map(\.name)
             switch format {
             case .json:

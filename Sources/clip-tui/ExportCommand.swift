@@ -31,7 +31,7 @@ struct ExportCommand: ParsableCommand {
                 var metrics: PromptSetExport.NamedMetrics?
                 var figures: [PromptSetExport.TemplateFigure]?
                 if labelled {
-                    metrics = .init(Metrics(probabilities: scores.probabilities, truth: truth), classes: classes)
+                    metrics = .init(Metrics(table: scores, truth: truth), classes: classes)
                     figures = try lab.analysis(images, labels: labels, templates: set).effects().map {
                         .init(template: set.templates[$0.template], top1Alone: $0.accuracy, leaveOneOut: $0.leaveOneOut)
                     }

@@ -20,6 +20,7 @@ final class FaultInjectingProvider: EmbeddingProvider {
     var fingerprint: String { wrapped.fingerprint }
     var dimension: Int { wrapped.dimension }
     var logitScale: Float { wrapped.logitScale }
+    var logitBias: Float? { wrapped.logitBias }
     var contextLength: Int { wrapped.contextLength }
     func tokenize(_ text: String) -> (ids: [Int], untruncatedCount: Int) { wrapped.tokenize(text) }
     func embedImages(_ files: [ImageFile]) -> [Result<[Float], Error>] { wrapped.embedImages(files) }

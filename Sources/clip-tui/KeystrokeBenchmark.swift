@@ -78,7 +78,7 @@ struct KeystrokeBenchmark {
             items: names.enumerated().map { ImageCollection.Item(path: "\($0.offset)", relativePath: "\($0.offset)", truthName: $0.element) },
             matrix: Matrix(rows: rows, dimension: d), failures: [])
         let engine = LiveEngine()
-        engine.load(store: store, images: embedded, scale: 100)
+        engine.load(store: store, images: embedded, rule: .softmax(scale: 100))
         var generation = 0
         func request(_ a: [String]) -> EvaluationRequest {
             EvaluationRequest(labels: labelSet, templatesA: a.map(Template.init), templatesB: templatesB.map(Template.init))

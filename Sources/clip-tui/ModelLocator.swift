@@ -30,12 +30,13 @@ public enum ModelLocator {
         projectFile("Models/clip-demo/config.json").map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
     }
 
-    /// The model in `folder`; a folder without tokenizer files (many open_clip repositories)
-    /// gets CLIP's BPE from the demo model, which carries OpenAI's vocabulary and merges.
-    public static func loadModel(folder: String) throws -> CLIPModel {
+    /// The model in `folder`, CLIP or SigLIP as its config says; a CLIP folder without
+    /// tokenizer files (many open_clip repositories) gets CLIP's BPE from the demo model,
+    /// which carries OpenAI's vocabulary and merges.
+    public static func loadModel(folder: String) throws -> any ImageTextModel {
         let demo = demoModel()
         do {
-            return try CLIPModel(folder: folder, fallbackBPE: demo.map { CLIPModel.BPEFiles(folder: $0) })
+            return try CheckpointFolder.load(folder: folder, fallbackBPE: demo.map { CLIPModel.BPEFiles(folder: $0) })
         } catch CLIPError.missingFile(let path) where demo == nil && (path.hasSuffix("/vocab.json") || path.hasSuffix("/merges.txt")) {
             throw CLIPError.badInput(
                 "\(folder) has no tokenizer files, and CLIP's own BPE (Models/clip-demo/vocab.json and merges.txt) was not found "

@@ -47,7 +47,7 @@ struct SelectCommand: ParsableCommand {
             if randomControl > 0 {
                 let random = RandomWordTemplates.make(count: randomControl, words: RandomWordTemplates.words)
                 let (scores, _) = try lab.score(images, labels: labels, templates: random)
-                control = Metrics(probabilities: scores.probabilities, truth: images.truth(labels)).top1
+                control = Metrics(table: scores, truth: images.truth(labels)).top1
             }
             if let out {
                 let export = PromptSetExport(

@@ -208,6 +208,19 @@ final class HubRepoInfoTests: XCTestCase {
         XCTAssertEqual(info.files[1].etag, String(repeating: "0f", count: 32))
     }
 
+    /// A SigLIP 2 repository: the SentencePiece model, not its 34 MB tokenizer.json copy.
+    func testSigLIPFetchesItsSentencePieceModel() throws {
+        let info = try parse(
+            """
+            {"sha": "\(sha)", "siblings": [{"rfilename": "config.json"}, {"rfilename": "model.safetensors"},
+             {"rfilename": "preprocessor_config.json"}, {"rfilename": "special_tokens_map.json"}, {"rfilename": "tokenizer.json"},
+             {"rfilename": "tokenizer.model"}, {"rfilename": "tokenizer_config.json"}, {"rfilename": "README.md"}]}
+            """)
+        XCTAssertEqual(
+            try info.filesToFetch(repo: "google/siglip2-base-patch16-224").map(\.name),
+            ["config.json", "model.safetensors", "preprocessor_config.json", "special_tokens_map.json", "tokenizer.model", "tokenizer_config.json"])
+    }
+
     func testNoSafetensorsIsNamed() throws {
         let info = try parse(#"{"sha": "\#(sha)", "siblings": [{"rfilename": "pytorch_model.bin"}]}"#)
         XCTAssertThrowsError(try info.filesToFetch(repo: "o/n")) { error in

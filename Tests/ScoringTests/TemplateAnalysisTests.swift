@@ -26,7 +26,7 @@ final class TemplateAnalysisTests: XCTestCase {
         for subset in [[0], [1, 3], [0, 1, 2, 3, 4], [4, 2]] {
             let set = TemplateSet(name: "s", templates: subset.map { templates.templates[$0] })
             let (scores, _) = try lab.score(images, labels: labels, templates: set)
-            let m = Metrics(probabilities: scores.probabilities, truth: images.truth(labels))
+            let m = Metrics(table: scores, truth: images.truth(labels))
             XCTAssertEqual(analysis.accuracy(subset), m.top1, accuracy: 1e-12, "\(subset)")
         }
         let effects = analysis.effects()

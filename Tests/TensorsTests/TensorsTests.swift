@@ -93,6 +93,25 @@ final class TensorsTests: XCTestCase {
         }
     }
 
+    /// The eight-lane tanh-GELU (x·σ(2u)) against PyTorch's formula in Double on a grid:
+    /// exp's 2 ulp and four roundings (≈ 6 ulp of the result), plus the rounding of the
+    /// exponent 2u itself, which moves e^(−2u) by |2u|·2 ulp.
+    func testTanhGELUMatchesItsDefinition() {
+        let inputs = stride(from: -12.0, through: 12.0, by: 0.0137).map(Float.init) + [0, -0, 1e-20, 88, -88]
+        var y = inputs
+        y.withUnsafeMutableBufferPointer { FastMath.geluTanh($0.baseAddress!, count: $0.count) }
+        for (x, fast) in zip(inputs, y) {
+            let d = Double(x)
+            let u = 0.7978845608028654 * (d + 0.044715 * d * d * d)
+            // ½x(1 + tanh u) written as x / (1 + e^(−2u)): in Double, 1 + tanh u cancels to 0 below u ≈ −19.
+            let reference = d / (1 + Foundation.exp(-2 * u))
+            let ulp = Double(Float.ulpOfOne)
+            // Past −2u = 88.3 exp is clamped: x·e^−88.3 where the reference is 0 (under 1e-38·|x|).
+            let bound = (6 + 2 * min(abs(2 * u), 200)) * ulp * abs(reference) + abs(d) * 1e-38
+            XCTAssertLessThanOrEqual(abs(Double(fast) - reference), bound, "x = \(x)")
+        }
+    }
+
     func testLayerNormMatchesDefinition() {
         let norm = LayerNorm(weight: [1, 2, 0.5, 1], bias: [0, 1, 0, -1], eps: 1e-5)
         let y = norm.apply(Matrix(rows: 1, cols: 4, storage: [1, 2, 3, 4]))

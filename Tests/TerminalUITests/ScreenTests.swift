@@ -55,6 +55,23 @@ final class ScreenTests: XCTestCase {
         XCTAssertTrue(grid.text.contains("30% -60"), grid.text)
     }
 
+    /// A sigmoid model's scores say so: they do not sum to 100%.
+    func testSigmoidRuleIsShown() {
+        let base = snapshot()
+        let sigmoid = ScoreSnapshot(
+            testGeneration: 1, classNames: base.classNames, images: base.images,
+            probabilitiesA: [[0.9, 0.01], [0.2, 0.8], [0.5, 0.5]], probabilitiesB: [[0.3, 0.02], [0.1, 0.9], [0.6, 0.4]],
+            templatesA: base.templatesA, templatesB: base.templatesB, rule: .sigmoid(scale: 10, bias: -10))
+        for width in [100, 160] {
+            let grid = Screen(
+                state: SessionState(document: document()), snapshot: sigmoid, preview: nil, header: "siglip · images",
+                engineStatus: "3 images", directColor: false
+            ).render(width: width, height: 26)
+            XCTAssertTrue(grid.text.contains("sigmoid(10·cos−10)") || grid.text.contains("sigmoid(10·cos − 10) per class"), grid.text)
+            XCTAssertFalse(grid.text.contains("softmax"))
+        }
+    }
+
     /// The three sizes people use, recorded: every row as wide as the terminal, class names
     /// in the Scores pane at least 12 cells wherever they are drawn.
     func testRecordedSizes() throws {

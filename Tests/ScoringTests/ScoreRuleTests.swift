@@ -1,0 +1,48 @@
+import Foundation
+import Scoring
+import Tensors
+import XCTest
+
+/// SigLIP's rule: each class through its own sigmoid of `scale · cos + bias`.
+final class ScoreRuleTests: XCTestCase {
+    static func sigmoid(_ z: Double) -> Double { 1 / (1 + exp(-z)) }
+
+    func testSigmoidScoresByHand() {
+        let cosines = Matrix(rows: 2, cols: 3, storage: [0.10, 0.05, -0.2, 0.02, 0.03, 0.01])
+        let rule = ScoreRule.sigmoid(scale: 10, bias: -1)
+        let s = SetScores(cosines: cosines, rule: rule)
+        XCTAssertEqual(s.predictions, [0, 1])
+        let p0 = (0..<3).map { Self.sigmoid(10 * Double(cosines[0, $0]) - 1) }
+        for (a, e) in zip(s.probabilities(image: 0), p0) { XCTAssertEqual(Double(a), e, accuracy: 1e-6) }
+        XCTAssertEqual(Double(s.confidence[0]), p0[0], accuracy: 1e-6)
+        XCTAssertEqual(Double(s.margin[0]), p0[0] - p0[1], accuracy: 1e-6)
+        // Independent: the row does not sum to 1.
+        XCTAssertGreaterThan(abs(p0.reduce(0, +) - 1), 0.05)
+        let table = s.table()
+        XCTAssertTrue(table.isSigmoid)
+        XCTAssertEqual(Double(table.probabilities[1, 2]), Self.sigmoid(10 * 0.01 - 1), accuracy: 1e-6)
+        // A temperature divides the logits, bias included.
+        XCTAssertEqual(rule.scaled(by: 0.5), .sigmoid(scale: 5, bias: -0.5))
+        XCTAssertEqual(rule.description, "sigmoid(10·cos − 1) per class")
+        XCTAssertEqual(ScoreRule.softmax(scale: 100).description, "softmax(100·cos) over classes")
+    }
+
+    /// NLL under a sigmoid: the one-hot label vector's likelihood with the classes independent.
+    func testSigmoidNLLCountsEveryClass() {
+        let p = Matrix(rows: 2, cols: 3, storage: [0.7, 0.2, 0.1, 0.1, 0.6, 0.3])
+        let m = Metrics(probabilities: p, truth: [0, 2], independent: true)
+        let expected = -(log(0.7) + log(0.8) + log(0.9) + log(0.3) + log(0.9) + log(0.4)) / 2
+        XCTAssertEqual(m.nll, expected, accuracy: 1e-6)
+        XCTAssertEqual(m.top1, 0.5)
+        // Confidence is the top probability: 0.7 (bin 10, right), 0.6 (bin 9, wrong).
+        XCTAssertEqual(m.ece, (0.3 + 0.6) / 2, accuracy: 1e-6)
+        // The same table read as a softmax counts only the true class.
+        XCTAssertEqual(Metrics(probabilities: p, truth: [0, 2]).nll, -(log(0.7) + log(0.3)) / 2, accuracy: 1e-6)
+    }
+
+    func testSigmoidNeverOverflows() {
+        let s = SetScores(cosines: Matrix(rows: 1, cols: 2, storage: [1, -1]), rule: .sigmoid(scale: 1000, bias: 0))
+        XCTAssertEqual(s.probabilities(image: 0), [1, 0])
+        XCTAssertFalse(s.confidence.contains { $0.isNaN })
+    }
+}
