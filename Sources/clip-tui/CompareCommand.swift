@@ -10,7 +10,7 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var sets: SetOptions
     @Option(help: ArgumentHelp("Template set A (FILE or FILE#KEY).", valueName: "file[#key]")) var templatesA: String
     @Option(help: ArgumentHelp("Template set B (FILE or FILE#KEY).", valueName: "file[#key]")) var templatesB: String
-    @Option(help: "Softmax temperature (default: the checkpoint's logit scale).") var temperature: Float?
+    @Option(help: "Softmax temperature (default: the checkpoint's logit scale); for a sigmoid model (SigLIP), divides its logits.") var temperature: Float?
     @Option(help: "Output: table or json.") var format: ReportFormat = .table
     @Flag(help: "Exit with status 3 when B is significantly worse than A (for CI).") var failIfWorse = false
 

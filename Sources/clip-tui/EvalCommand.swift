@@ -9,11 +9,13 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
     @OptionGroup var sets: SetOptions
     @Option(help: ArgumentHelp("Template set: .txt, .json or .py; FILE#KEY picks one entry.", valueName: "file[#key]")) var templates: String
-    @Option(help: "Softmax temperature (default: the checkpoint's logit scale).") var temperature: Float?
+    @Option(help: "Softmax temperature (default: the checkpoint's logit scale); for a sigmoid model (SigLIP), divides its logits.") var temperature: Float?
     @Option(help: "Output: table or json.") var format: ReportFormat = .table
 
     struct Output: Encodable {
         let model: String
+        /// How `probs` were made: "softmax(100·cos) over classes" or "sigmoid(10·cos − 10) per class".
+        let rule: String
         let classes: [String]
         let templates: [String]
         let issues: [String]
@@ -24,13 +26,14 @@ struct EvalCommand: ParsableCommand {
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(model, forKey: .model)
+            try c.encode(rule, forKey: .rule)
             try c.encode(classes, forKey: .classes)
             try c.encode(templates, forKey: .templates)
             try c.encode(issues, forKey: .issues)
             try c.encode(metrics, forKey: .metrics)
             try c.encode(images, forKey: .images)
         }
-        enum CodingKeys: String, CodingKey { case model, classes, templates, issues, metrics, images }
+        enum CodingKeys: String, CodingKey { case model, rule, classes, templates, issues, metrics, images }
     }
 
     struct ImageRow: Encodable {
@@ -66,7 +69,7 @@ struct EvalCommand: ParsableCommand {
                 let preds = scores.predictions
                 try printJSON(
                     Output(
-                        model: lab.modelName, classes: names, templates: templateSet.templates.map(\.text),
+                        model: lab.modelName, rule: lab.rule.description, classes: names, templates: templateSet.templates.map(\.text),
                         issues: plan.issues.map(\.description), metrics: metrics,
                         images: images.items.enumerated().map { i, item in
                             ImageRow(
@@ -74,6 +77,7 @@ struct EvalCommand: ParsableCommand {
                                 probs: scores.probabilities.row(i))
                         }))
             case .table:
+                print("scores: \(lab.rule.description)")
                 if let metrics {
                     print(Report.metricsTable(metrics, classes: names, title: templateSet.name))
                 } else {

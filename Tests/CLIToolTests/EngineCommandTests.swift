@@ -47,6 +47,35 @@ final class EngineCommandTests: XCTestCase {
         }
     }
 
+    /// A SigLIP checkpoint through `eval`: the same folder and prompts, sigmoid probabilities
+    /// per class equal to transformers' (make_expected_siglip.py), compared as logits
+    /// (log p/(1−p)): with the bias at −10 the probabilities themselves are near 0.
+    func testEvalWithSigLIPEqualsTransformers() throws {
+        let model = CLIToolTests.root.appendingPathComponent("Tests/CLIPTests/Fixtures/siglip-tiny/model").path
+        let expected = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(Self.eval)/expected-siglip.json"))) as? [String: Any])
+        let expectedImages = try XCTUnwrap(expected["images"] as? [String: [Double]])
+        let r = try run([
+            "eval", "--model", model, "--images", "\(Self.eval)/images", "--labels", "\(Self.eval)/labels.txt",
+            "--templates", "\(Self.eval)/templates.txt", "--no-cache", "--format", "json"
+        ])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        XCTAssertEqual(object["rule"] as? String, "sigmoid(10·cos − 10) per class")
+        let images = try XCTUnwrap(object["images"] as? [[String: Any]])
+        XCTAssertEqual(images.count, expectedImages.count)
+        func logit(_ p: Double) -> Double { log(p / (1 - p)) }
+        for image in images {
+            let path = try XCTUnwrap(image["path"] as? String)
+            let relative = String(path.dropFirst("\(Self.eval)/images/".count))
+            let probs = try XCTUnwrap(image["probs"] as? [Double])
+            let reference = try XCTUnwrap(expectedImages[relative], relative)
+            XCTAssertEqual(probs.count, 3)
+            // |logit| ≤ 20 from float32 cosines (≈1e-6) times the scale 10: 1e-3 is far above.
+            for (p, q) in zip(probs, reference) { XCTAssertEqual(logit(p), logit(q), accuracy: 1e-3, relative) }
+        }
+    }
+
     func testCompareFailIfWorseAndExport() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
