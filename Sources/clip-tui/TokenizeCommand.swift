@@ -5,9 +5,9 @@ import Tokenization
 
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tokenize", abstract: "Token ids of texts, as CLIP's tokenizer gives them (JSON).")
+        commandName: "tokenize", abstract: "Token ids of texts, as the model's tokenizer gives them (JSON).")
 
-    @Option(help: "Checkpoint folder (vocab.json and merges.txt are read).") var model: String
+    @Option(help: "Checkpoint folder (CLIP's vocab.json and merges.txt, or SigLIP's SentencePiece model, are read).") var model: String
     @Argument(help: "Texts to tokenize.") var texts: [String]
 
     struct Output: Encodable {
@@ -26,16 +26,28 @@ struct TokenizeCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let folder = try ModelLocator.locate(model).folder
-            let vocab = URL(fileURLWithPath: folder).appendingPathComponent("vocab.json").relativePath
-            let merges = URL(fileURLWithPath: folder).appendingPathComponent("merges.txt").relativePath
-            let tokenizer = try Tokenizer(vocabPath: vocab, mergesPath: merges)
+            let tokenize = try Self.tokenizer(folder: folder)
             let entries = texts.map { text -> Entry in
-                let t = tokenizer.tokenize(text)
+                let t = tokenize(text)
                 return Entry(
                     text: text, ids: t.ids, count: t.ids.count, untruncated_count: t.untruncatedCount,
                     truncated: t.isTruncated)
             }
             try printJSON(Output(model: model, texts: entries))
         }
+    }
+
+    /// The folder's tokenizer alone (no weights are read): SigLIP's SentencePiece model
+    /// with its context from `config.json`, else CLIP's BPE.
+    static func tokenizer(folder: String) throws -> (String) -> TokenizedText {
+        func file(_ name: String) -> String { URL(fileURLWithPath: folder).appendingPathComponent(name).relativePath }
+        if let sentencePiece = try SentencePieceTokenizer.load(folder: folder) {
+            let context =
+                SigLIPConfig.isSigLIP(configPath: file("config.json"))
+                ? try SigLIPConfig.load(path: file("config.json")).textConfig.maxPositionEmbeddings : 64
+            return { sentencePiece.tokenize($0, contextLength: context) }
+        }
+        let tokenizer = try Tokenizer(vocabPath: file("vocab.json"), mergesPath: file("merges.txt"))
+        return { tokenizer.tokenize($0) }
     }
 }

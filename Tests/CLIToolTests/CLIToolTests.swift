@@ -52,6 +52,20 @@ final class CLIToolTests: XCTestCase {
         XCTAssertEqual(texts[1]["truncated"] as? Bool, true)
     }
 
+    /// SigLIP's tokenizer from its folder: canonicalised, so case and punctuation do not
+    /// make another prompt; cut at its 64.
+    func testTokenizeSigLIP() throws {
+        let model = Self.root.appendingPathComponent("Tests/CLIPTests/Fixtures/siglip-tiny/model").path
+        let r = try run(["tokenize", "--model", model, "a photo of a cat.", "A Photo of a CAT", String(repeating: "word ", count: 90)])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        let texts = try XCTUnwrap(object["texts"] as? [[String: Any]])
+        XCTAssertEqual(texts[0]["ids"] as? [Int], [3, 6, 7, 3, 5, 1])
+        XCTAssertEqual(texts[1]["ids"] as? [Int], [3, 6, 7, 3, 5, 1])
+        XCTAssertEqual(texts[2]["count"] as? Int, 64)
+        XCTAssertEqual(texts[2]["truncated"] as? Bool, true)
+    }
+
     func testErrorsNameTheFileAndExitNonZero() throws {
         let missing = try run(["encode", "--model", Self.model, "--image", "/nonexistent/cat.png"])
         XCTAssertNotEqual(missing.status, 0)

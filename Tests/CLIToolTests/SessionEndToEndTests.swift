@@ -189,6 +189,25 @@ final class SessionEndToEndTests: XCTestCase {
         _ = try waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }
     }
 
+    /// A SigLIP checkpoint in the session: it opens, scores with its sigmoid and says so,
+    /// and a typed template is scored too.
+    func testSigLIPSession() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir); _ = try? tmux(["kill-server"]) }
+        let eval = EngineCommandTests.eval
+        let model = CLIToolTests.root.appendingPathComponent("Tests/CLIPTests/Fixtures/siglip-tiny/model").path
+        let binary = Bundle.main.bundleURL.appendingPathComponent("clip-tui").path
+        try tmux([
+            "new-session", "-d", "-s", "e2e", "-x", "140", "-y", "36",
+            "\(binary) session --model \(model) --images \(eval)/images --labels \(eval)/labels.txt --templates \(eval)/templates.txt "
+                + "--session \(dir.path)/session.json --cache \(dir.path)/cache.sqlite; echo CLIP-TUI-EXITED; sleep 60"
+        ])
+        _ = try waitFor("SigLIP scores") { $0.contains("scored in") && $0.contains("sigmoid(10·cos") }
+        try tmux(["send-keys", "-t", "e2e", "q"])
+        _ = try waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }
+    }
+
     /// SIGTERM, and a crash on the encoder thread (fault injected with CLIP_TUI_FAULT): the
     /// terminal comes back either way (`stty -g` equal), and a crash is still a crash.
     func testTerminalIsRestoredAfterSignalAndCrash() throws {
