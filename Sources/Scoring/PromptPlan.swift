@@ -130,12 +130,12 @@ public struct PromptPlan: Sendable {
         }
         if !sameToTokenizer.isEmpty {
             lines.append(
-                "\(templates): \(plural(sameToTokenizer.count, "template pair")) differing only in case or spacing, which CLIP's tokenizer drops, count twice: \(listed(sameToTokenizer))"
+                "\(templates): \(plural(sameToTokenizer.count, "template pair")) differing only in what the model's tokenizer drops (case, spacing; for SigLIP also punctuation), count twice: \(listed(sameToTokenizer))"
             )
         }
         if !namesSameToTokenizer.isEmpty {
             lines.append(
-                "\(labels): \(plural(namesSameToTokenizer.count, "class pair")) differing only in case or spacing, which CLIP's tokenizer drops, get the same prompts: \(listed(namesSameToTokenizer))"
+                "\(labels): \(plural(namesSameToTokenizer.count, "class pair")) differing only in what the model's tokenizer drops (case, spacing; for SigLIP also punctuation), get the same prompts: \(listed(namesSameToTokenizer))"
             )
         }
         if !repeatedSentences.isEmpty {

@@ -154,7 +154,7 @@ public enum KeyBindings {
 
     /// What the figures on screen mean (the README's legend says the same).
     public static let legend: [(String, String)] = [
-        ("9t", "tokens in the template's longest prompt (⚠ cut at 77: longer)"),
+        ("9t", "tokens in the template's longest prompt (⚠ cut at 77, or the model's context: longer)"),
         ("89% beside a template", "its own top-1: the template alone"),
         ("+0 beside a template", "top-1 change in points when it is left out of its set (negative: it helps)"),
         ("A 88.8% [80–94]", "top-1 of set A with its Wilson 95% interval"),

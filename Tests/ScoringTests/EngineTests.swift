@@ -74,8 +74,8 @@ final class EngineTests: XCTestCase {
             [
                 "templates.txt: 1 template without a {} placeholder left out (each would give every class the same prompt): 'no placeholder'",
                 "templates.txt: 1 repeated template, whose prompts count twice in each class's average: 'a photo of a {}.'",
-                "templates.txt: 1 template pair differing only in case or spacing, which CLIP's tokenizer drops, count twice: 'A PHOTO of a {}.' = 'a photo of a {}.'",
-                "labels.txt: 1 class pair differing only in case or spacing, which CLIP's tokenizer drops, get the same prompts: 'a photo of a Cat.' = 'a photo of a cat.'"
+                "templates.txt: 1 template pair differing only in what the model's tokenizer drops (case, spacing; for SigLIP also punctuation), count twice: 'A PHOTO of a {}.' = 'a photo of a {}.'",
+                "labels.txt: 1 class pair differing only in what the model's tokenizer drops (case, spacing; for SigLIP also punctuation), get the same prompts: 'a photo of a Cat.' = 'a photo of a cat.'"
             ])
     }
 
