@@ -105,7 +105,17 @@ def hidden_states(blocks, first, run):
     return [first] + out
 
 
-def make(root, name, tokenizer_kind, seed, texts, images, gen_texts):
+TINY = dict(text=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, projection_size=48),
+            vision=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=3,
+                        image_size=48, patch_size=16), vocab=None, half=True)
+# google/siglip-base-patch16-224's shapes (fp32 on the Hub), for a check at full size (not committed: 800 MB).
+B16 = dict(text=dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
+                     projection_size=768),
+           vision=dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
+                       image_size=224, patch_size=16), vocab=32000, half=False)
+
+
+def make(root, name, tokenizer_kind, seed, texts, images, gen_texts, shapes=TINY, tokenizer_fixture=True):
     rng = random.Random(seed)
     out = os.path.join(root, name)
     shutil.rmtree(out, ignore_errors=True)
@@ -149,29 +159,29 @@ def make(root, name, tokenizer_kind, seed, texts, images, gen_texts):
         encode = lambda t: tok(t, padding="max_length", max_length=64, truncation=True)["input_ids"]
         vocab = len(tok)
 
+    size = shapes["vision"]["image_size"]
     config = SiglipConfig(
-        text_config=dict(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, max_position_embeddings=64, projection_size=48,
-                         pad_token_id=1 if tokenizer_kind == "siglip" else 0),
-        vision_config=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=3,
-                           image_size=48, patch_size=16),
+        text_config=dict(vocab_size=shapes["vocab"] or vocab, max_position_embeddings=64,
+                         pad_token_id=1 if tokenizer_kind == "siglip" else 0, **shapes["text"]),
+        vision_config=dict(shapes["vision"]),
     )
     model = SiglipModel(config).eval()
     widen(model, seed)
     model.save_pretrained(folder, safe_serialization=True)
-    # fp16 weights, as the Hub's SigLIP checkpoints are stored in half or full precision.
-    from safetensors.torch import load_file
-    weights = load_file(os.path.join(folder, "model.safetensors"))
-    save_file({k: v.half().contiguous() for k, v in weights.items()}, os.path.join(folder, "model.safetensors"),
-              metadata={"format": "pt"})
-    processor = SiglipImageProcessorPil(size={"height": 48, "width": 48}, image_mean=[0.5] * 3, image_std=[0.5] * 3)
+    if shapes["half"]:
+        # fp16 weights, as the Hub's SigLIP checkpoints are stored in half or full precision.
+        from safetensors.torch import load_file
+        weights = load_file(os.path.join(folder, "model.safetensors"))
+        save_file({k: v.half().contiguous() for k, v in weights.items()}, os.path.join(folder, "model.safetensors"),
+                  metadata={"format": "pt"})
+    processor = SiglipImageProcessorPil(size={"height": size, "width": size}, image_mean=[0.5] * 3, image_std=[0.5] * 3)
     processor.save_pretrained(folder)
 
     ids = [encode(t) for t in texts]
     crops, pixels = [], []
     for path in images:
         img = Image.open(path).convert("RGB")
-        crops.append(np.asarray(img.resize((48, 48), Image.BICUBIC), dtype=np.uint8))
+        crops.append(np.asarray(img.resize((size, size), Image.BICUBIC), dtype=np.uint8))
         pixels.append(processor(img, return_tensors="pt")["pixel_values"][0])
     pix = torch.stack(pixels)
     input_ids = torch.tensor(ids)
@@ -211,6 +221,9 @@ def make(root, name, tokenizer_kind, seed, texts, images, gen_texts):
         "logit_scale": float(model.logit_scale.exp()), "logit_bias": float(model.logit_bias),
         "texts": texts, "token_ids": ids, "images": names,
     }, open(os.path.join(out, "cases.json"), "w", encoding="utf-8"), ensure_ascii=True, indent=0)
+    print(f"{name}: vocab {vocab}, {len(texts)} texts, {len(images)} images")
+    if not tokenizer_fixture:
+        return
     # The tokenizer alone, beside the Tokenization tests: its files and every text's ids
     # (padding removed: the tokenizer does not pad, the text encoder does).
     pad = tok.pad_token_id
@@ -229,10 +242,10 @@ def make(root, name, tokenizer_kind, seed, texts, images, gen_texts):
                "script": "scripts/make_siglip_fixtures.py", "pad_id": pad,
                "cases": [{"text": t, "ids": unpadded(t)} for t in all_texts]},
               open(os.path.join(tok_dir, "cases.json"), "w", encoding="utf-8"), ensure_ascii=True, indent=0)
-    print(f"{name}: vocab {vocab}, {len(texts)} texts, {len(gen_texts)} generated texts, {len(images)} images")
+    print(f"{name}: tokenizer fixture with {len(all_texts)} texts")
 
 
-def main(root):
+def main(root, b16=None):
     base = os.path.join(root, "tiny-gelu16")
     cases = json.load(open(os.path.join(base, "cases.json"), encoding="utf-8"))
     texts = cases["texts"] + EXTRA_TEXTS
@@ -240,9 +253,14 @@ def main(root):
     rng = random.Random(64)
     kinds = list(differential.SCRIPTS) + ["emoji", "combining", "entity", "ftfy", "whitespace", "contraction", "mojibake"]
     gen = [differential.text(rng, kinds[i % len(kinds)]) for i in range(1000)]
+    if b16:
+        make(b16, "siglip-b16", "siglip", 23, texts, images, gen, shapes=B16, tokenizer_fixture=False)
+        return
     make(root, "siglip-tiny", "siglip", 21, texts, images, gen)
     make(root, "siglip2-tiny", "gemma", 22, texts, images, gen)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    # make_siglip_fixtures.py Tests/CLIPTests/Fixtures [--b16 DIR]: with --b16, only a
+    # B/16-shaped fixture in DIR/siglip-b16 (for CLIP_TUI_EXTRA_SIGLIP_FIXTURES).
+    main(sys.argv[1], sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "--b16" else None)

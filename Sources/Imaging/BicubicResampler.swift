@@ -65,10 +65,12 @@ public enum BicubicResampler {
         crop: (left: Int, top: Int, width: Int, height: Int)
     ) -> RGBImage {
         precondition(crop.left >= 0 && crop.top >= 0 && crop.left + crop.width <= width && crop.top + crop.height <= height)
-        // Pillow runs the vertical pass first when the width grows and the height shrinks
-        // (checked against Pillow 13 on random images); the 8-bit rounding between the passes
-        // makes the order visible. Vertical-first is horizontal-first on the transpose.
-        if width > image.width && height < image.height {
+        // Pillow 13 runs the vertical pass first when the height shrinks by more than twice
+        // what the width does (`ImagingResampleInner`: ysize drop > 2 × xsize drop); the
+        // 8-bit rounding between the passes makes the order visible. Vertical-first is
+        // horizontal-first on the transpose (where this condition cannot hold again).
+        let heightDrop = image.height - height, widthDrop = image.width - width
+        if heightDrop > 0 && heightDrop > 2 * widthDrop {
             let turned = resize(
                 image.transposed(), width: height, height: width,
                 crop: (left: crop.top, top: crop.left, width: crop.height, height: crop.width))

@@ -10,8 +10,12 @@ import XCTest
 /// - `siglip2-tiny`: SigLIP 2's (Gemma's `tokenizer.model`, lower case), fp16 weights.
 /// Both: no class token, the attention-pooling head, 64 padded tokens attended both ways
 /// and pooled at the last position, a square bicubic resize, `logit_bias`.
+/// Fixture folders (absolute paths) in `CLIP_TUI_EXTRA_SIGLIP_FIXTURES`, separated by ':',
+/// run too: `make_siglip_fixtures.py Tests/CLIPTests/Fixtures --b16 DIR` makes a B/16-shaped one.
 final class SigLIPParityTests: XCTestCase {
-    static let fixtureNames = ["siglip-tiny", "siglip2-tiny"]
+    static let fixtureNames =
+        ["siglip-tiny", "siglip2-tiny"]
+        + (ProcessInfo.processInfo.environment["CLIP_TUI_EXTRA_SIGLIP_FIXTURES"] ?? "").split(separator: ":").map(String.init)
     nonisolated(unsafe) private static var cache: [String: (FixtureCase, SigLIPModel)] = [:]
 
     func eachFixture(_ check: (FixtureCase, SigLIPModel) throws -> Void) throws {
