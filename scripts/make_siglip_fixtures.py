@@ -8,6 +8,8 @@ trained by the `sentencepiece` package on a small corpus:
 - `siglip-tiny`: SigLIP's tokenizer, a unigram `spiece.model` (T5's special ids: <pad> 0,
   </s> 1, <unk> 2) read by transformers' `SiglipTokenizer` (lower case, punctuation
   removed, white space collapsed, `</s>` appended, padded with `</s>` to 64);
+- `siglip-tiny-p14`: SigLIP's tokenizer, and 46-pixel images in 14-pixel patches (3 × 3,
+  the last 4 pixels unused, as so400m/14 at 384 pixels leaves 6);
 - `siglip2-tiny`: SigLIP 2's, a Gemma-style BPE model with byte fallback (<pad> 0, <eos> 1,
   <bos> 2, <unk> 3, no dummy prefix), converted by transformers to `tokenizer.json`,
   with the Hub's `tokenizer_config.json` (GemmaTokenizer, no <bos>, <eos> appended,
@@ -108,6 +110,9 @@ def hidden_states(blocks, first, run):
 TINY = dict(text=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, projection_size=48),
             vision=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=3,
                         image_size=48, patch_size=16), vocab=None, half=True)
+# An image side that is not a multiple of the patch (46 = 3·14 + 4), as so400m/14 at 384
+# pixels (27·14 + 6): the convolution's "valid" padding leaves the last pixels out.
+ODD = dict(TINY, vision=dict(TINY["vision"], image_size=46, patch_size=14))
 # google/siglip-base-patch16-224's shapes (fp32 on the Hub), for a check at full size (not committed: 800 MB).
 B16 = dict(text=dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
                      projection_size=768),
@@ -258,6 +263,7 @@ def main(root, b16=None):
         return
     make(root, "siglip-tiny", "siglip", 21, texts, images, gen)
     make(root, "siglip2-tiny", "gemma", 22, texts, images, gen)
+    make(root, "siglip-tiny-p14", "siglip", 24, texts, images, gen, shapes=ODD, tokenizer_fixture=False)
 
 
 if __name__ == "__main__":

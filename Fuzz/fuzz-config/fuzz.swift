@@ -16,7 +16,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         precondition(openCLIP.preprocessor.cropSize == openCLIP.clip.visionConfig.imageSize)
     }
     if let siglip = try? SigLIPConfig.load(path: path) {
-        precondition(siglip.visionConfig.imageSize % siglip.visionConfig.patchSize == 0)
+        precondition(siglip.visionConfig.imageSize >= siglip.visionConfig.patchSize && siglip.patchCount > 0)
         precondition(siglip.projectionSize == siglip.visionConfig.hiddenSize)
         precondition(siglip.textConfig.hiddenSize % siglip.textConfig.numAttentionHeads == 0)
     }

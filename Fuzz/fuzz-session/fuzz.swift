@@ -9,8 +9,10 @@ let path = "/dev/shm/clip-tui-fuzz-\(getpid())-session.json"
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     FileManager.default.createFile(atPath: path, contents: Data(bytes: data, count: size))
     guard let document = try? SessionDocument.read(path: path) else { return 0 }
-    let grid = Screen(state: SessionState(document: document), snapshot: nil, preview: nil, header: "fuzz",
-                      engineStatus: "", directColor: false).render(width: 80, height: 24)
+    let grid = Screen(
+        state: SessionState(document: document), snapshot: nil, preview: nil, header: "fuzz",
+        engineStatus: "", directColor: false
+    ).render(width: 80, height: 24)
     // Every row fills exactly 80 terminal columns: each cell holds one character of width 1,
     // or of width 2 followed by its continuation cell, and no control character.
     for y in 0..<24 {

@@ -6,8 +6,9 @@ import Tokenization
 /// through SigLIP's and SigLIP 2's rules and SentencePiece models (the test fixtures').
 let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Tests/TokenizationTests/Fixtures")
-let tokenizer = try! Tokenizer(vocabPath: fixtures.appendingPathComponent("vocab.json").path,
-                               mergesPath: fixtures.appendingPathComponent("merges.txt").path)
+let tokenizer = try! Tokenizer(
+    vocabPath: fixtures.appendingPathComponent("vocab.json").path,
+    mergesPath: fixtures.appendingPathComponent("merges.txt").path)
 let sentencePiece = ["siglip-tiny", "siglip2-tiny"].map {
     try! SentencePieceTokenizer.load(folder: fixtures.appendingPathComponent("sentencepiece/\($0)").path)!
 }

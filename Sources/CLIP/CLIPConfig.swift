@@ -133,7 +133,9 @@ public struct CLIPConfig: Codable, Sendable, Equatable {
     }
 
     /// Checks the sizes the encoders rely on.
-    public func validate(path: String = "config.json") throws {
+    /// - Parameter partialPatches: the image side need not be a multiple of the patch: the
+    ///   convolution's "valid" padding leaves the last pixels out (SigLIP so400m/14 at 384).
+    public func validate(path: String = "config.json", partialPatches: Bool = false) throws {
         func check(_ ok: Bool, _ reason: String) throws {
             if !ok { throw CLIPError.badConfig(path: path, reason: reason) }
         }
@@ -153,7 +155,7 @@ public struct CLIPConfig: Codable, Sendable, Equatable {
         try check(t.vocabSize > 0 && t.maxPositionEmbeddings > 1, "text_config: vocab_size and max_position_embeddings must be positive")
         try check(v.numChannels == 3, "vision_config: num_channels \(v.numChannels) is not 3 (RGB)")
         try check(
-            v.patchSize > 0 && v.imageSize >= v.patchSize && v.imageSize % v.patchSize == 0,
+            v.patchSize > 0 && v.imageSize >= v.patchSize && (partialPatches || v.imageSize % v.patchSize == 0),
             "vision_config: image_size \(v.imageSize) is not a multiple of patch_size \(v.patchSize)")
         try check(v.imageSize <= 4096, "vision_config: image_size \(v.imageSize) is implausibly large")
     }

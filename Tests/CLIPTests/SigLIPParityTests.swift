@@ -7,14 +7,16 @@ import XCTest
 /// SigLIP's towers against transformers' `SiglipModel`, numbers against numbers, on two
 /// random small checkpoints made by transformers (scripts/make_siglip_fixtures.py):
 /// - `siglip-tiny`: SigLIP's tokenizer (`spiece.model`, canonicalising);
-/// - `siglip2-tiny`: SigLIP 2's (Gemma's `tokenizer.model`, lower case), fp16 weights.
+/// - `siglip2-tiny`: SigLIP 2's (Gemma's `tokenizer.model`, lower case), fp16 weights;
+/// - `siglip-tiny-p14`: 46-pixel images in 14-pixel patches, the last 4 pixels unused (as
+///   so400m/14 at 384 pixels leaves 6).
 /// Both: no class token, the attention-pooling head, 64 padded tokens attended both ways
 /// and pooled at the last position, a square bicubic resize, `logit_bias`.
 /// Fixture folders (absolute paths) in `CLIP_TUI_EXTRA_SIGLIP_FIXTURES`, separated by ':',
 /// run too: `make_siglip_fixtures.py Tests/CLIPTests/Fixtures --b16 DIR` makes a B/16-shaped one.
 final class SigLIPParityTests: XCTestCase {
     static let fixtureNames =
-        ["siglip-tiny", "siglip2-tiny"]
+        ["siglip-tiny", "siglip2-tiny", "siglip-tiny-p14"]
         + (ProcessInfo.processInfo.environment["CLIP_TUI_EXTRA_SIGLIP_FIXTURES"] ?? "").split(separator: ":").map(String.init)
     nonisolated(unsafe) private static var cache: [String: (FixtureCase, SigLIPModel)] = [:]
 

@@ -106,7 +106,9 @@ public struct SigLIPConfig: Sendable, Equatable {
         clip.textConfig = text
         clip.visionConfig = vision
         clip.projectionDim = projectionSize
-        try clip.validate(path: path)
+        // SigLIP so400m/14 at 384 pixels: 27 × 27 patches, the last 6 pixels unused, as
+        // transformers' "valid" convolution leaves them.
+        try clip.validate(path: path, partialPatches: true)
         guard projectionSize == vision.hiddenSize else {
             throw fail("text_config.projection_size \(projectionSize) differs from vision_config.hidden_size \(vision.hiddenSize)")
         }
