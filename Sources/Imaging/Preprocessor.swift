@@ -19,6 +19,8 @@ public struct Preprocessor: Sendable, Equatable {
     public let std: [Float]
     /// How the image becomes a square of `cropSize`.
     public let resize: Resize
+    /// PIL's filter for the resize (`resample` 3 or 2 in a preprocessor config).
+    public var filter: ResampleFilter = .bicubic
 
     /// The geometric step before normalising.
     public enum Resize: Sendable, Equatable {
@@ -77,8 +79,13 @@ public struct Preprocessor: Sendable, Equatable {
             }
             return numbers
         }
-        if let resample = integer(object["resample"]), resample != 3 {
-            throw ImagingError.badPreprocessorConfig(path: configPath, reason: "resample \(resample) is not bicubic (3), the only filter CLIP uses")
+        var filter = ResampleFilter.bicubic
+        if let resample = integer(object["resample"]) {
+            guard let f = ResampleFilter(pilResample: resample) else {
+                throw ImagingError.badPreprocessorConfig(
+                    path: configPath, reason: "resample \(resample) is neither bicubic (3) nor bilinear (2), the filters clip-tui resizes with")
+            }
+            filter = f
         }
         if square {
             let height = try side("size", ["height", "shortest_edge"]) ?? imageSize
@@ -89,6 +96,7 @@ public struct Preprocessor: Sendable, Equatable {
             let std = try triple("image_std", Self.halfMeanStd)
             guard std.allSatisfy({ $0 > 0 }) else { throw ImagingError.badPreprocessorConfig(path: configPath, reason: "std must be positive") }
             self.init(squareSize: height, mean: try triple("image_mean", Self.halfMeanStd), std: std)
+            self.filter = filter
             return
         }
         let size = try side("size", ["shortest_edge", "height"]) ?? imageSize
@@ -98,12 +106,13 @@ public struct Preprocessor: Sendable, Equatable {
             throw ImagingError.badPreprocessorConfig(path: configPath, reason: "sizes must be positive, crop ≤ size, std > 0")
         }
         self.init(size: size, cropSize: crop, mean: try triple("image_mean", Self.clipMean), std: std)
+        self.filter = filter
     }
 
     /// The resized and centre-cropped 8-bit pixels (`cropSize × cropSize`).
     public func crop(_ image: RGBImage) -> RGBImage {
         if resize == .square {
-            return BicubicResampler.resize(image, width: cropSize, height: cropSize, crop: (0, 0, cropSize, cropSize))
+            return PILResampler.resize(image, width: cropSize, height: cropSize, crop: (0, 0, cropSize, cropSize), filter: filter)
         }
         let (w, h) = (image.width, image.height)
         let short = min(w, h), long = max(w, h)
@@ -113,9 +122,9 @@ public struct Preprocessor: Sendable, Equatable {
         // torchvision: int(round((side - size) / 2.0)), half to even.
         let top = Int((Double(nh - cropSize) / 2).rounded(.toNearestOrEven))
         let left = Int((Double(nw - cropSize) / 2).rounded(.toNearestOrEven))
-        return BicubicResampler.resize(
+        return PILResampler.resize(
             image, width: nw, height: nh,
-            crop: (left: left, top: top, width: cropSize, height: cropSize))
+            crop: (left: left, top: top, width: cropSize, height: cropSize), filter: filter)
     }
 
     /// `[3, cropSize, cropSize]` floats, `(v / 255 − mean) / std`, channel-major.

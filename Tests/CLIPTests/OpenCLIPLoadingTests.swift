@@ -47,6 +47,28 @@ final class OpenCLIPLoadingTests: XCTestCase {
         let m = try CLIPModel(folder: ckpt.path, fallbackBPE: try bpe)
         XCTAssertEqual(m.preprocessor.resize, .shortestThenCrop)
         XCTAssertEqual(m.preprocessor.std, Preprocessor.clipStd)
+        XCTAssertEqual(m.preprocessor.filter, .bicubic)
+    }
+
+    /// `interpolation: bilinear` is PIL's bilinear (torchvision hands PIL images to PIL);
+    /// other modes are refused by name.
+    func testInterpolationIsRead() throws {
+        let ckpt = try copy("openclip-gelu-squash")
+        defer { ckpt.remove() }
+        func setInterpolation(_ mode: String) throws {
+            let url = ckpt.file("open_clip_config.json")
+            var root = try XCTUnwrap(JSONSerialization.jsonObject(with: try Data(contentsOf: url)) as? [String: Any])
+            var cfg = try XCTUnwrap(root["preprocess_cfg"] as? [String: Any])
+            cfg["interpolation"] = mode
+            root["preprocess_cfg"] = cfg
+            try JSONSerialization.data(withJSONObject: root).write(to: url)
+        }
+        try setInterpolation("bilinear")
+        XCTAssertEqual(try CLIPModel(folder: ckpt.path, fallbackBPE: try bpe).preprocessor.filter, .bilinear)
+        try setInterpolation("nearest")
+        XCTAssertThrowsError(try CLIPModel(folder: ckpt.path, fallbackBPE: try bpe)) { error in
+            XCTAssertTrue("\(error)".contains("interpolation 'nearest'"), "\(error)")
+        }
     }
 
     /// A timm repository: timm's config.json and image-only model.safetensors beside the

@@ -13,6 +13,8 @@ final class PreprocessorTests: XCTestCase {
             let source: String
             let width: Int
             let height: Int
+            /// PIL's filter: "bicubic" unless said.
+            let filter: String?
             let rgb8_sha256: String
         }
         let cases: [Case]
@@ -23,22 +25,22 @@ final class PreprocessorTests: XCTestCase {
     func testBicubicResizeMatchesPillow() throws {
         let data = try Data(contentsOf: fixture("resample/expected.json"))
         let cases = try JSONDecoder().decode(ResampleCases.self, from: data).cases
-        XCTAssertEqual(cases.count, 14)
+        XCTAssertEqual(cases.count, 20)
         for c in cases {
             let image = try ImageDecoder.decode(path: try fixture("resample/\(c.source)").path)
-            let out = BicubicResampler.resize(
+            let out = PILResampler.resize(
                 image, width: c.width, height: c.height,
-                crop: (left: 0, top: 0, width: c.width, height: c.height))
+                crop: (left: 0, top: 0, width: c.width, height: c.height), filter: c.filter == "bilinear" ? .bilinear : .bicubic)
             let hash = SHA256.hash(data: out.pixels).map { String(format: "%02x", $0) }.joined()
-            XCTAssertEqual(hash, c.rgb8_sha256, "\(c.source) → \(c.width)×\(c.height)")
+            XCTAssertEqual(hash, c.rgb8_sha256, "\(c.source) → \(c.width)×\(c.height) \(c.filter ?? "bicubic")")
         }
     }
 
     /// A crop window computes the same pixels as resizing everything and cropping.
     func testCropWindowEqualsCroppedResize() throws {
         let image = try ImageDecoder.decode(path: try fixture("resample/noise-37x53.png").path)
-        let full = BicubicResampler.resize(image, width: 100, height: 143, crop: (0, 0, 100, 143))
-        let window = BicubicResampler.resize(image, width: 100, height: 143, crop: (left: 13, top: 40, width: 50, height: 61))
+        let full = PILResampler.resize(image, width: 100, height: 143, crop: (0, 0, 100, 143))
+        let window = PILResampler.resize(image, width: 100, height: 143, crop: (left: 13, top: 40, width: 50, height: 61))
         for y in 0..<61 {
             for x in 0..<50 {
                 for c in 0..<3 {
@@ -81,9 +83,12 @@ final class PreprocessorTests: XCTestCase {
             .write(to: dir)
         let p = try Preprocessor(configPath: dir.path, imageSize: 224)
         XCTAssertEqual(p.shortestEdge, 336); XCTAssertEqual(p.cropSize, 336); XCTAssertEqual(p.mean, [0.5, 0.5, 0.5])
+        XCTAssertEqual(p.filter, .bicubic)
         try Data(#"{"resample": 2}"#.utf8).write(to: dir)
+        XCTAssertEqual(try Preprocessor(configPath: dir.path, imageSize: 224).filter, .bilinear)
+        try Data(#"{"resample": 1}"#.utf8).write(to: dir)
         XCTAssertThrowsError(try Preprocessor(configPath: dir.path, imageSize: 224)) {
-            XCTAssertTrue("\($0)".contains("not bicubic"), "\($0)")
+            XCTAssertTrue("\($0)".contains("resample 1 is neither bicubic (3) nor bilinear (2)"), "\($0)")
         }
         try Data(#"{"image_std": [1, 2]}"#.utf8).write(to: dir)
         XCTAssertThrowsError(try Preprocessor(configPath: dir.path, imageSize: 224)) {

@@ -109,7 +109,8 @@ public struct OpenCLIPConfig: Sendable, Equatable {
         preprocessor = try Self.preprocessor(root["preprocess_cfg"], imageSize: v.imageSize, path: path)
     }
 
-    /// open_clip's `PreprocessCfg` over its defaults: OpenAI's mean and std, bicubic, the
+    /// open_clip's `PreprocessCfg` over its defaults: OpenAI's mean and std, bicubic (or
+    /// bilinear), the
     /// short side resized then centre-cropped ("shortest"), or "squash" (a square resize).
     private static func preprocessor(_ cfg: JSONValue?, imageSize: Int, path: String) throws -> Preprocessor {
         func triple(_ key: String, _ fallback: [Float]) throws -> [Float] {
@@ -122,14 +123,22 @@ public struct OpenCLIPConfig: Sendable, Equatable {
         }
         let mean = try triple("mean", Preprocessor.clipMean), std = try triple("std", Preprocessor.clipStd)
         guard std.allSatisfy({ $0 > 0 }) else { throw CLIPError.badConfig(path: path, reason: "preprocess_cfg.std must be positive") }
-        if let interpolation = cfg?["interpolation"]?.string, interpolation != "bicubic" {
-            throw CLIPError.badConfig(path: path, reason: "preprocess_cfg.interpolation '\(interpolation)': clip-tui resizes with bicubic only")
+        // torchvision's Resize on a PIL image is PIL's own resize with that filter.
+        let filter: ResampleFilter
+        switch cfg?["interpolation"]?.string ?? "bicubic" {
+        case "bicubic": filter = .bicubic
+        case "bilinear": filter = .bilinear
+        case let other:
+            throw CLIPError.badConfig(path: path, reason: "preprocess_cfg.interpolation '\(other)': clip-tui resizes with bicubic or bilinear")
         }
+        var preprocessor: Preprocessor
         switch cfg?["resize_mode"]?.string ?? "shortest" {
-        case "shortest": return Preprocessor(size: imageSize, cropSize: imageSize, mean: mean, std: std)
-        case "squash": return Preprocessor(squareSize: imageSize, mean: mean, std: std)
+        case "shortest": preprocessor = Preprocessor(size: imageSize, cropSize: imageSize, mean: mean, std: std)
+        case "squash": preprocessor = Preprocessor(squareSize: imageSize, mean: mean, std: std)
         case let other:
             throw CLIPError.badConfig(path: path, reason: "preprocess_cfg.resize_mode '\(other)': clip-tui knows 'shortest' and 'squash'")
         }
+        preprocessor.filter = filter
+        return preprocessor
     }
 }

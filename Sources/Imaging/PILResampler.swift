@@ -1,11 +1,43 @@
-/// PIL's `Image.resize(size, Image.BICUBIC)` on 8-bit images, bit for bit.
+/// The two filters of `ResampleFilter`, as Pillow defines them.
+public enum ResampleFilter: Sendable, Equatable {
+    /// `Image.BICUBIC` (`resample: 3`): a cubic with a = −0.5, support 2. CLIP's filter.
+    case bicubic
+    /// `Image.BILINEAR` (`resample: 2`): a triangle, support 1.
+    case bilinear
+
+    /// The filter for a Hugging Face `resample` value (PIL's enum), nil for the others.
+    public init?(pilResample value: Int) {
+        switch value {
+        case 3: self = .bicubic
+        case 2: self = .bilinear
+        default: return nil
+        }
+    }
+
+    var support: Double { self == .bicubic ? 2 : 1 }
+
+    func callAsFunction(_ xIn: Double) -> Double {
+        let x = abs(xIn)
+        switch self {
+        case .bicubic:
+            let a = -0.5
+            if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
+            if x < 2 { return (((x - 5) * x + 8) * x - 4) * a }
+            return 0
+        case .bilinear:
+            return x < 1 ? 1 - x : 0
+        }
+    }
+}
+
+/// PIL's `Image.resize(size, Image.BICUBIC)` (or `BILINEAR`) on 8-bit images, bit for bit.
 ///
-/// Follows Pillow's `libImaging/Resample.c`: an antialiased cubic filter (a = −0.5) whose
-/// support grows with the reduction, coefficients normalised and rounded to 22-bit fixed
-/// point, a horizontal pass then a vertical one, each rounding to 8 bits.
+/// Follows Pillow's `libImaging/Resample.c`: an antialiased filter whose support grows with
+/// the reduction, coefficients normalised and rounded to 22-bit fixed point, two passes,
+/// each rounding to 8 bits.
 /// Only the output pixels inside `crop` are computed, which gives the same values as
 /// resizing everything and cropping afterwards (each output pixel has its own weights).
-public enum BicubicResampler {
+public enum PILResampler {
     static let precisionBits = 32 - 8 - 2
 
     struct Coefficients {
@@ -15,19 +47,11 @@ public enum BicubicResampler {
         var kernelSize = 0
     }
 
-    private static func cubic(_ xIn: Double) -> Double {
-        let a = -0.5
-        let x = abs(xIn)
-        if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
-        if x < 2 { return (((x - 5) * x + 8) * x - 4) * a }
-        return 0
-    }
-
     /// `precompute_coeffs` + `normalize_coeffs_8bpc` for outputs `range` of `outSize`.
-    static func coefficients(inSize: Int, outSize: Int, range: Range<Int>) -> Coefficients {
+    static func coefficients(inSize: Int, outSize: Int, range: Range<Int>, filter: ResampleFilter) -> Coefficients {
         let scale = Double(inSize) / Double(outSize)
         let filterScale = max(scale, 1)
-        let support = 2.0 * filterScale
+        let support = filter.support * filterScale
         var c = Coefficients()
         c.kernelSize = Int(support.rounded(.up)) * 2 + 1
         c.weights = [Int32](repeating: 0, count: range.count * c.kernelSize)
@@ -39,7 +63,7 @@ public enum BicubicResampler {
             let xmax = min(Int(center + support + 0.5), inSize) - xmin
             var total = 0.0
             for x in 0..<xmax {
-                k[x] = cubic((Double(x + xmin) - center + 0.5) * ss)
+                k[x] = filter((Double(x + xmin) - center + 0.5) * ss)
                 total += k[x]
             }
             for x in 0..<xmax {
@@ -62,7 +86,7 @@ public enum BicubicResampler {
     /// Resizes to `width × height` and returns the `crop` window of the result.
     public static func resize(
         _ image: RGBImage, width: Int, height: Int,
-        crop: (left: Int, top: Int, width: Int, height: Int)
+        crop: (left: Int, top: Int, width: Int, height: Int), filter: ResampleFilter = .bicubic
     ) -> RGBImage {
         precondition(crop.left >= 0 && crop.top >= 0 && crop.left + crop.width <= width && crop.top + crop.height <= height)
         // Pillow 13 runs the vertical pass first when the height shrinks by more than twice
@@ -73,7 +97,7 @@ public enum BicubicResampler {
         if heightDrop > 0 && heightDrop > 2 * widthDrop {
             let turned = resize(
                 image.transposed(), width: height, height: width,
-                crop: (left: crop.top, top: crop.left, width: crop.height, height: crop.width))
+                crop: (left: crop.top, top: crop.left, width: crop.height, height: crop.width), filter: filter)
             return turned.transposed()
         }
         let needHorizontal = width != image.width
@@ -81,7 +105,7 @@ public enum BicubicResampler {
         let round = Int32(1 << (precisionBits - 1))
 
         // Which source rows the vertical pass reads.
-        let vertical = coefficients(inSize: image.height, outSize: height, range: crop.top..<(crop.top + crop.height))
+        let vertical = coefficients(inSize: image.height, outSize: height, range: crop.top..<(crop.top + crop.height), filter: filter)
         let rowsFirst: Int, rowsEnd: Int
         if needVertical {
             rowsFirst = vertical.first.min() ?? 0
@@ -97,7 +121,7 @@ public enum BicubicResampler {
         image.pixels.withUnsafeBufferPointer { src in
             temp.withUnsafeMutableBufferPointer { dst in
                 if needHorizontal {
-                    let h = coefficients(inSize: image.width, outSize: width, range: crop.left..<(crop.left + crop.width))
+                    let h = coefficients(inSize: image.width, outSize: width, range: crop.left..<(crop.left + crop.width), filter: filter)
                     h.weights.withUnsafeBufferPointer { kk in
                         for y in rowsFirst..<rowsEnd {
                             let row = src.baseAddress! + y * image.width * 3
