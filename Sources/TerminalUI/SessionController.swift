@@ -228,7 +228,8 @@ public final class SessionController {
     private func export(to path: String) {
         let s = engine.withShared { $0.snapshot }
         let doc = state.document
-        let export = Self.export(doc, snapshot: s, model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint))
+        let export = Self.export(
+            doc, snapshot: s, model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint, scoreRule: lab.rule.description))
         do {
             // The format by the name typed: .json (clip-tui), NAME.cb.json or a folder
             // (clip_benchmark, dataset NAME), .txt, .py.

@@ -46,7 +46,7 @@ struct ExportCommand: ParsableCommand {
             // Best first, by top-1 where known; roles say which was A and which B.
             entries.sort { ($0.metrics?.top1 ?? 0) > ($1.metrics?.top1 ?? 0) }
             let export = PromptSetExport(
-                model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint),
+                model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint, scoreRule: lab.rule.description),
                 images: URL(fileURLWithPath: sets.images).standardizedFileURL.path,
                 labels: labels, templateSets: entries, comparison: comparison)
             try output.write(export)

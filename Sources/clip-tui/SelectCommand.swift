@@ -51,7 +51,7 @@ struct SelectCommand: ParsableCommand {
             }
             if let out {
                 let export = PromptSetExport(
-                    model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint),
+                    model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint, scoreRule: lab.rule.description),
                     images: URL(fileURLWithPath: sets.images).standardizedFileURL.path, labels: labels,
                     templateSets: [.init(name: set.name + "-selected", role: nil, templates: chosen, metrics: nil)],
                     selection: selection)

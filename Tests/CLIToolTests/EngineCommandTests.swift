@@ -106,6 +106,7 @@ final class EngineCommandTests: XCTestCase {
         XCTAssertEqual((sets.first?["per_template"] as? [[String: Any]])?.count, 4, "each template's figures")
         XCTAssertEqual(written["images"] as? String, URL(fileURLWithPath: "\(Self.eval)/images").standardizedFileURL.path)
         XCTAssertNotNil((written["model"] as? [String: Any])?["fingerprint"])
+        XCTAssertEqual((written["model"] as? [String: Any])?["score_rule"] as? String, "softmax(100·cos) over classes")
         let confusions = try XCTUnwrap((sets.first?["metrics"] as? [String: Any])?["confusions"] as? [[String: Any]])
         XCTAssertTrue(confusions.allSatisfy { $0["truth"] is String && $0["predicted"] is String }, "classes by name")
 

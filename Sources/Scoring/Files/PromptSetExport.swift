@@ -13,7 +13,13 @@ public struct PromptSetExport: Codable, Sendable {
     public struct Model: Codable, Sendable, Equatable {
         public var name: String
         public var fingerprint: String
-        public init(name: String, fingerprint: String) { self.name = name; self.fingerprint = fingerprint }
+        /// How the figures' probabilities were made ("softmax(100·cos) over classes",
+        /// "sigmoid(10·cos − 10) per class"); absent in exports written before SigLIP.
+        public var scoreRule: String?
+        enum CodingKeys: String, CodingKey { case name, fingerprint, scoreRule = "score_rule" }
+        public init(name: String, fingerprint: String, scoreRule: String? = nil) {
+            self.name = name; self.fingerprint = fingerprint; self.scoreRule = scoreRule
+        }
     }
 
     /// A class's figure, by name.
