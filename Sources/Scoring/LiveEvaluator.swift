@@ -78,8 +78,11 @@ public final class LiveEvaluator {
         self.init(store: store, images: images.matrix, truthNames: images.truthNames, rule: rule)
     }
 
-    /// Prompts encoded between two looks at `shouldStop`: what a newer edit may wait for.
+    /// At most this many prompts are encoded between two looks at `shouldStop`…
     public static let promptBatch = 64
+    /// …and about this long: what a newer edit may wait for (a SigLIP prompt costs 50–100
+    /// ms, so 64 of them would be seconds).
+    public static let promptBatchSeconds = 0.2
 
     /// What a published evaluation holds so far: scores first, then statistics, then per-template figures.
     public enum Stage: Int, Sendable, Comparable {
@@ -110,7 +113,7 @@ public final class LiveEvaluator {
             .union(b.ensemble.promptsNeeded(changeB, templates: usedB))
         guard
             let embeddings = try store.textEmbeddings(
-                needed, batchSize: Self.promptBatch, progress: progress,
+                needed, batchSize: Self.promptBatch, batchSeconds: Self.promptBatchSeconds, progress: progress,
                 shouldStop: shouldStop)
         else { return false }
         if shouldStop() { return false }
