@@ -28,16 +28,8 @@ public final class TextEncoder: Sendable {
         positionEmbedding = try reader.tensor(
             "\(prefix).embeddings.position_embedding.weight",
             shape: [config.maxPositionEmbeddings, w])
-        layers = try (0..<config.numHiddenLayers).map {
-            try TransformerLayer(
-                reader: reader, prefix: "\(prefix).encoder.layers.\($0)", width: w,
-                intermediate: config.intermediateSize, heads: config.numAttentionHeads,
-                eps: config.layerNormEps, activation: config.hiddenAct)
-        }
-        finalNorm = LayerNorm(
-            weight: try reader.tensor("\(prefix).final_layer_norm.weight", shape: [w]),
-            bias: try reader.tensor("\(prefix).final_layer_norm.bias", shape: [w]),
-            eps: Float(config.layerNormEps))
+        layers = try TransformerLayer.stack(reader: reader, prefix: prefix, count: config.numHiddenLayers, config: config)
+        finalNorm = try reader.layerNorm("\(prefix).final_layer_norm", width: w, eps: config.layerNormEps)
         projection = try reader.linear("text_projection", outputs: projectionDim, inputs: w, bias: false)
     }
 

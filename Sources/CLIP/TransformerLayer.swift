@@ -24,13 +24,8 @@ struct TransformerLayer: Sendable {
         self.width = width
         self.heads = heads
         self.activation = activation
-        func norm(_ name: String) throws -> LayerNorm {
-            LayerNorm(
-                weight: try reader.tensor("\(prefix).\(name).weight", shape: [width]),
-                bias: try reader.tensor("\(prefix).\(name).bias", shape: [width]), eps: Float(eps))
-        }
-        norm1 = try norm("layer_norm1")
-        norm2 = try norm("layer_norm2")
+        norm1 = try reader.layerNorm("\(prefix).layer_norm1", width: width, eps: eps)
+        norm2 = try reader.layerNorm("\(prefix).layer_norm2", width: width, eps: eps)
         // q, k, v side by side: [width, 3·width], each block the transpose of its [out, in] weight.
         let fused = try [Float](unsafeUninitializedCapacity: 3 * width * width) { buffer, count in
             for (i, p) in ["q_proj", "k_proj", "v_proj"].enumerated() {
@@ -99,5 +94,64 @@ extension Activation {
         case .gelu: FastMath.gelu(x, count: count)
         case .geluTanh: FastMath.geluTanh(x, count: count)
         }
+    }
+}
+
+extension TransformerLayer {
+    /// `count` blocks under `prefix.encoder.layers.N`, shaped by a tower's config.
+    static func stack(reader: WeightSource, prefix: String, count: Int, config: CLIPVisionConfig) throws -> [TransformerLayer] {
+        try stack(
+            reader: reader, prefix: prefix, count: count, width: config.hiddenSize, intermediate: config.intermediateSize,
+            heads: config.numAttentionHeads, eps: config.layerNormEps, activation: config.hiddenAct)
+    }
+
+    /// The same for a text tower.
+    static func stack(reader: WeightSource, prefix: String, count: Int, config: CLIPTextConfig) throws -> [TransformerLayer] {
+        try stack(
+            reader: reader, prefix: prefix, count: count, width: config.hiddenSize, intermediate: config.intermediateSize,
+            heads: config.numAttentionHeads, eps: config.layerNormEps, activation: config.hiddenAct)
+    }
+
+    private static func stack(
+        reader: WeightSource, prefix: String, count: Int, width: Int, intermediate: Int, heads: Int, eps: Double,
+        activation: Activation
+    ) throws -> [TransformerLayer] {
+        try (0..<count).map {
+            try TransformerLayer(
+                reader: reader, prefix: "\(prefix).encoder.layers.\($0)", width: width, intermediate: intermediate, heads: heads,
+                eps: eps, activation: activation)
+        }
+    }
+
+    /// Runs `layers` over `groups` sequences of `tokens` rows each in `x` (`[groups·tokens,
+    /// width]`, updated in place), every token attending to every token of its group (no
+    /// mask: ViT images, SigLIP's padded prompts). `report` gets the first group's rows
+    /// after each layer (1...), for parity checks.
+    static func runUnmasked(
+        _ layers: [TransformerLayer], _ x: inout [Float], groups: Int, tokens: Int, width: Int, intermediate: Int,
+        report: ((Int, [Float]) -> Void)?
+    ) {
+        let rows = groups * tokens
+        var ws = Workspace(rows: rows, width: width, intermediate: intermediate)
+        var scores = [Float](repeating: 0, count: tokens * tokens)
+        for (index, layer) in layers.enumerated() {
+            x.withUnsafeMutableBufferPointer { xb in
+                layer.forward(xb.baseAddress!, rows: rows, workspace: &ws) { qkv, att in
+                    scores.withUnsafeMutableBufferPointer { s in
+                        VisionEncoder.attention(
+                            qkv: qkv, into: att, images: groups, tokens: tokens, width: width, heads: layer.heads, scores: s.baseAddress!)
+                    }
+                }
+            }
+            report?(index + 1, Array(x[0..<(tokens * width)]))
+        }
+    }
+}
+
+extension WeightSource {
+    /// `prefix.weight` and `prefix.bias` as a LayerNorm over `width` features.
+    func layerNorm(_ prefix: String, width: Int, eps: Double) throws -> LayerNorm {
+        LayerNorm(
+            weight: try tensor("\(prefix).weight", shape: [width]), bias: try tensor("\(prefix).bias", shape: [width]), eps: Float(eps))
     }
 }

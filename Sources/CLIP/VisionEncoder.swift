@@ -30,19 +30,9 @@ public final class VisionEncoder: Sendable {
         positionEmbedding = try reader.tensor(
             "\(prefix).embeddings.position_embedding.weight",
             shape: [config.tokenCount, w])
-        func norm(_ name: String) throws -> LayerNorm {
-            LayerNorm(
-                weight: try reader.tensor("\(prefix).\(name).weight", shape: [w]),
-                bias: try reader.tensor("\(prefix).\(name).bias", shape: [w]), eps: Float(config.layerNormEps))
-        }
-        preNorm = try norm("pre_layrnorm")
-        layers = try (0..<config.numHiddenLayers).map {
-            try TransformerLayer(
-                reader: reader, prefix: "\(prefix).encoder.layers.\($0)", width: w,
-                intermediate: config.intermediateSize, heads: config.numAttentionHeads,
-                eps: config.layerNormEps, activation: config.hiddenAct)
-        }
-        postNorm = try norm("post_layernorm")
+        preNorm = try reader.layerNorm("\(prefix).pre_layrnorm", width: w, eps: config.layerNormEps)
+        layers = try TransformerLayer.stack(reader: reader, prefix: prefix, count: config.numHiddenLayers, config: config)
+        postNorm = try reader.layerNorm("\(prefix).post_layernorm", width: w, eps: config.layerNormEps)
         projection = try reader.linear("visual_projection", outputs: projectionDim, inputs: w, bias: false)
     }
 
@@ -119,20 +109,8 @@ public final class VisionEncoder: Sendable {
         }
         hiddenStates?(0, Array(x[0..<(tokens * w)]))
 
-        var ws = TransformerLayer.Workspace(rows: rows, width: w, intermediate: config.intermediateSize)
-        var scores = [Float](repeating: 0, count: tokens * tokens)
-        for (index, layer) in layers.enumerated() {
-            x.withUnsafeMutableBufferPointer { xb in
-                layer.forward(xb.baseAddress!, rows: rows, workspace: &ws) { qkv, att in
-                    scores.withUnsafeMutableBufferPointer { s in
-                        Self.attention(
-                            qkv: qkv, into: att, images: images, tokens: tokens, width: w,
-                            heads: layer.heads, scores: s.baseAddress!)
-                    }
-                }
-            }
-            hiddenStates?(index + 1, Array(x[0..<(tokens * w)]))
-        }
+        TransformerLayer.runUnmasked(
+            layers, &x, groups: images, tokens: tokens, width: w, intermediate: config.intermediateSize, report: hiddenStates)
 
         // Post-norm on the class tokens only. [images, W]
         var classTokens = [Float](repeating: 0, count: images * w)

@@ -107,10 +107,13 @@ struct Benchmark {
         return 2 * patches * patchLength * w + Double(c.numHiddenLayers) * perLayer + 2 * w * Double(vision.projectionDim)
     }
 
-    private func sgemmGflops(size n: Int) -> Double {
+    private func sgemmGflops(size n: Int) -> Double { Self.sgemmGflops(size: n, repeats: repeats) }
+
+    /// GFLOP/s of one `n × n` sgemm on the thread limit: the baseline every figure is read against.
+    static func sgemmGflops(size n: Int, repeats: Int) -> Double {
         BLAS.setThreads(BLAS.threadLimit)
         let a = Matrix(rows: n, cols: n, storage: (0..<(n * n)).map { Float($0 % 13) / 13 })
-        let seconds = median { _ = BLAS.matmul(a, a) }
+        let seconds = median(repeats: repeats) { _ = BLAS.matmul(a, a) }
         return 2 * Double(n * n * n) / seconds / 1e9
     }
 
@@ -140,8 +143,10 @@ struct Benchmark {
         return median { table.update(images: x, classifier: classifier, scale: 100) }
     }
 
-    /// Median wall time of `repeats` runs after one warm-up run.
-    private func median(_ body: () -> Void) -> Double {
+    private func median(_ body: () -> Void) -> Double { Self.median(repeats: repeats, body) }
+
+    /// Median wall time of `repeats` runs after one warm-up run, seconds.
+    static func median(repeats: Int, _ body: () -> Void) -> Double {
         body()
         var times: [Double] = []
         for _ in 0..<repeats {

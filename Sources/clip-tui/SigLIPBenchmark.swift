@@ -61,21 +61,7 @@ struct SigLIPBenchmark {
         return Double(layers) * (2 * t * (4 * w * w + 2 * w * i) + 4 * t * t * w)
     }
 
-    private func sgemmGflops(size n: Int) -> Double {
-        BLAS.setThreads(BLAS.threadLimit)
-        let a = Matrix(rows: n, cols: n, storage: (0..<(n * n)).map { Float($0 % 13) / 13 })
-        let seconds = median { _ = BLAS.matmul(a, a) }
-        return 2 * Double(n * n * n) / seconds / 1e9
-    }
+    private func sgemmGflops(size n: Int) -> Double { Benchmark.sgemmGflops(size: n, repeats: repeats) }
 
-    private func median(_ body: () -> Void) -> Double {
-        body()
-        var times: [Double] = []
-        for _ in 0..<repeats {
-            let start = DispatchTime.now()
-            body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
-        }
-        return times.sorted()[times.count / 2]
-    }
+    private func median(_ body: () -> Void) -> Double { Benchmark.median(repeats: repeats, body) }
 }

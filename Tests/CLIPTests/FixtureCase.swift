@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import SafeTensors
 import XCTest
 
@@ -57,4 +58,26 @@ func assertRowsMatch(
             maxDiff, 1e-4 * maxAbs, "\(what) row \(r): max |diff| \(maxDiff) vs max |value| \(maxAbs)",
             file: file, line: line)
     }
+}
+
+/// The fixture's 8-bit crops (`crops_uint8`, `[images, size, size, 3]`) against
+/// `preprocessor`'s: at most 1 apart, and off by one on at most 0.1% of values (PIL's
+/// integer passes are matched bit for bit; the slack is for JPEG decoders).
+func assertCropsMatch(_ f: FixtureCase, _ preprocessor: Preprocessor, size: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+    let (expected, shape) = try f.tensor("crops_uint8")
+    XCTAssertEqual(shape, [f.images.count, size, size, 3], file: file, line: line)
+    let plane = size * size * 3
+    var offByOne = 0
+    for (i, path) in f.images.enumerated() {
+        let crop = preprocessor.crop(try ImageDecoder.decode(path: path))
+        XCTAssertEqual(crop.width, size, file: file, line: line)
+        XCTAssertEqual(crop.height, size, file: file, line: line)
+        for j in 0..<plane {
+            let d = abs(Int(crop.pixels[j]) - Int(expected[i * plane + j]))
+            XCTAssertLessThanOrEqual(d, 1, "\(path) value \(j)", file: file, line: line)
+            if d == 1 { offByOne += 1 }
+            if d > 1 { break }
+        }
+    }
+    XCTAssertLessThanOrEqual(Double(offByOne), 0.001 * Double(expected.count), "values off by one", file: file, line: line)
 }

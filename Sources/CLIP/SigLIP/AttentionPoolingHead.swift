@@ -34,9 +34,7 @@ struct AttentionPoolingHead: Sendable {
         }
         keyValue = Linear(torchWeight: Array(inProj[(w * w)...]), outputs: 2 * w, inputs: w, bias: Array(inBias[w...]))
         out = try reader.linear("\(prefix).attention.out_proj", outputs: w, inputs: w)
-        norm = LayerNorm(
-            weight: try reader.tensor("\(prefix).layernorm.weight", shape: [w]),
-            bias: try reader.tensor("\(prefix).layernorm.bias", shape: [w]), eps: Float(config.layerNormEps))
+        norm = try reader.layerNorm("\(prefix).layernorm", width: w, eps: config.layerNormEps)
         fc1 = try reader.linear("\(prefix).mlp.fc1", outputs: config.intermediateSize, inputs: w)
         fc2 = try reader.linear("\(prefix).mlp.fc2", outputs: w, inputs: config.intermediateSize)
     }

@@ -27,15 +27,8 @@ public final class SigLIPTextEncoder: Sendable {
         let prefix = "text_model"
         tokenEmbedding = try reader.tensor("\(prefix).embeddings.token_embedding.weight", shape: [config.vocabSize, w])
         positionEmbedding = try reader.tensor("\(prefix).embeddings.position_embedding.weight", shape: [config.maxPositionEmbeddings, w])
-        layers = try (0..<config.numHiddenLayers).map {
-            try TransformerLayer(
-                reader: reader, prefix: "\(prefix).encoder.layers.\($0)", width: w,
-                intermediate: config.intermediateSize, heads: config.numAttentionHeads,
-                eps: config.layerNormEps, activation: config.hiddenAct)
-        }
-        finalNorm = LayerNorm(
-            weight: try reader.tensor("\(prefix).final_layer_norm.weight", shape: [w]),
-            bias: try reader.tensor("\(prefix).final_layer_norm.bias", shape: [w]), eps: Float(config.layerNormEps))
+        layers = try TransformerLayer.stack(reader: reader, prefix: prefix, count: config.numHiddenLayers, config: config)
+        finalNorm = try reader.layerNorm("\(prefix).final_layer_norm", width: w, eps: config.layerNormEps)
         head = try reader.linear("\(prefix).head", outputs: projectionSize, inputs: w)
     }
 
@@ -87,20 +80,8 @@ public final class SigLIPTextEncoder: Sendable {
             }
         }
         hiddenStates?(0, Array(x[0..<(length * w)]))
-        var ws = TransformerLayer.Workspace(rows: rows, width: w, intermediate: config.intermediateSize)
-        var scores = [Float](repeating: 0, count: length * length)
-        for (index, layer) in layers.enumerated() {
-            x.withUnsafeMutableBufferPointer { xb in
-                layer.forward(xb.baseAddress!, rows: rows, workspace: &ws) { qkv, att in
-                    scores.withUnsafeMutableBufferPointer { s in
-                        VisionEncoder.attention(
-                            qkv: qkv, into: att, images: sequences.count, tokens: length, width: w, heads: layer.heads,
-                            scores: s.baseAddress!)
-                    }
-                }
-            }
-            hiddenStates?(index + 1, Array(x[0..<(length * w)]))
-        }
+        TransformerLayer.runUnmasked(
+            layers, &x, groups: sequences.count, tokens: length, width: w, intermediate: config.intermediateSize, report: hiddenStates)
         var last = [Float](repeating: 0, count: sequences.count * w)
         for s in 0..<sequences.count {
             let row = (s * length + length - 1) * w

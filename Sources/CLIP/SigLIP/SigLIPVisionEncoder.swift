@@ -24,15 +24,8 @@ public final class SigLIPVisionEncoder: Sendable {
         patchEmbedding = try reader.linear(
             "\(prefix).embeddings.patch_embedding", outputs: w, inputs: c * p * p, shape: [w, c, p, p])
         positionEmbedding = try reader.tensor("\(prefix).embeddings.position_embedding.weight", shape: [config.tokenCount - 1, w])
-        layers = try (0..<config.numHiddenLayers).map {
-            try TransformerLayer(
-                reader: reader, prefix: "\(prefix).encoder.layers.\($0)", width: w,
-                intermediate: config.intermediateSize, heads: config.numAttentionHeads,
-                eps: config.layerNormEps, activation: config.hiddenAct)
-        }
-        postNorm = LayerNorm(
-            weight: try reader.tensor("\(prefix).post_layernorm.weight", shape: [w]),
-            bias: try reader.tensor("\(prefix).post_layernorm.bias", shape: [w]), eps: Float(config.layerNormEps))
+        layers = try TransformerLayer.stack(reader: reader, prefix: prefix, count: config.numHiddenLayers, config: config)
+        postNorm = try reader.layerNorm("\(prefix).post_layernorm", width: w, eps: config.layerNormEps)
         head = try AttentionPoolingHead(reader: reader, prefix: "\(prefix).head", config: config)
     }
 
@@ -72,19 +65,8 @@ public final class SigLIPVisionEncoder: Sendable {
             for i in 0..<(tokens * w) { x[b * tokens * w + i] += positionEmbedding[i] }
         }
         hiddenStates?(0, Array(x[0..<(tokens * w)]))
-        var ws = TransformerLayer.Workspace(rows: rows, width: w, intermediate: config.intermediateSize)
-        var scores = [Float](repeating: 0, count: tokens * tokens)
-        for (index, layer) in layers.enumerated() {
-            x.withUnsafeMutableBufferPointer { xb in
-                layer.forward(xb.baseAddress!, rows: rows, workspace: &ws) { qkv, att in
-                    scores.withUnsafeMutableBufferPointer { s in
-                        VisionEncoder.attention(
-                            qkv: qkv, into: att, images: images, tokens: tokens, width: w, heads: layer.heads, scores: s.baseAddress!)
-                    }
-                }
-            }
-            hiddenStates?(index + 1, Array(x[0..<(tokens * w)]))
-        }
+        TransformerLayer.runUnmasked(
+            layers, &x, groups: images, tokens: tokens, width: w, intermediate: config.intermediateSize, report: hiddenStates)
         let normed = postNorm.apply(Matrix(rows: rows, cols: w, storage: x))
         return head.pool(normed, images: images, tokens: tokens)
     }
