@@ -52,14 +52,18 @@ public struct Metrics: Sendable, Equatable, Codable {
 
     /// The metrics of a score table, under the rule that made it.
     public init(table: ScoreTable, truth: [Int?], maxConfusions: Int = 10) {
-        self.init(probabilities: table.probabilities, truth: truth, independent: table.isSigmoid, maxConfusions: maxConfusions)
+        self.init(
+            probabilities: table.probabilities, truth: truth, independent: table.isSigmoid, logits: table.logits,
+            maxConfusions: maxConfusions)
     }
 
     /// - Parameters: `p` is `[images, classes]` probabilities; `truth` each image's class
     ///   (nil: left out); `independent` says the classes were scored each on its own (a
     ///   sigmoid, not a softmax: see `nll`); `maxConfusions` how many of the largest
     ///   confusions are kept. Top-1 confidence (for ECE) is the largest probability either way.
-    public init(probabilities p: Matrix, truth: [Int?], independent: Bool = false, maxConfusions: Int = 10) {
+    ///   `logits`, under a sigmoid, give its NLL exactly: −log σ(z) = softplus(−z) holds where
+    ///   float32 has already rounded σ(z) to 0 or 1.
+    public init(probabilities p: Matrix, truth: [Int?], independent: Bool = false, logits: Matrix? = nil, maxConfusions: Int = 10) {
         precondition(truth.count == p.rows)
         let k = p.cols
         var n = 0, hits1 = 0, hits5 = 0
@@ -80,9 +84,15 @@ public struct Metrics: Sendable, Equatable, Codable {
             if best == t { hits1 += 1 }
             if above < 5 { hits5 += 1 }
             trueProb += row[t]
-            nll -= log(max(row[t], 1e-300))
-            if independent {
-                for c in 0..<k where c != t { nll -= log(max(1 - row[c], 1e-300)) }
+            if independent, let z = logits {
+                // −log σ(z_t) − Σ log(1 − σ(z_c)) = softplus(−z_t) + Σ softplus(z_c).
+                nll += Self.softplus(-Double(z[r, t]))
+                for c in 0..<k where c != t { nll += Self.softplus(Double(z[r, c])) }
+            } else {
+                nll -= log(max(row[t], 1e-300))
+                if independent {
+                    for c in 0..<k where c != t { nll -= log(max(1 - row[c], 1e-300)) }
+                }
             }
             perClass[t].total += 1
             if best == t { perClass[t].hits += 1 } else { confusion[t * k + best, default: 0] += 1 }
@@ -109,4 +119,7 @@ public struct Metrics: Sendable, Equatable, Codable {
             .sorted { ($0.count, -$0.truth, -$0.predicted) > ($1.count, -$1.truth, -$1.predicted) }
             .prefix(maxConfusions).map { $0 }
     }
+
+    /// log(1 + eˣ) without overflow.
+    static func softplus(_ x: Double) -> Double { x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)) }
 }

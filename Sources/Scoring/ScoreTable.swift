@@ -7,6 +7,9 @@ public struct ScoreTable: Sendable {
     public private(set) var probabilities: Matrix
     /// The rule that made them (a sigmoid's rows are independent probabilities).
     public private(set) var rule: ScoreRule = .softmax(scale: 1)
+    /// Under a sigmoid, the logits themselves `[images, classes]`: float32 rounds σ(z) to 1
+    /// from z ≈ 17, where log(1 − p) is no longer there to take (the NLL needs it).
+    public private(set) var logits: Matrix?
 
     /// - Parameters: `images` are unit rows `[n, d]`; `scale` is `exp(logit_scale)` (100 for
     ///   CLIP) or a temperature's inverse.
@@ -45,20 +48,28 @@ public struct ScoreTable: Sendable {
                     BLAS.gemm(
                         transB: true, m: n, n: k, k: d, alpha: scale, a: x.baseAddress!, lda: d,
                         b: w.baseAddress!, ldb: d, c: out.baseAddress!, ldc: k)  // [n, k]
-                    if let bias = rule.bias {
-                        for i in 0..<(n * k) { out[i] = ScoreRule.sigmoid(out[i] + bias) }
-                    } else {
+                    if rule.bias == nil {
                         for r in 0..<n { FastMath.softmax(out.baseAddress! + r * k, count: k) }
                     }
                 }
             }
         }
+        // A sigmoid keeps its logits (the NLL reads them) beside the probabilities.
+        if let bias = rule.bias {
+            for i in probabilities.storage.indices { probabilities.storage[i] += bias }
+            logits = probabilities
+            for i in probabilities.storage.indices { probabilities.storage[i] = ScoreRule.sigmoid(probabilities.storage[i]) }
+        } else {
+            logits = nil
+        }
     }
 
-    /// A table from given probabilities (tests, and tables computed elsewhere).
-    public init(probabilities: Matrix, rule: ScoreRule = .softmax(scale: 1)) {
+    /// A table from given probabilities (tests, and tables computed elsewhere), with the
+    /// logits under a sigmoid when they are known.
+    public init(probabilities: Matrix, rule: ScoreRule = .softmax(scale: 1), logits: Matrix? = nil) {
         self.probabilities = probabilities
         self.rule = rule
+        self.logits = logits
     }
 
     public var imageCount: Int { probabilities.rows }

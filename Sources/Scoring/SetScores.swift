@@ -136,8 +136,10 @@ public struct SetScores: Sendable {
         var p = Matrix(zeros: imageCount, classCount)
         let k = classCount
         if let bias = rule.bias {
-            for i in p.storage.indices { p.storage[i] = ScoreRule.sigmoid(scale * cosines.storage[i] + bias) }
-            return ScoreTable(probabilities: p, rule: rule)
+            var z = Matrix(zeros: imageCount, classCount)
+            for i in z.storage.indices { z.storage[i] = scale * cosines.storage[i] + bias }
+            for i in p.storage.indices { p.storage[i] = ScoreRule.sigmoid(z.storage[i]) }
+            return ScoreTable(probabilities: p, rule: rule, logits: z)
         }
         for r in 0..<imageCount {
             let l = logSumExp[r]

@@ -40,6 +40,25 @@ final class ScoreRuleTests: XCTestCase {
         XCTAssertEqual(Metrics(probabilities: p, truth: [0, 2]).nll, -(log(0.7) + log(0.3)) / 2, accuracy: 1e-6)
     }
 
+    /// Float32 rounds σ(30) to 1: the NLL comes from the logits (softplus), not from 1 − p.
+    func testSigmoidNLLHoldsWhereFloatRoundsTheProbability() {
+        // Image 0 is class 0; class 1 fits it too, with a logit of 30 (p = 1 − 1e-13).
+        let cosines = Matrix(rows: 1, cols: 2, storage: [0.5, 0.4])
+        let s = SetScores(cosines: cosines, rule: .sigmoid(scale: 100, bias: -10))  // logits 40 and 30
+        let table = s.table()
+        XCTAssertEqual(table.probabilities[0, 1], 1, "float32 has rounded it")
+        let m = Metrics(table: table, truth: [0])
+        let expected = log1p(exp(-40.0)) + (30 + log1p(exp(-30.0)))  // softplus(−40) + softplus(30)
+        XCTAssertEqual(m.nll, expected, accuracy: 1e-9)
+        // The same through the live path's table.
+        let c = ZeroShotClassifier(
+            plan: PromptPlan(labels: LabelSet(name: "l", classes: [ClassLabel(name: "a"), ClassLabel(name: "b")]), templates: TemplateSet(name: "t", ["{}"])),
+            embeddings: ["a": [1, 0], "b": [0.8, 0.6]], dimension: 2)
+        let scored = ScoreTable(images: Matrix(rows: 1, cols: 2, storage: [1, 0]), classifier: c, rule: .sigmoid(scale: 100, bias: -70))
+        // logits 100·1 − 70 = 30 and 100·0.8 − 70 = 10: truth b pays softplus(30) + softplus(−10).
+        XCTAssertEqual(Metrics(table: scored, truth: [1]).nll, 30 + log1p(exp(-30.0)) + log1p(exp(-10.0)), accuracy: 1e-4)
+    }
+
     func testSigmoidNeverOverflows() {
         let s = SetScores(cosines: Matrix(rows: 1, cols: 2, storage: [1, -1]), rule: .sigmoid(scale: 1000, bias: 0))
         XCTAssertEqual(s.probabilities(image: 0), [1, 0])
