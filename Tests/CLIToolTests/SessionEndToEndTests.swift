@@ -13,7 +13,15 @@ final class SessionEndToEndTests: XCTestCase {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-out-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let quoted = (["tmux", "-L", socket] + args).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        let status = system(quoted.joined(separator: " ") + " > '\(out)' 2>/dev/null < /dev/null")
+        var status = system(quoted.joined(separator: " ") + " > '\(out)' 2>/dev/null < /dev/null")
+        // A server still going away after the last test's kill-server refuses a new session
+        // for a moment (seen once in CI): try again, a fifth of a second apart.
+        var attempts = 1
+        while status != 0, args.first == "new-session", attempts < 10 {
+            usleep(200_000)
+            status = system(quoted.joined(separator: " ") + " > '\(out)' 2>/dev/null < /dev/null")
+            attempts += 1
+        }
         guard status == 0 else { throw NSError(domain: "tmux", code: Int(status), userInfo: [NSLocalizedDescriptionKey: "tmux \(args.first ?? "") failed"]) }
         return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
     }
