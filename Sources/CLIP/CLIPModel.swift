@@ -95,9 +95,7 @@ public final class CLIPModel: Sendable {
 
     /// Projected, unnormalised embeddings of texts, one row each.
     public func encodeTexts(_ texts: [String], options: TextEncoder.Options) throws -> Matrix {
-        try text.encode(
-            texts.map { tokenizer.tokenize($0, contextLength: config.textConfig.maxPositionEmbeddings).ids },
-            endToken: tokenizer.endToken, options: options)
+        try text.encode(texts.map { tokenize($0).ids }, endToken: tokenizer.endToken, options: options)
     }
 
     /// Projected, unnormalised embeddings of decoded images, one row each.

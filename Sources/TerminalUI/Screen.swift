@@ -275,9 +275,8 @@ public struct Screen {
         let top = scrolled(cursor, count: count, visible: inner)
         // The rule says how to read the figures: a sigmoid's do not sum to 100% (SigLIP).
         var title = "Scores  A │ B" + (count > inner ? "  \(top + 1)–\(min(count, top + inner))/\(count)" : "")
-        for form in [s.rule.description, s.rule.shortDescription] where TextWidth.columns(title + "  " + form) + 5 <= r.width {
+        if let form = [s.rule.description, s.rule.shortDescription].first(where: { TextWidth.columns(title + "  " + $0) + 5 <= r.width }) {
             title += "  " + form
-            break
         }
         box(&g, r, title: title, focused: focused)
         let image = s.images[index]

@@ -15,23 +15,12 @@ public struct SigLIPConfig: Sendable, Equatable {
     /// must equal the image tower's width, which its pooling head keeps.
     public var projectionSize: Int
 
-    /// Given shapes (benchmarks with random weights).
-    public init(textConfig: CLIPTextConfig, visionConfig: CLIPVisionConfig, projectionSize: Int) {
-        self.textConfig = textConfig
-        self.visionConfig = visionConfig
-        self.projectionSize = projectionSize
-    }
-
-    /// Google's SigLIP B/16 at 224 pixels (`google/siglip-base-patch16-224`): both towers
-    /// 768 wide, 12 layers, 12 heads, a 32,000-piece vocabulary, 64 text positions.
+    /// Google's SigLIP B/16 at 224 pixels (`google/siglip-base-patch16-224`): transformers'
+    /// defaults, which are its shapes (both towers 768 wide, 12 layers, 12 heads, a 32,000-piece
+    /// vocabulary, 64 text positions), so an empty config reads as it.
     public static var base16: SigLIPConfig {
-        var text = CLIPTextConfig()
-        (text.vocabSize, text.hiddenSize, text.intermediateSize, text.numHiddenLayers, text.numAttentionHeads) = (32000, 768, 3072, 12, 12)
-        (text.maxPositionEmbeddings, text.hiddenAct, text.layerNormEps, text.eosTokenId) = (64, .geluTanh, 1e-6, 1)
-        var vision = CLIPVisionConfig()
-        (vision.hiddenSize, vision.intermediateSize, vision.numHiddenLayers, vision.numAttentionHeads) = (768, 3072, 12, 12)
-        (vision.imageSize, vision.patchSize, vision.hiddenAct, vision.layerNormEps) = (224, 16, .geluTanh, 1e-6)
-        return SigLIPConfig(textConfig: text, visionConfig: vision, projectionSize: 768)
+        // The defaults pass their own validation: this cannot throw.
+        try! SigLIPConfig(json: .object([]), path: "SigLIP-B/16")
     }
 
     /// Reads and validates `config.json`.

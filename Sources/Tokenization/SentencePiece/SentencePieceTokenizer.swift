@@ -38,9 +38,6 @@ public final class SentencePieceTokenizer: Sendable {
     /// The id of the lone "▁" piece, if the vocabulary has one (SigLIP).
     private let spaceId: Int?
 
-    /// Only this much of a text is tokenized (64 tokens need far less).
-    public static let maxTextBytes = 16 << 10
-
     /// - Parameters:
     ///   - specials: the special tokens' texts and ids, as the Python tokenizer splits them out.
     public init(model: SentencePieceModel, style: Style, specials: [String: Int], startToken: Int?, endToken: Int?, padToken: Int) {
@@ -57,21 +54,18 @@ public final class SentencePieceTokenizer: Sendable {
     /// Start token if any, the text's ids, end token; over `contextLength` the text's ids
     /// are cut so that the special tokens still fit, as transformers' `truncation=True` does.
     public func tokenize(_ text: String, contextLength: Int) -> TokenizedText {
-        var clipped = text
-        let isClipped = text.utf8.count > Self.maxTextBytes
-        if isClipped { clipped = Self.prefix(text, bytes: Self.maxTextBytes) }
-        var ids = encode(clipped)
-        let extra = (startToken == nil ? 0 : 1) + (endToken == nil ? 0 : 1)
+        // Only the first `Tokenizer.maxTextBytes` are read, as for CLIP (64 tokens need far less).
+        var ids = encode(Tokenizer.clipped(text))
         // SiglipTokenizer appends its end token only when the text does not already end
         // with one (a literal "</s>"); Gemma's template always appends.
-        let endsWithEnd = style == .siglip && endToken != nil && ids.last == endToken
-        let full = ids.count + extra - (endsWithEnd ? 1 : 0)
-        let room = max(0, contextLength - extra)
+        func needsEnd(_ ids: [Int]) -> Bool { endToken != nil && !(style == .siglip && ids.last == endToken) }
+        let full = ids.count + (startToken == nil ? 0 : 1) + (needsEnd(ids) ? 1 : 0)
+        let room = max(0, contextLength - (startToken == nil ? 0 : 1) - (endToken == nil ? 0 : 1))
         if ids.count > room { ids.removeLast(ids.count - room) }
         if let s = startToken { ids.insert(s, at: 0) }
-        if let e = endToken, !(style == .siglip && ids.last == e) { ids.append(e) }
+        if let e = endToken, needsEnd(ids) { ids.append(e) }
         var result = TokenizedText(ids: ids, untruncatedCount: full)
-        result.isClipped = isClipped
+        result.isClipped = text.utf8.count > Tokenizer.maxTextBytes
         return result
     }
 
@@ -131,17 +125,5 @@ public final class SentencePieceTokenizer: Sendable {
         }
         if start < bytes.count { chunks.append(.text(String(decoding: bytes[start...], as: UTF8.self))) }
         return chunks
-    }
-
-    /// The longest prefix of whole characters within `bytes` UTF-8 bytes.
-    static func prefix(_ text: String, bytes limit: Int) -> String {
-        var out = String.UnicodeScalarView()
-        var n = 0
-        for s in text.unicodeScalars {
-            n += String(s).utf8.count
-            if n > limit { break }
-            out.append(s)
-        }
-        return String(out)
     }
 }
