@@ -25,11 +25,18 @@ public struct ABComparison: Sendable, Codable {
         case rightOnlyUnderB = "right_only_under_b"
     }
 
-    /// Compares two score tables over the same images; `truth` holds each image's class index (nil: unlabelled).
-    public init(a scoresA: ScoreTable, b scoresB: ScoreTable, truth: [Int?]) {
-        a = Metrics(table: scoresA, truth: truth)
-        b = Metrics(table: scoresB, truth: truth)
-        let predA = scoresA.predictions, predB = scoresB.predictions
+    /// Compares two sets' scores over the same images; `truth` holds each image's class
+    /// index (nil: unlabelled).
+    public init(a scoresA: SetScores, b scoresB: SetScores, truth: [Int?]) {
+        self.init(
+            a: Metrics(scores: scoresA, truth: truth), b: Metrics(scores: scoresB, truth: truth),
+            predictionsA: scoresA.predictions, predictionsB: scoresB.predictions, truth: truth)
+    }
+
+    /// The same from metrics already computed (the engine's statistics stage has them).
+    public init(a metricsA: Metrics, b metricsB: Metrics, predictionsA predA: [Int?], predictionsB predB: [Int?], truth: [Int?]) {
+        a = metricsA
+        b = metricsB
         var correctA: [Bool] = [], correctB: [Bool] = []
         var onlyA: [Int] = [], onlyB: [Int] = []
         for (i, t) in truth.enumerated() {

@@ -108,10 +108,6 @@ struct EnsembleState {
     /// The unnormalised sum and the number of prompts in it.
     func sum(_ label: ClassLabel) -> ClassSum? { sums[label] }
 
-    /// The prompts of one class: its sentences, or each name in each template (as
-    /// `PromptPlan` makes them).
-    static func prompts(_ label: ClassLabel, _ templates: [Template]) -> [String] {
-        if !label.sentences.isEmpty { return label.sentences }
-        return templates.flatMap { t in label.names.map { t.render($0) } }
-    }
+    /// The prompts of one class (`ClassLabel.prompts`; `templates` have placeholders).
+    static func prompts(_ label: ClassLabel, _ templates: [Template]) -> [String] { label.prompts(templates) }
 }

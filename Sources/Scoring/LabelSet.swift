@@ -58,3 +58,21 @@ public struct LabelSet: Hashable, Sendable, Codable {
         return classes.firstIndex { c in c.names.contains { ClassLabel.key($0) == k } }
     }
 }
+
+extension ClassLabel {
+    /// The class's prompts under `templates`, each with the index of the template that
+    /// made it: its own sentences when it has them (CuPL; no template), else each name in
+    /// each template that has a placeholder (one without would give every class the same
+    /// prompt). The one expansion the engine, the plan and the prompts view all use.
+    public func promptOrigins(_ templates: [Template]) -> [(prompt: String, template: Int?)] {
+        if !sentences.isEmpty { return sentences.map { ($0, nil) } }
+        var out: [(String, Int?)] = []
+        for (i, t) in templates.enumerated() where t.hasPlaceholder {
+            for n in names { out.append((t.render(n), i)) }
+        }
+        return out
+    }
+
+    /// The class's prompts under `templates` (see `promptOrigins`).
+    public func prompts(_ templates: [Template]) -> [String] { promptOrigins(templates).map(\.prompt) }
+}

@@ -12,7 +12,7 @@ public final class LiveEngine: Sendable {
     public init() {}
 
     /// Starts over on these images (their embeddings are already in `store`).
-    public func load(store: EmbeddingStore, images: PromptLab.EmbeddedImages, rule: ScoreRule? = nil) {
+    public func load(store: EmbeddingStore, images: EmbeddedImages, rule: ScoreRule? = nil) {
         evaluator.withLock { $0 = LiveEvaluator(store: store, images: images, rule: rule) }
     }
 
@@ -27,6 +27,12 @@ public final class LiveEngine: Sendable {
     /// Whether `generation` is still the newest request (work for an older one may stop).
     public func isCurrent(_ generation: Int) -> Bool {
         newest.load(ordering: .acquiring) <= generation
+    }
+
+    /// Forward selection among set `s`'s templates of `request` (nil: no images loaded,
+    /// or none labelled).
+    public func selection(set s: Int, request: EvaluationRequest) throws -> TemplateSelection? {
+        try evaluator.withLock { try $0?.selection(set: s, request: request) }
     }
 
     /// Each loaded image's cosine to `text` (empty before images are loaded).

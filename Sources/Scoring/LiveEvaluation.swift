@@ -1,40 +1,66 @@
-/// What one evaluation of a live session found, stage by stage: class names, the truth
-/// under these labels, both sets' scores, and (as later stages land) the full comparison
-/// and each template's effects. Everything is indexed by this evaluation's own class list,
-/// so nothing in it can point past the labels it was computed for.
+/// What one evaluation found, stage by stage: class names, the truth under these labels,
+/// every set's scores, and (as later stages land) metrics, the comparison of the first two
+/// sets and each template's figures. Classes are indexed by this evaluation's own class
+/// list, so nothing in it can point past the labels it was computed for; templates are
+/// keyed by their text, never by a line's position.
 public struct LiveEvaluation: Sendable {
+    /// One template's figures within its set.
+    public struct TemplateFigures: Sendable, Equatable {
+        /// The longest prompt it makes, in tokens (over every class name).
+        public let tokens: Int
+        /// "no {}: left out", "cut at 77", or nil.
+        public let warning: String?
+        /// Its own top-1 and its leave-one-out effect (nil: no labelled image, or left out).
+        public let effect: TemplateEffects.Row?
+    }
+
+    /// One template set's results.
+    public struct SetResult: Sendable {
+        /// Cosines, predictions, confidence, probabilities (stage 1).
+        public let scores: SetScores
+        /// Lines without `{}`, which make no prompt (stage 1), each once.
+        public let leftOut: [Template]
+        /// Full metrics (stage 2; nil without labelled images).
+        public internal(set) var metrics: Metrics?
+        /// Every distinct template's figures, by template (stage 3).
+        public internal(set) var templates: [Template: TemplateFigures] = [:]
+    }
+
     public let classNames: [String]
     /// Each image's class under these labels (nil: no truth, or a class not among them).
     public let truth: [Int?]
     /// The names the truth came from (shown for images whose class is not a label now).
     public let truthNames: [String?]
-    public let a: SetScores
-    public let b: SetScores
-    /// Top-1 of both sets, McNemar and the flips; nil without labelled images.
+    /// The rule the probabilities were made with: the model's at `temperature`.
+    public let rule: ScoreRule
+    /// What the model's logits were divided by (1: as trained).
+    public let temperature: Float
+    /// Every set's results, in the request's order.
+    public internal(set) var sets: [SetResult]
+    /// Top-1 of the first two sets, McNemar and the flips; nil without labelled images or
+    /// with one set.
     public let summary: QuickComparison?
     /// Seconds from the request to the first stage.
     public let seconds: Double
     /// The last stage that is in.
     public internal(set) var completed: LiveEvaluator.Stage = .scores
-    /// Full metrics and the paired bootstrap (stage 2).
+    /// Full metrics of the first two sets and the paired bootstrap (stage 2).
     public internal(set) var comparison: ABComparison?
-    /// Per template of A and B, in order: the longest prompt's tokens (stage 3).
-    public internal(set) var templateTokensA: [Int]?
-    public internal(set) var templateTokensB: [Int]?
-    /// Per template of the request: accuracy alone and leave-one-out effect (stage 3, with
-    /// labelled images); nil for a template left out (no placeholder).
-    public internal(set) var effectsA: [TemplateEffects.Row?]?
-    public internal(set) var effectsB: [TemplateEffects.Row?]?
     /// How many labelled images the template effects were computed on.
     public internal(set) var effectSample: Int?
 
     init(
-        classNames: [String], truth: [Int?], truthNames: [String?], a: SetScores, b: SetScores,
-        summary: QuickComparison?, seconds: Double
+        classNames: [String], truth: [Int?], truthNames: [String?], rule: ScoreRule, temperature: Float, sets: [SetResult],
+        seconds: Double
     ) {
         self.classNames = classNames; self.truth = truth; self.truthNames = truthNames
-        self.a = a; self.b = b; self.summary = summary; self.seconds = seconds
+        self.rule = rule; self.temperature = temperature
+        self.sets = sets; self.seconds = seconds
+        summary = sets.count >= 2 ? QuickComparison(a: sets[0].scores, b: sets[1].scores, truth: truth) : nil
     }
+
+    /// Labelled images under these labels.
+    public var labelledCount: Int { truth.filter { $0 != nil }.count }
 }
 
 /// The part of an A/B comparison that costs one pass over the predictions: each set's top-1

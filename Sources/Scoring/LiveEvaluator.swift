@@ -1,35 +1,45 @@
 import Foundation
 import Tensors
 
-/// What to evaluate: the labels and the two template sets as they are now.
+/// What to evaluate: the labels and the template sets as they are now.
 public struct EvaluationRequest: Sendable, Equatable {
     /// The classes to score, in order.
     public var labels: LabelSet
-    /// Template set A, as typed (lines without `{}` make no prompt).
-    public var templatesA: [Template]
-    /// Template set B.
-    public var templatesB: [Template]
-    /// Multiplies the checkpoint's logit scale (a temperature of 1 / factor): only the
-    /// softmax over the kept cosines is redone when it changes.
-    public var scaleFactor: Float
+    /// The template sets as typed, in order (the first is the reference, A; the second B).
+    /// Lines without `{}` make no prompt.
+    public var sets: [[Template]]
+    /// Divides the model's logits (1: the model as trained; `ScoreRule.at(temperature:)`).
+    /// Only the last step is redone when it changes: the cosines are kept.
+    public var temperature: Float
+    /// The last stage to compute: a command that shows no per-template figure stops at
+    /// `.statistics`.
+    public var through: LiveEvaluator.Stage
 
-    /// - Parameter scaleFactor: multiplies the logit scale (1 / temperature).
-    public init(labels: LabelSet, templatesA: [Template], templatesB: [Template], scaleFactor: Float = 1) {
+    /// - Parameters: `sets` in order; `temperature` divides the model's logits.
+    public init(labels: LabelSet, sets: [[Template]], temperature: Float = 1, through: LiveEvaluator.Stage = .templates) {
         self.labels = labels
-        self.templatesA = templatesA
-        self.templatesB = templatesB
-        self.scaleFactor = scaleFactor
+        self.sets = sets
+        self.temperature = temperature
+        self.through = through
+    }
+
+    /// A session's two sets, A and B.
+    public init(labels: LabelSet, templatesA: [Template], templatesB: [Template], temperature: Float = 1) {
+        self.init(labels: labels, sets: [templatesA, templatesB], temperature: temperature)
     }
 }
 
-/// The engine of a live session: images embedded once, and for each template set an
-/// ensemble and its cosines kept between edits, so that an edit costs what it changes.
-/// An evaluation runs in stages, each handed out as soon as it is ready:
+/// The one engine of clip-tui: the session evaluates with it live, and every command
+/// (`eval`, `compare`, `select`, `export`) is a one-shot evaluation of the same request.
+/// Images are embedded once; for each template set an ensemble and its cosines are kept
+/// between edits, so that an edit costs what it changes. An evaluation runs in stages,
+/// each handed out as soon as it is ready:
 ///
-/// 1. `.scores`: both sets' cosines, predictions and probabilities, top-1 with Wilson
-///    intervals, McNemar's test and the flips (an edit to A does not touch B);
-/// 2. `.statistics`: full metrics and the paired bootstrap (`ABComparison`);
-/// 3. `.templates`: each template's own accuracy and leave-one-out effect.
+/// 1. `.scores`: every set's cosines, predictions and probabilities; with two or more
+///    sets, top-1 with Wilson intervals, McNemar's test and the flips of the first two;
+/// 2. `.statistics`: full metrics of every set and the paired comparison of the first two;
+/// 3. `.templates`: each template's longest prompt, its warning, its own accuracy and its
+///    leave-one-out effect, by template text.
 ///
 /// `shouldStop` is asked between prompt batches and between stages: a newer edit abandons
 /// the rest, and no stale stage is handed out after it said stop.
@@ -42,7 +52,7 @@ public final class LiveEvaluator {
     public let images: Matrix
     /// Each image's true class name, matched against the labels at each request (nil: unlabelled).
     public let truthNames: [String?]
-    /// The score rule: the checkpoint's (or the lab's temperature); a request's factor multiplies its logits.
+    /// The rule at temperature 1: the checkpoint's (or a `--logit-scale`'s).
     public let baseRule: ScoreRule
     private var rule: ScoreRule
 
@@ -52,15 +62,15 @@ public final class LiveEvaluator {
         var scores: SetScores?
         var effects = TemplateEffects()
         var effectsFor: (labels: LabelSet, templates: [Template], images: Int)?
-        var lastEffects: [TemplateEffects.Row]?
+        var lastEffects: [Template: TemplateEffects.Row]?
     }
 
-    private var sides: [Side]
+    private var sides: [Side] = []
     /// Token counts by prompt text: each distinct prompt is tokenized once.
     private var tokenCounts: [String: Int] = [:]
     private var longestPrompt: [Template: (labels: [ClassLabel], tokens: Int)] = [:]
 
-    /// - Parameter rule: how cosines become probabilities; nil takes the provider's.
+    /// - Parameter rule: how cosines become probabilities at temperature 1; nil takes the provider's.
     public init(store: EmbeddingStore, images: Matrix, truthNames: [String?], rule: ScoreRule? = nil) {
         precondition(images.rows == truthNames.count, "one truth entry per image")
         self.store = store
@@ -68,13 +78,9 @@ public final class LiveEvaluator {
         self.truthNames = truthNames
         self.baseRule = rule ?? store.provider.scoreRule
         self.rule = baseRule
-        sides = [
-            Side(ensemble: EnsembleState(dimension: store.provider.dimension)),
-            Side(ensemble: EnsembleState(dimension: store.provider.dimension))
-        ]
     }
 
-    public convenience init(store: EmbeddingStore, images: PromptLab.EmbeddedImages, rule: ScoreRule? = nil) {
+    public convenience init(store: EmbeddingStore, images: EmbeddedImages, rule: ScoreRule? = nil) {
         self.init(store: store, images: images.matrix, truthNames: images.truthNames, rule: rule)
     }
 
@@ -90,6 +96,13 @@ public final class LiveEvaluator {
         public static func < (a: Stage, b: Stage) -> Bool { a.rawValue < b.rawValue }
     }
 
+    /// Runs `request` to its last stage and returns that stage's result: what a command does.
+    public func evaluateOnce(_ request: EvaluationRequest, progress: ((Int, Int) -> Void)? = nil) throws -> LiveEvaluation {
+        var last: LiveEvaluation?
+        try evaluate(request, progress: progress) { last = $0 }
+        return last!  // never stopped: every stage through `request.through` is published
+    }
+
     /// Runs the stages of `request`, handing each result to `publish`. Returns false when
     /// stopped before the last stage. `progress` gets (prompts encoded, prompts to encode).
     @discardableResult
@@ -101,79 +114,112 @@ public final class LiveEvaluator {
         let start = DispatchTime.now()
         let labels = request.labels
         // Templates without a placeholder are left out of the ensembles (as in `PromptPlan`).
-        let usedA = request.templatesA.filter(\.hasPlaceholder), usedB = request.templatesB.filter(\.hasPlaceholder)
+        let used = request.sets.map { $0.filter(\.hasPlaceholder) }
         let truth = labels.truthIndices(truthNames)
-        rule = baseRule.scaled(by: request.scaleFactor)
-        // Prompts of both sets that are not embedded yet, encoded together (a label edit
-        // needs the same class in A and B).
-        var a = sides[0], b = sides[1]
-        let changeA = a.ensemble.change(to: labels, templates: usedA)
-        let changeB = b.ensemble.change(to: labels, templates: usedB)
-        let needed = a.ensemble.promptsNeeded(changeA, templates: usedA)
-            .union(b.ensemble.promptsNeeded(changeB, templates: usedB))
+        rule = baseRule.at(temperature: request.temperature)
+        while sides.count < request.sets.count { sides.append(Side(ensemble: EnsembleState(dimension: store.provider.dimension))) }
+        if sides.count > request.sets.count { sides.removeLast(sides.count - request.sets.count) }
+        // Prompts of every set that are not embedded yet, encoded together (a label edit
+        // needs the same class in every set).
+        var next = sides
+        let changes = used.indices.map { next[$0].ensemble.change(to: labels, templates: used[$0]) }
+        var needed = Set<String>()
+        for s in used.indices { needed.formUnion(next[s].ensemble.promptsNeeded(changes[s], templates: used[s])) }
         guard
             let embeddings = try store.textEmbeddings(
                 needed, batchSize: Self.promptBatch, batchSeconds: Self.promptBatchSeconds, progress: progress,
                 shouldStop: shouldStop)
         else { return false }
         if shouldStop() { return false }
-        update(&a, changeA, labels: labels, templates: usedA, embeddings: embeddings)
-        update(&b, changeB, labels: labels, templates: usedB, embeddings: embeddings)
-        sides = [a, b]
-        let scoresA = a.scores!, scoresB = b.scores!
+        for s in used.indices { update(&next[s], changes[s], labels: labels, templates: used[s], embeddings: embeddings) }
+        sides = next
         var result = LiveEvaluation(
-            classNames: labels.classes.map(\.name), truth: truth, truthNames: truthNames,
-            a: scoresA, b: scoresB, summary: .init(a: scoresA, b: scoresB, truth: truth),
+            classNames: labels.classes.map(\.name), truth: truth, truthNames: truthNames, rule: rule,
+            temperature: request.temperature,
+            sets: request.sets.indices.map { s in
+                LiveEvaluation.SetResult(scores: sides[s].scores!, leftOut: uniqued(request.sets[s].filter { !$0.hasPlaceholder }))
+            },
             seconds: seconds(since: start))
         publish(result)
+        if request.through == .scores { return true }
 
         if shouldStop() { return false }
-        if result.summary != nil {
-            result.comparison = ABComparison(a: scoresA.table(), b: scoresB.table(), truth: truth)
+        let labelled = truth.contains { $0 != nil } && !labels.classes.isEmpty
+        if labelled {
+            for s in result.sets.indices { result.sets[s].metrics = Metrics(scores: result.sets[s].scores, truth: truth) }
+            if result.sets.count >= 2, let a = result.sets[0].metrics, let b = result.sets[1].metrics {
+                result.comparison = ABComparison(
+                    a: a, b: b, predictionsA: result.sets[0].scores.predictions, predictionsB: result.sets[1].scores.predictions,
+                    truth: truth)
+            }
         }
         result.completed = .statistics
         publish(result)
+        if request.through == .statistics { return true }
 
         if shouldStop() { return false }
-        // Token counts take a tokenization per new prompt (87,000 at ImageNet scale on
-        // opening): asked to stop between templates like the products below.
-        guard let tokensA = tokens(request.templatesA, labels: labels, shouldStop: shouldStop),
-            let tokensB = tokens(request.templatesB, labels: labels, shouldStop: shouldStop)
-        else { return false }
-        result.templateTokensA = tokensA
-        result.templateTokensB = tokensB
-        if result.summary != nil {
-            for s in 0..<2 {
-                let templates = s == 0 ? usedA : usedB
-                let all = s == 0 ? request.templatesA : request.templatesB
-                // Rows follow the request's templates; one left out has none.
-                func aligned(_ rows: [TemplateEffects.Row]) -> [TemplateEffects.Row?] {
-                    var next = rows[...]
-                    return all.map { $0.hasPlaceholder ? next.popFirst() : nil }
-                }
-                var side = sides[s]
-                if let f = side.effectsFor, f.labels == labels, f.templates == templates, f.images == images.rows,
-                    let last = side.lastEffects
-                {
-                    if s == 0 { result.effectsA = aligned(last) } else { result.effectsB = aligned(last) }
-                    continue
-                }
-                let rows = side.effects.compute(
-                    templates: templates, labels: labels, truth: truth, images: images,
-                    ensemble: side.ensemble, scores: side.scores!,
-                    embedding: { self.store.memoryEmbedding($0) }, shouldStop: shouldStop)
-                guard let rows else { sides[s] = side; return false }
-                side.effectsFor = (labels, templates, images.rows)
-                side.lastEffects = rows
-                result.effectSample = side.effects.sample.count
-                sides[s] = side
-                if s == 0 { result.effectsA = aligned(rows) } else { result.effectsB = aligned(rows) }
+        let context = store.provider.contextLength
+        for s in request.sets.indices {
+            // Token counts take a tokenization per new prompt (87,000 at ImageNet scale on
+            // opening): asked to stop between templates like the products below.
+            guard let tokens = tokens(uniqued(request.sets[s]), labels: labels, shouldStop: shouldStop) else { return false }
+            var effects: [Template: TemplateEffects.Row]?
+            if labelled {
+                effects = self.effects(s, templates: used[s], labels: labels, truth: truth, shouldStop: shouldStop)
+                guard effects != nil else { return false }
             }
-            result.effectSample = result.effectSample ?? sides[0].effects.sample.count
+            var figures: [Template: LiveEvaluation.TemplateFigures] = [:]
+            for (t, n) in tokens {
+                let warning = !t.hasPlaceholder ? "no {}: left out" : (n > context ? "cut at \(context)" : nil)
+                figures[t] = .init(tokens: n, warning: warning, effect: effects?[t])
+            }
+            result.sets[s].templates = figures
         }
+        if labelled { result.effectSample = sides.first?.effects.sample.count }
         result.completed = .templates
         publish(result)
         return true
+    }
+
+    /// Set `s`'s template effects, kept while its labels, templates and images stay.
+    private func effects(
+        _ s: Int, templates: [Template], labels: LabelSet, truth: [Int?], shouldStop: () -> Bool
+    ) -> [Template: TemplateEffects.Row]? {
+        var side = sides[s]
+        defer { sides[s] = side }
+        if let f = side.effectsFor, f.labels == labels, f.templates == templates, f.images == images.rows, let last = side.lastEffects {
+            return last
+        }
+        guard
+            let rows = side.effects.compute(
+                templates: templates, labels: labels, truth: truth, images: images,
+                ensemble: side.ensemble, scores: side.scores!,
+                embedding: { self.store.memoryEmbedding($0) }, shouldStop: shouldStop)
+        else { return nil }
+        side.effectsFor = (labels, templates, images.rows)
+        side.lastEffects = rows
+        return rows
+    }
+
+    /// Forward selection among set `s`'s templates (after an evaluation of `request`),
+    /// cross-validated over `folds`; nil without labelled images.
+    public func selection(
+        set s: Int, request: EvaluationRequest, folds: Int = 5, seed: UInt64 = 7, maxSize: Int? = nil
+    ) throws -> TemplateSelection? {
+        var scoresOnly = request
+        scoresOnly.through = .scores
+        _ = try evaluateOnce(scoresOnly)
+        let labels = request.labels, truth = labels.truthIndices(truthNames)
+        guard truth.contains(where: { $0 != nil }), !labels.classes.isEmpty else { return nil }
+        let templates = request.sets[s].filter(\.hasPlaceholder)
+        var side = sides[s]
+        defer { sides[s] = side }
+        _ = side.effects.prepare(
+            templates: templates, labels: labels, truth: truth, images: images,
+            embedding: { self.store.memoryEmbedding($0) }, shouldStop: { false })
+        return side.effects.select(
+            templates: templates, labels: labels, truth: truth, cosines: side.scores!.cosines, folds: folds, seed: seed,
+            maxSize: maxSize)
     }
 
     /// Each image's cosine to a text (its unit embedding, through the same encoder and
@@ -189,7 +235,7 @@ public final class LiveEvaluator {
     ) {
         let moved = side.ensemble.apply(change, labels: labels, templates: templates, embeddings: embeddings)
         if let old = side.scores, moved.isEmpty, side.classKeys == labels.classes {
-            // Only the scale moved: the cosines are kept, the softmax redone.
+            // Only the rule moved (a temperature): the cosines are kept, the last step redone.
             if old.rule != rule { side.scores = SetScores(cosines: old.cosines, rule: rule) }
             return
         }
@@ -247,11 +293,11 @@ public final class LiveEvaluator {
 
     /// Each template's longest prompt in tokens (over every class name), from counts kept
     /// by prompt text.
-    private func tokens(_ templates: [Template], labels: LabelSet, shouldStop: () -> Bool) -> [Int]? {
-        var out: [Int] = []
+    private func tokens(_ templates: [Template], labels: LabelSet, shouldStop: () -> Bool) -> [Template: Int]? {
+        var out: [Template: Int] = [:]
         let names = labels.classes.flatMap(\.names)
         for t in templates {
-            if let known = longestPrompt[t], known.labels == labels.classes { out.append(known.tokens); continue }
+            if let known = longestPrompt[t], known.labels == labels.classes { out[t] = known.tokens; continue }
             if shouldStop() { return nil }
             let longest =
                 (names.isEmpty ? [t.render("")] : names.map { t.render($0) }).map { p in
@@ -261,7 +307,7 @@ public final class LiveEvaluator {
                     return n
                 }.max() ?? 0
             longestPrompt[t] = (labels.classes, longest)
-            out.append(longest)
+            out[t] = longest
         }
         return out
     }
@@ -269,4 +315,10 @@ public final class LiveEvaluator {
     private func seconds(since start: DispatchTime) -> Double {
         Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     }
+}
+
+/// Order-keeping de-duplication.
+func uniqued<T: Hashable>(_ items: [T]) -> [T] {
+    var seen = Set<T>()
+    return items.filter { seen.insert($0).inserted }
 }

@@ -1,8 +1,10 @@
 import Foundation
 import Tensors
 
-/// Accuracy and calibration of class probabilities against the true classes, over the
-/// images whose class is known.
+/// Accuracy and calibration of one set's scores against the true classes, over the images
+/// whose class is known. Computed from the scores' cosines and normalisers (`SetScores`),
+/// the same numbers the session shows: there is one scoring of images, and these figures
+/// are read off it.
 public struct Metrics: Sendable, Equatable, Codable {
     /// Labelled images the figures are over.
     public var count: Int
@@ -50,22 +52,16 @@ public struct Metrics: Sendable, Equatable, Codable {
     /// Bins of the expected calibration error (equal width over the confidence).
     public static let calibrationBins = 15
 
-    /// The metrics of a score table, under the rule that made it.
-    public init(table: ScoreTable, truth: [Int?], maxConfusions: Int = 10) {
-        self.init(
-            probabilities: table.probabilities, truth: truth, independent: table.isSigmoid, logits: table.logits,
-            maxConfusions: maxConfusions)
-    }
-
-    /// - Parameters: `p` is `[images, classes]` probabilities; `truth` each image's class
-    ///   (nil: left out); `independent` says the classes were scored each on its own (a
-    ///   sigmoid, not a softmax: see `nll`); `maxConfusions` how many of the largest
-    ///   confusions are kept. Top-1 confidence (for ECE) is the largest probability either way.
-    ///   `logits`, under a sigmoid, give its NLL exactly: −log σ(z) = softplus(−z) holds where
-    ///   float32 has already rounded σ(z) to 0 or 1.
-    public init(probabilities p: Matrix, truth: [Int?], independent: Bool = false, logits: Matrix? = nil, maxConfusions: Int = 10) {
-        precondition(truth.count == p.rows)
-        let k = p.cols
+    /// The metrics of `scores` against `truth` (each image's class; nil: left out).
+    ///
+    /// Everything comes from the cosines, the rule and the row normalisers `SetScores`
+    /// keeps: the rank of the true class is its rank among the cosines (the rule is
+    /// monotone), log p(true) is `scale·cos_t − logΣexp` under a softmax and `−softplus(−z_t)`
+    /// under a sigmoid (exact where float32 rounds σ(z) to 1), and the top-1 confidence
+    /// is the one the screen shows. No probability table is built.
+    public init(scores: SetScores, truth: [Int?], maxConfusions: Int = 10) {
+        precondition(truth.count == scores.imageCount)
+        let k = scores.classCount, scale = scores.scale
         var n = 0, hits1 = 0, hits5 = 0
         var trueProb = 0.0, nll = 0.0
         var perClass = [(hits: Int, total: Int)](repeating: (0, 0), count: k)
@@ -73,33 +69,36 @@ public struct Metrics: Sendable, Equatable, Codable {
         var binCount = [Int](repeating: 0, count: Self.calibrationBins)
         var binConfidence = [Double](repeating: 0, count: Self.calibrationBins)
         var binCorrect = [Double](repeating: 0, count: Self.calibrationBins)
-        for (r, t) in truth.enumerated() {
-            guard let t, t < k else { continue }
-            n += 1
-            let row = (0..<k).map { Double(p[r, $0]) }
-            var best = 0
-            for c in 1..<max(1, k) where row[c] > row[best] { best = c }
-            // Rank of the true class: classes strictly more probable, ties broken by index.
-            let above = (0..<k).filter { row[$0] > row[t] || (row[$0] == row[t] && $0 < t) }.count
-            if best == t { hits1 += 1 }
-            if above < 5 { hits5 += 1 }
-            trueProb += row[t]
-            if independent, let z = logits {
-                // −log σ(z_t) − Σ log(1 − σ(z_c)) = softplus(−z_t) + Σ softplus(z_c).
-                nll += Self.softplus(-Double(z[r, t]))
-                for c in 0..<k where c != t { nll += Self.softplus(Double(z[r, c])) }
-            } else {
-                nll -= log(max(row[t], 1e-300))
-                if independent {
-                    for c in 0..<k where c != t { nll -= log(max(1 - row[c], 1e-300)) }
+        scores.cosines.storage.withUnsafeBufferPointer { cos in
+            for (r, t) in truth.enumerated() {
+                guard let t, t < k, let best = scores.predictions[r] else { continue }
+                n += 1
+                let row = cos.baseAddress! + r * k
+                let ct = row[t]
+                // Rank of the true class: classes with a larger cosine, ties broken by index.
+                var above = 0
+                for c in 0..<k where row[c] > ct || (row[c] == ct && c < t) { above += 1 }
+                if best == t { hits1 += 1 }
+                if above < 5 { hits5 += 1 }
+                if let bias = scores.rule.bias {
+                    // −log σ(z_t) − Σ log(1 − σ(z_c)) = softplus(−z_t) + Σ softplus(z_c).
+                    let zt = Double(scale * ct + bias)
+                    nll += Self.softplus(-zt)
+                    for c in 0..<k where c != t { nll += Self.softplus(Double(scale * row[c] + bias)) }
+                    trueProb += exp(-Self.softplus(-zt))
+                } else {
+                    let logP = Double(scale * ct) - Double(scores.logSumExp[r])
+                    nll -= logP
+                    trueProb += exp(logP)
                 }
+                perClass[t].total += 1
+                if best == t { perClass[t].hits += 1 } else { confusion[t * k + best, default: 0] += 1 }
+                let confidence = Double(scores.confidence[r])
+                let bin = min(Self.calibrationBins - 1, Int(confidence * Double(Self.calibrationBins)))
+                binCount[bin] += 1
+                binConfidence[bin] += confidence
+                binCorrect[bin] += best == t ? 1 : 0
             }
-            perClass[t].total += 1
-            if best == t { perClass[t].hits += 1 } else { confusion[t * k + best, default: 0] += 1 }
-            let bin = min(Self.calibrationBins - 1, Int(row[best] * Double(Self.calibrationBins)))
-            binCount[bin] += 1
-            binConfidence[bin] += row[best]
-            binCorrect[bin] += best == t ? 1 : 0
         }
         count = n
         let d = Double(max(n, 1))

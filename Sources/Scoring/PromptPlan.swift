@@ -38,18 +38,8 @@ public struct PromptPlan: Sendable {
             issues.append(.templateWithoutPlaceholder(template: t.text))
         }
         for c in labels.classes {
-            var list: [String] = []
-            var from: [Int?] = []
-            if !c.sentences.isEmpty {
-                list = c.sentences
-                from = Array(repeating: nil, count: list.count)
-            } else {
-                // A template without a placeholder is left out: it would add the same prompt
-                // to every class (and while one is being typed, it would swing the scores).
-                for (ti, t) in templates.templates.enumerated() where t.hasPlaceholder {
-                    for name in c.names { list.append(t.render(name)); from.append(ti) }
-                }
-            }
+            let made = c.promptOrigins(templates.templates)
+            let list = made.map(\.prompt), from = made.map(\.template)
             if list.isEmpty { issues.append(.classWithoutPrompts(className: c.name)) }
             prompts.append(list)
             origin.append(from)
@@ -151,10 +141,4 @@ public struct PromptPlan: Sendable {
         }
         return lines
     }
-}
-
-/// Order-keeping de-duplication.
-private func uniqued<T: Hashable>(_ items: [T]) -> [T] {
-    var seen = Set<T>()
-    return items.filter { seen.insert($0).inserted }
 }

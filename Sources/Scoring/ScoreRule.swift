@@ -25,6 +25,11 @@ public struct ScoreRule: Sendable, Equatable, CustomStringConvertible {
     /// The logits divided by a temperature of 1 / `factor`.
     public func scaled(by factor: Float) -> ScoreRule { ScoreRule(scale: scale * factor, bias: bias.map { $0 * factor }) }
 
+    /// The model's logits divided by `temperature`: T = 1 is the model as trained, CLIP's
+    /// `softmax(scale/T · cos)`, SigLIP's `sigmoid((scale·cos + bias)/T)`. The one meaning
+    /// of a temperature in every command, the session and its files.
+    public func at(temperature: Float) -> ScoreRule { scaled(by: 1 / temperature) }
+
     /// The rule as the screen and reports show it: "softmax(100·cos) over classes",
     /// "sigmoid(10·cos − 10) per class".
     public var description: String {

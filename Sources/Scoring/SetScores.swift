@@ -111,8 +111,8 @@ public struct SetScores: Sendable {
         return s
     }
 
-    /// Scores from given probabilities (tables computed elsewhere, screen tests): the
-    /// cosines are their logarithms at scale 1.
+    /// Scores from given probabilities (screen and metric tests): the cosines are their
+    /// logarithms at scale 1, so a softmax gives them back when each row sums to 1.
     public init(probabilities p: Matrix) {
         self.init(
             cosines: Matrix(rows: p.rows, cols: p.cols, storage: p.storage.map { Foundation.log(max($0, 1e-30)) }),
@@ -129,22 +129,5 @@ public struct SetScores: Sendable {
         let k = classCount, s = scale, l = logSumExp[r]
         if let bias = rule.bias { return (0..<k).map { ScoreRule.sigmoid(s * cosines.storage[r * k + $0] + bias) } }
         return (0..<k).map { Foundation.exp(s * cosines.storage[r * k + $0] - l) }
-    }
-
-    /// Every image's probabilities, as `ScoreTable` holds them (for full metrics).
-    public func table() -> ScoreTable {
-        var p = Matrix(zeros: imageCount, classCount)
-        let k = classCount
-        if let bias = rule.bias {
-            var z = Matrix(zeros: imageCount, classCount)
-            for i in z.storage.indices { z.storage[i] = scale * cosines.storage[i] + bias }
-            for i in p.storage.indices { p.storage[i] = ScoreRule.sigmoid(z.storage[i]) }
-            return ScoreTable(probabilities: p, rule: rule, logits: z)
-        }
-        for r in 0..<imageCount {
-            let l = logSumExp[r]
-            for c in 0..<k { p.storage[r * k + c] = Foundation.exp(scale * cosines.storage[r * k + c] - l) }
-        }
-        return ScoreTable(probabilities: p, rule: rule)
     }
 }

@@ -20,13 +20,13 @@ public struct TemplateEffects {
     /// Bytes the products may take.
     static let memoryBudget = 512 << 20
 
-    private struct Product {
+    struct Product {
         var d: Matrix  // [sample, classes]
         var normSquared: [Float]  // ‖u_tc‖² per class
         var units: Matrix  // U_t [classes, dimension]
     }
 
-    private var products: [Template: Product] = [:]
+    private(set) var products: [Template: Product] = [:]
     private var classKeys: [ClassLabel] = []
     private(set) var sample: [Int] = []
     private var sampleOf = -1
@@ -36,52 +36,20 @@ public struct TemplateEffects {
         public var leaveOneOut: Double
     }
 
-    /// Effects of `templates` (in order; a repeated template gets the same row), or nil
-    /// when `shouldStop` said stop between templates.
+    /// Effects of `templates`, by template (a repeated template has one row), or nil when
+    /// `shouldStop` said stop between templates.
     mutating func compute(
         templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
         ensemble: EnsembleState, scores: SetScores,
         embedding: (String) -> [Float]?, shouldStop: () -> Bool
-    ) -> [Row]? {
+    ) -> [Template: Row]? {
+        guard prepare(templates: templates, labels: labels, truth: truth, images: images, embedding: embedding, shouldStop: shouldStop)
+        else { return nil }
         let k = labels.classes.count, dim = images.cols
-        if labels.classes != classKeys { products = [:]; classKeys = labels.classes }
-        let labelled = truth.indices.filter { truth[$0] != nil }
-        if sampleOf != labelled.count || sample.isEmpty {
-            products = [:]
-            let unique = Set(templates).count
-            let fit = Self.memoryBudget / max(1, 4 * k * max(1, unique))
-            if labelled.count <= fit {
-                sample = labelled
-            } else {
-                var rng = SplitMix64(seed: 3)
-                sample = Array(labelled.shuffled(using: &rng).prefix(max(1, fit))).sorted()
-            }
-            sampleOf = labelled.count
+        guard !sample.isEmpty, k > 0, !templates.isEmpty else {
+            return Dictionary(templates.map { ($0, Row(accuracy: 0, leaveOneOut: 0)) }, uniquingKeysWith: { a, _ in a })
         }
-        guard !sample.isEmpty, k > 0, !templates.isEmpty else { return templates.map { _ in Row(accuracy: 0, leaveOneOut: 0) } }
         let used = Set(templates)
-        products = products.filter { used.contains($0.key) }
-        // The sample's rows, once.
-        var x = Matrix(zeros: sample.count, dim)
-        for (r, i) in sample.enumerated() {
-            x.storage.replaceSubrange((r * dim)..<((r + 1) * dim), with: images.storage[(i * dim)..<((i + 1) * dim)])
-        }
-        for t in used where products[t] == nil {
-            if shouldStop() { return nil }
-            var units = Matrix(zeros: k, dim)
-            var norms = [Float](repeating: 0, count: k)
-            for (c, label) in labels.classes.enumerated() where label.sentences.isEmpty {
-                var row = [Float](repeating: 0, count: dim)
-                for name in label.names {
-                    guard let e = embedding(t.render(name)) else { continue }
-                    for j in 0..<dim { row[j] += e[j] }
-                }
-                norms[c] = row.reduce(0) { $0 + $1 * $1 }
-                units.storage.replaceSubrange((c * dim)..<((c + 1) * dim), with: row)
-            }
-            let d = BLAS.withThreads(rows: x.rows, minimumRows: 32) { BLAS.matmul(x, units, transB: true) }
-            products[t] = Product(d: d, normSquared: norms, units: units)
-        }
         if shouldStop() { return nil }
         // The ensemble per class: ‖S_c‖, and S_c as float32 for the S·u products.
         var sNorm = [Double](repeating: 0, count: k), sCount = [Int](repeating: 0, count: k)
@@ -142,6 +110,54 @@ public struct TemplateEffects {
                 accuracy: Double(aloneHits) / n,
                 leaveOneOut: templates.count > 1 ? Double(looHits) / n - full : -full)
         }
-        return templates.map { rows[$0]! }
+        return rows
+    }
+
+    /// The sample and the products of `templates` (those not kept from before); false
+    /// when `shouldStop` said stop.
+    mutating func prepare(
+        templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
+        embedding: (String) -> [Float]?, shouldStop: () -> Bool
+    ) -> Bool {
+        let k = labels.classes.count, dim = images.cols
+        if labels.classes != classKeys { products = [:]; classKeys = labels.classes }
+        let labelled = truth.indices.filter { truth[$0] != nil }
+        if sampleOf != labelled.count || sample.isEmpty {
+            products = [:]
+            let unique = Set(templates).count
+            let fit = Self.memoryBudget / max(1, 4 * k * max(1, unique))
+            if labelled.count <= fit {
+                sample = labelled
+            } else {
+                var rng = SplitMix64(seed: 3)
+                sample = Array(labelled.shuffled(using: &rng).prefix(max(1, fit))).sorted()
+            }
+            sampleOf = labelled.count
+        }
+        guard !sample.isEmpty, k > 0, !templates.isEmpty else { return true }
+        let used = Set(templates)
+        products = products.filter { used.contains($0.key) }
+        // The sample's rows, once.
+        var x = Matrix(zeros: sample.count, dim)
+        for (r, i) in sample.enumerated() {
+            x.storage.replaceSubrange((r * dim)..<((r + 1) * dim), with: images.storage[(i * dim)..<((i + 1) * dim)])
+        }
+        for t in used where products[t] == nil {
+            if shouldStop() { return false }
+            var units = Matrix(zeros: k, dim)
+            var norms = [Float](repeating: 0, count: k)
+            for (c, label) in labels.classes.enumerated() where label.sentences.isEmpty {
+                var row = [Float](repeating: 0, count: dim)
+                for prompt in label.prompts([t]) {
+                    guard let e = embedding(prompt) else { continue }
+                    for j in 0..<dim { row[j] += e[j] }
+                }
+                norms[c] = row.reduce(0) { $0 + $1 * $1 }
+                units.storage.replaceSubrange((c * dim)..<((c + 1) * dim), with: row)
+            }
+            let d = BLAS.withThreads(rows: x.rows, minimumRows: 32) { BLAS.matmul(x, units, transB: true) }
+            products[t] = Product(d: d, normSquared: norms, units: units)
+        }
+        return true
     }
 }

@@ -11,4 +11,8 @@ public struct TemplateSet: Hashable, Sendable, Codable {
     public init(name: String, _ texts: [String]) {
         self.init(name: name, templates: texts.map(Template.init))
     }
+
+    /// The templates that make prompts: each distinct one with a `{}`, in file order
+    /// (a repeat counts twice in the ensemble, but has one figure).
+    public var scoredTemplates: [Template] { uniqued(templates.filter(\.hasPlaceholder)) }
 }

@@ -17,12 +17,20 @@ public struct Screen {
     public var imagesProblem: String?
     /// Files of the folder that could not be read (their reasons are on the status line).
     public var skippedImages: Int
+    /// The snapshot's images as the state's filter, sort, class and search list them:
+    /// computed once per result and query by the controller, only read here.
+    public var visible: [Int]
 
+    /// - Parameter visible: the listed images' indices into the snapshot (nil: computed
+    ///   here from the state, as screen tests do).
     public init(
         state: SessionState, snapshot: ScoreSnapshot?, preview: PreviewImage?, header: String,
         engineStatus: String, directColor: Bool, pending: Bool = false, imagesProblem: String? = nil,
-        skippedImages: Int = 0
+        skippedImages: Int = 0, visible: [Int]? = nil
     ) {
+        self.visible =
+            visible
+            ?? snapshot?.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter) ?? []
         self.state = state; self.snapshot = snapshot; self.preview = preview
         self.header = header; self.engineStatus = engineStatus; self.directColor = directColor
         self.pending = pending
@@ -86,7 +94,6 @@ public struct Screen {
     // MARK: - Panes
 
     private func drawImages(_ g: inout CellGrid, _ r: Rect) {
-        let visible = snapshot?.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter) ?? []
         let skipped = skippedImages > 0 ? " · \(skippedImages) skipped (!)" : ""
         let order =
             (state.classFilter.map { "\($0), " } ?? "")
@@ -172,7 +179,7 @@ public struct Screen {
             }
         }
         box(&g, r, title: title, focused: state.focus == pane)
-        let infos = pane == .templatesA ? snapshot?.templatesA : (pane == .templatesB ? snapshot?.templatesB : nil)
+        let set: Int? = pane == .templatesA ? 0 : (pane == .templatesB ? 1 : nil)
         let inner = r.height - 2
         let cursor = state.row(pane)
         let top = scrolled(cursor, count: lines.count, visible: inner)
@@ -189,8 +196,8 @@ public struct Screen {
             {
                 info = "\(n) sentences"
             }
-            if let infos, i < infos.count {
-                let t = infos[i]
+            // Figures by the line's text: a line the engine has not seen yet shows "…".
+            if let set, let t = snapshot?.templateRow(set: set, line: line) {
                 if let w = t.warning { info = "⚠ \(w) "; infoStyle = Self.bad }
                 info += t.tokens.map { "\($0)t" } ?? "…"
                 if let a = t.accuracy { info += " \(pct(a))" }
@@ -235,8 +242,7 @@ public struct Screen {
     private func selectedImage() -> ScoreSnapshot.ImageRow? { selectedIndex().map { snapshot!.images[$0] } }
 
     private func selectedIndex() -> Int? {
-        guard let s = snapshot else { return nil }
-        let visible = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter)
+        guard snapshot != nil else { return nil }
         let r = state.row(.images)
         return r < visible.count ? visible[r] : nil
     }

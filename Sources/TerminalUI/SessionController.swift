@@ -10,8 +10,8 @@ import UserPaths
 /// `SessionEngine`'s, which shares state with it only through its lock.
 public final class SessionController {
     public private(set) var state: SessionState
-    /// The engine the session scores with.
-    public let lab: PromptLab
+    /// The model the session scores with.
+    public let model: ScoringModel
     /// The header as given at start: model, images folder, session file.
     public let header: String
     /// The images folder the header names at start; an `O` that opens another updates it.
@@ -20,7 +20,6 @@ public final class SessionController {
     private let engine: SessionEngine
 
     private var dirtySince: Date?
-    private var lastImageCount = 0
     /// How long after an edit the session file is written (the loss bound after kill -9).
     public var autosaveDelay: TimeInterval = 0.3
 
@@ -28,17 +27,17 @@ public final class SessionController {
     ///   line); `preview` makes a small picture of an image file; `imagesProblem` says why
     ///   there is no collection.
     public init(
-        document: SessionDocument, lab: PromptLab, collection: ImageCollection?, header: String,
+        document: SessionDocument, model: ScoringModel, collection: ImageCollection?, header: String,
         sessionPath: String?, preview: @escaping @Sendable (String) -> PreviewImage?, initialStatus: String = "",
         imagesProblem: String? = nil
     ) {
         state = SessionState(document: document)
         state.status = initialStatus
-        self.lab = lab
+        self.model = model
         self.header = header
         self.headerImages = document.images
         self.sessionPath = sessionPath
-        engine = SessionEngine(lab: lab, imagesProblem: imagesProblem, preview: preview)
+        engine = SessionEngine(model: model, imagesProblem: imagesProblem, preview: preview)
         if let collection { engine.startEmbedding(collection) }
         requestRescore()
     }
@@ -56,7 +55,7 @@ public final class SessionController {
                 dispatch(.openedTemplates(pane, set, path: path))
             case .images, .scores:
                 let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-                let collection = try ImageCollection(root: absolute, labels: state.document.labelSet)
+                let collection = try state.document.collection(folder: absolute)
                 engine.forgetImages()
                 dispatch(.openedImages(path: absolute, count: collection.items.count))
                 engine.startEmbedding(collection)
@@ -85,9 +84,49 @@ public final class SessionController {
     }
 
     /// The visible image count, for the reducer.
-    private var imageCount: Int {
-        let snapshot = engine.withShared { $0.snapshot }
-        return snapshot?.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter).count ?? 0
+    private var imageCount: Int { visibleImages(engine.withShared { $0.snapshot }).count }
+
+    /// What the image list shows depends on the result and the query only: the filter and
+    /// sort run once per published result and query, not once per key and frame.
+    private struct VisibleKey: Equatable {
+        var generation: Int, stage: LiveEvaluator.Stage
+        var filter: ImageFilter, sort: ImageSort, search: ImageSearch?, classFilter: String?
+    }
+    private var visibleMemo: (key: VisibleKey, list: [Int])?
+    /// The image and the class under the cursors, by identity: a re-sort, a filter or new
+    /// scores move the cursor row to where they went, not the other way round.
+    private var selectedImagePath: String?
+    private var selectedClassName: String?
+    private var classRowsSeen: (generation: Int, stage: LiveEvaluator.Stage)?
+
+    private func visibleImages(_ s: ScoreSnapshot?) -> [Int] {
+        guard let s else { return [] }
+        let key = VisibleKey(
+            generation: s.generation, stage: s.stage, filter: state.filter, sort: state.sort, search: state.search,
+            classFilter: state.classFilter)
+        if let memo = visibleMemo, memo.key == key { return memo.list }
+        let list = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter)
+        visibleMemo = (key, list)
+        // A new list: the cursor follows the image it was on, if it is still listed.
+        if let path = selectedImagePath, let at = list.firstIndex(where: { s.images[$0].path == path }) {
+            state.rows[.images] = at
+        } else if state.row(.images) >= list.count {
+            state.rows[.images] = max(0, list.count - 1)
+        }
+        return list
+    }
+
+    /// Keeps the cursors' identities in step with their rows (after a key, before a frame).
+    private func followCursors(_ s: ScoreSnapshot?) {
+        let list = visibleImages(s)
+        let r = state.row(.images)
+        if let s, r < list.count { selectedImagePath = s.images[list[r]].path }
+        guard let s, let rows = s.classRows, !rows.isEmpty, state.classView != nil else { return }
+        if classRowsSeen.map({ $0 != (s.generation, s.stage) }) ?? true {
+            classRowsSeen = (s.generation, s.stage)
+            if let name = selectedClassName, let at = rows.firstIndex(where: { $0.name == name }) { state.classView = at }
+        }
+        selectedClassName = rows[min(state.classView ?? 0, rows.count - 1)].name
     }
 
     /// A key (or mouse event) from the terminal, on a screen of `width` × `height` cells.
@@ -147,23 +186,23 @@ public final class SessionController {
         }
         let effects = Reducer.reduce(&state, action, imageCount: imageCount)
         for e in effects { perform(e) }
+        followCursors(engine.withShared { $0.snapshot })
     }
 
-    /// The prompts of the template or label under the cursor, tokenized as the model does.
+    /// The prompts of the template or label under the cursor, as the engine makes and
+    /// tokenizes them.
     private func promptsView() -> PromptsView? {
         let doc = state.document
         let lines = state.lines(state.focus), r = state.row(state.focus)
         guard state.focus != .images, r < lines.count else { return nil }
-        let labels = doc.labelSet
-        var prompts: [String], title: String
+        var prompts: [ScoringModel.TokenizedPrompt], title: String
         if state.focus == .labels {
             // The line as `SessionDocument.labelSet` reads it: a name, then synonyms after `|`.
             let names = lines[r].split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard let first = names.first else { return nil }
             // With its own sentences (CuPL), those are its prompts under both sets.
             let label = ClassLabel(name: first, synonyms: Array(names.dropFirst()), sentences: doc.classSentences?[first] ?? [])
-            let set = doc.templateSetA.templates.filter(\.hasPlaceholder)
-            prompts = label.sentences.isEmpty ? set.flatMap { t in label.names.map { t.render($0) } } : label.sentences
+            prompts = model.prompts(of: label, templates: doc.templateSetA.templates)
             title =
                 label.sentences.isEmpty
                 ? "Prompts of '\(label.name)' under A (\(prompts.count))"
@@ -171,17 +210,11 @@ public final class SessionController {
         } else {
             let template = Template(lines[r])
             guard template.hasPlaceholder else { return PromptsView(title: "'\(lines[r])' has no {}: it makes no prompt", rows: []) }
-            prompts = labels.classes.filter { $0.sentences.isEmpty }.flatMap { c in c.names.map { template.render($0) } }
+            prompts = model.prompts(of: template, labels: doc.labelSet)
             title = "Prompts of '\(lines[r])' (\(prompts.count))"
         }
-        let provider = lab.store.provider
-        var view = PromptsView(
-            title: title,
-            rows: prompts.map { p in
-                let t = provider.tokenize(p)
-                return PromptsView.Row(prompt: p, tokens: t.untruncatedCount, ids: t.ids)
-            })
-        view.contextLength = provider.contextLength
+        var view = PromptsView(title: title, rows: prompts.map { PromptsView.Row(prompt: $0.prompt, tokens: $0.tokens, ids: $0.ids) })
+        view.contextLength = model.store.provider.contextLength
         return view
     }
 
@@ -209,6 +242,10 @@ public final class SessionController {
         if rescore { requestRescore() }
         for a in actions { dispatch(a) }
         if let last = notes.last { state.status = last }
+        if let path = pendingExport, isIdle {
+            pendingExport = nil
+            export(to: path)
+        }
         if let since = dirtySince, Date().timeIntervalSince(since) >= autosaveDelay { saveNow() }
     }
 
@@ -218,25 +255,35 @@ public final class SessionController {
         guard let sessionPath else { return }
         var doc = state.document
         if let s = engine.withShared({ $0.snapshot }) {
-            let visible = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter)
+            let visible = visibleImages(s)
             let r = state.row(.images)
             if r < visible.count { doc.selectedImage = s.images[visible[r]].name }
         }
         do { try doc.write(path: sessionPath) } catch { state.status = "autosave failed: \(error)" }
     }
 
+    /// An export asked for while scores were pending: written once they are in.
+    private var pendingExport: String?
+
+    /// Writes A and B with their figures, from the evaluation of the document as it is
+    /// (the same builder `clip-tui export` uses); waits for pending scores.
     private func export(to path: String) {
-        let s = engine.withShared { $0.snapshot }
+        // The format by the name typed: .json (clip-tui), NAME.cb.json or a folder
+        // (clip_benchmark, dataset NAME), .txt, .py.
+        guard let format = ExportFormat.inferred(from: path) else {
+            state.status = "\(path): name it .json, NAME.cb.json, .txt or .py, or a folder for clip_benchmark"
+            return
+        }
+        guard isIdle, let s = engine.withShared({ $0.snapshot }), let evaluation = s.evaluation else {
+            pendingExport = path
+            state.status = "export to \(path) waits for the scores…"
+            return
+        }
         let doc = state.document
-        let export = Self.export(
-            doc, snapshot: s, model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint, scoreRule: lab.rule.description))
+        let export = PromptSetExport(
+            evaluation: evaluation, sets: [doc.templateSetA, doc.templateSetB], roles: ["A", "B"], model: model,
+            images: doc.images, labels: doc.labelSet, imagePaths: s.images.map(\.path))
         do {
-            // The format by the name typed: .json (clip-tui), NAME.cb.json or a folder
-            // (clip_benchmark, dataset NAME), .txt, .py.
-            guard let format = ExportFormat.inferred(from: path) else {
-                state.status = "\(path): name it .json, NAME.cb.json, .txt or .py, or a folder for clip_benchmark"
-                return
-            }
             // A folder names the dataset too: the session has no --dataset.
             let dataset = ExportFormat.datasetName(fromOutput: path) ?? URL(fileURLWithPath: path).lastPathComponent
             let written = try ExportWriter.write(export, format: format, to: path, dataset: dataset)
@@ -244,32 +291,6 @@ public final class SessionController {
         } catch {
             state.status = "\(error)"
         }
-    }
-
-    /// A and B as they are on screen, with their figures, best first.
-    static func export(_ doc: SessionDocument, snapshot s: ScoreSnapshot?, model: PromptSetExport.Model) -> PromptSetExport {
-        let classes = s?.classNames ?? doc.labelSet.classes.map(\.name)
-        func entry(_ set: TemplateSet, role: String, metrics: Metrics?, rows: [ScoreSnapshot.TemplateRow]?) -> PromptSetExport.Entry {
-            var figures: [PromptSetExport.TemplateFigure]?
-            if let rows, rows.count == set.templates.count {
-                figures = zip(set.templates, rows).compactMap { t, r in
-                    guard let a = r.accuracy, let l = r.leaveOneOut else { return nil }
-                    return .init(template: t, top1Alone: a, leaveOneOut: l)
-                }
-            }
-            return .init(
-                name: set.name, role: role, templates: set.templates, metrics: metrics.map { .init($0, classes: classes) },
-                perTemplate: figures?.isEmpty == false ? figures : nil)
-        }
-        let sets = [
-            entry(doc.templateSetA, role: "A", metrics: s?.metricsA, rows: s?.templatesA),
-            entry(doc.templateSetB, role: "B", metrics: s?.metricsB, rows: s?.templatesB)
-        ]
-        .sorted { ($0.metrics?.top1 ?? 0) > ($1.metrics?.top1 ?? 0) }
-        let comparison = s?.comparison.map {
-            PromptSetExport.Comparison($0, nameA: doc.nameA, nameB: doc.nameB, classes: classes, imagePaths: s?.images.map(\.path) ?? [])
-        }
-        return PromptSetExport(model: model, images: doc.images, labels: doc.labelSet, templateSets: sets, comparison: comparison)
     }
 
     private func search(_ text: String) { engine.search(text) }
@@ -300,6 +321,7 @@ public final class SessionController {
                 e.snapshot?.generation != e.requested && e.images != nil, e.previews.count
             )
         }
+        followCursors(s)
         let key = RenderKey(
             state: state, generation: s?.generation, stage: s?.stage, pending: pending, status: status,
             previews: previews, width: width, height: height)
@@ -313,14 +335,10 @@ public final class SessionController {
 
     private func draw(_ s: ScoreSnapshot?, status: String, pending: Bool, width: Int, height: Int, directColor: Bool) -> CellGrid {
         var picture: PreviewImage?
+        let visible = visibleImages(s)
         if let s {
-            let visible = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter)
             let r = state.row(.images)
             if r < visible.count { picture = engine.preview(s.images[visible[r]].path) }
-            if visible.count != lastImageCount {
-                lastImageCount = visible.count
-                if state.row(.images) >= visible.count { state.rows[.images] = max(0, visible.count - 1) }
-            }
         }
         var shownHeader = header
         if let before = headerImages, let now = state.document.images, now != before {
@@ -330,7 +348,7 @@ public final class SessionController {
         return Screen(
             state: state, snapshot: s, preview: picture, header: shownHeader, engineStatus: status,
             directColor: directColor, pending: pending, imagesProblem: imagesProblem,
-            skippedImages: skipped
+            skippedImages: skipped, visible: visible
         ).render(width: width, height: height)
     }
 

@@ -22,8 +22,15 @@ public struct SessionDocument: Codable, Equatable, Sendable {
     public var nameB: String
     /// The image under the cursor when the session was saved, by name.
     public var selectedImage: String?
-    /// Softmax temperature over the checkpoint's logit scale (nil: 1).
+    /// What the model's logits are divided by (nil: 1, the model as trained), as
+    /// `--temperature` means it everywhere (`ScoreRule.at(temperature:)`).
     public var temperature: Float?
+    /// An absolute logit scale in place of the checkpoint's (`--logit-scale`; nil: the checkpoint's).
+    public var logitScale: Float?
+    /// The truth file the images were opened with (`--truth`: CSV or JSON, paths relative to them).
+    public var truth: String?
+    /// The folder-name mapping the images were opened with (`--folder-names`).
+    public var folderNames: String?
     /// What a label line cannot hold, by class name: CuPL's sentences and Babel-ImageNet's
     /// ImageNet index, from the label file the session was opened with. They stay with the
     /// class while its line keeps the name, and go when the name is edited away.
@@ -35,6 +42,7 @@ public struct SessionDocument: Codable, Equatable, Sendable {
         case model, images, labels, templatesA = "templates_a", templatesB = "templates_b"
         case nameA = "name_a", nameB = "name_b", selectedImage = "selected_image", temperature
         case classSentences = "class_sentences", classImageNetIndices = "class_imagenet_indices"
+        case logitScale = "logit_scale", truth, folderNames = "folder_names"
     }
 
     /// A new document; the optional per-class data starts empty.
@@ -73,6 +81,22 @@ public struct SessionDocument: Codable, Equatable, Sendable {
     public var templateSetA: TemplateSet { TemplateSet(name: nameA, templatesA.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) }
     /// Set B's non-blank lines as templates.
     public var templateSetB: TemplateSet { TemplateSet(name: nameB, templatesB.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) }
+
+    /// The images of `folder` with the document's truth: folder names as mapped by
+    /// `folderNames`, then the truth file, as the commands read them.
+    public func collection(folder: String) throws -> ImageCollection {
+        let labels = labelSet
+        var c = try ImageCollection(root: folder, labels: labels)
+        if let folderNames { try c.applyFolderNames(file: folderNames, labels: labels) }
+        if let truth { try c.applyTruth(file: truth, labels: labels) }
+        return c
+    }
+
+    /// What the engine evaluates for this document: its labels, A and B, its temperature.
+    public var evaluationRequest: EvaluationRequest {
+        EvaluationRequest(
+            labels: labelSet, templatesA: templateSetA.templates, templatesB: templateSetB.templates, temperature: temperature ?? 1)
+    }
 
     /// Reads a session file; an unreadable one is an error naming it (the caller keeps it).
     public static func read(path: String) throws -> SessionDocument {

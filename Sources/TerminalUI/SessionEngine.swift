@@ -10,7 +10,7 @@ import Synchronization
 final class SessionEngine: Sendable {
     /// What the engine queue and the drawing thread both see.
     struct Shared: Sendable {
-        var images: PromptLab.EmbeddedImages?
+        var images: EmbeddedImages?
         var snapshot: ScoreSnapshot?
         var requested = 0
         var status = "starting"
@@ -31,7 +31,7 @@ final class SessionEngine: Sendable {
         var imagesProblem: String?
     }
 
-    let lab: PromptLab
+    let model: ScoringModel
     /// The incremental evaluator; newest edit wins (see `LiveEngine`).
     private let live = LiveEngine()
     private let queue = DispatchQueue(label: "clip-tui.engine")
@@ -39,8 +39,8 @@ final class SessionEngine: Sendable {
     private let makePreview: @Sendable (String) -> PreviewImage?
     private let shared: Mutex<Shared>
 
-    init(lab: PromptLab, imagesProblem: String?, preview: @escaping @Sendable (String) -> PreviewImage?) {
-        self.lab = lab
+    init(model: ScoringModel, imagesProblem: String?, preview: @escaping @Sendable (String) -> PreviewImage?) {
+        self.model = model
         self.makePreview = preview
         var s = Shared()
         s.imagesProblem = imagesProblem
@@ -58,8 +58,8 @@ final class SessionEngine: Sendable {
     func startEmbedding(_ collection: ImageCollection) {
         queue.async { [self] in
             setStatus("encoding images 0/\(collection.items.count)")
-            let embedded = lab.embed(collection) { done, all in self.setStatus("encoding images \(done)/\(all)") }
-            live.load(store: lab.store, images: embedded, rule: lab.rule)
+            let embedded = model.embed(collection) { done, all in self.setStatus("encoding images \(done)/\(all)") }
+            live.load(store: model.store, images: embedded, rule: model.rule)
             shared.withLock { s in
                 s.images = embedded
                 s.needsRescore = true
@@ -96,10 +96,7 @@ final class SessionEngine: Sendable {
         live.supersede(with: generation)
         queue.async { [self] in
             guard live.isCurrent(generation), let imgs = shared.withLock({ $0.images }) else { return }
-            let request = EvaluationRequest(
-                labels: document.labelSet, templatesA: document.templateSetA.templates,
-                templatesB: document.templateSetB.templates,
-                scaleFactor: 1 / (document.temperature ?? 1))
+            let request = document.evaluationRequest
             noteRepeats(request.labels.repeatedNames)
             do {
                 try live.evaluate(
@@ -108,10 +105,7 @@ final class SessionEngine: Sendable {
                         if all > 0 { self.setStatus("encoding \(done.formatted())/\(all.formatted()) prompts") }
                     },
                     publish: { e in
-                        let next = ScoreSnapshot(
-                            e, generation: generation, items: imgs.items,
-                            linesA: document.templatesA, linesB: document.templatesB,
-                            contextLength: self.lab.store.provider.contextLength)
+                        let next = ScoreSnapshot(e, generation: generation, items: imgs.items)
                         self.shared.withLock { s in
                             if let old = s.snapshot, !Self.isNewer(next, than: old) {
                                 // An older request's stage arriving late: kept out.
@@ -157,8 +151,8 @@ final class SessionEngine: Sendable {
             s.lastModelCheck = Date()
             return true
         }
-        let change = due ? lab.store.provider.sourceChange() : nil
-        let problem = lab.store.cacheProblem
+        let change = due ? model.store.provider.sourceChange() : nil
+        let problem = model.store.cacheProblem
         shared.withLock { s in
             if let problem, problem != s.reportedCacheProblem {
                 s.reportedCacheProblem = problem
@@ -198,9 +192,11 @@ final class SessionEngine: Sendable {
                 return
             }
             do {
-                let set = doc.templateSetA
-                let analysis = try lab.analysis(imgs, labels: doc.labelSet, templates: set)
-                let chosen = analysis.crossValidatedSelection().templates.map { set.templates[$0].text }
+                guard let selection = try live.selection(set: 0, request: doc.evaluationRequest) else {
+                    say("forward selection needs labelled images")
+                    return
+                }
+                let chosen = selection.templates.map(\.text)
                 shared.withLock { $0.pending.append(.replaceTemplatesB(chosen, name: "\(doc.nameA) selected")) }
             } catch {
                 say("\(error)")

@@ -1,3 +1,5 @@
+import Scoring
+
 /// The panes, in Tab order.
 public enum Pane: String, CaseIterable, Sendable {
     case images, labels, templatesA, templatesB
@@ -17,8 +19,6 @@ public enum Pane: String, CaseIterable, Sendable {
     var isEditable: Bool { self != .images && self != .scores }
 }
 
-public enum ImageFilter: String, CaseIterable, Sendable { case all, wrongA = "wrong under A", wrongB = "wrong under B", flipped }
-public enum ImageSort: String, CaseIterable, Sendable { case name, confidence, margin }
 
 /// A question on the status line (the export path) being answered.
 public struct Prompt: Equatable, Sendable {
@@ -82,14 +82,6 @@ public struct SessionState: Equatable, Sendable {
         case .templatesB: document.templatesB = lines
         }
     }
-}
-
-/// A search of the images by text: the images are listed by their cosine to it.
-public struct ImageSearch: Equatable, Sendable {
-    public var query: String
-    /// One per image of the snapshot, in its order.
-    public var scores: [Float]
-    public init(query: String, scores: [Float]) { self.query = query; self.scores = scores }
 }
 
 /// The real prompts of one template (× every class name) or one label (× a set's

@@ -6,10 +6,14 @@ struct CLITool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clip-tui",
         abstract: "Prompt engineering with CLIP, in the terminal.",
+        version: CLITool.version,
         subcommands: [
             SessionCommand.self, TokenizeCommand.self, EncodeCommand.self, EmbedCommand.self, EvalCommand.self, CompareCommand.self,
             SelectCommand.self, ExportCommand.self, CacheCommand.self, FetchModelCommand.self, BenchCommand.self
         ])
+
+    /// What `--version` prints.
+    static let version = "0.21.0"
 }
 
 /// Runs a command body; a library error becomes its message on stderr and exit code 1.

@@ -78,7 +78,7 @@ struct CacheCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 guard !engine.noCache else { throw ValidationError("cache import writes to the cache: drop --no-cache") }
-                let lab = try engine.makeLab()
+                let model = try engine.makeModel()
                 let matrix = try NumpyMatrix(path: embeddings)
                 guard let data = FileManager.default.contents(atPath: paths), let text = String(data: data, encoding: .utf8) else {
                     throw ScoringError.cannotRead(path: paths, reason: "missing or not UTF-8")
@@ -86,7 +86,7 @@ struct CacheCommand: ParsableCommand {
                 let list = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                 let source = URL(fileURLWithPath: embeddings).standardizedFileURL.path
                 let report = try EmbeddingImport.run(
-                    store: lab.store, matrix: matrix, paths: list, root: images, source: source,
+                    store: model.store, matrix: matrix, paths: list, root: images, source: source,
                     sampleSize: sample, progress: { warn($0) })
                 if !report.missing.isEmpty {
                     warn("\(report.missing.count) listed images cannot be read and were not imported (first: \(report.missing[0]))")

@@ -11,11 +11,11 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let lab = try engine.makeLab()
+            let model = try engine.makeModel()
             let collection = try ImageCollection(root: folder, labels: LabelSet(name: "", classes: []))
             let reporter = ProgressReporter("embedding images")
             let start = Date()
-            let embedded = lab.embed(collection, progress: reporter.update)
+            let embedded = model.embed(collection, progress: reporter.update)
             for f in embedded.failures { warn("skipped \(f.error)") }
             let seconds = Date().timeIntervalSince(start)
             FileHandle.standardError.write(

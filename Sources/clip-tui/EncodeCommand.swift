@@ -7,7 +7,8 @@ struct EncodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encode", abstract: "Image and text embeddings from a checkpoint (JSON).")
 
-    @Option(help: "Checkpoint folder (Hugging Face CLIPModel or SiglipModel, or open_clip layout).") var model: String
+    @Option(help: "Checkpoint folder (Hugging Face CLIPModel or SiglipModel, or open_clip layout); default: $CLIP_TUI_MODEL, else the demo model.") var model:
+        String?
     @Option(name: .customLong("image"), help: "An image file (PNG or JPEG); repeat for more.") var images: [String] = []
     @Option(name: .customLong("text"), help: "A text; repeat for more.") var texts: [String] = []
     @Option(help: "A file of texts, one per line.") var textsFile: String?
@@ -42,7 +43,9 @@ struct EncodeCommand: ParsableCommand {
             BLAS.threadLimit = resolvedThreads(threads)
             var allTexts = texts
             if let textsFile { allTexts += try TextsFile.read(path: textsFile) }
-            let clip = try ModelLocator.loadModel(folder: try ModelLocator.locate(model).folder)
+            let located = try ModelLocator.locate(model)
+            if let note = located.note, model == nil { warn(note) }
+            let clip = try ModelLocator.loadModel(folder: located.folder)
             var imageEmbeddings = try clip.encodeImageFiles(images)
             var textEmbeddings = try clip.encodeTexts(allTexts)
             if normalize {
@@ -50,7 +53,7 @@ struct EncodeCommand: ParsableCommand {
                 textEmbeddings = textEmbeddings.rowNormalized()
             }
             let output = Output(
-                model: model, logit_scale: clip.logitScale, logit_bias: clip.logitBias,
+                model: model ?? located.folder, logit_scale: clip.logitScale, logit_bias: clip.logitBias,
                 images: images.enumerated().map { ImageEntry(path: $1, embedding: imageEmbeddings.row($0)) },
                 texts: allTexts.enumerated().map { i, text in
                     let t = clip.tokenize(text)

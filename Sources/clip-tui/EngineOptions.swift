@@ -20,14 +20,14 @@ struct EngineOptions: ParsableArguments {
 
     static var defaultCachePath: String { UserPaths().embeddingCache }
 
-    /// The engine over the model, with the cache (its recovery, if any, reported on stderr).
-    func makeLab(temperature: Float? = nil) throws -> PromptLab {
-        try makeLab(model: model, temperature: temperature, note: warn)
+    /// The model with the cache (its recovery, if any, reported on stderr).
+    func makeModel(logitScale: Float? = nil) throws -> ScoringModel {
+        try makeModel(model: model, logitScale: logitScale, note: warn)
     }
 
-    /// The engine over `model` (the session's may come from its file), the notes (cache
+    /// `model` (the session's may come from its file) with the cache, the notes (cache
     /// recovery, a cache that cannot open, where the model was found) handed to `note`.
-    func makeLab(model: String?, temperature: Float? = nil, note: (String) -> Void) throws -> PromptLab {
+    func makeModel(model: String?, logitScale: Float? = nil, note: (String) -> Void) throws -> ScoringModel {
         BLAS.threadLimit = resolvedThreads(threads)
         let located = try ModelLocator.locate(model)
         if let n = located.note { note(n) }
@@ -44,7 +44,7 @@ struct EngineOptions: ParsableArguments {
         }
         let store = EmbeddingStore(provider: provider, cache: cache)
         CacheHealth.watch(store)
-        return PromptLab(store: store, temperature: temperature, modelName: model ?? located.folder)
+        return ScoringModel(store: store, logitScale: logitScale, name: model ?? located.folder)
     }
 }
 
@@ -106,6 +106,30 @@ final class ProgressReporter {
     }
 }
 
+/// How cosines become probabilities, as every scoring command and the session take it:
+/// one meaning of the temperature everywhere (the model's logits divided by T).
+struct ScoreOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Divides the model's logits: 1 is the model as trained; CLIP softmax(scale/T·cos), SigLIP sigmoid((scale·cos + bias)/T).",
+            valueName: "T"))
+    var temperature: Float?
+    @Option(
+        help: ArgumentHelp("An absolute logit scale in place of the checkpoint's (CLIP's 1/τ form; SigLIP keeps its bias).", valueName: "S"))
+    var logitScale: Float?
+
+    func validate() throws {
+        if temperature != nil && logitScale != nil {
+            throw ValidationError("give --temperature or --logit-scale, not both: a temperature divides the model's logits, a logit scale replaces its scale")
+        }
+        if let t = temperature, !(t > 0 && t.isFinite) { throw ValidationError("--temperature must be a positive number, not \(t)") }
+        if let s = logitScale, !(s > 0 && s.isFinite) { throw ValidationError("--logit-scale must be a positive number, not \(s)") }
+    }
+
+    /// The temperature a request divides by (1 unless given).
+    var resolvedTemperature: Float { temperature ?? 1 }
+}
+
 /// Labels, templates and images as the commands take them.
 struct SetOptions: ParsableArguments {
     @Option(help: "Folder of images (searched recursively; subfolders name classes).") var images: String
@@ -121,7 +145,7 @@ struct SetOptions: ParsableArguments {
             valueName: "file"))
     var folderNames: String?
 
-    func load(_ lab: PromptLab, progress: Bool = true) throws -> (LabelSet, PromptLab.EmbeddedImages) {
+    func load(_ model: ScoringModel, progress: Bool = true) throws -> (LabelSet, EmbeddedImages) {
         let labelSet = try PromptFiles.readLabels(path: labels)
         var collection = try ImageCollection(root: images, labels: labelSet)
         if let folderNames { try collection.applyFolderNames(file: folderNames, labels: labelSet) }
@@ -145,7 +169,7 @@ struct SetOptions: ParsableArguments {
             warn("classes not in \(labels): \(collection.unmatchedClasses.joined(separator: ", ")) (those images count as unlabelled)")
         }
         let reporter = ProgressReporter("embedding images")
-        let embedded = lab.embed(collection, progress: progress ? reporter.update : nil)
+        let embedded = model.embed(collection, progress: progress ? reporter.update : nil)
         for f in embedded.failures { warn("skipped \(f.error)") }
         return (labelSet, embedded)
     }

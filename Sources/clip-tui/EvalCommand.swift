@@ -9,31 +9,39 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
     @OptionGroup var sets: SetOptions
     @Option(help: ArgumentHelp("Template set: .txt, .json or .py; FILE#KEY picks one entry.", valueName: "file[#key]")) var templates: String
-    @Option(help: "Softmax temperature (default: the checkpoint's logit scale); for a sigmoid model (SigLIP), divides its logits.") var temperature: Float?
+    @OptionGroup var scoring: ScoreOptions
     @Option(help: "Output: table or json.") var format: ReportFormat = .table
 
+    /// `eval --format json` (schema: Schemas/eval.schema.json).
     struct Output: Encodable {
         let model: String
-        /// How `probs` were made: "softmax(100·cos) over classes" or "sigmoid(10·cos − 10) per class".
+        /// How `probs` were made, at `temperature`: "softmax(100·cos) over classes" or
+        /// "sigmoid(10·cos − 10) per class". `rule` is the same, under its first name.
+        let score_rule: String
         let rule: String
+        let temperature: Float
         let classes: [String]
         let templates: [String]
+        let left_out: [String]
         let issues: [String]
         /// nil (written as null) when no image is labelled.
-        let metrics: Metrics?
+        let metrics: PromptSetExport.NamedMetrics?
         let images: [ImageRow]
 
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(model, forKey: .model)
+            try c.encode(score_rule, forKey: .score_rule)
             try c.encode(rule, forKey: .rule)
+            try c.encode(temperature, forKey: .temperature)
             try c.encode(classes, forKey: .classes)
             try c.encode(templates, forKey: .templates)
+            try c.encode(left_out, forKey: .left_out)
             try c.encode(issues, forKey: .issues)
             try c.encode(metrics, forKey: .metrics)
             try c.encode(images, forKey: .images)
         }
-        enum CodingKeys: String, CodingKey { case model, rule, classes, templates, issues, metrics, images }
+        enum CodingKeys: String, CodingKey { case model, score_rule, rule, temperature, classes, templates, left_out, issues, metrics, images }
     }
 
     struct ImageRow: Encodable {
@@ -55,35 +63,36 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let lab = try engine.makeLab(temperature: temperature)
+            let model = try engine.makeModel(logitScale: scoring.logitScale)
             let templateSet = try PromptFiles.readTemplates(path: templates)
-            let (labels, images) = try sets.load(lab)
-            let (scores, plan) = try lab.score(images, labels: labels, templates: templateSet)
-            for line in plan.summary(labels: sets.labels, templates: templates, contextLength: lab.store.provider.contextLength) { warn(line) }
-            let truth = images.truth(labels)
-            let labelled = truth.contains { $0 != nil }
-            let metrics = labelled ? Metrics(table: scores, truth: truth) : nil
-            let names = labels.classes.map(\.name)
+            let (labels, images) = try sets.load(model)
+            let plan = model.plan(labels: labels, templates: templateSet)
+            for line in plan.summary(labels: sets.labels, templates: templates, contextLength: model.store.provider.contextLength) { warn(line) }
+            // A one-shot evaluation of what the session evaluates live; no per-template stage.
+            let e = try model.evaluator(images).evaluateOnce(
+                EvaluationRequest(labels: labels, sets: [templateSet.templates], temperature: scoring.resolvedTemperature, through: .statistics))
+            let result = e.sets[0]
+            let names = e.classNames
             switch format {
             case .json:
-                let preds = scores.predictions
                 try printJSON(
                     Output(
-                        model: lab.modelName, rule: lab.rule.description, classes: names, templates: templateSet.templates.map(\.text),
-                        issues: plan.issues.map(\.description), metrics: metrics,
+                        model: model.name, score_rule: e.rule.description, rule: e.rule.description, temperature: e.temperature,
+                        classes: names, templates: templateSet.templates.map(\.text), left_out: result.leftOut.map(\.text),
+                        issues: plan.issues.map(\.description), metrics: result.metrics.map { .init($0, classes: names) },
                         images: images.items.enumerated().map { i, item in
                             ImageRow(
-                                path: item.path, truth: truth[i].map { names[$0] }, pred: preds[i].map { names[$0] },
-                                probs: scores.probabilities.row(i))
+                                path: item.path, truth: e.truth[i].map { names[$0] }, pred: result.scores.predictions[i].map { names[$0] },
+                                probs: result.scores.probabilities(image: i))
                         }))
             case .table:
-                print("scores: \(lab.rule.description)")
-                if let metrics {
+                print("scores: \(e.rule.description)\(e.temperature == 1 ? "" : " (temperature \(e.temperature))")")
+                if let metrics = result.metrics {
                     print(Report.metricsTable(metrics, classes: names, title: templateSet.name))
                 } else {
                     print(
                         Report.unlabelledTable(
-                            scores, paths: images.items.map(\.relativePath), classes: names,
+                            result.scores, paths: images.items.map(\.relativePath), classes: names,
                             title: templateSet.name, images: sets.images))
                 }
             }

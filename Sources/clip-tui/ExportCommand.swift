@@ -10,45 +10,30 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
     @OptionGroup var sets: SetOptions
     @Option(name: .customLong("templates"), help: ArgumentHelp("A template set (FILE or FILE#KEY); repeat for more (A, B, …).", valueName: "file[#key]"))
-    var templateFiles: [String]
+    var templateFiles: [String] = []
+    @Option(help: ArgumentHelp("Template set B (FILE or FILE#KEY), after one --templates.", valueName: "file[#key]")) var templatesB: String?
+    @OptionGroup var scoring: ScoreOptions
     @OptionGroup var output: ExportOptions
+
+    func validate() throws {
+        guard !templateFiles.isEmpty else { throw ValidationError("give at least one --templates") }
+        if templatesB != nil && templateFiles.count != 1 { throw ValidationError("--templates-b is the second set: give it beside one --templates") }
+    }
 
     func run() throws {
         try reportingErrors {
-            guard !templateFiles.isEmpty else { throw ValidationError("give at least one --templates") }
-            let lab = try engine.makeLab()
-            let templateSets = try templateFiles.map(PromptFiles.readTemplates)
-            let (labels, images) = try sets.load(lab)
-            let truth = images.truth(labels)
-            let labelled = truth.contains { $0 != nil }
-            let classes = labels.classes.map(\.name)
+            let model = try engine.makeModel(logitScale: scoring.logitScale)
+            let files = templateFiles + (templatesB.map { [$0] } ?? [])
+            let templateSets = try files.map(PromptFiles.readTemplates)
+            let (labels, images) = try sets.load(model)
             let roles = templateSets.count == 1 ? [nil] : templateSets.indices.map { i in Optional(String(UnicodeScalar(UInt8(65 + i % 26)))) }
-            var entries: [PromptSetExport.Entry] = []
-            var tables: [ScoreTable] = []
-            for (set, role) in zip(templateSets, roles) {
-                let (scores, _) = try lab.score(images, labels: labels, templates: set)
-                tables.append(scores)
-                var metrics: PromptSetExport.NamedMetrics?
-                var figures: [PromptSetExport.TemplateFigure]?
-                if labelled {
-                    metrics = .init(Metrics(table: scores, truth: truth), classes: classes)
-                    figures = try lab.analysis(images, labels: labels, templates: set).effects().map {
-                        .init(template: set.templates[$0.template], top1Alone: $0.accuracy, leaveOneOut: $0.leaveOneOut)
-                    }
-                }
-                entries.append(.init(name: set.name, role: role, templates: set.templates, metrics: metrics, perTemplate: figures))
-            }
-            let comparison =
-                tables.count == 2 && labelled
-                ? PromptSetExport.Comparison(
-                    ABComparison(a: tables[0], b: tables[1], truth: truth), nameA: templateSets[0].name,
-                    nameB: templateSets[1].name, classes: classes, imagePaths: images.items.map(\.path)) : nil
-            // Best first, by top-1 where known; roles say which was A and which B.
-            entries.sort { ($0.metrics?.top1 ?? 0) > ($1.metrics?.top1 ?? 0) }
+            // The same evaluation the session exports from: every stage, per-template figures included.
+            let e = try model.evaluator(images).evaluateOnce(
+                EvaluationRequest(labels: labels, sets: templateSets.map(\.templates), temperature: scoring.resolvedTemperature))
             let export = PromptSetExport(
-                model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint, scoreRule: lab.rule.description),
-                images: URL(fileURLWithPath: sets.images).standardizedFileURL.path,
-                labels: labels, templateSets: entries, comparison: comparison)
+                evaluation: e, sets: templateSets, roles: roles, model: model,
+                images: URL(fileURLWithPath: sets.images).standardizedFileURL.path, labels: labels,
+                imagePaths: images.items.map(\.path))
             try output.write(export)
         }
     }

@@ -58,6 +58,9 @@ struct KeystrokeBenchmark {
         var product_floor_ms = 0.0
         /// Every stage of the last edit (statistics, template effects) in.
         var all_stages_ms = 0.0
+        /// What `eval` does after embedding: set A's scores and metrics over every image,
+        /// one shot, its prompts cached.
+        var headless_eval_ms = 0.0
         var sorted_keystroke_ms: [Double] = []
     }
 
@@ -74,7 +77,7 @@ struct KeystrokeBenchmark {
         var rows: [[Float]] = []
         for _ in 0..<imageCount { rows.append(unit()) }
         let names = (0..<imageCount).map { labels[$0 % max(1, labels.count)] as String? }
-        let embedded = PromptLab.EmbeddedImages(
+        let embedded = EmbeddedImages(
             items: names.enumerated().map { ImageCollection.Item(path: "\($0.offset)", relativePath: "\($0.offset)", truthName: $0.element) },
             matrix: Matrix(rows: rows, dimension: d), failures: [])
         let engine = LiveEngine()
@@ -152,6 +155,15 @@ struct KeystrokeBenchmark {
         r.edit_template_encode_ms = try encodeMilliseconds("a low resolution photo of my {}.")
         if measureBurst { r.burst_encode_ms = try encodeMilliseconds(typed + " and a grey {}") }
 
+        r.headless_eval_ms =
+            try (0..<3).map { _ in
+                let s = DispatchTime.now()
+                // A fresh evaluator, as a command makes one: nothing kept from the replay.
+                let evaluator = LiveEvaluator(store: store, images: embedded, rule: .softmax(scale: 100))
+                _ = try evaluator.evaluateOnce(
+                    EvaluationRequest(labels: labelSet, sets: [templatesA.map(Template.init)], through: .statistics))
+                return milliseconds(since: s)
+            }.min() ?? 0
         let w = Matrix(rows: (0..<labels.count).map { _ in unit() }, dimension: d)
         let images = embedded.matrix
         r.product_floor_ms =

@@ -19,11 +19,11 @@ enum Report {
     }
 
     /// With no labelled image there is nothing to measure: every image's top classes instead.
-    static func unlabelledTable(_ scores: ScoreTable, paths: [String], classes: [String], title: String, images: String) -> String {
+    static func unlabelledTable(_ scores: SetScores, paths: [String], classes: [String], title: String, images: String) -> String {
         var lines = ["\(title): no labelled images in \(images), so no metrics (name classes by subfolder or give --truth); the top 3 classes of each image:"]
         let width = min(48, paths.map(\.count).max() ?? 0)
         for (i, path) in paths.enumerated() {
-            let row = scores.probabilities.row(i)
+            let row = scores.probabilities(image: i)
             let top = row.indices.sorted { row[$0] > row[$1] }.prefix(3)
             let cells = top.map { "\(classes[$0]) \(String(format: "%.3f", row[$0]))" }.joined(separator: "   ")
             lines.append("  " + path.padding(toLength: max(width, path.count), withPad: " ", startingAt: 0) + "  " + cells)

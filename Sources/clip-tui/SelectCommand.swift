@@ -10,6 +10,7 @@ struct SelectCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
     @OptionGroup var sets: SetOptions
     @Option(help: ArgumentHelp("Template set to choose from (FILE or FILE#KEY).", valueName: "file[#key]")) var templates: String
+    @OptionGroup var scoring: ScoreOptions
     @Option(help: "Cross-validation folds.") var folds: Int = 5
     @Option(help: "At most this many templates.") var maxTemplates: Int?
     @Option(help: "Random-word templates for the WaffleCLIP control (0: none).") var randomControl: Int = 16
@@ -21,59 +22,82 @@ struct SelectCommand: ParsableCommand {
     var dataset: String?
     @Option(help: "Output: table or json.") var format: ReportFormat = .table
 
+    func validate() throws {
+        guard folds >= 1 else { throw ValidationError("--folds must be at least 1") }
+        if let m = maxTemplates, m < 1 { throw ValidationError("--max-templates must be at least 1") }
+        guard randomControl >= 0 else { throw ValidationError("--random-control cannot be negative") }
+    }
+
+    /// `select --format json` (schema: Schemas/select.schema.json).
     struct Output: Encodable {
+        let model: String
+        let score_rule: String
+        let temperature: Float
         let templates: [String]
-        let effects: [TemplateAnalysis.TemplateEffect]
+        let left_out: [String]
+        /// Every distinct template with `{}`: its own top-1 and its leave-one-out effect.
+        let per_template: [PromptSetExport.TemplateFigure]
+        let metrics: PromptSetExport.NamedMetrics
         let full_accuracy: Double
-        let selection: TemplateAnalysis.Selection
+        let selection: TemplateSelection
         let chosen: [String]
         let random_words_accuracy: Double?
     }
 
     func run() throws {
         try reportingErrors {
-            let lab = try engine.makeLab()
+            let model = try engine.makeModel(logitScale: scoring.logitScale)
             let set = try PromptFiles.readTemplates(path: templates)
-            let (labels, images) = try sets.load(lab)
+            let (labels, images) = try sets.load(model)
             guard images.truth(labels).contains(where: { $0 != nil }) else {
                 throw ScoringError.invalid("\(sets.images): no labelled images (use class subfolders or --truth)")
             }
-            let analysis = try lab.analysis(images, labels: labels, templates: set)
-            let effects = analysis.effects()
-            let full = analysis.accuracy(Array(0..<set.templates.count))
-            let selection = analysis.crossValidatedSelection(folds: folds, maxSize: maxTemplates)
-            let chosen = selection.templates.map { set.templates[$0] }
-            var control: Double?
-            if randomControl > 0 {
-                let random = RandomWordTemplates.make(count: randomControl, words: RandomWordTemplates.words)
-                let (scores, _) = try lab.score(images, labels: labels, templates: random)
-                control = Metrics(table: scores, truth: images.truth(labels)).top1
+            let random = randomControl > 0 ? RandomWordTemplates.make(count: randomControl, words: RandomWordTemplates.words) : nil
+            let evaluator = model.evaluator(images)
+            let request = EvaluationRequest(
+                labels: labels, sets: [set.templates] + (random.map { [$0.templates] } ?? []), temperature: scoring.resolvedTemperature)
+            let e = try evaluator.evaluateOnce(request)
+            let selection = try evaluator.selection(set: 0, request: request, folds: folds, maxSize: maxTemplates)!
+            let result = e.sets[0], metrics = result.metrics!
+            let figures: [PromptSetExport.TemplateFigure] = set.scoredTemplates.compactMap { t in
+                result.templates[t]?.effect.map { .init(template: t, top1Alone: $0.accuracy, leaveOneOut: $0.leaveOneOut) }
+            }
+            let control = e.sets.count > 1 ? e.sets[1].metrics?.top1 : nil
+            if selection.images < selection.labelled {
+                warn("template figures and the selection are on a seeded sample of \(selection.images) of the \(selection.labelled) labelled images (memory)")
             }
             if let out {
+                let chosen = TemplateSet(name: set.name + "-selected", templates: selection.templates)
+                let chosenEvaluation = try evaluator.evaluateOnce(
+                    EvaluationRequest(labels: labels, sets: [chosen.templates], temperature: scoring.resolvedTemperature))
                 let export = PromptSetExport(
-                    model: .init(name: lab.modelName, fingerprint: lab.store.provider.fingerprint, scoreRule: lab.rule.description),
+                    evaluation: chosenEvaluation, sets: [chosen], roles: [nil], model: model,
                     images: URL(fileURLWithPath: sets.images).standardizedFileURL.path, labels: labels,
-                    templateSets: [.init(name: set.name + "-selected", role: nil, templates: chosen, metrics: nil)],
-                    selection: selection)
+                    imagePaths: images.items.map(\.path), selection: selection)
                 try ExportOptions.write(export, out: out, format: outFormat, dataset: dataset)
             }
             switch format {
             case .json:
                 try printJSON(
                     Output(
-                        templates: set.templates.map(\.text), effects: effects, full_accuracy: full,
-                        selection: selection, chosen: chosen.map(\.text), random_words_accuracy: control))
+                        model: model.name, score_rule: e.rule.description, temperature: e.temperature,
+                        templates: set.templates.map(\.text), left_out: result.leftOut.map(\.text), per_template: figures,
+                        metrics: .init(metrics, classes: e.classNames), full_accuracy: metrics.top1,
+                        selection: selection, chosen: selection.templates.map(\.text), random_words_accuracy: control))
             case .table:
                 print("template                                   alone   leave-one-out")
-                for e in effects {
-                    let t = set.templates[e.template].text
+                for f in figures {
                     print(
-                        t.padding(toLength: 42, withPad: " ", startingAt: 0), Report.percent(e.accuracy).padding(toLength: 7, withPad: " ", startingAt: 0),
-                        String(format: "%+.1f", 100 * e.leaveOneOut))
+                        f.template.text.padding(toLength: 42, withPad: " ", startingAt: 0),
+                        Report.percent(f.top1Alone).padding(toLength: 7, withPad: " ", startingAt: 0),
+                        String(format: "%+.1f", 100 * f.leaveOneOut))
                 }
-                print("all \(set.templates.count) templates: \(Report.percent(full))")
-                print("forward selection (\(selection.folds)-fold held-out accuracy \(Report.percent(selection.heldOutAccuracy))): \(chosen.count) templates")
-                for t in chosen { print("  \(t.text)") }
+                for t in result.leftOut { print("\(t.text): no {}, left out") }
+                print("all \(set.templates.count) templates: \(Report.percent(metrics.top1))")
+                print(
+                    "forward selection (\(selection.folds)-fold held-out accuracy \(Report.percent(selection.heldOutAccuracy))): \(selection.templates.count) templates"
+                )
+                for t in selection.templates { print("  \(t.text)") }
                 if let control { print("random-words control (\(randomControl) templates): \(Report.percent(control))") }
             }
         }

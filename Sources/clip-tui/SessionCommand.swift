@@ -18,6 +18,14 @@ struct SessionCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Label set (FILE or FILE#KEY).", valueName: "file[#key]")) var labels: String?
     @Option(help: ArgumentHelp("Template set A (FILE or FILE#KEY).", valueName: "file[#key]")) var templates: String?
     @Option(help: ArgumentHelp("Template set B (FILE or FILE#KEY).", valueName: "file[#key]")) var templatesB: String?
+    @Option(help: "Ground truth file: CSV 'path,class' or JSON {path: class}, paths relative to --images (kept in the session file).")
+    var truth: String?
+    @Option(
+        help: ArgumentHelp(
+            "Folder names to class names, a line each: 'FOLDER NAME[, synonym…]', or JSON {folder: name} (kept in the session file).",
+            valueName: "file"))
+    var folderNames: String?
+    @OptionGroup var scoring: ScoreOptions
     @Option(help: "Session file, autosaved (default: ~/.local/state/clip-tui/session.json).") var session: String?
 
     static var defaultSessionPath: String { UserPaths().sessionFile }
@@ -41,21 +49,21 @@ struct SessionCommand: ParsableCommand {
                 }
             }
             var doc = try startingDocument(from: document, notes: &notes)
-            let lab = try engine.makeLab(model: doc.model) { notes.append($0) }
-            doc.model = lab.modelName
+            let model = try engine.makeModel(model: doc.model, logitScale: doc.logitScale) { notes.append($0) }
+            doc.model = model.name
             var collection: ImageCollection?
             var imagesProblem: String?
             if let folder = doc.images {
-                do { collection = try ImageCollection(root: folder, labels: doc.labelSet) } catch {
+                do { collection = try doc.collection(folder: folder) } catch {
                     imagesProblem = "\(error)"
                     notes.append("\(error)")
                 }
             } else {
                 imagesProblem = "no images folder: start with --images DIR"
             }
-            let header = "\(URL(fileURLWithPath: lab.modelName).lastPathComponent) · \(doc.images ?? "no images") · \(sessionPath)"
+            let header = "\(URL(fileURLWithPath: model.name).lastPathComponent) · \(doc.images ?? "no images") · \(sessionPath)"
             let controller = SessionController(
-                document: doc, lab: lab, collection: collection, header: header,
+                document: doc, model: model, collection: collection, header: header,
                 sessionPath: sessionPath, preview: Self.preview,
                 initialStatus: notes.last ?? "", imagesProblem: imagesProblem)
             CursesTerminal().run(controller)
@@ -108,6 +116,10 @@ struct SessionCommand: ParsableCommand {
         func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
         if let model = engine.model { doc.model = FileManager.default.fileExists(atPath: model) ? absolute(model) : model }
         if let images { doc.images = absolute(images) }
+        if let truth { doc.truth = absolute(truth) }
+        if let folderNames { doc.folderNames = absolute(folderNames) }
+        if let t = scoring.temperature { doc.temperature = t; doc.logitScale = nil }
+        if let s = scoring.logitScale { doc.logitScale = s; doc.temperature = nil }
         if let l = named.labels { doc.setLabels(l) }
         if let t = named.a { doc.templatesA = t.templates.map(\.text); doc.nameA = URL(fileURLWithPath: templates!).lastPathComponent }
         if let t = named.b { doc.templatesB = t.templates.map(\.text); doc.nameB = URL(fileURLWithPath: templatesB!).lastPathComponent }

@@ -7,7 +7,9 @@ struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize", abstract: "Token ids of texts, as the model's tokenizer gives them (JSON).")
 
-    @Option(help: "Checkpoint folder (CLIP's vocab.json and merges.txt, or SigLIP's SentencePiece model, are read).") var model: String
+    @Option(
+        help: "Checkpoint folder (CLIP's vocab.json and merges.txt, or SigLIP's SentencePiece model, are read); default: $CLIP_TUI_MODEL, else the demo model.")
+    var model: String?
     @Argument(help: "Texts to tokenize.") var texts: [String]
 
     struct Output: Encodable {
@@ -25,7 +27,9 @@ struct TokenizeCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let folder = try ModelLocator.locate(model).folder
+            let located = try ModelLocator.locate(model)
+            if let note = located.note, model == nil { warn(note) }
+            let folder = located.folder
             let tokenize = try Self.tokenizer(folder: folder)
             let entries = texts.map { text -> Entry in
                 let t = tokenize(text)
@@ -33,7 +37,7 @@ struct TokenizeCommand: ParsableCommand {
                     text: text, ids: t.ids, count: t.ids.count, untruncated_count: t.untruncatedCount,
                     truncated: t.isTruncated)
             }
-            try printJSON(Output(model: model, texts: entries))
+            try printJSON(Output(model: model ?? folder, texts: entries))
         }
     }
 

@@ -4,29 +4,12 @@ import XCTest
 /// The real binary in a real terminal (tmux): open a session, edit a template, watch a
 /// probability change, export, quit, and find the terminal as it was.
 final class SessionEndToEndTests: XCTestCase {
-    let socket = "clip-tui-test-\(getpid())"
+    let driver = Tmux(socket: "clip-tui-test-\(getpid())")
 
-    /// Runs tmux through /bin/sh with output to a file: the tmux server inherits the
-    /// client's descriptors, so neither a pipe nor Foundation's Process wait suits it.
     @discardableResult
-    func tmux(_ args: [String]) throws -> String {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-out-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let quoted = (["tmux", "-L", socket] + args).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        var status = system(quoted.joined(separator: " ") + " > '\(out)' 2>/dev/null < /dev/null")
-        // A server still going away after the last test's kill-server refuses a new session
-        // for a moment (seen once in CI): try again, a fifth of a second apart.
-        var attempts = 1
-        while status != 0, args.first == "new-session", attempts < 10 {
-            usleep(200_000)
-            status = system(quoted.joined(separator: " ") + " > '\(out)' 2>/dev/null < /dev/null")
-            attempts += 1
-        }
-        guard status == 0 else { throw NSError(domain: "tmux", code: Int(status), userInfo: [NSLocalizedDescriptionKey: "tmux \(args.first ?? "") failed"]) }
-        return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
-    }
+    func tmux(_ args: [String]) throws -> String { try driver.run(args) }
 
-    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", "e2e"]) }
+    func screen() throws -> String { try driver.screen() }
 
     /// The shell line tmux runs: `stty -g` before and after a session on the eval fixture,
     /// the exit status in DIR/exit, and a marker line once it has ended.
@@ -43,15 +26,7 @@ final class SessionEndToEndTests: XCTestCase {
     }
 
     func waitFor(_ what: String, timeout: Double = 20, _ condition: (String) -> Bool) throws -> String {
-        let end = Date().addingTimeInterval(timeout)
-        var last = ""
-        while Date() < end {
-            last = try screen()
-            if condition(last) { return last }
-            usleep(100_000)
-        }
-        XCTFail("timed out waiting for \(what); screen:\n\(last)")
-        return last
+        try driver.waitFor(what, timeout: timeout, condition)
     }
 
     func testEditExportQuit() throws {

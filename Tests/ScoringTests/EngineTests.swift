@@ -4,29 +4,39 @@ import Tensors
 import XCTest
 
 final class EngineTests: XCTestCase {
-    func testEnsembleNormalisesAveragesRenormalises() {
+    /// The engine's classifier of each class, read through images that are the axes: a
+    /// class's cosines to e₁ and e₂ are its unit classifier's components.
+    func classifiers(_ labels: LabelSet, _ templates: [String], _ vectors: [String: [Float]]) throws -> [[Float]] {
+        // Encoded through the store, as real prompts are (it normalises what the encoder gives).
+        let fake = FakeProvider(dimension: 2)
+        fake.vectors = vectors
+        let store = EmbeddingStore(provider: fake, cache: nil)
+        let axes = EmbeddedImages(
+            items: [.init(path: "x", relativePath: "x", truthName: nil), .init(path: "y", relativePath: "y", truthName: nil)],
+            matrix: Matrix(rows: 2, cols: 2, storage: [1, 0, 0, 1]), failures: [])
+        let e = try LiveEvaluator(store: store, images: axes).evaluateOnce(
+            EvaluationRequest(labels: labels, sets: [templates.map(Template.init)], through: .scores))
+        let c = e.sets[0].scores.cosines
+        return (0..<c.cols).map { k in [c[0, k], c[1, k]] }
+    }
+
+    func testEnsembleNormalisesAveragesRenormalises() throws {
         let labels = LabelSet(name: "l", classes: [ClassLabel(name: "a", synonyms: ["b"]), ClassLabel(name: "c")])
-        let templates = TemplateSet(name: "t", ["{}"])
-        let plan = PromptPlan(labels: labels, templates: templates)
+        let plan = PromptPlan(labels: labels, templates: TemplateSet(name: "t", ["{}"]))
         XCTAssertEqual(plan.prompts, [["a", "b"], ["c"]])
         // "a" and "b" have different lengths: normalising first weights them equally.
-        let c = ZeroShotClassifier(plan: plan, embeddings: ["a": [3, 0], "b": [0, 0.5], "c": [-2, 0]], dimension: 2)
+        let w = try classifiers(labels, ["{}"], ["a": [3, 0], "b": [0, 0.5], "c": [-2, 0]])
         let r = Float(0.5).squareRoot()
-        XCTAssertEqual(c.weights.row(0)[0], r, accuracy: 1e-6)
-        XCTAssertEqual(c.weights.row(0)[1], r, accuracy: 1e-6)
-        XCTAssertEqual(c.weights.row(1), [-1, 0])
+        XCTAssertEqual(w[0][0], r, accuracy: 1e-6)
+        XCTAssertEqual(w[0][1], r, accuracy: 1e-6)
+        XCTAssertEqual(w[1], [-1, 0])
     }
 
     func testSoftmaxOfScaledCosines() {
-        let plan = PromptPlan(
-            labels: LabelSet(name: "l", classes: [ClassLabel(name: "x"), ClassLabel(name: "y")]),
-            templates: TemplateSet(name: "t", ["{}"]))
-        let c = ZeroShotClassifier(plan: plan, embeddings: ["x": [1, 0], "y": [0, 1]], dimension: 2)
-        let image = Matrix(rows: 1, cols: 2, storage: [0.8, 0.6])
-        let s = ScoreTable(images: image, classifier: c, scale: 100)
-        // softmax(80, 60): p(x) = 1 / (1 + e^-20)
-        XCTAssertEqual(s.probabilities[0, 0], Float(1 / (1 + exp(-20.0))), accuracy: 1e-7)
-        XCTAssertEqual(s.probabilities[0, 1], Float(exp(-20.0) / (1 + exp(-20.0))), accuracy: 1e-12)
+        // Cosines 0.8 and 0.6 at scale 100: softmax(80, 60), p(x) = 1 / (1 + e^-20).
+        let s = SetScores(cosines: Matrix(rows: 1, cols: 2, storage: [0.8, 0.6]), rule: .softmax(scale: 100))
+        XCTAssertEqual(s.probabilities(image: 0)[0], Float(1 / (1 + exp(-20.0))), accuracy: 1e-7)
+        XCTAssertEqual(s.probabilities(image: 0)[1], Float(exp(-20.0) / (1 + exp(-20.0))), accuracy: 1e-12)
         XCTAssertEqual(s.predictions, [0])
     }
 
@@ -85,25 +95,31 @@ final class EngineTests: XCTestCase {
         let path = dir.appendingPathComponent("e.sqlite").path
         let labels = LabelSet(name: "l", classes: (0..<10).map { ClassLabel(name: "class\($0)") })
         var templates = TemplateSet(name: "t", ["a photo of a {}.", "a drawing of a {}."])
+        let images = EmbeddedImages(
+            items: [.init(path: "x", relativePath: "x", truthName: nil)],
+            matrix: Matrix(rows: 1, cols: FakeProvider().dimension, storage: Vector.normalized((0..<FakeProvider().dimension).map { Float($0 % 3) - 1 })),
+            failures: [])
+        func cosines(_ provider: FakeProvider, _ set: TemplateSet) throws -> [Float] {
+            let store = EmbeddingStore(provider: provider, cache: try EmbeddingCache(path: path))
+            return try LiveEvaluator(store: store, images: images)
+                .evaluateOnce(EvaluationRequest(labels: labels, sets: [set.templates], through: .scores)).sets[0].scores.cosines.storage
+        }
         let fake = FakeProvider()
-        let lab = PromptLab(store: EmbeddingStore(provider: fake, cache: try EmbeddingCache(path: path)))
-        _ = try lab.classifier(labels: labels, templates: templates)
+        _ = try cosines(fake, templates)
         XCTAssertEqual(fake.encodedTexts.count, 20)
         templates.templates[1] = Template("a sketch of a {}.")
-        let (edited, _) = try lab.classifier(labels: labels, templates: templates)
+        let edited = try cosines(fake, templates)
         XCTAssertEqual(fake.encodedTexts.count, 30, "only the 10 prompts of the edited template")
 
-        // A new process on the same cache encodes nothing, and gets the same classifier.
+        // A new process on the same cache encodes nothing, and gets the same scores.
         let again = FakeProvider()
-        let lab2 = PromptLab(store: EmbeddingStore(provider: again, cache: try EmbeddingCache(path: path)))
-        let (fromCache, _) = try lab2.classifier(labels: labels, templates: templates)
+        let fromCache = try cosines(again, templates)
         XCTAssertEqual(again.encodedTexts.count, 0)
-        for (a, b) in zip(fromCache.weights.storage, edited.weights.storage) { XCTAssertEqual(a, b, accuracy: 1e-7) }
+        for (a, b) in zip(fromCache, edited) { XCTAssertEqual(a, b, accuracy: 1e-7) }
 
         // Another model never gets them.
         let other = FakeProvider(fingerprint: "other-model")
-        _ = try PromptLab(store: EmbeddingStore(provider: other, cache: try EmbeddingCache(path: path)))
-            .classifier(labels: labels, templates: templates)
+        _ = try cosines(other, templates)
         XCTAssertEqual(other.encodedTexts.count, 20)
         let stats = try EmbeddingCache(path: path).stats()
         XCTAssertEqual(stats.models["fake-model"]?.texts, 30)

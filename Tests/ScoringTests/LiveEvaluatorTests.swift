@@ -15,7 +15,7 @@ final class LiveEvaluatorTests: XCTestCase {
     /// ≤ u·Σ|xᵢwᵢ| ≤ u per cosine, twice) and the products are summed in another order.
     static let cosineTolerance = FloatBounds.reorderedSum(terms: dimension) + 4 * FloatBounds.unitRoundoff
 
-    func images(_ n: Int, classes: [String], seed: UInt64) -> PromptLab.EmbeddedImages {
+    func images(_ n: Int, classes: [String], seed: UInt64) -> EmbeddedImages {
         var rng = SplitMix64(seed: seed)
         var rows: [[Float]] = [], items: [ImageCollection.Item] = []
         let fake = FakeProvider(dimension: Self.dimension)
@@ -48,7 +48,7 @@ final class LiveEvaluatorTests: XCTestCase {
     func assertClose(_ live: LiveEvaluation, _ fresh: LiveEvaluation, _ context: String) {
         XCTAssertEqual(live.classNames, fresh.classNames, context)
         XCTAssertEqual(live.truth, fresh.truth, context)
-        for (x, y) in [(live.a, fresh.a), (live.b, fresh.b)] {
+        for (x, y) in zip(live.sets.map(\.scores), fresh.sets.map(\.scores)) {
             XCTAssertEqual(x.cosines.rows, y.cosines.rows, context)
             XCTAssertEqual(x.cosines.cols, y.cosines.cols, context)
             let worst = zip(x.cosines.storage, y.cosines.storage).map { abs($0 - $1) }.max() ?? 0
@@ -57,10 +57,27 @@ final class LiveEvaluatorTests: XCTestCase {
         }
     }
 
-    func testRandomEditsEqualAFreshEvaluationAndTheHeadlessScores() throws {
+    /// CLIP's ensemble written out plainly in float64: each class's prompts' unit vectors
+    /// summed, normalised; each image's cosine to it. An independent reference for the engine.
+    func referenceCosines(_ store: EmbeddingStore, _ imgs: EmbeddedImages, labels: LabelSet, templates: [Template]) throws -> [[Double]] {
+        let classes: [[Double]] = try labels.classes.map { c in
+            var sum = [Double](repeating: 0, count: Self.dimension)
+            for p in c.prompts(templates) {
+                let v = try store.textEmbeddings([p])[0]
+                let n = v.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+                for k in sum.indices { sum[k] += Double(v[k]) / n }
+            }
+            let n = sum.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return n > 0 ? sum.map { $0 / n } : sum
+        }
+        return (0..<imgs.matrix.rows).map { i in
+            classes.map { w in zip(imgs.matrix.row(i), w).reduce(0.0) { $0 + Double($1.0) * $1.1 } }
+        }
+    }
+
+    func testRandomEditsEqualAFreshEvaluationAndAPlainReference() throws {
         let fake = FakeProvider(dimension: Self.dimension)
         let store = EmbeddingStore(provider: fake, cache: nil)
-        let lab = PromptLab(store: store)
         var classes = [
             ClassLabel(name: "cat", synonyms: ["kitty"]), ClassLabel(name: "dog"), ClassLabel(name: "fox"),
             ClassLabel(name: "owl", sentences: ["an owl at night.", "a small owl."]), ClassLabel(name: "eel"),
@@ -91,18 +108,15 @@ final class LiveEvaluatorTests: XCTestCase {
             let incremental = try evaluateAll(live, request)
             let fresh = try evaluateAll(LiveEvaluator(store: store, images: imgs), request)
             assertClose(incremental, fresh, "step \(step)")
-            // The headless path (`eval`, float32 ensembles) on the same sets.
-            let (scores, _) = try lab.score(imgs, labels: labels, templates: TemplateSet(name: "A", templates: a))
-            let table = SetScores(probabilities: scores.probabilities)
+            // A plain float64 ensemble of set A: the same cosines within float32's rounding.
+            let reference = try referenceCosines(store, imgs, labels: labels, templates: a)
             XCTAssertEqual(incremental.truth, imgs.truth(labels), "step \(step)")
-            for i in 0..<table.imageCount where table.predictions[i] != incremental.a.predictions[i] {
-                let row = (0..<table.classCount).map { incremental.a.cosines[i, $0] }.sorted(by: >)
-                XCTAssertLessThan(row[0] - row[1], Float(2 * Self.cosineTolerance), "step \(step): image \(i)")
+            let scores = incremental.sets[0].scores
+            for i in 0..<scores.imageCount {
+                for c in 0..<scores.classCount {
+                    XCTAssertEqual(Double(scores.cosines[i, c]), reference[i][c], accuracy: Self.cosineTolerance, "step \(step)")
+                }
             }
-            // Probabilities: softmax moves at most half the largest logit change.
-            let p = incremental.a.table().probabilities, q = scores.probabilities
-            let bound = Double(lab.scale) * Self.cosineTolerance / 2 + 1e-6
-            XCTAssertLessThanOrEqual(Double(zip(p.storage, q.storage).map { abs($0 - $1) }.max() ?? 0), bound, "step \(step)")
         }
     }
 
@@ -148,9 +162,8 @@ final class LiveEvaluatorTests: XCTestCase {
                 + [ClassLabel(name: "kitty", synonyms: ["kitten"])])
         let a = ["a photo of a {}.", "a drawing of a {}.", "{}", "itap of my {}.", "a {} outside."].map(Template.init)
         let e = try evaluateAll(LiveEvaluator(store: store, images: imgs), .init(labels: labels, templatesA: a, templatesB: [a[0]]))
-        let effects = try XCTUnwrap(e.effectsA)
-        XCTAssertEqual(effects.count, a.count)
-        XCTAssertEqual(e.templateTokensA?.count, a.count)
+        let figures = e.sets[0].templates
+        XCTAssertEqual(Set(figures.keys), Set(a), "one figure per template, by text")
         let full = try XCTUnwrap(e.summary).top1A
         for t in a.indices {
             let without = try evaluateAll(
@@ -160,10 +173,41 @@ final class LiveEvaluatorTests: XCTestCase {
                     templatesB: [a[t]]))
             let s = try XCTUnwrap(without.summary)
             // One image in 80 is 0.0125: the figures must agree to the image.
-            let effect = try XCTUnwrap(effects[t])
+            let effect = try XCTUnwrap(figures[a[t]]?.effect)
             XCTAssertEqual(effect.leaveOneOut, s.top1A - full, accuracy: 1e-9, "template \(t)")
             XCTAssertEqual(effect.accuracy, s.top1B, accuracy: 1e-9, "template \(t) alone")
         }
+    }
+
+    /// Forward selection on the engine's products: each fold's choice and the chosen set's
+    /// held-out figure match an evaluation of the chosen templates on the same images.
+    func testForwardSelectionEqualsEvaluatingTheChosenSets() throws {
+        let store = EmbeddingStore(provider: FakeProvider(dimension: Self.dimension), cache: nil)
+        let imgs = images(120, classes: ["cat", "dog", "fox", "owl", "eel"], seed: 12)
+        let labels = LabelSet(name: "l", classes: ["cat", "dog", "fox", "owl", "eel"].map { ClassLabel(name: $0) })
+        let a = ["a photo of a {}.", "a drawing of a {}.", "{}", "itap of my {}.", "a {} outside.", "a photo of a {}."].map(Template.init)
+        let live = LiveEvaluator(store: store, images: imgs)
+        let request = EvaluationRequest(labels: labels, sets: [a])
+        let selection = try XCTUnwrap(try live.selection(set: 0, request: request, folds: 4))
+        XCTAssertFalse(selection.templates.isEmpty)
+        XCTAssertEqual(Set(selection.templates).count, selection.templates.count, "distinct templates")
+        XCTAssertEqual(selection.folds, 4)
+        XCTAssertEqual(selection.images, imgs.truth(labels).compactMap { $0 }.count)
+        // The greedy choice is the best first template alone: its top-1 is the highest single-template top-1.
+        let alone = try a.map { t in
+            try XCTUnwrap(evaluateAll(LiveEvaluator(store: store, images: imgs), .init(labels: labels, sets: [[t]])).sets[0].metrics).top1
+        }
+        XCTAssertEqual(alone[a.firstIndex(of: selection.templates[0])!], alone.max()!, accuracy: 1e-12)
+        // Each step improved the top-1 of the chosen prefix, as evaluated by the engine.
+        var last = -1.0
+        for n in 1...selection.templates.count {
+            let e = try evaluateAll(LiveEvaluator(store: store, images: imgs), .init(labels: labels, sets: [Array(selection.templates.prefix(n))]))
+            let top1 = try XCTUnwrap(e.sets[0].metrics).top1
+            XCTAssertGreaterThan(top1, last, "prefix \(n)")
+            last = top1
+        }
+        XCTAssertGreaterThanOrEqual(selection.heldOutAccuracy, 0)
+        XCTAssertLessThanOrEqual(selection.heldOutAccuracy, 1)
     }
 
     /// A template without `{}` would give every class the same prompt: it is left out of
@@ -178,10 +222,12 @@ final class LiveEvaluatorTests: XCTestCase {
         let without = try evaluateAll(
             LiveEvaluator(store: store, images: imgs),
             .init(labels: labels, templatesA: [Template("a {}.")], templatesB: [Template("{}")]))
-        XCTAssertEqual(with.a.cosines, without.a.cosines)
-        XCTAssertNotNil(with.effectsA?[0] ?? nil)
-        XCTAssertNil(with.effectsA?[1] ?? nil)
-        XCTAssertEqual(with.templateTokensA?.count, 2)
+        XCTAssertEqual(with.sets[0].scores.cosines, without.sets[0].scores.cosines)
+        XCTAssertNotNil(with.sets[0].templates[Template("a {}.")]?.effect)
+        XCTAssertEqual(with.sets[0].leftOut, [Template("a photo of a")])
+        XCTAssertNil(with.sets[0].templates[Template("a photo of a")]?.effect)
+        XCTAssertEqual(with.sets[0].templates[Template("a photo of a")]?.warning, "no {}: left out")
+        XCTAssertEqual(with.sets[0].templates.count, 2)
         let plan = PromptPlan(labels: labels, templates: TemplateSet(name: "A", ["a {}.", "a photo of a"]))
         XCTAssertEqual(plan.prompts[0], ["a cat."])
         XCTAssertTrue(plan.issues.contains(.templateWithoutPlaceholder(template: "a photo of a")))
@@ -199,8 +245,9 @@ final class LiveEvaluatorTests: XCTestCase {
         }
     }
 
-    /// A temperature moves only the last step: the same cosines, a softmax at another scale.
-    func testATemperatureRescalesTheKeptCosines() throws {
+    /// A temperature divides the model's logits and moves only the last step: the same
+    /// cosines, a softmax at scale/T; T = 1 is the model as trained.
+    func testATemperatureDividesTheModelsLogits() throws {
         let provider = SlowProvider()
         let store = EmbeddingStore(provider: provider, cache: nil)
         let imgs = images(20, classes: ["cat", "dog", "fox"], seed: 8)
@@ -208,16 +255,34 @@ final class LiveEvaluatorTests: XCTestCase {
         let live = LiveEvaluator(store: store, images: imgs)
         let t = [Template("a {}.")]
         let cold = try evaluateAll(live, .init(labels: labels, templatesA: t, templatesB: t))
+        XCTAssertEqual(cold.rule, provider.scoreRule, "T = 1 is the checkpoint's rule")
         let batches = provider.batches
-        let warm = try evaluateAll(live, .init(labels: labels, templatesA: t, templatesB: t, scaleFactor: 0.5))
+        let warm = try evaluateAll(live, .init(labels: labels, templatesA: t, templatesB: t, temperature: 2))
         XCTAssertEqual(provider.batches, batches, "nothing encoded again")
-        XCTAssertEqual(warm.a.cosines, cold.a.cosines)
-        XCTAssertEqual(warm.a.scale, cold.a.scale * 0.5)
-        XCTAssertEqual(warm.a.predictions, cold.a.predictions, "top-1 does not move")
-        let row = (0..<3).map { Double(warm.a.scale) * Double(warm.a.cosines[0, $0]) }
+        let a = warm.sets[0].scores, coldA = cold.sets[0].scores
+        XCTAssertEqual(a.cosines, coldA.cosines)
+        XCTAssertEqual(a.scale, provider.logitScale / 2)
+        XCTAssertEqual(warm.temperature, 2)
+        XCTAssertEqual(a.predictions, coldA.predictions, "top-1 does not move")
+        let row = (0..<3).map { Double(a.scale) * Double(a.cosines[0, $0]) }
         let z = row.map { exp($0 - row.max()!) }.reduce(0, +)
         for c in 0..<3 {
-            XCTAssertEqual(Double(warm.a.probabilities(image: 0)[c]), exp(row[c] - row.max()!) / z, accuracy: 1e-6)
+            XCTAssertEqual(Double(a.probabilities(image: 0)[c]), exp(row[c] - row.max()!) / z, accuracy: 1e-6)
+        }
+    }
+
+    /// SigLIP's rule at a temperature: sigmoid((scale·cos + bias)/T), bias divided too.
+    func testATemperatureDividesSigLIPsLogitsWithItsBias() throws {
+        let store = EmbeddingStore(provider: FakeProvider(dimension: Self.dimension), cache: nil)
+        let imgs = images(10, classes: ["cat", "dog"], seed: 3)
+        let labels = LabelSet(name: "l", classes: ["cat", "dog"].map { ClassLabel(name: $0) })
+        let live = LiveEvaluator(store: store, images: imgs, rule: .sigmoid(scale: 10, bias: -10))
+        let e = try evaluateAll(live, .init(labels: labels, sets: [[Template("a {}.")]], temperature: 1.25))
+        XCTAssertEqual(e.rule, .sigmoid(scale: 8, bias: -8))
+        let s = e.sets[0].scores
+        for c in 0..<2 {
+            let z = (10 * Double(s.cosines[0, c]) - 10) / 1.25
+            XCTAssertEqual(Double(s.probabilities(image: 0)[c]), 1 / (1 + exp(-z)), accuracy: 1e-6)
         }
     }
 

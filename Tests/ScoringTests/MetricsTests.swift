@@ -14,7 +14,7 @@ final class MetricsTests: XCTestCase {
                 0.2, 0.3, 0.5,  // truth 2: right, conf 0.5
                 0.3, 0.3, 0.4  // truth 1: wrong (pred 2), p(true) 0.3, rank 2 (tie with class 0, which comes first)
             ])
-        let m = Metrics(probabilities: p, truth: [0, 2, 2, 1])
+        let m = Metrics(scores: SetScores(probabilities: p), truth: [0, 2, 2, 1])
         XCTAssertEqual(m.count, 4)
         XCTAssertEqual(m.top1, 0.5)
         XCTAssertEqual(m.top5, 1)
@@ -30,8 +30,8 @@ final class MetricsTests: XCTestCase {
 
     func testTop5NeedsTheTrueClassAmongTheFirstFive() {
         let p = Matrix(rows: 1, cols: 7, storage: [0.3, 0.2, 0.15, 0.12, 0.1, 0.08, 0.05])
-        XCTAssertEqual(Metrics(probabilities: p, truth: [4]).top5, 1)
-        XCTAssertEqual(Metrics(probabilities: p, truth: [5]).top5, 0)
+        XCTAssertEqual(Metrics(scores: SetScores(probabilities: p), truth: [4]).top5, 1)
+        XCTAssertEqual(Metrics(scores: SetScores(probabilities: p), truth: [5]).top5, 0)
     }
 
     /// Exact binomial sums: 2·P(X ≤ 2 | n = 12) = 2·(1 + 12 + 66)/4096.
@@ -76,13 +76,13 @@ final class MetricsTests: XCTestCase {
             storage: truth.enumerated().flatMap { i, t -> [Float] in
                 t == 1 && i < 30 ? [0.8, 0.2] : (t == 0 ? [0.9, 0.1] : [0.1, 0.9])
             })
-        let c = ABComparison(a: ScoreTable(probabilities: pa), b: ScoreTable(probabilities: pb), truth: truth)
+        let c = ABComparison(a: SetScores(probabilities: pa), b: SetScores(probabilities: pb), truth: truth)
         XCTAssertEqual(c.mcnemar.onlyA, 15)
         XCTAssertEqual(c.mcnemar.onlyB, 0)
         XCTAssertEqual(c.difference.difference, -15.0 / 40, accuracy: 1e-12)
         XCTAssertTrue(c.bIsSignificantlyWorse())
         XCTAssertEqual(c.perClassDifference[1]!, -0.75, accuracy: 1e-12)
         XCTAssertEqual(c.rightOnlyUnderA.count, 15)
-        XCTAssertFalse(ABComparison(a: ScoreTable(probabilities: pa), b: ScoreTable(probabilities: pa), truth: truth).bIsSignificantlyWorse())
+        XCTAssertFalse(ABComparison(a: SetScores(probabilities: pa), b: SetScores(probabilities: pa), truth: truth).bIsSignificantlyWorse())
     }
 }

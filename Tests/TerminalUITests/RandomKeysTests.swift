@@ -46,7 +46,7 @@ final class RandomKeysTests: XCTestCase {
             model: "fake", images: nil, labels: labels,
             templatesA: ["a photo of a {}.", "no placeholder"], templatesB: ["{}"])
         let controller = SessionController(
-            document: document, lab: PromptLab(store: EmbeddingStore(provider: Provider(), cache: nil)),
+            document: document, model: ScoringModel(store: EmbeddingStore(provider: Provider(), cache: nil)),
             collection: nil, header: "fake", sessionPath: nil, preview: { _ in nil })
         controller.handle(.character("p"), width: 100, height: 30)
         let view = try XCTUnwrap(controller.state.promptsView)
@@ -74,7 +74,7 @@ final class RandomKeysTests: XCTestCase {
                     ClassLabel(name: "goldfish")
                 ]))
         let controller = SessionController(
-            document: document, lab: PromptLab(store: EmbeddingStore(provider: Provider(), cache: nil)),
+            document: document, model: ScoringModel(store: EmbeddingStore(provider: Provider(), cache: nil)),
             collection: nil, header: "fake", sessionPath: nil, preview: { _ in nil })
         XCTAssertTrue(controller.render(width: 120, height: 30, directColor: false).text.contains("2 sentences"))
         controller.handle(.character("2"), width: 120, height: 30)
@@ -96,11 +96,11 @@ final class RandomKeysTests: XCTestCase {
         let document = SessionDocument(
             model: "fake", images: dir.appendingPathComponent("images").path, labels: classes,
             templatesA: ["a photo of a {}.", "a {} here"], templatesB: ["{}", "my {}"])
-        let lab = PromptLab(store: EmbeddingStore(provider: Provider(), cache: nil))
+        let model = ScoringModel(store: EmbeddingStore(provider: Provider(), cache: nil))
         let collection = try ImageCollection(root: dir.appendingPathComponent("images").path, labels: document.labelSet)
         let sessionPath = dir.appendingPathComponent("session.json").path
         let controller = SessionController(
-            document: document, lab: lab, collection: collection, header: "fake",
+            document: document, model: model, collection: collection, header: "fake",
             sessionPath: sessionPath, preview: { _ in nil })
         controller.autosaveDelay = 0.05
         var rng = SplitMix64(seed: seed)

@@ -282,7 +282,7 @@ final class ReducerTests: XCTestCase {
             testGeneration: 1, classNames: ["cat"],
             images: (0..<3).map {
                 .init(path: "\($0)", name: "\($0)", truth: 0, predA: 0, predB: 0)
-            }, probabilitiesA: [[1], [1], [1]], probabilitiesB: [[1], [1], [1]], templatesA: [], templatesB: [])
+            }, probabilitiesA: [[1], [1], [1]], probabilitiesB: [[1], [1], [1]], templatesA: [:], templatesB: [:])
         XCTAssertEqual(snapshot.visibleImages(filter: .all, sort: .name, search: s.search), [1, 2, 0])
         _ = reduce(&s, .cancelEdit)
         XCTAssertNil(s.search, "Esc on the main screen clears the search")
@@ -309,13 +309,13 @@ final class ReducerTests: XCTestCase {
         let q: [[Float]] = [[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.3, 0.7]]
         let truth: [Int?] = [0, 0, 1, 1]
         let comparison = ABComparison(
-            a: ScoreTable(probabilities: Matrix(rows: 4, cols: 2, storage: p.flatMap { $0 })),
-            b: ScoreTable(probabilities: Matrix(rows: 4, cols: 2, storage: q.flatMap { $0 })), truth: truth)
+            a: SetScores(probabilities: Matrix(rows: 4, cols: 2, storage: p.flatMap { $0 })),
+            b: SetScores(probabilities: Matrix(rows: 4, cols: 2, storage: q.flatMap { $0 })), truth: truth)
         let snapshot = ScoreSnapshot(
             testGeneration: 1, classNames: ["cat", "dog"],
             images: (0..<4).map {
                 .init(path: "\($0)", name: "\($0)", truth: truth[$0], predA: 0, predB: 0)
-            }, probabilitiesA: p, probabilitiesB: q, templatesA: [], templatesB: [], comparison: comparison)
+            }, probabilitiesA: p, probabilitiesB: q, templatesA: [:], templatesB: [:], comparison: comparison)
         XCTAssertEqual(snapshot.classRows?.map(\.name), ["dog", "cat"], "dog gains 50 points under B")
         XCTAssertEqual(snapshot.classRows?.first?.difference ?? 0, 0.5, accuracy: 1e-12)
         XCTAssertEqual(snapshot.confusedPairs("A").first.map { "\($0.0)→\($0.1)×\($0.2)" }, "dog→cat×1")

@@ -28,12 +28,15 @@ final class ScreenTests: XCTestCase {
             testGeneration: 1, classNames: ["cat", "dog"], images: rows,
             probabilitiesA: [[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]],
             probabilitiesB: [[0.3, 0.7], [0.1, 0.9], [0.6, 0.4]],
-            templatesA: [
-                .init(tokens: 9, warning: nil, accuracy: 1, leaveOneOut: -0.5),
-                .init(tokens: 4, warning: "no {}", accuracy: 0.5, leaveOneOut: 0)
-            ],
-            templatesB: [.init(tokens: 3, warning: nil, accuracy: 0.5, leaveOneOut: nil)])
+            templatesA: Self.templatesA, templatesB: Self.templatesB)
     }
+
+    /// The figures by template text, as the engine keys them.
+    static let templatesA: [String: ScoreSnapshot.TemplateRow] = [
+        "a photo of a {}.": .init(tokens: 9, warning: nil, accuracy: 1, leaveOneOut: -0.5),
+        "no placeholder": .init(tokens: 4, warning: "no {}", accuracy: 0.5, leaveOneOut: 0)
+    ]
+    static let templatesB: [String: ScoreSnapshot.TemplateRow] = ["{}": .init(tokens: 3, warning: nil, accuracy: 0.5, leaveOneOut: nil)]
 
     func screen(_ state: SessionState, width: Int = 100, height: Int = 26) -> CellGrid {
         Screen(
@@ -61,7 +64,7 @@ final class ScreenTests: XCTestCase {
         let sigmoid = ScoreSnapshot(
             testGeneration: 1, classNames: base.classNames, images: base.images,
             probabilitiesA: [[0.9, 0.01], [0.2, 0.8], [0.5, 0.5]], probabilitiesB: [[0.3, 0.02], [0.1, 0.9], [0.6, 0.4]],
-            templatesA: base.templatesA, templatesB: base.templatesB, rule: .sigmoid(scale: 10, bias: -10))
+            templatesA: Self.templatesA, templatesB: Self.templatesB, rule: .sigmoid(scale: 10, bias: -10))
         for width in [100, 160] {
             let grid = Screen(
                 state: SessionState(document: document()), snapshot: sigmoid, preview: nil, header: "siglip · images",
@@ -83,6 +86,24 @@ final class ScreenTests: XCTestCase {
             }
             XCTAssertTrue(grid.text.contains("▸cat "), "\(w)×\(h)")
         }
+    }
+
+    /// Template figures follow the line's text, not its position: lines moved show their
+    /// own figures, a new empty line shows none, a line typed since shows "…".
+    func testTemplateFiguresAreFoundByText() {
+        var doc = document()
+        doc.templatesA = ["no placeholder", "", "a photo of a {}.", "a new line {}"]
+        let grid = Screen(
+            state: SessionState(document: doc), snapshot: snapshot(), preview: nil, header: "demo", engineStatus: "3 images",
+            directColor: false
+        ).render(width: 100, height: 26)
+        let rows = grid.text.split(separator: "\n").map(String.init)
+        func row(_ text: String) -> String? { rows.first { $0.contains(text) } }
+        XCTAssertTrue(row("no placehold")?.contains("⚠ no {} 4t 50% +0") ?? false, grid.text)
+        XCTAssertTrue(row("a photo of a {}.")?.contains("9t 100% -50") ?? false, grid.text)
+        XCTAssertTrue(row("a new line {}")?.contains("…") ?? false, grid.text)
+        let empty = try? XCTUnwrap(row("(empty)"))
+        XCTAssertFalse(empty?.contains("t ") ?? true, "an empty line has no figures: \(grid.text)")
     }
 
     func testEditingWideCharactersKeepColumns() throws {

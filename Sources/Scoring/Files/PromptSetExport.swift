@@ -13,12 +13,16 @@ public struct PromptSetExport: Codable, Sendable {
     public struct Model: Codable, Sendable, Equatable {
         public var name: String
         public var fingerprint: String
-        /// How the figures' probabilities were made ("softmax(100·cos) over classes",
-        /// "sigmoid(10·cos − 10) per class"); absent in exports written before SigLIP.
+        /// How the figures' probabilities were made, at `temperature` ("softmax(100·cos)
+        /// over classes", "sigmoid(10·cos − 10) per class"); absent in exports written
+        /// before SigLIP.
         public var scoreRule: String?
-        enum CodingKeys: String, CodingKey { case name, fingerprint, scoreRule = "score_rule" }
-        public init(name: String, fingerprint: String, scoreRule: String? = nil) {
-            self.name = name; self.fingerprint = fingerprint; self.scoreRule = scoreRule
+        /// What the model's logits were divided by (1: as trained); absent in exports
+        /// written before temperatures had one meaning.
+        public var temperature: Float?
+        enum CodingKeys: String, CodingKey { case name, fingerprint, scoreRule = "score_rule", temperature }
+        public init(name: String, fingerprint: String, scoreRule: String? = nil, temperature: Float? = nil) {
+            self.name = name; self.fingerprint = fingerprint; self.scoreRule = scoreRule; self.temperature = temperature
         }
     }
 
@@ -26,6 +30,7 @@ public struct PromptSetExport: Codable, Sendable {
     public struct ClassFigure: Codable, Sendable, Equatable {
         public var `class`: String
         public var value: Double?
+        public init(class name: String, value: Double?) { self.class = name; self.value = value }
     }
 
     public struct NamedConfusion: Codable, Sendable, Equatable {
@@ -54,7 +59,8 @@ public struct PromptSetExport: Codable, Sendable {
         public init(_ m: Metrics, classes: [String]) {
             count = m.count; top1 = m.top1; top5 = m.top5; meanPerClassRecall = m.meanPerClassRecall
             meanTrueProbability = m.meanTrueProbability; nll = m.nll; ece = m.ece
-            perClassRecall = zip(classes, m.perClassRecall).map { ClassFigure(class: $0, value: $1) }
+            // Classes with labelled images only: a class without any has no recall.
+            perClassRecall = zip(classes, m.perClassRecall).compactMap { name, r in r.map { ClassFigure(class: name, value: $0) } }
             confusions = m.confusions.map { NamedConfusion(truth: classes[$0.truth], predicted: classes[$0.predicted], count: $0.count) }
         }
     }
@@ -76,12 +82,19 @@ public struct PromptSetExport: Codable, Sendable {
         public var role: String?
         public var templates: [Template]
         public var metrics: NamedMetrics?
+        /// A figure for every distinct template with `{}`, in the set's order.
         public var perTemplate: [TemplateFigure]?
+        /// Lines without `{}`: they make no prompt and were left out of the ensemble.
+        public var leftOut: [Template]?
 
-        enum CodingKeys: String, CodingKey { case name, role, templates, metrics, perTemplate = "per_template" }
+        enum CodingKeys: String, CodingKey { case name, role, templates, metrics, perTemplate = "per_template", leftOut = "left_out" }
 
-        public init(name: String, role: String?, templates: [Template], metrics: NamedMetrics?, perTemplate: [TemplateFigure]? = nil) {
+        public init(
+            name: String, role: String?, templates: [Template], metrics: NamedMetrics?, perTemplate: [TemplateFigure]? = nil,
+            leftOut: [Template]? = nil
+        ) {
             self.name = name; self.role = role; self.templates = templates; self.metrics = metrics; self.perTemplate = perTemplate
+            self.leftOut = leftOut
         }
     }
 
@@ -105,7 +118,7 @@ public struct PromptSetExport: Codable, Sendable {
         public init(_ c: ABComparison, nameA: String, nameB: String, classes: [String], imagePaths: [String]) {
             a = nameA; b = nameB
             top1IntervalA = c.intervalA; top1IntervalB = c.intervalB; difference = c.difference; mcnemar = c.mcnemar
-            perClassDifference = zip(classes, c.perClassDifference).map { ClassFigure(class: $0, value: $1) }
+            perClassDifference = zip(classes, c.perClassDifference).compactMap { name, d in d.map { ClassFigure(class: name, value: $0) } }
             rightOnlyUnderA = c.rightOnlyUnderA.map { imagePaths[$0] }
             rightOnlyUnderB = c.rightOnlyUnderB.map { imagePaths[$0] }
         }
@@ -119,7 +132,7 @@ public struct PromptSetExport: Codable, Sendable {
     public var labels: LabelSet
     public var templateSets: [Entry]
     public var comparison: Comparison?
-    public var selection: TemplateAnalysis.Selection?
+    public var selection: TemplateSelection?
 
     enum CodingKeys: String, CodingKey {
         case schema, created, model, images, labels, templateSets = "template_sets", comparison, selection
@@ -127,7 +140,7 @@ public struct PromptSetExport: Codable, Sendable {
 
     public init(
         model: Model?, images: String? = nil, labels: LabelSet, templateSets: [Entry], comparison: Comparison? = nil,
-        selection: TemplateAnalysis.Selection? = nil, date: Date = Date()
+        selection: TemplateSelection? = nil, date: Date = Date()
     ) {
         created = ISO8601DateFormatter().string(from: date)
         self.model = model
@@ -136,6 +149,21 @@ public struct PromptSetExport: Codable, Sendable {
         self.templateSets = templateSets
         self.comparison = comparison
         self.selection = selection
+    }
+
+    /// Reads an export; a `selection` written before selections named their templates
+    /// (indices into the set) is dropped rather than refused: the sets and figures are what
+    /// an old file is opened for.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try c.decode(String.self, forKey: .schema)
+        created = try c.decode(String.self, forKey: .created)
+        model = try c.decodeIfPresent(Model.self, forKey: .model)
+        images = try c.decodeIfPresent(String.self, forKey: .images)
+        labels = try c.decode(LabelSet.self, forKey: .labels)
+        templateSets = try c.decode([Entry].self, forKey: .templateSets)
+        comparison = try c.decodeIfPresent(Comparison.self, forKey: .comparison)
+        selection = try? c.decodeIfPresent(TemplateSelection.self, forKey: .selection)
     }
 
     /// Written to a temporary name and renamed: never half-written.

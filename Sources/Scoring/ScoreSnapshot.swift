@@ -1,10 +1,23 @@
 import Foundation
-import Scoring
 import Tensors
 
-/// What the engine computed for one version of the labels and templates, as the screen
-/// reads it: everything that is a number. Built from a `LiveEvaluation` stage; every index
-/// in it refers to this snapshot's own class list.
+/// Which images a list shows.
+public enum ImageFilter: String, CaseIterable, Sendable { case all, wrongA = "wrong under A", wrongB = "wrong under B", flipped }
+/// How a list orders its images.
+public enum ImageSort: String, CaseIterable, Sendable { case name, confidence, margin }
+
+/// A search of the images by text: the images are listed by their cosine to it.
+public struct ImageSearch: Equatable, Sendable {
+    public var query: String
+    /// One per image of the snapshot, in its order.
+    public var scores: [Float]
+    public init(query: String, scores: [Float]) { self.query = query; self.scores = scores }
+}
+
+/// What the engine computed for one version of a session's labels and two template sets,
+/// as a front end reads it: rows of images and classes, per-template figures by template
+/// text, the comparison. Built from a `LiveEvaluation` stage; every class index in it
+/// refers to this snapshot's own class list, every image is named by path.
 public struct ScoreSnapshot: Sendable {
     public struct ImageRow: Sendable {
         public let path: String
@@ -30,7 +43,8 @@ public struct ScoreSnapshot: Sendable {
         }
     }
 
-    public struct TemplateRow: Sendable {
+    /// One template line's figures, as the template pane shows them.
+    public struct TemplateRow: Sendable, Equatable {
         public init(tokens: Int?, warning: String?, accuracy: Double?, leaveOneOut: Double?) {
             self.tokens = tokens; self.warning = warning; self.accuracy = accuracy; self.leaveOneOut = leaveOneOut
         }
@@ -51,73 +65,79 @@ public struct ScoreSnapshot: Sendable {
     public let summary: QuickComparison?
     /// Full metrics and the bootstrap interval (stage 2).
     public let comparison: ABComparison?
-    /// How the model's cosines became these probabilities (CLIP's softmax, SigLIP's sigmoid).
+    /// How the model's cosines became these probabilities (CLIP's softmax, SigLIP's
+    /// sigmoid), at `temperature`.
     public let rule: ScoreRule
+    /// What the model's logits were divided by (1: as trained).
+    public let temperature: Float
     public var metricsA: Metrics? { comparison?.a }
     public var metricsB: Metrics? { comparison?.b }
-    public let templatesA: [TemplateRow]
-    public let templatesB: [TemplateRow]
+    /// Per template of A and of B, by template.
+    private let figures: [[Template: TemplateRow]]
     /// The template figures' sample, when it is not every labelled image.
     public let templateSample: (used: Int, of: Int)?
     public let seconds: Double
     public let stage: LiveEvaluator.Stage
+    /// The evaluation this snapshot shows (exports are written from it).
+    public let evaluation: LiveEvaluation?
 
-    /// A snapshot from given rows and probabilities (screen tests).
+    /// A snapshot from given rows and probabilities (screen tests); `templates` by text.
     public init(
         testGeneration generation: Int, classNames: [String], images: [ImageRow],
         probabilitiesA: [[Float]], probabilitiesB: [[Float]],
-        templatesA: [TemplateRow], templatesB: [TemplateRow], comparison: ABComparison? = nil,
+        templatesA: [String: TemplateRow], templatesB: [String: TemplateRow], comparison: ABComparison? = nil,
         rule: ScoreRule = .softmax(scale: 100)
     ) {
         let k = classNames.count
         self.rule = rule
+        temperature = 1
         self.generation = generation; self.classNames = classNames; self.images = images
         scoresA = SetScores(probabilities: Matrix(rows: images.count, cols: k, storage: probabilitiesA.flatMap { $0 }))
         scoresB = SetScores(probabilities: Matrix(rows: images.count, cols: k, storage: probabilitiesB.flatMap { $0 }))
         summary = nil; self.comparison = comparison
-        self.templatesA = templatesA; self.templatesB = templatesB
+        figures = [templatesA, templatesB].map { rows in Dictionary(rows.map { (Template($0.key), $0.value) }, uniquingKeysWith: { a, _ in a }) }
         templateSample = nil; seconds = 0; stage = .templates
+        evaluation = nil
     }
 
-    /// The screen's view of an evaluation stage. `items` are the evaluated images, in
-    /// order; `linesA` and `linesB` the template lines as typed (blank lines included).
-    /// - Parameter contextLength: where the model cuts a prompt (the "cut at" warnings).
-    public init(
-        _ e: LiveEvaluation, generation: Int, items: [ImageCollection.Item], linesA: [String], linesB: [String],
-        contextLength: Int = 77
-    ) {
+    /// The session's view of an evaluation stage of its two sets. `items` are the
+    /// evaluated images, in order.
+    public init(_ e: LiveEvaluation, generation: Int, items: [ImageCollection.Item]) {
+        precondition(e.sets.count == 2, "a session shows two sets")
         self.generation = generation
+        evaluation = e
         classNames = e.classNames
+        let a = e.sets[0].scores, b = e.sets[1].scores
         images = items.indices.map { i in
             ImageRow(
                 path: items[i].path, name: items[i].relativePath, truth: e.truth[i], truthName: e.truthNames[i],
-                predA: e.a.predictions[i], predB: e.b.predictions[i],
-                confidenceA: e.a.confidence[i], marginA: e.a.margin[i])
+                predA: a.predictions[i], predB: b.predictions[i],
+                confidenceA: a.confidence[i], marginA: a.margin[i])
         }
-        scoresA = e.a; scoresB = e.b
-        rule = e.a.rule
+        scoresA = a; scoresB = b
+        rule = e.rule
+        temperature = e.temperature
         summary = e.summary
         comparison = e.comparison
         seconds = e.seconds
         stage = e.completed
-        let labelled = e.truth.filter { $0 != nil }.count
+        let labelled = e.labelledCount
         templateSample = e.effectSample.flatMap { $0 < labelled ? ($0, labelled) : nil }
-        func rows(_ lines: [String], tokens: [Int]?, effects: [TemplateEffects.Row?]?) -> [TemplateRow] {
-            var k = 0
-            return lines.map { line in
-                guard !line.trimmingCharacters(in: .whitespaces).isEmpty else {
-                    return TemplateRow(tokens: 0, warning: nil, accuracy: nil, leaveOneOut: nil)
-                }
-                defer { k += 1 }
-                let t = Template(line), n = tokens.flatMap { k < $0.count ? $0[k] : nil }
-                var warning: String?
-                if !t.hasPlaceholder { warning = "no {}: left out" } else if let n, n > contextLength { warning = "cut at \(contextLength)" }
-                let effect = effects.flatMap { k < $0.count ? $0[k] : nil }
-                return TemplateRow(tokens: n, warning: warning, accuracy: effect?.accuracy, leaveOneOut: effect?.leaveOneOut)
+        figures = e.sets.map { set in
+            var rows: [Template: TemplateRow] = [:]
+            for t in set.leftOut { rows[t] = TemplateRow(tokens: nil, warning: "no {}: left out", accuracy: nil, leaveOneOut: nil) }
+            for (t, f) in set.templates {
+                rows[t] = TemplateRow(tokens: f.tokens, warning: f.warning, accuracy: f.effect?.accuracy, leaveOneOut: f.effect?.leaveOneOut)
             }
+            return rows
         }
-        templatesA = rows(linesA, tokens: e.templateTokensA, effects: e.effectsA)
-        templatesB = rows(linesB, tokens: e.templateTokensB, effects: e.effectsB)
+    }
+
+    /// The figures of a template line of set A (0) or B (1), found by its text: nil for a
+    /// blank line, and a pending row for a line this evaluation has not seen (typed since).
+    public func templateRow(set: Int, line: String) -> TemplateRow? {
+        guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        return figures[set][Template(line)] ?? TemplateRow(tokens: nil, warning: nil, accuracy: nil, leaveOneOut: nil)
     }
 
     /// One image's class probabilities under A and B.
@@ -125,7 +145,6 @@ public struct ScoreSnapshot: Sendable {
         (scoresA.probabilities(image: image), scoresB.probabilities(image: image))
     }
 
-    /// Image indices for a filter and an order.
     /// One class in the per-class view.
     public struct ClassRow: Sendable, Equatable {
         public let name: String
@@ -152,6 +171,7 @@ public struct ScoreSnapshot: Sendable {
         return m.confusions.prefix(limit).map { (classNames[$0.truth], classNames[$0.predicted], $0.count) }
     }
 
+    /// Image indices for a filter and an order (and a class, and a search by text).
     public func visibleImages(
         filter: ImageFilter, sort: ImageSort, search: ImageSearch? = nil,
         classFilter: String? = nil
