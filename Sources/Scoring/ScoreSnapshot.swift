@@ -145,6 +145,24 @@ public struct ScoreSnapshot: Sendable {
         (scoresA.probabilities(image: image), scoresB.probabilities(image: image))
     }
 
+    /// One class's row in an image's Scores pane.
+    public struct ClassScore: Sendable, Equatable {
+        public let name: String
+        public let isTruth: Bool
+        public let probabilityA: Float
+        public let probabilityB: Float
+        /// B − A.
+        public var difference: Float { probabilityB - probabilityA }
+    }
+
+    /// Every class of one image, the most probable under either set first.
+    public func classScores(_ image: Int) -> [ClassScore] {
+        let (a, b) = probabilities(image)
+        let truth = images[image].truth
+        return classNames.indices.sorted { max(a[$0], b[$0]) > max(a[$1], b[$1]) }
+            .map { ClassScore(name: classNames[$0], isTruth: truth == $0, probabilityA: a[$0], probabilityB: b[$0]) }
+    }
+
     /// One class in the per-class view.
     public struct ClassRow: Sendable, Equatable {
         public let name: String

@@ -42,6 +42,13 @@ public enum Action: Equatable, Sendable {
     case runSelection
     /// The engine's forward selection arrived: it becomes template set B (undoable).
     case replaceTemplatesB([String], name: String)
+    /// The engine published a result (a stage of an evaluation): lists and rows may have
+    /// moved, so the cursors follow what they were on.
+    case resultPublished(generation: Int, stage: Int)
+    /// Puts a pane's cursor on a row without focusing it (the controller's answer to
+    /// `.followCursors`); and the per-class view's.
+    case placeCursor(Pane, Int)
+    case placeClassCursor(Int)
     case quit
 }
 
@@ -56,5 +63,14 @@ public enum Effect: Equatable, Sendable {
     /// Rank the images by similarity to this text.
     case search(String)
     case selectIntoB
+    /// The prompts of the template or label under the cursor, as the engine makes them
+    /// (answered with `.showPrompts`); the skipped images (also `.showPrompts`).
+    case listPrompts, listSkipped
+    /// The per-class view's cursor as a class name (answered with `.setClassFilter`).
+    case filterToSelectedClass
+    /// The typed path completed from its folder (answered with `.setPromptText`).
+    case completePath
+    /// Put the cursors back on the image and class they were on (answered with `.placeCursor`).
+    case followCursors
     case quit
 }

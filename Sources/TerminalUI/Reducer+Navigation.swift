@@ -39,14 +39,13 @@ extension Reducer {
         case .cycleFilter:
             let all = ImageFilter.allCases
             s.filter = all[(all.firstIndex(of: s.filter)! + 1) % all.count]
-            s.rows[.images] = 0
             s.status = "showing: \(s.filter.rawValue)"
-            return []
+            return [.followCursors]  // the same image, if the new list has it
         case .cycleSort:
             let all = ImageSort.allCases
             s.sort = all[(all.firstIndex(of: s.sort)! + 1) % all.count]
             s.status = "sorted by \(s.sort.rawValue)"
-            return []
+            return [.followCursors]
         default: return nil
         }
     }

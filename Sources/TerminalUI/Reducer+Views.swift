@@ -36,8 +36,10 @@ extension Reducer {
             s.prompt = Prompt(purpose: .open(s.focus == .scores ? .images : s.focus), label: "open \(what): ", editor: LineEditor(start))
             s.status = "Tab completes the path; FILE#KEY picks one entry of a file that has several"
             return effects
-        case .requestPrompts, .requestSkipped:
-            return []  // the controller tokenizes (or lists) and answers with .showPrompts
+        case .requestPrompts:
+            return [.listPrompts]  // the controller asks the engine and answers with .showPrompts
+        case .requestSkipped:
+            return [.listSkipped]
         case let .showPrompts(view):
             s.promptsView = view
             return []
@@ -65,7 +67,15 @@ extension Reducer {
             s.classView = max(0, (s.classView ?? 0) + delta)
             return []
         case .filterToSelectedClass:
-            return []  // resolved to a class name by the controller, which knows the rows
+            return [.filterToSelectedClass]  // the rows are the engine's: the controller names the class
+        case .resultPublished:
+            return [.followCursors]
+        case let .placeCursor(pane, row):
+            s.rows[pane] = max(0, row)
+            return []
+        case let .placeClassCursor(row):
+            if s.classView != nil { s.classView = max(0, row) }
+            return []
         case let .setClassFilter(name):
             s.classFilter = name
             s.classView = nil

@@ -15,7 +15,7 @@ public enum Reducer {
                 s.status = status
                 return []
             case .completePath:
-                return []  // the controller answers with .setPromptText
+                return [.completePath]  // the controller answers with .setPromptText
             case .commitEdit:
                 let p = s.prompt!
                 s.prompt = nil

@@ -285,16 +285,13 @@ public struct Screen {
             title += "  " + form
         }
         box(&g, r, title: title, focused: focused)
-        let image = s.images[index]
-        let (probsA, probsB) = s.probabilities(index)
-        let sorted = s.classNames.indices.sorted { max(probsA[$0], probsB[$0]) > max(probsA[$1], probsB[$1]) }
-        let order = Array(sorted.dropFirst(top).prefix(inner))
+        let order = Array(s.classScores(index).dropFirst(top).prefix(inner))
         // After the name: two bars, two " 97%" (5 columns each, a space after), and the
         // difference, up to "+100". The name gives way first, so the difference is never cut;
         // a space ends the name, so it does not run into its bar. Names come before bars:
         // bars (3 cells each at least) are drawn only where the shown names fit beside them.
         let fixed = 16, columns = r.width - 2
-        let longest = order.map { TextWidth.columns(s.classNames[$0]) }.max() ?? 0
+        let longest = order.map { TextWidth.columns($0.name) }.max() ?? 0
         let wanted = longest + 2  // the ▸ mark and a space
         var nameWidth: Int, barWidth: Int
         if wanted + fixed + 6 <= columns {
@@ -306,13 +303,13 @@ public struct Screen {
         }
         for (k, c) in order.enumerated() {
             let y = r.y + 1 + k
-            let isTruth = image.truth == c
+            let isTruth = c.isTruth
             if focused && top + k == cursor { g.fill(x: r.x + 1, y: y, width: r.width - 2, height: 1, style: Self.selected) }
             var x = g.put(
-                (isTruth ? "▸" : " ") + TextWidth.prefix(s.classNames[c], fitting: nameWidth - 2), x: r.x + 1, y: y,
+                (isTruth ? "▸" : " ") + TextWidth.prefix(c.name, fitting: nameWidth - 2), x: r.x + 1, y: y,
                 style: focused && top + k == cursor ? Self.selected : (isTruth ? Self.focused : .plain), maxX: r.x + 1 + nameWidth)
             x = r.x + 1 + nameWidth
-            for (p, style) in [(probsA[c], Self.good), (probsB[c], CellStyle(foreground: .ansi(4)))] {
+            for (p, style) in [(c.probabilityA, Self.good), (c.probabilityB, CellStyle(foreground: .ansi(4)))] {
                 if barWidth > 0 {
                     let filled = Int((p * Float(barWidth)).rounded())
                     g.put(
@@ -324,7 +321,7 @@ public struct Screen {
                 }
                 x = g.put(String(format: "%4.0f%%", 100 * p), x: x, y: y, maxX: right) + 1
             }
-            let d = probsB[c] - probsA[c]
+            let d = c.difference
             g.put(
                 String(format: "%+.0f", 100 * d), x: x, y: y, style: abs(d) >= 0.01 ? (d > 0 ? Self.good : Self.bad) : Self.muted,
                 maxX: right)

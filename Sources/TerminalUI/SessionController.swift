@@ -95,9 +95,10 @@ public final class SessionController {
     private var visibleMemo: (key: VisibleKey, list: [Int])?
     /// The image and the class under the cursors, by identity: a re-sort, a filter or new
     /// scores move the cursor row to where they went, not the other way round.
-    private var selectedImagePath: String?
-    private var selectedClassName: String?
-    private var classRowsSeen: (generation: Int, stage: LiveEvaluator.Stage)?
+    public private(set) var selectedImagePath: String?
+    public private(set) var selectedClassName: String?
+    /// The last result the reducer was told of.
+    private var lastPublished: (generation: Int, stage: LiveEvaluator.Stage)?
 
     private func visibleImages(_ s: ScoreSnapshot?) -> [Int] {
         guard let s else { return [] }
@@ -107,26 +108,33 @@ public final class SessionController {
         if let memo = visibleMemo, memo.key == key { return memo.list }
         let list = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter)
         visibleMemo = (key, list)
-        // A new list: the cursor follows the image it was on, if it is still listed.
-        if let path = selectedImagePath, let at = list.firstIndex(where: { s.images[$0].path == path }) {
-            state.rows[.images] = at
-        } else if state.row(.images) >= list.count {
-            state.rows[.images] = max(0, list.count - 1)
-        }
         return list
     }
 
-    /// Keeps the cursors' identities in step with their rows (after a key, before a frame).
-    private func followCursors(_ s: ScoreSnapshot?) {
+    /// What the cursors are on, by identity (read after every action).
+    private func rememberCursors() {
+        let s = engine.withShared { $0.snapshot }
         let list = visibleImages(s)
         let r = state.row(.images)
         if let s, r < list.count { selectedImagePath = s.images[list[r]].path }
-        guard let s, let rows = s.classRows, !rows.isEmpty, state.classView != nil else { return }
-        if classRowsSeen.map({ $0 != (s.generation, s.stage) }) ?? true {
-            classRowsSeen = (s.generation, s.stage)
-            if let name = selectedClassName, let at = rows.firstIndex(where: { $0.name == name }) { state.classView = at }
+        if let rows = s?.classRows, !rows.isEmpty, let c = state.classView { selectedClassName = rows[min(c, rows.count - 1)].name }
+    }
+
+    /// The `.followCursors` effect: the rows the remembered image and class are on now,
+    /// put back through the reducer.
+    private func followCursors() {
+        let s = engine.withShared { $0.snapshot }
+        let list = visibleImages(s)
+        if let s, let path = selectedImagePath, let at = list.firstIndex(where: { s.images[$0].path == path }) {
+            if at != state.row(.images) { dispatch(.placeCursor(.images, at)) }
+        } else if state.row(.images) >= list.count {
+            dispatch(.placeCursor(.images, max(0, list.count - 1)))  // its image is gone: the last row
         }
-        selectedClassName = rows[min(state.classView ?? 0, rows.count - 1)].name
+        if let rows = s?.classRows, let name = selectedClassName, state.classView != nil,
+            let at = rows.firstIndex(where: { $0.name == name }), at != state.classView
+        {
+            dispatch(.placeClassCursor(at))
+        }
     }
 
     /// A key (or mouse event) from the terminal, on a screen of `width` × `height` cells.
@@ -158,35 +166,18 @@ public final class SessionController {
 
     /// Applies an action through the reducer and performs the effects it asks for.
     public func dispatch(_ action: Action) {
-        // The per-class view's rows live in the snapshot: the cursor becomes a class name here.
-        if action == .filterToSelectedClass {
-            let rows = engine.withShared { $0.snapshot?.classRows }
-            guard let rows, !rows.isEmpty else { return }
-            dispatch(.setClassFilter(rows[min(state.classView ?? 0, rows.count - 1)].name))
-            return
-        }
-        if action == .completePath { completePath(); return }
-        if action == .requestSkipped {
-            let list = engine.withShared { s in s.skipped.map { (path: $0.path, reason: $0.reason) } }
-            guard !list.isEmpty else { state.status = "no image was skipped"; return }
-            dispatch(
-                .showPrompts(
-                    PromptsView(
-                        title: "\(list.count) skipped image\(list.count == 1 ? "" : "s")",
-                        rows: list.map { PromptsView.Row(prompt: $0.reason, tokens: nil, ids: []) })))
-            return
-        }
-        if action == .requestPrompts {
-            if let view = promptsView() {
-                dispatch(.showPrompts(view))
-            } else {
-                state.status = "p shows the prompts of a template or a label: move to one first"
-            }
-            return
-        }
         let effects = Reducer.reduce(&state, action, imageCount: imageCount)
         for e in effects { perform(e) }
-        followCursors(engine.withShared { $0.snapshot })
+        rememberCursors()
+    }
+
+    /// The skipped images, for the `!` view.
+    private func skippedView() -> PromptsView? {
+        let list = engine.withShared { s in s.skipped.map { (path: $0.path, reason: $0.reason) } }
+        guard !list.isEmpty else { return nil }
+        return PromptsView(
+            title: "\(list.count) skipped image\(list.count == 1 ? "" : "s")",
+            rows: list.map { PromptsView.Row(prompt: $0.reason, tokens: nil, ids: []) })
     }
 
     /// The prompts of the template or label under the cursor, as the engine makes and
@@ -227,6 +218,20 @@ public final class SessionController {
         case let .open(pane, path): open(pane, path: path)
         case let .search(text): search(text)
         case .selectIntoB: runSelection()
+        case .completePath: completePath()
+        case .followCursors: followCursors()
+        case .listPrompts:
+            if let view = promptsView() {
+                dispatch(.showPrompts(view))
+            } else {
+                state.status = "p shows the prompts of a template or a label: move to one first"
+            }
+        case .listSkipped:
+            if let view = skippedView() { dispatch(.showPrompts(view)) } else { state.status = "no image was skipped" }
+        case .filterToSelectedClass:
+            // The per-class view's rows are the engine's: its cursor becomes a class name here.
+            guard let rows = engine.withShared({ $0.snapshot?.classRows }), !rows.isEmpty else { return }
+            dispatch(.setClassFilter(rows[min(state.classView ?? 0, rows.count - 1)].name))
         }
     }
 
@@ -241,6 +246,11 @@ public final class SessionController {
         }
         if rescore { requestRescore() }
         for a in actions { dispatch(a) }
+        // A new result enters the reducer as an action.
+        if let s = engine.withShared({ $0.snapshot }), lastPublished.map({ $0 != (s.generation, s.stage) }) ?? true {
+            lastPublished = (s.generation, s.stage)
+            dispatch(.resultPublished(generation: s.generation, stage: s.stage.rawValue))
+        }
         if let last = notes.last { state.status = last }
         if let path = pendingExport, isIdle {
             pendingExport = nil
@@ -321,7 +331,6 @@ public final class SessionController {
                 e.snapshot?.generation != e.requested && e.images != nil, e.previews.count
             )
         }
-        followCursors(s)
         let key = RenderKey(
             state: state, generation: s?.generation, stage: s?.stage, pending: pending, status: status,
             previews: previews, width: width, height: height)

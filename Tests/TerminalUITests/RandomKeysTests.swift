@@ -83,6 +83,53 @@ final class RandomKeysTests: XCTestCase {
         XCTAssertEqual(controller.state.promptsView?.title, "Prompts of 'tench': its own sentences (2)")
     }
 
+    /// The image cursor stays on its image when the list is re-sorted, filtered and
+    /// rescored: the row moves, not the image.
+    func testTheImageCursorFollowsItsImage() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cursor-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let classes = ["cat", "dog", "red fox", "owl"]
+        for (i, c) in classes.enumerated() {
+            let folder = dir.appendingPathComponent("images/\(c)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for j in 0..<3 { try Data([UInt8(i), UInt8(j)]).write(to: folder.appendingPathComponent("\(j).png")) }
+        }
+        let document = SessionDocument(
+            model: "fake", images: dir.appendingPathComponent("images").path, labels: classes,
+            templatesA: ["a photo of a {}."], templatesB: ["{}"])
+        let controller = SessionController(
+            document: document, model: ScoringModel(store: EmbeddingStore(provider: Provider(), cache: nil)),
+            collection: try document.collection(folder: dir.appendingPathComponent("images").path), header: "fake",
+            sessionPath: nil, preview: { _ in nil })
+        func settle() {
+            let end = Date().addingTimeInterval(5)
+            while !controller.isIdle && Date() < end { usleep(2_000); controller.tick() }
+            controller.tick()
+        }
+        settle()
+        // Down to the seventh image (owl/0.png, in name order).
+        controller.dispatch(.focus(.images))
+        for _ in 0..<6 { controller.handle(.down, width: 120, height: 40) }
+        let path = try XCTUnwrap(controller.selectedImagePath)
+        XCTAssertTrue(path.hasSuffix("owl/0.png"), path)
+        let row = controller.state.row(.images)
+        controller.handle(.character("S"), width: 120, height: 40)  // sort by confidence
+        XCTAssertEqual(controller.selectedImagePath, path, "re-sorted: the same image")
+        XCTAssertNotEqual(controller.state.row(.images), row, "on another row")
+        controller.handle(.character("f"), width: 120, height: 40)  // filter: wrong under A
+        XCTAssertEqual(controller.selectedImagePath, path, "filtered: the same image while it is listed")
+        controller.handle(.character("f"), width: 120, height: 40)
+        controller.handle(.character("f"), width: 120, height: 40)
+        controller.handle(.character("f"), width: 120, height: 40)  // all again
+        // An edit rescoring every image: still the same image.
+        controller.dispatch(.focus(.templatesA))
+        controller.dispatch(.beginEdit)
+        controller.dispatch(.edit(.insert(" outside")))
+        controller.dispatch(.commitEdit)
+        settle()
+        XCTAssertEqual(controller.selectedImagePath, path, "rescored: the same image")
+    }
+
     func run(seed: UInt64, keys count: Int) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID())")
         defer { try? FileManager.default.removeItem(at: dir) }
