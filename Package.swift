@@ -5,7 +5,10 @@ import PackageDescription
 //   C libraries (CBLAS, CPNG/CJPEG → CImageCodecs, CNcursesw, CTerminalGuard, CSentencePiece)
 //   → InputLimits, FileWriting, UserPaths, Tensors, Digests
 //   → SafeTensors, Tokenization, Imaging (on InputLimits)
-//   → CLIP (the encoders), Hub (downloads), Scoring (the engine: no encoder, no terminal)
+//   → CLIP (the encoders), Hub (downloads);
+//     ScoringCore (the math: scores, metrics, statistics, ensembles) → EmbeddingCache (SQLite)
+//     and PeerFiles (label, template and export files, ImageNet's tables)
+//     → Scoring (the one engine: no encoder, no terminal)
 //   → TerminalUI (on Scoring; the only target that knows a terminal)
 //   → clip-tui (the commands, which join the encoders to the engine).
 let package = Package(
@@ -61,21 +64,37 @@ let package = Package(
             ]),
         // Fetching checkpoints from the Hugging Face Hub into its shared cache (URLSession).
         .target(name: "Hub", dependencies: ["InputLimits", "UserPaths", "FileWriting", "Digests", .product(name: "Crypto", package: "swift-crypto")]),
-        // The prompt-lab engine: knows no encoder and no terminal, only an EmbeddingProvider.
+        // The pure math of zero-shot scoring: rules, scores, metrics, statistics, ensembles,
+        // template effects and selection, label and template sets. No file, no database.
+        .target(name: "ScoringCore", dependencies: ["Tensors"]),
+        // The embedding cache: one SQLite file (GRDB).
+        .target(
+            name: "EmbeddingCache",
+            dependencies: ["ScoringCore", "Digests", .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift")]),
+        // clip-tui's and the peers' files: labels, templates, exports, .npy, open_clip's Python
+        // metadata, and ImageNet's class tables (data a generator wrote).
+        .target(
+            name: "PeerFiles", dependencies: ["ScoringCore", "InputLimits", "FileWriting"],
+            resources: [.embedInCode("Resources/imagenet-classes.json")]),
+        // The one engine: knows no encoder and no terminal, only an EmbeddingProvider.
         .target(
             name: "Scoring",
             dependencies: [
-                "Tensors", "InputLimits", "FileWriting", "Digests", .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRDB", package: "GRDB.swift")
+                "ScoringCore", "EmbeddingCache", "PeerFiles", "Tensors", "InputLimits", "FileWriting", "Digests",
+                .product(name: "Crypto", package: "swift-crypto")
             ]),
         // The front end: a pure reducer, views into a cell grid, and one curses driver file.
         // Puts the terminal back when the process dies of a crash signal (curses cannot).
         .target(name: "CTerminalGuard", path: "Sources/CTerminalGuard"),
         .target(name: "TerminalUI", dependencies: ["Scoring", "Tensors", "InputLimits", "FileWriting", "UserPaths", "CNcursesw", "CTerminalGuard"]),
+        // What the commands measure and test with, out of the command files: the benchmarks
+        // (encoders, the live replay), random weights of published shapes, and the terminal
+        // tests' crash hook (only with CLIP_TUI_FAULT in the environment).
+        .target(name: "Benchmarks", dependencies: ["CLIP", "Scoring", "Tensors", "Tokenization"]),
         .executableTarget(
             name: "clip-tui",
             dependencies: [
-                "TerminalUI",
+                "TerminalUI", "Benchmarks",
                 "CLIP", "Imaging", "Tokenization", "Tensors", "Scoring", "Hub", "UserPaths",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
@@ -103,11 +122,11 @@ let package = Package(
             name: "HubTests", dependencies: ["Hub", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "ScoringTests", dependencies: ["Scoring", "Tensors", "InputLimits", "TestSupport"],
+            name: "ScoringTests", dependencies: ["Scoring", "ScoringCore", "EmbeddingCache", "Tensors", "InputLimits", "TestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Scoring", "Tensors"], resources: [.copy("Screens")]),
         .testTarget(
-            name: "CLIToolTests", dependencies: ["clip-tui", "CLIP", "TestSupport"],
+            name: "CLIToolTests", dependencies: ["clip-tui", "Benchmarks", "CLIP", "TestSupport"],
             exclude: ["Fixtures"])  // read from the source tree by path, as the binary reads them
     ],
     cxxLanguageStandard: .cxx17
@@ -123,7 +142,7 @@ if Context.environment["CLIP_TUI_FUZZ"] != nil {
         ("fuzz-tokenizer", ["Tokenization"]),
         ("fuzz-png", ["Imaging"]),
         ("fuzz-jpeg", ["Imaging"]),
-        ("fuzz-prompt-files", ["Scoring"]),
+        ("fuzz-prompt-files", ["PeerFiles", "ScoringCore"]),
         ("fuzz-session", ["TerminalUI"]),
         ("fuzz-hub-json", ["Hub"])
     ]

@@ -1,5 +1,6 @@
 import Foundation
-import Scoring
+import PeerFiles
+import ScoringCore
 
 /// Template and label files in every format: the first byte picks the extension (.txt,
 /// .json, .py, .cb.json), the rest is the file; read as templates and as labels (whole, and

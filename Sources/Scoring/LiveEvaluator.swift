@@ -316,9 +316,3 @@ public final class LiveEvaluator {
         Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     }
 }
-
-/// Order-keeping de-duplication.
-func uniqued<T: Hashable>(_ items: [T]) -> [T] {
-    var seen = Set<T>()
-    return items.filter { seen.insert($0).inserted }
-}

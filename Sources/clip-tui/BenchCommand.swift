@@ -3,6 +3,7 @@ import CLIP
 import Foundation
 import Tensors
 import Tokenization
+import Benchmarks
 import Scoring
 
 struct BenchCommand: ParsableCommand {
@@ -172,22 +173,4 @@ struct BenchCommand: ParsableCommand {
             try c.encode(peak_rss_mb, forKey: .init("peak_rss_mb"))
         }
     }
-}
-
-struct Key: CodingKey {
-    let stringValue: String
-    init(_ s: String) { stringValue = s }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    var intValue: Int? { nil }
-    init?(intValue: Int) { nil }
-}
-
-func milliseconds(since start: DispatchTime) -> Double {
-    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
-}
-
-func peakResidentMegabytes() -> Double {
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CLIP
 import Foundation
 import Synchronization
+import Benchmarks
 import Scoring
 import Tensors
 import UserPaths

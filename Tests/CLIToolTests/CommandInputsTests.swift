@@ -1,3 +1,4 @@
+import Benchmarks
 import CLIP
 @testable import clip_tui
 import Foundation

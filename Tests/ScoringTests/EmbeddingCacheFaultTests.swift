@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-@testable import Scoring
+@testable import EmbeddingCache
+import Scoring
 
 /// The cache under damage: bytes changed inside a record, pages overwritten, an old schema.
 /// Each time the next open or lookup reports it and serves nothing wrong.

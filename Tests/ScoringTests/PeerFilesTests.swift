@@ -192,4 +192,17 @@ final class PeerFilesTests: XCTestCase {
         XCTAssertThrowsError(try JSONValue.parse(Data("[1] x".utf8)))
         XCTAssertThrowsError(try JSONValue.parse(Data(String(repeating: "[", count: 100).utf8)))
     }
+
+    /// ImageNet's tables are compiled-in data: 1,000 sorted WordNet ids and open_clip's
+    /// 1,000 names, index for index.
+    func testImageNetTablesAreThere() {
+        XCTAssertEqual(ImageNetClasses.wordNetIDs.count, 1000)
+        XCTAssertEqual(ImageNetClasses.englishNames.count, 1000)
+        XCTAssertEqual(ImageNetClasses.wordNetIDs, ImageNetClasses.wordNetIDs.sorted())
+        XCTAssertTrue(ImageNetClasses.wordNetIDs.allSatisfy(ImageNetClasses.isWordNetID))
+        XCTAssertEqual(ImageNetClasses.wordNetIDs.first, "n01440764")
+        XCTAssertEqual(ImageNetClasses.englishNames.first, "tench")
+        XCTAssertEqual(ImageNetClasses.wordNetIDs.last, "n15075141")
+        XCTAssertEqual(ImageNetClasses.englishNames.last, "toilet paper")
+    }
 }

@@ -41,7 +41,7 @@ extension TemplateEffects {
     /// Forward selection among `templates` over the sample's products, which `prepare`
     /// must have made for exactly these labels and images. `cosines` are the ensemble's
     /// (a class with its own sentences keeps its score whatever the subset).
-    func select(
+    public func select(
         templates: [Template], labels: LabelSet, truth: [Int?], cosines: Matrix,
         folds k: Int, seed: UInt64, maxSize: Int?
     ) -> TemplateSelection {

@@ -1,4 +1,5 @@
 import InputLimits
+import ScoringCore
 
 /// Recognises what a JSON or Python file holds by its structure, never by its name, so that
 /// no file is silently read as something else:

@@ -16,20 +16,24 @@ import Tensors
 /// The products take images × classes × templates floats (10,000 × 1,000 × 80 is 3.2 GB):
 /// over `memoryBudget` they are computed on a seeded sample of the labelled images, and
 /// the result says so.
-public struct TemplateEffects {
+public struct TemplateEffects: Sendable {
     /// Bytes the products may take.
     static let memoryBudget = 512 << 20
 
-    struct Product {
-        var d: Matrix  // [sample, classes]
-        var normSquared: [Float]  // ‖u_tc‖² per class
-        var units: Matrix  // U_t [classes, dimension]
+    public struct Product: Sendable {
+        public var d: Matrix  // [sample, classes]
+        public var normSquared: [Float]  // ‖u_tc‖² per class
+        public var units: Matrix  // U_t [classes, dimension]
     }
 
-    private(set) var products: [Template: Product] = [:]
+    public private(set) var products: [Template: Product] = [:]
     private var classKeys: [ClassLabel] = []
-    private(set) var sample: [Int] = []
+    /// The labelled images the products are over (all of them, or a seeded sample).
+    public private(set) var sample: [Int] = []
     private var sampleOf = -1
+
+    /// No products yet.
+    public init() {}
 
     public struct Row: Sendable, Equatable {
         public var accuracy: Double
@@ -38,7 +42,7 @@ public struct TemplateEffects {
 
     /// Effects of `templates`, by template (a repeated template has one row), or nil when
     /// `shouldStop` said stop between templates.
-    mutating func compute(
+    public mutating func compute(
         templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
         ensemble: EnsembleState, scores: SetScores,
         embedding: (String) -> [Float]?, shouldStop: () -> Bool
@@ -115,7 +119,7 @@ public struct TemplateEffects {
 
     /// The sample and the products of `templates` (those not kept from before); false
     /// when `shouldStop` said stop.
-    mutating func prepare(
+    public mutating func prepare(
         templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
         embedding: (String) -> [Float]?, shouldStop: () -> Bool
     ) -> Bool {

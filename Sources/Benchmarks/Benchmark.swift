@@ -5,13 +5,17 @@ import Tensors
 
 /// Timings of the encoders and of a plain sgemm in the same process, so that the figures
 /// can be read as ratios on a noisy machine.
-struct Benchmark {
+public struct Benchmark {
     let vision: VisionEncoder
     let text: TextEncoder
     let endToken: Int
     let repeats: Int
 
-    struct Result {
+    public init(vision: VisionEncoder, text: TextEncoder, endToken: Int, repeats: Int) {
+        self.vision = vision; self.text = text; self.endToken = endToken; self.repeats = repeats
+    }
+
+    public struct Result {
         var image_ms_per_image = 0.0
         var image_gflops = 0.0
         var sgemm_gflops = 0.0
@@ -23,10 +27,12 @@ struct Benchmark {
         var text77_ms_per_prompt = 0.0
         var edit10_ms = 0.0
         var scoring_10k_x_1000_ms = 0.0
+        public init() {}
+
         /// Text batches of 1 to 256 prompts on 1 and 2 threads, ms: where a second thread pays.
         var text_threads: [[Double]] = []
 
-        func encodeFields(into c: inout KeyedEncodingContainer<Key>) throws {
+        public func encodeFields(into c: inout KeyedEncodingContainer<Key>) throws {
             for (k, v) in [
                 ("image_ms_per_image", image_ms_per_image), ("image_gflops", image_gflops),
                 ("sgemm_gflops", sgemm_gflops), ("image_vs_sgemm", image_vs_sgemm)
@@ -46,7 +52,7 @@ struct Benchmark {
         }
     }
 
-    func run(images: Int, prompts: [[Int]]) -> Result {
+    public func run(images: Int, prompts: [[Int]]) -> Result {
         var r = Result()
         // Images: random pixels (the encoder's cost does not depend on content).
         var pixels = [Float](repeating: 0, count: images * vision.pixelCount)
@@ -110,7 +116,7 @@ struct Benchmark {
     private func sgemmGflops(size n: Int) -> Double { Self.sgemmGflops(size: n, repeats: repeats) }
 
     /// GFLOP/s of one `n × n` sgemm on the thread limit: the baseline every figure is read against.
-    static func sgemmGflops(size n: Int, repeats: Int) -> Double {
+    public static func sgemmGflops(size n: Int, repeats: Int) -> Double {
         BLAS.setThreads(BLAS.threadLimit)
         let a = Matrix(rows: n, cols: n, storage: (0..<(n * n)).map { Float($0 % 13) / 13 })
         let seconds = median(repeats: repeats) { _ = BLAS.matmul(a, a) }
@@ -138,7 +144,7 @@ struct Benchmark {
     private func median(_ body: () -> Void) -> Double { Self.median(repeats: repeats, body) }
 
     /// Median wall time of `repeats` runs after one warm-up run, seconds.
-    static func median(repeats: Int, _ body: () -> Void) -> Double {
+    public static func median(repeats: Int, _ body: () -> Void) -> Double {
         body()
         var times: [Double] = []
         for _ in 0..<repeats {

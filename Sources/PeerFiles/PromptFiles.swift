@@ -1,5 +1,6 @@
 import Foundation
 import InputLimits
+import ScoringCore
 
 /// Reading template and label files, by extension; `FILE#KEY` picks one entry:
 ///
@@ -92,7 +93,7 @@ public enum PromptFiles {
         return text
     }
 
-    static func lines(_ text: String) -> [String] {
+    public static func lines(_ text: String) -> [String] {
         text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && !$0.hasPrefix("#") }

@@ -1,4 +1,5 @@
 import Foundation
+import ScoringCore
 
 /// A file as named on a command line or in a session: a path, and optionally `#KEY` for one
 /// entry of a file that holds several (a JSON key such as `templates.json#cifar10`, a Python

@@ -5,30 +5,30 @@
 /// subtracts the old template's prompts and adds the new one's in every class, a label edit
 /// builds that class alone. Sums are float64 so that a long run of edits does not drift:
 /// each add or subtract rounds at 2⁻⁵³ relative, far below the float32 of the result.
-struct EnsembleState {
-    struct ClassSum {
-        var vector: [Double]
-        var count: Int
+public struct EnsembleState: Sendable {
+    public struct ClassSum: Sendable {
+        public var vector: [Double]
+        public var count: Int
     }
 
     /// The templates the sums hold, as a multiset (a repeated template counts twice).
-    private(set) var templates: [Template: Int] = [:]
+    public private(set) var templates: [Template: Int] = [:]
     private var sums: [ClassLabel: ClassSum] = [:]
-    let dimension: Int
+    public let dimension: Int
 
-    init(dimension: Int) { self.dimension = dimension }
+    public init(dimension: Int) { self.dimension = dimension }
 
     /// What an update to `labels` × `templates` changes.
-    struct Change {
-        var added: [Template: Int] = [:]
-        var removed: [Template: Int] = [:]
+    public struct Change: Sendable {
+        public var added: [Template: Int] = [:]
+        public var removed: [Template: Int] = [:]
         /// Classes without a sum yet (new, or renamed).
-        var newClasses: [ClassLabel] = []
+        public var newClasses: [ClassLabel] = []
         /// Whether classes built from templates change (a template was added or removed).
-        var templatesChanged: Bool { !added.isEmpty || !removed.isEmpty }
+        public var templatesChanged: Bool { !added.isEmpty || !removed.isEmpty }
     }
 
-    func change(to labels: LabelSet, templates new: [Template]) -> Change {
+    public func change(to labels: LabelSet, templates new: [Template]) -> Change {
         var c = Change()
         var counts: [Template: Int] = [:]
         for t in new { counts[t, default: 0] += 1 }
@@ -41,7 +41,7 @@ struct EnsembleState {
 
     /// The prompts an update needs embeddings for: every prompt of a new class, and the
     /// added and removed templates' prompts of the others.
-    func promptsNeeded(_ change: Change, templates new: [Template]) -> Set<String> {
+    public func promptsNeeded(_ change: Change, templates new: [Template]) -> Set<String> {
         var needed = Set<String>()
         for label in change.newClasses { needed.formUnion(Self.prompts(label, new)) }
         if change.templatesChanged {
@@ -55,7 +55,7 @@ struct EnsembleState {
 
     /// Applies the change; returns the classes whose vector moved. Classes no longer in
     /// `labels` are dropped.
-    mutating func apply(
+    public mutating func apply(
         _ change: Change, labels: LabelSet, templates new: [Template],
         embeddings: [String: [Float]]
     ) -> Set<ClassLabel> {
@@ -98,7 +98,7 @@ struct EnsembleState {
     }
 
     /// The class's unit classifier (zero when it has no prompt).
-    func unitVector(_ label: ClassLabel) -> [Float] {
+    public func unitVector(_ label: ClassLabel) -> [Float] {
         guard let s = sums[label], s.count > 0 else { return [Float](repeating: 0, count: dimension) }
         let norm = s.vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
         guard norm > 0 else { return [Float](repeating: 0, count: dimension) }
@@ -106,7 +106,7 @@ struct EnsembleState {
     }
 
     /// The unnormalised sum and the number of prompts in it.
-    func sum(_ label: ClassLabel) -> ClassSum? { sums[label] }
+    public func sum(_ label: ClassLabel) -> ClassSum? { sums[label] }
 
     /// The prompts of one class (`ClassLabel.prompts`; `templates` have placeholders).
     static func prompts(_ label: ClassLabel, _ templates: [Template]) -> [String] { label.prompts(templates) }

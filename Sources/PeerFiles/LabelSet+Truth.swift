@@ -1,3 +1,5 @@
+import ScoringCore
+
 /// Truth by name: an image's class is a name (its folder, a truth file's entry), matched
 /// against the labels as they are now, so that no class index outlives a label edit.
 extension LabelSet {

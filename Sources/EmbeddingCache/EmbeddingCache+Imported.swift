@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ScoringCore
 
 /// Image rows brought in from elsewhere (`EmbeddingImport`): stored like clip-tui's own, and
 /// marked with where they came from, since they are not bit-equal to what clip-tui would

@@ -16,3 +16,9 @@ public struct TemplateSet: Hashable, Sendable, Codable {
     /// (a repeat counts twice in the ensemble, but has one figure).
     public var scoredTemplates: [Template] { uniqued(templates.filter(\.hasPlaceholder)) }
 }
+
+/// Order-keeping de-duplication.
+public func uniqued<T: Hashable>(_ items: [T]) -> [T] {
+    var seen = Set<T>()
+    return items.filter { seen.insert($0).inserted }
+}

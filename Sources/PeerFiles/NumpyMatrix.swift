@@ -1,4 +1,5 @@
 import Foundation
+import ScoringCore
 
 /// A two-dimensional `.npy` array of floats (numpy's format, versions 1–3), as open_clip's
 /// scripts and clip-retrieval write embeddings: float16, float32 or float64, little-endian,

@@ -13,15 +13,19 @@ import Tokenization
 /// The prompts that exist before typing starts are a warm cache: they get unit vectors up
 /// front (what a cache read gives), so only what typing creates is encoded, by the real
 /// text tower. Images are random unit vectors (their encoding is not what is timed).
-struct KeystrokeBenchmark {
+public struct KeystrokeBenchmark {
     let text: TextEncoder
     let tokenizer: Tokenizer
     let imageCount: Int
     let labels: [String]
-    var templatesA: [String] = ["a photo of a {}.", "a drawing of a {}."]
-    var templatesB: [String] = ["{}"]
+
+    public init(text: TextEncoder, tokenizer: Tokenizer, imageCount: Int, labels: [String]) {
+        self.text = text; self.tokenizer = tokenizer; self.imageCount = imageCount; self.labels = labels
+    }
+    public var templatesA: [String] = ["a photo of a {}.", "a drawing of a {}."]
+    public var templatesB: [String] = ["{}"]
     /// What is typed, key by key, as a new first template of A.
-    var typed = "a blurry close-up photo of my {}."
+    public var typed = "a blurry close-up photo of my {}."
 
     /// An `EmbeddingProvider` over the text tower alone (images come pre-embedded).
     final class TextOnlyProvider: EmbeddingProvider {
@@ -41,7 +45,7 @@ struct KeystrokeBenchmark {
         func embedImages(_ files: [ImageFile]) -> [Result<[Float], Error>] { [] }
     }
 
-    struct Figures: Encodable {
+    public struct Figures: Encodable {
         var classes = 0, templates_a = 0, templates_b = 0, images = 0
         /// Keystroke → first stage, each key waiting for the previous one's scores.
         var keystroke_ms_median = 0.0, keystroke_ms_p95 = 0.0
@@ -61,10 +65,10 @@ struct KeystrokeBenchmark {
         /// What `eval` does after embedding: set A's scores and metrics over every image,
         /// one shot, its prompts cached.
         var headless_eval_ms = 0.0
-        var sorted_keystroke_ms: [Double] = []
+        public var sorted_keystroke_ms: [Double] = []
     }
 
-    func run(measureBurst: Bool = true) throws -> Figures {
+    public func run(measureBurst: Bool = true) throws -> Figures {
         let provider = TextOnlyProvider(text: text, tokenizer: tokenizer)
         let store = EmbeddingStore(provider: provider, cache: nil)
         let d = provider.dimension

@@ -1,3 +1,5 @@
+import ScoringCore
+
 /// Reads the prompt data of a Python file without running Python: every top-level
 /// assignment of a list or tuple (`templates = [...]`, `IMAGENET_CLASSNAMES = (...)`), in
 /// file order. Items are string literals (adjacent ones joined, as Python does), nested

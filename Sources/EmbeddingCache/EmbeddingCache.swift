@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Synchronization
+import ScoringCore
 
 /// Embeddings on disk: one SQLite file (WAL, transactions), keyed by the model's
 /// fingerprint and by an image's content hash (a renamed file is not re-encoded) or a

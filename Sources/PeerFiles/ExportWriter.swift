@@ -1,6 +1,7 @@
 import FileWriting
 import Foundation
 import InputLimits
+import ScoringCore
 
 /// The forms an export takes, each read unchanged by the tool it is for.
 public enum ExportFormat: String, CaseIterable, Sendable {

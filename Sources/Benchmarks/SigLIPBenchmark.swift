@@ -6,13 +6,17 @@ import Tensors
 /// live-at-scale goals (every prompt costs the full 64 positions, attended both ways): its
 /// figures are reported on their own, and beside transformers by
 /// `scripts/bench_siglip_vs_transformers.py`.
-struct SigLIPBenchmark {
+public struct SigLIPBenchmark {
     let vision: SigLIPVisionEncoder
     let text: SigLIPTextEncoder
     let padToken: Int
     let repeats: Int
 
-    struct Result: Encodable {
+    public init(vision: SigLIPVisionEncoder, text: SigLIPTextEncoder, padToken: Int, repeats: Int) {
+        self.vision = vision; self.text = text; self.padToken = padToken; self.repeats = repeats
+    }
+
+    public struct Result: Encodable {
         var family = "SigLIP"
         var image_ms_per_image = 0.0
         var image_gflops = 0.0
@@ -26,7 +30,7 @@ struct SigLIPBenchmark {
     }
 
     /// - Parameter prompts: token ids (without padding), as the tokenizer gives them.
-    func run(images: Int, prompts: [[Int]]) -> Result {
+    public func run(images: Int, prompts: [[Int]]) -> Result {
         var r = Result()
         var pixels = [Float](repeating: 0, count: images * vision.pixelCount)
         for i in pixels.indices { pixels[i] = Float((i * 7919) % 1000) / 500 - 1 }

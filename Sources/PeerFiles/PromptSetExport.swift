@@ -1,6 +1,7 @@
 import FileWriting
 import Foundation
 import InputLimits
+import ScoringCore
 
 /// clip-tui's own export (schema `clip-tui.prompt-set/2`, README "Export"): the template
 /// sets with their role (A, B) and figures, the label set, the model, the images folder,
