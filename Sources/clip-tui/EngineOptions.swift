@@ -131,13 +131,9 @@ struct ScoreOptions: ParsableArguments {
     var resolvedTemperature: Float { temperature ?? 1 }
 }
 
-/// Labels, templates and images as the commands take them.
-struct SetOptions: ParsableArguments {
-    @Option(help: "Folder of images (searched recursively; subfolders name classes).") var images: String
-    @Option(
-        help: ArgumentHelp(
-            "Label set: .txt, .json or .py; FILE#KEY picks one entry of a file with several (README: Files from other tools).", valueName: "file[#key]"))
-    var labels: String
+/// Where the images' truth comes from besides class folders: every command that reads
+/// images takes these, and the session keeps them in its file.
+struct TruthOptions: ParsableArguments {
     @Option(help: "Ground truth file: CSV 'path,class' or JSON {path: class}, paths relative to --images.")
     var truth: String?
     @Option(
@@ -145,6 +141,18 @@ struct SetOptions: ParsableArguments {
             "Folder names to class names, a line each: 'FOLDER NAME[, synonym…]' (ImageNet's LOC_synset_mapping.txt), or JSON {folder: name}.",
             valueName: "file"))
     var folderNames: String?
+}
+
+/// Labels, templates and images as the commands take them.
+struct SetOptions: ParsableArguments {
+    @Option(help: "Folder of images (searched recursively; subfolders name classes).") var images: String
+    @Option(
+        help: ArgumentHelp(
+            "Label set: .txt, .json or .py; FILE#KEY picks one entry of a file with several (README: Files from other tools).", valueName: "file[#key]"))
+    var labels: String
+    @OptionGroup var truthFiles: TruthOptions
+    var truth: String? { truthFiles.truth }
+    var folderNames: String? { truthFiles.folderNames }
 
     func load(_ model: ScoringModel, progress: Bool = true) throws -> (LabelSet, EmbeddedImages) {
         let labelSet = try PromptFiles.readLabels(path: labels)

@@ -18,13 +18,8 @@ struct SessionCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Label set (FILE or FILE#KEY).", valueName: "file[#key]")) var labels: String?
     @Option(help: ArgumentHelp("Template set A (FILE or FILE#KEY).", valueName: "file[#key]")) var templates: String?
     @Option(help: ArgumentHelp("Template set B (FILE or FILE#KEY).", valueName: "file[#key]")) var templatesB: String?
-    @Option(help: "Ground truth file: CSV 'path,class' or JSON {path: class}, paths relative to --images (kept in the session file).")
-    var truth: String?
-    @Option(
-        help: ArgumentHelp(
-            "Folder names to class names, a line each: 'FOLDER NAME[, synonym…]', or JSON {folder: name} (kept in the session file).",
-            valueName: "file"))
-    var folderNames: String?
+    /// `--truth` and `--folder-names`, as `eval` takes them (kept in the session file).
+    @OptionGroup var truthFiles: TruthOptions
     @OptionGroup var scoring: ScoreOptions
     @Option(help: "Session file, autosaved (default: ~/.local/state/clip-tui/session.json).") var session: String?
 
@@ -116,8 +111,8 @@ struct SessionCommand: ParsableCommand {
         func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
         if let model = engine.model { doc.model = FileManager.default.fileExists(atPath: model) ? absolute(model) : model }
         if let images { doc.images = absolute(images) }
-        if let truth { doc.truth = absolute(truth) }
-        if let folderNames { doc.folderNames = absolute(folderNames) }
+        if let truth = truthFiles.truth { doc.truth = absolute(truth) }
+        if let folderNames = truthFiles.folderNames { doc.folderNames = absolute(folderNames) }
         if let t = scoring.temperature { doc.temperature = t; doc.logitScale = nil }
         if let s = scoring.logitScale { doc.logitScale = s; doc.temperature = nil }
         if let l = named.labels { doc.setLabels(l) }

@@ -14,6 +14,26 @@ final class ReducerTests: XCTestCase {
         actions.flatMap { Reducer.reduce(&s, $0, imageCount: 5) }
     }
 
+    /// The session reads its images' truth as `eval` does: `--truth` (kept in the session
+    /// file, which round-trips it) over the folder names.
+    func testTheSessionsTruthFileLabelsItsImages() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("truth-\(UUID())")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("images/x"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["1.png", "2.png"] { try Data([0]).write(to: dir.appendingPathComponent("images/x/\(name)")) }
+        try "path,class\nx/1.png,cat\nx/2.png,dog\n".write(to: dir.appendingPathComponent("truth.csv"), atomically: true, encoding: .utf8)
+        var doc = SessionDocument(model: nil, images: dir.appendingPathComponent("images").path, labels: ["cat", "dog"], templatesA: ["{}"], templatesB: ["{}"])
+        doc.truth = dir.appendingPathComponent("truth.csv").path
+        doc.temperature = 1.25
+        let items = try doc.collection(folder: doc.images!).items
+        XCTAssertEqual(items.map(\.truthName), ["cat", "dog"])
+        let file = dir.appendingPathComponent("session.json").path
+        try doc.write(path: file)
+        let back = try SessionDocument.read(path: file)
+        XCTAssertEqual(back, doc)
+        XCTAssertEqual(back.evaluationRequest.temperature, 1.25)
+    }
+
     func testTypingEditsTheLineAndAsksForScoresAtEachKey() {
         var s = SessionState(document: document())
         XCTAssertEqual(s.focus, .templatesA)
