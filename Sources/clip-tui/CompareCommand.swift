@@ -4,116 +4,89 @@ import Scoring
 
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "compare", abstract: "A/B: two template sets on the same labelled images.")
+        commandName: "compare",
+        abstract: "A leaderboard of candidates (every model × every template set) on the same labelled images; A/B with two.")
 
     @OptionGroup var engine: EngineOptions
     @OptionGroup var sets: SetOptions
-    @OptionGroup var pair: TemplatePairOptions
+    @OptionGroup var templateSets: TemplateSetsOptions
     @OptionGroup var scoring: ScoreOptions
     @Option(help: "Output: table or json.") var format: ReportFormat = .table
-    @Flag(help: "Exit with status 3 when B is significantly worse than A (for CI).") var failIfWorse = false
+    @Flag(help: "Exit with status 3 when any candidate is significantly worse than the first (Holm-corrected; for CI).")
+    var failIfWorse = false
 
-    func validate() throws { try pair.validate(needB: true) }
-
-    /// `compare --format json` (schema: Schemas/compare.schema.json): classes by name,
-    /// images by path, proportions as fractions.
-    struct Output: Encodable {
-        let model: String
-        let score_rule: String
-        let temperature: Float
-        let classes: [String]
-        let templates_a: [String]
-        let templates_b: [String]
-        let comparison: NamedComparison
-        let right_only_under_a: [String]
-        let right_only_under_b: [String]
-        let b_significantly_worse: Bool
-    }
-
-    /// `ABComparison` in the shared vocabulary: both sets' metrics by name, the paired
-    /// figures, per-class differences by class name, images by path.
-    struct NamedComparison: Encodable {
-        let a: PromptSetExport.NamedMetrics
-        let b: PromptSetExport.NamedMetrics
-        let top1_interval_a: WilsonInterval
-        let top1_interval_b: WilsonInterval
-        let difference: PairedBootstrap
-        let mcnemar: McNemarTest
-        let per_class_difference: [PromptSetExport.ClassFigure]
-        let right_only_under_a: [String]
-        let right_only_under_b: [String]
-
-        init(_ c: ABComparison, classes: [String], paths: [String]) {
-            a = .init(c.a, classes: classes)
-            b = .init(c.b, classes: classes)
-            top1_interval_a = c.intervalA
-            top1_interval_b = c.intervalB
-            difference = c.difference
-            mcnemar = c.mcnemar
-            per_class_difference = zip(classes, c.perClassDifference).compactMap { name, d in d.map { .init(class: name, value: $0) } }
-            right_only_under_a = c.rightOnlyUnderA.map { paths[$0] }
-            right_only_under_b = c.rightOnlyUnderB.map { paths[$0] }
+    func validate() throws {
+        try templateSets.validate()
+        guard max(1, engine.models.count) * templateSets.files.count >= 2 else {
+            throw ValidationError("compare needs two candidates at least: give --templates twice (or --templates-b), or --model twice")
         }
     }
 
     func run() throws {
         try reportingErrors {
-            let model = try engine.makeModel(logitScale: scoring.logitScale)
-            let (fileA, fileB) = (pair.fileA!, pair.fileB!)
-            let a = try PromptFiles.readTemplates(path: fileA)
-            let b = try PromptFiles.readTemplates(path: fileB)
-            let (labels, images) = try sets.load(model)
-            guard images.truth(labels).contains(where: { $0 != nil }) else {
-                throw ScoringError.invalid("\(sets.images): no labelled images (use class subfolders or --truth)")
-            }
-            for (file, set) in [(fileA, a), (fileB, b)] {
-                for line in model.plan(labels: labels, templates: set).summary(
-                    labels: sets.labels, templates: file, contextLength: model.store.provider.contextLength)
-                {
-                    warn(line)
+            let files = templateSets.files
+            let parsed = try files.map { try PromptFiles.readTemplates(path: $0) }
+            let models = try engine.makeModels(logitScale: scoring.logitScale)
+            // Model-major: every (model, set) pair is a candidate; each model embeds the images
+            // once and evaluates all the sets in one request.
+            var candidates: [Candidate] = []
+            var evaluations: [(EmbeddedImages, LiveEvaluation)] = []
+            for model in models {
+                let (labels, images) = try sets.load(model)
+                for (file, set) in zip(files, parsed) {
+                    for line in model.plan(labels: labels, templates: set).summary(
+                        labels: sets.labels, templates: file, contextLength: model.store.provider.contextLength)
+                    {
+                        warn(line)
+                    }
                 }
+                let e = try model.evaluator(images).evaluateOnce(
+                    EvaluationRequest(
+                        labels: labels, sets: parsed.map(\.templates), temperature: scoring.resolvedTemperature, through: .statistics))
+                guard e.labelledCount > 0 else {
+                    throw ScoringError.invalid("\(sets.images): no labelled images (use class subfolders or --truth)")
+                }
+                for (s, (file, set)) in zip(files, parsed).enumerated() {
+                    candidates.append(Candidate(model: model, evaluation: evaluations.count, set: s, file: file, templates: set))
+                }
+                evaluations.append((images, e))
             }
-            let e = try model.evaluator(images).evaluateOnce(
-                EvaluationRequest(
-                    labels: labels, sets: [a.templates, b.templates], temperature: scoring.resolvedTemperature, through: .statistics))
-            let c = e.comparison!  // labelled images and two sets: the statistics stage made it
-            let paths = images.items.map(\.path)
-            let worse = c.bIsSignificantlyWorse()
+            let report = CompareReport(candidates: candidates, evaluations: evaluations)
             switch format {
-            case .json:
-                let named = NamedComparison(c, classes: e.classNames, paths: paths)
-                try printJSON(
-                    Output(
-                        model: model.name, score_rule: e.rule.description, temperature: e.temperature, classes: e.classNames,
-                        templates_a: a.templates.map(\.text), templates_b: b.templates.map(\.text),
-                        comparison: named, right_only_under_a: named.right_only_under_a,
-                        right_only_under_b: named.right_only_under_b, b_significantly_worse: worse))
-            case .table:
-                print(Report.comparisonTable(c, classes: e.classNames, nameA: a.name, nameB: b.name, paths: paths))
+            case .json: try printJSON(report.output(models: models))
+            case .table: print(report.table())
             }
-            if failIfWorse && worse {
-                warn("B (\(fileB)) is significantly worse than A (\(fileA))")
+            if failIfWorse, report.leaderboard.anyWorseThanReference {
+                let worse = candidates.indices.filter { report.leaderboard.versusReference[$0]?.significantlyWorse == true }
+                let names = worse.map { report.ids[$0] }.joined(separator: ", ")
+                warn("significantly worse than the reference (\(report.ids[0])), Holm-corrected: \(names)")
                 throw ExitCode(3)
             }
         }
     }
 }
 
-/// Template sets A and B as every command names them: `--templates` (A) and
-/// `--templates-b` (B); `--templates-a` is read as `--templates`, and says so.
-struct TemplatePairOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Template set A (FILE or FILE#KEY).", valueName: "file[#key]")) var templates: String?
-    @Option(help: ArgumentHelp("Template set B (FILE or FILE#KEY).", valueName: "file[#key]")) var templatesB: String?
+/// Template sets as every command names them: `--templates` (repeated in `compare` and
+/// `export`: A, B, …), `--templates-b` (B, beside a single `--templates`); `--templates-a`
+/// is read as `--templates`, and says so.
+struct TemplateSetsOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A template set (FILE or FILE#KEY); repeat for more candidates, in order.", valueName: "file[#key]"))
+    var templates: [String] = []
+    @Option(help: ArgumentHelp("Template set B (FILE or FILE#KEY), beside a single --templates.", valueName: "file[#key]"))
+    var templatesB: String?
     @Option(help: ArgumentHelp("Old name of --templates.", visibility: .hidden)) var templatesA: String?
 
-    /// Set A's file, from whichever name gave it.
-    var fileA: String? { templates ?? templatesA }
-    var fileB: String? { templatesB }
+    /// The sets' files, in order.
+    var files: [String] { (templatesA.map { [$0] } ?? []) + templates + (templatesB.map { [$0] } ?? []) }
 
-    func validate(needB: Bool) throws {
-        if templates != nil && templatesA != nil { throw ValidationError("give set A once: --templates (--templates-a is its old name)") }
-        if templatesA != nil { warn("--templates-a is now --templates (set A); the old name still works") }
-        guard fileA != nil else { throw ValidationError("give set A with --templates FILE") }
-        if needB && fileB == nil { throw ValidationError("give set B with --templates-b FILE") }
+    func validate() throws {
+        if templatesA != nil {
+            guard templates.isEmpty else { throw ValidationError("give set A once: --templates (--templates-a is its old name)") }
+            warn("--templates-a is now --templates (set A); the old name still works")
+        }
+        guard !(templates + (templatesA.map { [$0] } ?? [])).isEmpty else { throw ValidationError("give a template set with --templates FILE") }
+        if templatesB != nil, templates.count + (templatesA == nil ? 0 : 1) != 1 {
+            throw ValidationError("--templates-b is the second set, beside a single --templates: with more, repeat --templates")
+        }
     }
 }

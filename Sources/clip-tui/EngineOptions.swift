@@ -9,8 +9,13 @@ import UserPaths
 
 /// Options every engine command shares.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "Checkpoint folder or Hugging Face Hub id in the local Hub cache (default: $CLIP_TUI_MODEL, else the demo model).")
-    var model: String?
+    @Option(
+        name: .customLong("model"),
+        help: "Checkpoint folder or Hugging Face Hub id in the local Hub cache (default: $CLIP_TUI_MODEL, else the demo model); compare takes several.")
+    var models: [String] = []
+
+    /// The one model a command other than `compare` takes.
+    var model: String? { models.first }
     @Option(help: "Embedding cache file (default: $CLIP_TUI_CACHE, else ~/.cache/clip-tui/embeddings.sqlite).")
     var cache: String?
     @Flag(help: "Do not read or write the embedding cache.") var noCache = false
@@ -23,7 +28,21 @@ struct EngineOptions: ParsableArguments {
 
     /// The model with the cache (its recovery, if any, reported on stderr).
     func makeModel(logitScale: Float? = nil) throws -> ScoringModel {
-        try makeModel(model: model, logitScale: logitScale, note: warn)
+        try requireOneModel()
+        return try makeModel(model: model, logitScale: logitScale, note: warn)
+    }
+
+    /// Every `--model` given (the default one when none is), each with its own store over
+    /// the same cache file (rows are keyed by each model's fingerprint).
+    func makeModels(logitScale: Float? = nil) throws -> [ScoringModel] {
+        try (models.isEmpty ? [nil] : models.map(Optional.some)).map { try makeModel(model: $0, logitScale: logitScale, note: warn) }
+    }
+
+    /// Only `compare` compares models: elsewhere a second `--model` is a mistake, said.
+    func requireOneModel() throws {
+        guard models.count <= 1 else {
+            throw ValidationError("--model is given \(models.count) times: only compare takes several models (each a candidate)")
+        }
     }
 
     /// `model` (the session's may come from its file) with the cache, the notes (cache

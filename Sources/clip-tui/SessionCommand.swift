@@ -25,6 +25,8 @@ struct SessionCommand: ParsableCommand {
 
     static var defaultSessionPath: String { UserPaths().sessionFile }
 
+    func validate() throws { try engine.requireOneModel() }
+
     func run() throws {
         var notes: [String] = []
         let sessionPath = session ?? Self.defaultSessionPath

@@ -85,4 +85,42 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(c.rightOnlyUnderA.count, 15)
         XCTAssertFalse(ABComparison(a: SetScores(probabilities: pa), b: SetScores(probabilities: pa), truth: truth).bIsSignificantlyWorse())
     }
+
+    /// Holm's step-down adjustment, worked by hand (statsmodels' multipletests(method="holm")
+    /// gives the same): sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1, made non-decreasing.
+    func testHolmCorrection() {
+        let adjusted = HolmCorrection.adjust([0.01, 0.04, 0.03, 0.005])
+        for (a, e) in zip(adjusted, [0.03, 0.06, 0.06, 0.02]) { XCTAssertEqual(a, e, accuracy: 1e-12) }
+        XCTAssertEqual(HolmCorrection.adjust([0.3]), [0.3], "one comparison: unchanged")
+        XCTAssertEqual(HolmCorrection.adjust([0.6, 0.5]), [1, 1], "capped at 1")
+    }
+
+    /// Ranked by top-1; each against the best and against the reference; with two
+    /// candidates the pair is exactly A/B's (the same bootstrap and McNemar).
+    func testLeaderboard() {
+        let ref = Array(repeating: true, count: 30) + Array(repeating: false, count: 10)
+        let worse = Array(repeating: true, count: 10) + Array(repeating: false, count: 30)
+        let best = Array(repeating: true, count: 38) + Array(repeating: false, count: 2)
+        let board = Leaderboard(correct: [ref, worse, best])
+        XCTAssertEqual(board.order, [2, 0, 1])
+        XCTAssertNil(board.versusBest[2])
+        XCTAssertNil(board.versusReference[0])
+        XCTAssertEqual(board.versusReference[1]?.difference.difference ?? 0, -0.5, accuracy: 1e-12)
+        XCTAssertEqual(board.versusReference[1]?.mcnemar.onlyA, 20)
+        XCTAssertEqual(board.versusReference[1]?.mcnemar.onlyB, 0)
+        XCTAssertTrue(board.versusReference[1]?.significantlyWorse ?? false)
+        XCTAssertFalse(board.versusReference[2]?.significantlyWorse ?? true)
+        XCTAssertTrue(board.anyWorseThanReference)
+        let ps = [board.versusReference[1]!.mcnemar.pValue, board.versusReference[2]!.mcnemar.pValue]
+        XCTAssertEqual([board.versusReference[1]!.pHolm, board.versusReference[2]!.pHolm], HolmCorrection.adjust(ps))
+        let pair = Leaderboard(correct: [ref, best])
+        let truth: [Int?] = Array(repeating: 0, count: 40)
+        let ab = ABComparison(
+            a: SetScores(probabilities: Matrix(rows: 40, cols: 2, storage: ref.flatMap { $0 ? [Float(0.9), 0.1] : [0.1, 0.9] })),
+            b: SetScores(probabilities: Matrix(rows: 40, cols: 2, storage: best.flatMap { $0 ? [Float(0.9), 0.1] : [0.1, 0.9] })),
+            truth: truth)
+        XCTAssertEqual(pair.versusReference[1]?.difference, ab.difference)
+        XCTAssertEqual(pair.versusReference[1]?.mcnemar, ab.mcnemar)
+        XCTAssertEqual(pair.versusReference[1]?.pHolm, ab.mcnemar.pValue)
+    }
 }
