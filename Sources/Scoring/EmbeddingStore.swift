@@ -116,22 +116,23 @@ public final class EmbeddingStore: Sendable {
 
     /// Unit-length embeddings of image files: cached ones by content, the rest encoded in
     /// batches of `batchSize` and stored after each batch (an interrupted run resumes).
-    /// `progress` is called with (done, total) as files are settled.
+    /// `progress` is told as files are settled, and how many came from the cache, so that
+    /// a folder already embedded is not reported as being encoded.
     ///
     /// Each file is read once: the bytes that are hashed are the bytes the encoder decodes.
     /// Files go through in chunks, so that only a chunk's bytes are held at a time.
     public func imageEmbeddings(
         _ paths: [String], batchSize: Int = 16,
-        progress: ((Int, Int) -> Void)? = nil
+        progress: ((ImageProgress) -> Void)? = nil
     ) -> [Result<[Float], Error>] {
         var results = [Result<[Float], Error>?](repeating: nil, count: paths.count)
         // A file whose path, size, modification time and inode match the cache's record
         // is not read for its hash (and is read only if its embedding is missing).
         let stamps = paths.map { EmbeddingCache.FileStamp(path: $0) }
         let known = cache.flatMap { c in guarded { try c.knownHashes(zip(paths, stamps).compactMap { p, s in s.map { (p, $0) } }) } } ?? [:]
-        var done = 0
+        var done = 0, cached = 0
         let chunk = max(1, batchSize) * 16
-        progress?(0, paths.count)
+        func report() { progress?(ImageProgress(settled: done, total: paths.count, cached: cached)) }
         for start in stride(from: 0, to: paths.count, by: chunk) {
             let range = start..<min(start + chunk, paths.count)
             var hashes: [Int: String] = [:]
@@ -151,7 +152,8 @@ public final class EmbeddingStore: Sendable {
             for (i, v) in found { results[i] = .success(v) }
             let todo = range.filter { hashes[$0] != nil && found[$0] == nil }
             done += range.count - todo.count
-            progress?(done, paths.count)
+            cached += found.count
+            report()
             for first in stride(from: 0, to: todo.count, by: max(1, batchSize)) {
                 let batch = Array(todo[first..<min(first + max(1, batchSize), todo.count)])
                 // A file whose hash came from its stamp is read now, once.
@@ -173,7 +175,7 @@ public final class EmbeddingStore: Sendable {
                 memory.withLock { m in for (k, v) in fresh { m.images[k] = v } }
                 if let cache { guarded { try cache.store(.image, model: provider.fingerprint, fresh) } }
                 done += batch.count
-                progress?(done, paths.count)
+                report()
             }
             if let cache, !todo.isEmpty { guarded { try cache.checkpoint() } }
         }
@@ -191,6 +193,17 @@ public final class EmbeddingStore: Sendable {
         }
         return memory.withLock { m in hashes.compactMapValues { m.images[$0] } }
     }
+}
+
+/// How far an embedding of image files has come: files settled (cached, encoded or
+/// failed) of the total, and how many of them the cache (or memory) served.
+public struct ImageProgress: Sendable, Equatable {
+    public let settled: Int
+    public let total: Int
+    public let cached: Int
+    /// Settled by the encoder (or failed).
+    public var encoded: Int { settled - cached }
+    public init(settled: Int, total: Int, cached: Int) { self.settled = settled; self.total = total; self.cached = cached }
 }
 
 /// How many prompts the next batch holds: all `limit` when no target is set; otherwise as

@@ -58,11 +58,11 @@ public final class ScoringModel: Sendable {
         }
     }
 
-    /// Embeds a collection's images (cached ones by content); `progress` gets (done, total)
-    /// as files are settled.
+    /// Embeds a collection's images (cached ones by content), telling `progress` as files
+    /// are settled.
     public func embed(
         _ collection: ImageCollection, batchSize: Int = 16,
-        progress: ((Int, Int) -> Void)? = nil
+        progress: ((ImageProgress) -> Void)? = nil
     ) -> EmbeddedImages {
         let results = store.imageEmbeddings(collection.items.map(\.path), batchSize: batchSize, progress: progress)
         var items: [ImageCollection.Item] = [], rows: [[Float]] = [], failures: [(String, String)] = []

@@ -15,6 +15,7 @@ extension Reducer {
             }
             s.editing = LineEditor(s.lines(s.focus)[s.row(s.focus)])
             s.editingOriginal = s.editing!.text
+            s.editUndoDepth = s.undoStack.count
             return []
         case let .edit(e):
             guard s.editing != nil else { return [] }
@@ -43,7 +44,8 @@ extension Reducer {
                 if let original = s.editingOriginal, r < lines.count, lines[r] != original {
                     lines[r] = original
                     s.setLines(s.focus, lines)
-                    if s.undoStack.last == s.document { s.undoStack.removeLast() }
+                    // Every step the edit pushed (its first key's, a paste's) goes with it.
+                    if let depth = s.editUndoDepth, s.undoStack.count > depth { s.undoStack.removeLast(s.undoStack.count - depth) }
                     s.status = "edit undone"
                     return [.rescore, .save]
                 }
@@ -67,6 +69,7 @@ extension Reducer {
             s.rows[s.focus] = at
             s.editing = LineEditor("")
             s.editingOriginal = ""
+            s.editUndoDepth = s.undoStack.count
             return [.save]
         case .deleteLine, .duplicateLine:
             guard s.focus.isEditable, s.editing == nil else { return [] }

@@ -21,7 +21,8 @@ extension Reducer {
             return []
         case .beginExport:
             let effects = s.editing != nil ? commit(&s) : []
-            s.prompt = Prompt(purpose: .exportPath, label: "export to: ", editor: LineEditor("clip-tui-export.json"))
+            // A default in the home folder, never the working folder (which may be a repository).
+            s.prompt = Prompt(purpose: .exportPath, label: "export to: ", editor: LineEditor("~/clip-tui-export.json"), prefilled: true)
             return effects
         case .beginOpen:
             let effects = s.editing != nil ? commit(&s) : []
@@ -33,7 +34,9 @@ extension Reducer {
             case .templatesB: what = "templates B"
             }
             let start = s.focus == .images || s.focus == .scores ? (s.document.images ?? "") : ""
-            s.prompt = Prompt(purpose: .open(s.focus == .scores ? .images : s.focus), label: "open \(what): ", editor: LineEditor(start))
+            s.prompt = Prompt(
+                purpose: .open(s.focus == .scores ? .images : s.focus), label: "open \(what): ", editor: LineEditor(start),
+                prefilled: !start.isEmpty)
             s.status = "Tab completes the path; FILE#KEY picks one entry of a file that has several"
             return effects
         case .requestPrompts:

@@ -5,13 +5,29 @@ public enum Reducer {
         // A prompt on the status line takes every edit until Enter or Esc.
         if s.prompt != nil {
             switch action {
-            case let .edit(e): s.prompt!.editor.apply(e); return []
+            case let .edit(e):
+                if s.prompt!.prefilled {
+                    // A suggestion: typing or deleting replaces it; a motion keeps it to edit.
+                    s.prompt!.prefilled = false
+                    switch e {
+                    case .insert: s.prompt!.editor = LineEditor("")
+                    case .backspace, .delete, .deleteWordLeft, .deleteToEnd, .deleteToStart:
+                        s.prompt!.editor = LineEditor("")
+                        return []
+                    case .left, .right, .home, .end, .wordLeft, .wordRight: break
+                    }
+                }
+                s.prompt!.editor.apply(e)
+                return []
             case let .paste(text):
-                // A path is one line: the first pasted one.
+                // A path is one line: the first pasted one (in place of a suggestion).
+                if s.prompt!.prefilled { s.prompt!.editor = LineEditor("") }
+                s.prompt!.prefilled = false
                 s.prompt!.editor.apply(.insert(Self.pastedLines(text).first ?? ""))
                 return []
             case let .setPromptText(text, status):
                 s.prompt!.editor = LineEditor(text)
+                s.prompt!.prefilled = false
                 s.status = status
                 return []
             case .completePath:

@@ -351,7 +351,8 @@ public struct Screen {
     private func drawStatus(_ g: inout CellGrid, _ r: Rect) {
         if let p = state.prompt {
             let x = g.put(p.label, x: r.x, y: r.y, style: Self.focused)
-            g.put(p.editor.text, x: x, y: r.y, maxX: r.x + r.width)
+            // A suggestion shows selected: typing replaces it.
+            g.put(p.editor.text, x: x, y: r.y, style: p.prefilled ? Self.selected : .plain, maxX: r.x + r.width)
             let cx = x + p.editor.cursorColumn
             if cx < r.width { var cell = g[cx, r.y]; cell.style = Self.selected; g.set(x: cx, y: r.y, cell) }
             return

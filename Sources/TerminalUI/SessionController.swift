@@ -277,7 +277,8 @@ public final class SessionController {
 
     /// Writes A and B with their figures, from the evaluation of the document as it is
     /// (the same builder `clip-tui export` uses); waits for pending scores.
-    private func export(to path: String) {
+    private func export(to typed: String) {
+        let path = typed.hasPrefix("~/") ? UserPaths().home + typed.dropFirst(1) : typed
         // The format by the name typed: .json (clip-tui), NAME.cb.json or a folder
         // (clip_benchmark, dataset NAME), .txt, .py.
         guard let format = ExportFormat.inferred(from: path) else {

@@ -57,8 +57,14 @@ final class SessionEngine: Sendable {
     /// when another folder is opened, after `forgetImages`).
     func startEmbedding(_ collection: ImageCollection) {
         queue.async { [self] in
-            setStatus("encoding images 0/\(collection.items.count)")
-            let embedded = model.embed(collection) { done, all in self.setStatus("encoding images \(done)/\(all)") }
+            setStatus("reading \(collection.items.count) images")
+            let embedded = model.embed(collection) { p in
+                // Cached images are not "encoding": a resumed session says where they came from.
+                self.setStatus(
+                    p.encoded == 0
+                        ? "images \(p.settled)/\(p.total) from the cache"
+                        : "encoding images \(p.settled)/\(p.total)" + (p.cached > 0 ? " (\(p.cached) from the cache)" : ""))
+            }
             live.load(store: model.store, images: embedded, rule: model.rule)
             shared.withLock { s in
                 s.images = embedded

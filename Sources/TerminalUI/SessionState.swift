@@ -30,6 +30,9 @@ public struct Prompt: Equatable, Sendable {
     public var purpose: Purpose
     public var label: String
     public var editor: LineEditor
+    /// The text is a suggestion (a default path, the folder open now): the first key that
+    /// types or deletes replaces it whole; a motion or Tab keeps it for editing.
+    public var prefilled: Bool = false
 }
 
 /// Everything the screen shows that is not a computed score.
@@ -41,6 +44,9 @@ public struct SessionState: Equatable, Sendable {
     public var editing: LineEditor?
     /// The line as it was when editing began: what Esc puts back.
     public var editingOriginal: String?
+    /// The undo stack's depth when the line edit began: Esc drops every step the edit
+    /// pushed, so a cancelled edit leaves nothing behind to undo into.
+    public var editUndoDepth: Int?
     public var prompt: Prompt?
     public var filter: ImageFilter = .all
     public var sort: ImageSort = .name

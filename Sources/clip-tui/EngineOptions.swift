@@ -96,7 +96,9 @@ func warn(_ message: String) {
     FileHandle.standardError.write(Data("clip-tui: \(message)\n".utf8))
 }
 
-/// Progress on stderr: a bar with rate and time left on a terminal, plain lines otherwise.
+/// Image progress on stderr: a bar with the encoder's rate and time left on a terminal,
+/// plain lines otherwise; images the cache served are counted as such, not as encoded, and
+/// a folder served whole by the cache is one line saying so.
 final class ProgressReporter {
     let label: String
     let start = Date()
@@ -105,22 +107,28 @@ final class ProgressReporter {
 
     init(_ label: String) { self.label = label }
 
-    func update(_ done: Int, _ total: Int) {
-        guard total > 0 else { return }
+    func update(_ p: ImageProgress) {
+        guard p.total > 0 else { return }
+        if p.encoded == 0 {
+            if p.settled == p.total { FileHandle.standardError.write(Data("images: \(p.total)/\(p.total) from the cache\n".utf8)) }
+            return
+        }
         let elapsed = Date().timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        let left = rate > 0 ? Double(total - done) / rate : 0
+        let rate = elapsed > 0 ? Double(p.encoded) / elapsed : 0
+        let left = rate > 0 ? Double(p.total - p.settled) / rate : 0
+        let cached = p.cached > 0 ? ", \(p.cached) from the cache" : ""
         if isTerminal {
-            let width = 30, filled = width * done / total
+            let width = 30, filled = width * p.settled / p.total
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            let line = String(format: "\r%@ [%@] %d/%d  %.1f/s  ETA %d:%02d", label, bar, done, total, rate, Int(left) / 60, Int(left) % 60)
+            let line = String(
+                format: "\r%@ [%@] %d/%d  %.1f/s%@  ETA %d:%02d", label, bar, p.settled, p.total, rate, cached, Int(left) / 60, Int(left) % 60)
             FileHandle.standardError.write(Data(line.utf8))
-            if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+            if p.settled == p.total { FileHandle.standardError.write(Data("\n".utf8)) }
         } else {
-            let tenth = done * 10 / total
-            if tenth != lastLine || done == total {
+            let tenth = p.settled * 10 / p.total
+            if tenth != lastLine || p.settled == p.total {
                 lastLine = tenth
-                FileHandle.standardError.write(Data("\(label): \(done)/\(total) (\(String(format: "%.1f", rate))/s)\n".utf8))
+                FileHandle.standardError.write(Data("\(label): \(p.settled)/\(p.total) (\(String(format: "%.1f", rate))/s\(cached))\n".utf8))
             }
         }
     }

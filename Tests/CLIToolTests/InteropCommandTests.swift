@@ -78,7 +78,8 @@ final class InteropCommandTests: XCTestCase {
             String(decoding: stats.stdout, as: UTF8.self))
         let eval = try runTool(["eval"] + engine(["--templates", "\(Self.eval)/templates.txt"]))
         XCTAssertEqual(eval.status, 0, eval.stderr)
-        XCTAssertTrue(eval.stderr.contains("embedding images: 12/12"), "all 12 from the cache: \(eval.stderr)")
+        XCTAssertTrue(eval.stderr.contains("images: 12/12 from the cache"), "all 12 from the cache: \(eval.stderr)")
+        XCTAssertFalse(eval.stderr.contains("embedding images"), "nothing encoded: \(eval.stderr)")
     }
 
     func testKeysOnTheCommandLine() throws {

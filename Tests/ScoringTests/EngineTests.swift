@@ -185,5 +185,16 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(try EmbeddingStore(provider: fake, cache: cache).imageEmbeddings([a.path])[0].get(), [0, 1, 0, 0])
         XCTAssertEqual(fake.encodedImages.count, 2, "the changed file was hashed and encoded again")
         XCTAssertEqual(try cache.knownHashes([(a.path, newStamp)]), [a.path: try EmbeddingStore.contentHash(path: a.path)])
+        // Progress tells cached from encoded: a folder the cache serves whole is not "encoding".
+        var reports: [ImageProgress] = []
+        _ = EmbeddingStore(provider: fake, cache: cache).imageEmbeddings([a.path]) { reports.append($0) }
+        XCTAssertEqual(reports, [ImageProgress(settled: 1, total: 1, cached: 1)])
+        XCTAssertEqual(reports.last?.encoded, 0)
+        let b = dir.appendingPathComponent("b.png")
+        try Data("second".utf8).write(to: b)
+        reports = []
+        _ = EmbeddingStore(provider: fake, cache: cache).imageEmbeddings([a.path, b.path]) { reports.append($0) }
+        XCTAssertEqual(reports.last, ImageProgress(settled: 2, total: 2, cached: 1))
+        XCTAssertEqual(reports.last?.encoded, 1)
     }
 }

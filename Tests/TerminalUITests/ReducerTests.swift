@@ -34,6 +34,38 @@ final class ReducerTests: XCTestCase {
         XCTAssertEqual(back.evaluationRequest.temperature, 1.25)
     }
 
+    /// Esc after typing and a paste leaves nothing to undo into: the cancelled edit's
+    /// steps go with it (Enter, End, " wow", paste "abc", Esc, u).
+    func testACancelledEditWithAPasteLeavesNoUndoStep() {
+        var s = SessionState(document: document())
+        let before = s.document
+        _ = reduce(&s, .beginEdit, .edit(.end), .edit(.insert(" wow")), .paste("abc"), .cancelEdit)
+        XCTAssertEqual(s.document, before)
+        XCTAssertEqual(s.status, "edit undone")
+        _ = reduce(&s, .undo)
+        XCTAssertEqual(s.document, before, "undo has nothing of the cancelled edit to bring back")
+        // A kept edit keeps its steps: the typing, then the paste.
+        _ = reduce(&s, .beginEdit, .edit(.end), .edit(.insert(" wow")), .paste("abc"), .commitEdit)
+        XCTAssertEqual(s.document.templatesA[0], "a photo of a {}. wowabc")
+        _ = reduce(&s, .undo)
+        XCTAssertEqual(s.document.templatesA[0], "a photo of a {}. wow")
+        _ = reduce(&s, .undo)
+        XCTAssertEqual(s.document, before)
+    }
+
+    /// A prefilled path is a suggestion: typing replaces it, a motion keeps it to edit.
+    func testAPrefilledPathIsReplacedByTyping() {
+        var s = SessionState(document: document())
+        _ = reduce(&s, .beginExport)
+        XCTAssertEqual(s.prompt?.editor.text, "~/clip-tui-export.json", "a default in the home folder, not the working one")
+        _ = reduce(&s, .edit(.insert("/tmp/out.json")))
+        XCTAssertEqual(s.prompt?.editor.text, "/tmp/out.json")
+        _ = reduce(&s, .cancelEdit, .beginExport, .edit(.end), .edit(.backspace), .edit(.backspace), .edit(.backspace), .edit(.backspace))
+        XCTAssertEqual(s.prompt?.editor.text, "~/clip-tui-export.", "after a motion, keys edit the suggestion")
+        _ = reduce(&s, .cancelEdit, .beginExport, .paste("/tmp/p.json"))
+        XCTAssertEqual(s.prompt?.editor.text, "/tmp/p.json")
+    }
+
     func testTypingEditsTheLineAndAsksForScoresAtEachKey() {
         var s = SessionState(document: document())
         XCTAssertEqual(s.focus, .templatesA)
