@@ -65,7 +65,36 @@ public struct KeystrokeBenchmark {
         /// What `eval` does after embedding: set A's scores and metrics over every image,
         /// one shot, its prompts cached.
         var headless_eval_ms = 0.0
+        /// Keystrokes that change prompts, by kind (`insert_word`, `append_after_placeholder`,
+        /// `delete_character`, `label_edit`): each key waits for the last one's settled scores.
+        var edits: [String: EditFigures] = [:]
+        /// A key inside a template: settled minus the encoding of its prompts.
+        var stages_after_encode_ms = 0.0
+        /// A character appended after `{}`: key to settled scores (median).
+        var append_after_placeholder_ms = 0.0
         public var sorted_keystroke_ms: [Double] = []
+    }
+
+    /// One kind of edit, replayed key by key.
+    public struct EditFigures: Encodable {
+        var keys = 0
+        /// Key → first scores (stage 1).
+        var first_ms_median = 0.0, first_ms_p95 = 0.0
+        /// Key → every stage in (statistics, template figures).
+        var settled_ms_median = 0.0, settled_ms_p95 = 0.0
+        /// Encoding the last key's new prompts alone, from nothing.
+        var encode_ms = 0.0
+    }
+
+    /// The texts each key of an edit leaves: `text` with `typed` put in, key by key, at
+    /// `offset`.
+    static func keystrokes(into text: String, at offset: String.Index, typing typed: String) -> [String] {
+        (1...typed.count).map { n in String(text[..<offset] + typed.prefix(n) + text[offset...]) }
+    }
+
+    /// The texts of `count` backspaces at `offset`, key by key.
+    static func deletions(from text: String, before offset: String.Index, count: Int) -> [String] {
+        (1...max(1, count)).map { n in String(text[..<text.index(offset, offsetBy: -n)] + text[offset...]) }
     }
 
     public func run(measureBurst: Bool = true) throws -> Figures {
@@ -87,18 +116,18 @@ public struct KeystrokeBenchmark {
         let engine = LiveEngine()
         engine.load(store: store, images: embedded, rule: .softmax(scale: 100))
         var generation = 0
-        func request(_ a: [String]) -> EvaluationRequest {
-            EvaluationRequest(labels: labelSet, templatesA: a.map(Template.init), templatesB: templatesB.map(Template.init))
+        func request(_ a: [String], labels: LabelSet? = nil) -> EvaluationRequest {
+            EvaluationRequest(labels: labels ?? labelSet, templatesA: a.map(Template.init), templatesB: templatesB.map(Template.init))
         }
         /// Milliseconds to the first stage (and, when asked, to the last).
-        func evaluate(_ a: [String], allStages: Bool = false) throws -> (first: Double, last: Double) {
+        func evaluate(_ a: [String], labels: LabelSet? = nil, allStages: Bool = false) throws -> (first: Double, last: Double) {
             generation += 1
             engine.supersede(with: generation)
             let start = DispatchTime.now()
             // The first stage's time, set from the engine's @Sendable publish closure.
             let first = Mutex<Double?>(nil)
             let current = generation
-            try engine.evaluate(request(a), generation: current) { e in
+            try engine.evaluate(request(a, labels: labels), generation: current) { e in
                 first.withLock { if $0 == nil { $0 = milliseconds(since: start) } }
                 if !allStages && e.completed == .scores { engine.supersede(with: current + 1_000_000) }
             }
@@ -158,6 +187,53 @@ public struct KeystrokeBenchmark {
         }
         r.edit_template_encode_ms = try encodeMilliseconds("a low resolution photo of my {}.")
         if measureBurst { r.burst_encode_ms = try encodeMilliseconds(typed + " and a grey {}") }
+
+        // Honest keystrokes: every key below changes prompts (a lone `{` would leave the
+        // template out and encode nothing: the easy case `keystroke_ms_*` also counts).
+        let edited = templatesA.first { Template($0).hasPlaceholder } ?? "a photo of a {}."
+        let rest = Array(templatesA.drop { $0 == edited })
+        let placeholder = edited.range(of: "{}")!
+        func figures(_ steps: [(a: [String], labels: LabelSet?)], encode: () throws -> Double) throws -> EditFigures {
+            _ = try evaluate([edited] + rest, allStages: true)  // from the set as it was
+            var first: [Double] = [], settled: [Double] = []
+            for step in steps {
+                let t = try evaluate(step.a, labels: step.labels, allStages: true)
+                first.append(t.first)
+                settled.append(t.last)
+            }
+            first.sort(); settled.sort()
+            var f = EditFigures()
+            f.keys = steps.count
+            f.first_ms_median = percentile(first, 0.5); f.first_ms_p95 = percentile(first, 0.95)
+            f.settled_ms_median = percentile(settled, 0.5); f.settled_ms_p95 = percentile(settled, 0.95)
+            f.encode_ms = try encode()
+            return f
+        }
+        let inserted = Self.keystrokes(into: edited, at: placeholder.lowerBound, typing: "big ")
+        r.edits["insert_word"] = try figures(inserted.map { ([$0] + rest, nil) }) { try encodeMilliseconds(inserted.last!) }
+        let appended = Self.keystrokes(into: edited, at: placeholder.upperBound, typing: " here")
+        r.edits["append_after_placeholder"] = try figures(appended.map { ([$0] + rest, nil) }) { try encodeMilliseconds(appended.last!) }
+        let room = edited.distance(from: edited.startIndex, to: placeholder.lowerBound)
+        if room > 0 {
+            let deleted = Self.deletions(from: edited, before: placeholder.lowerBound, count: min(4, room))
+            r.edits["delete_character"] = try figures(deleted.map { ([$0] + rest, nil) }) { try encodeMilliseconds(deleted.last!) }
+        }
+        if let name = labels.first {
+            let renamed = Self.keystrokes(into: name, at: name.endIndex, typing: " fish")
+            let steps = renamed.map { n -> (a: [String], labels: LabelSet?) in
+                ([edited] + rest, LabelSet(name: "bench", classes: [ClassLabel(name: n)] + labels.dropFirst().map { ClassLabel(name: $0) }))
+            }
+            r.edits["label_edit"] = try figures(steps) {
+                // One class's prompts under both sets.
+                let fresh = EmbeddingStore(provider: provider, cache: nil)
+                let prompts = Set((templatesA + templatesB).map(Template.init).filter(\.hasPlaceholder).map { $0.render(renamed.last!) })
+                let start = DispatchTime.now()
+                _ = try fresh.textEmbeddings(prompts, batchSize: LiveEvaluator.promptBatch)
+                return milliseconds(since: start)
+            }
+        }
+        if let insert = r.edits["insert_word"] { r.stages_after_encode_ms = max(0, insert.settled_ms_median - insert.encode_ms) }
+        r.append_after_placeholder_ms = r.edits["append_after_placeholder"]?.settled_ms_median ?? 0
 
         r.headless_eval_ms =
             try (0..<3).map { _ in
