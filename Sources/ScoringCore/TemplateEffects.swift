@@ -24,6 +24,9 @@ public struct TemplateEffects: Sendable {
         public var d: Matrix  // [sample, classes]
         public var normSquared: [Float]  // ‖u_tc‖² per class
         public var units: Matrix  // U_t [classes, dimension]
+        /// The template alone: right on this many of the sample (it depends on the template,
+        /// the labels and the sample only, so an edit of another template keeps it).
+        var aloneHits: Int?
     }
 
     public private(set) var products: [Template: Product] = [:]
@@ -74,10 +77,14 @@ public struct TemplateEffects: Sendable {
         for t in used {
             if shouldStop() { return nil }
             let p = products[t]!
-            var aloneScale = [Float](repeating: 0, count: k), looScale = [Float](repeating: 0, count: k)
-            var looOffset = [Float](repeating: 0, count: k), looWeight = [Float](repeating: 0, count: k)
+            // Per class, the leave-one-out score is (cos·w − o·D)·s, the template alone's
+            // D·a + cos·b: a class with its own sentences keeps its cosine in both (w = s = 1,
+            // o = 0; a = 0, b = 1), and a class left without prompts scores 0.
+            var w = [Float](repeating: 1, count: k), o = [Float](repeating: 0, count: k), sc = [Float](repeating: 1, count: k)
+            var a = [Float](repeating: 0, count: k), b = [Float](repeating: 0, count: k)
             for c in 0..<k {
-                aloneScale[c] = p.normSquared[c] > 0 ? 1 / p.normSquared[c].squareRoot() : 0
+                guard names[c] > 0 else { b[c] = 1; continue }
+                a[c] = p.normSquared[c] > 0 ? 1 / p.normSquared[c].squareRoot() : 0
                 let su = p.units.storage.withUnsafeBufferPointer { u in
                     sFloat.storage.withUnsafeBufferPointer { s in
                         Double(FastMath.dot(u.baseAddress! + c * dim, s.baseAddress! + c * dim, count: dim))
@@ -85,36 +92,101 @@ public struct TemplateEffects: Sendable {
                 }
                 let left = sCount[c] - names[c]
                 let v2 = sNorm[c] * sNorm[c] - 2 * su + Double(p.normSquared[c])
-                // score = (cos·‖S‖ − D) / ‖S − u‖; a class left without prompts scores 0.
+                // score = (cos·‖S‖ − D) / ‖S − u‖
                 if left > 0, v2 > 0 {
-                    looScale[c] = Float(1 / v2.squareRoot())
-                    looWeight[c] = Float(sNorm[c])
+                    sc[c] = Float(1 / v2.squareRoot())
+                    w[c] = Float(sNorm[c])
                 } else {
-                    looScale[c] = 0; looWeight[c] = 0
+                    sc[c] = 0; w[c] = 0
                 }
-                looOffset[c] = names[c] > 0 ? 1 : 0
+                o[c] = 1
             }
+            let computeAlone = p.aloneHits == nil
             var aloneHits = 0, looHits = 0
-            for (r, i) in sample.enumerated() {
-                var bestA = 0, bestL = 0
-                var scoreA = -Float.infinity, scoreL = -Float.infinity
-                for c in 0..<k {
-                    let cos = scores.cosines.storage[i * k + c], d = p.d.storage[r * k + c]
-                    let a = names[c] > 0 ? d * aloneScale[c] : cos
-                    let l = (cos * looWeight[c] - looOffset[c] * d) * looScale[c]
-                    let leftScore = names[c] > 0 ? l : cos
-                    if a > scoreA { scoreA = a; bestA = c }
-                    if leftScore > scoreL { scoreL = leftScore; bestL = c }
+            scores.cosines.storage.withUnsafeBufferPointer { cos in
+                p.d.storage.withUnsafeBufferPointer { d in
+                    for (r, i) in sample.enumerated() {
+                        let row = cos.baseAddress! + i * k, dr = d.baseAddress! + r * k
+                        if Self.argmaxLeftOut(row, dr, w, o, sc, count: k) == truthOfSample[r] { looHits += 1 }
+                        if computeAlone, Self.argmaxAlone(row, dr, a, b, count: k) == truthOfSample[r] { aloneHits += 1 }
+                    }
                 }
-                if bestA == truthOfSample[r] { aloneHits += 1 }
-                if bestL == truthOfSample[r] { looHits += 1 }
             }
+            if computeAlone { products[t]?.aloneHits = aloneHits } else { aloneHits = p.aloneHits! }
             let n = Double(sample.count)
             rows[t] = Row(
                 accuracy: Double(aloneHits) / n,
                 leaveOneOut: templates.count > 1 ? Double(looHits) / n - full : -full)
         }
         return rows
+    }
+
+    /// The first class with the largest (cos·w − o·D)·s: eight lanes at a time, each keeping
+    /// its first maximum, then the lanes' maximum with the smallest class (a scalar scan's
+    /// answer, ties included). This runs over templates × images × classes after an edit.
+    static func argmaxLeftOut(
+        _ cos: UnsafePointer<Float>, _ d: UnsafePointer<Float>, _ w: [Float], _ o: [Float], _ s: [Float], count k: Int
+    ) -> Int {
+        w.withUnsafeBufferPointer { w in
+            o.withUnsafeBufferPointer { o in
+                s.withUnsafeBufferPointer { s in
+                    let (w, o, s) = (w.baseAddress!, o.baseAddress!, s.baseAddress!)
+                    return argmax(count: k) { c in
+                        (load(cos + c) * load(w + c) - load(o + c) * load(d + c)) * load(s + c)
+                    } scalar: { c in
+                        (cos[c] * w[c] - o[c] * d[c]) * s[c]
+                    }
+                }
+            }
+        }
+    }
+
+    /// The first class with the largest D·a + cos·b (the template alone).
+    static func argmaxAlone(_ cos: UnsafePointer<Float>, _ d: UnsafePointer<Float>, _ a: [Float], _ b: [Float], count k: Int) -> Int {
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                let (a, b) = (a.baseAddress!, b.baseAddress!)
+                return argmax(count: k) { c in
+                    load(d + c) * load(a + c) + load(cos + c) * load(b + c)
+                } scalar: { c in
+                    d[c] * a[c] + cos[c] * b[c]
+                }
+            }
+        }
+    }
+
+    @inline(__always) private static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always) private static func argmax(
+        count k: Int, _ lanes: (Int) -> SIMD8<Float>, scalar: (Int) -> Float
+    ) -> Int {
+        var bestValue = SIMD8<Float>(repeating: -.infinity)
+        var bestIndex = SIMD8<Int32>(repeating: Int32.max)
+        var index = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        var c = 0
+        while c + 8 <= k {
+            let v = lanes(c)
+            let better = v .> bestValue
+            bestValue.replace(with: v, where: better)
+            bestIndex.replace(with: index, where: better)
+            index &+= SIMD8(repeating: 8)
+            c += 8
+        }
+        var best = -Float.infinity, at = 0
+        var found = false
+        for l in 0..<8 where bestIndex[l] != Int32.max {
+            if !found || bestValue[l] > best || (bestValue[l] == best && Int(bestIndex[l]) < at) {
+                best = bestValue[l]; at = Int(bestIndex[l]); found = true
+            }
+        }
+        while c < k {
+            let v = scalar(c)
+            if !found || v > best { best = v; at = c; found = true }
+            c += 1
+        }
+        return at
     }
 
     /// The sample and the products of `templates` (those not kept from before); false
