@@ -252,9 +252,9 @@ public final class SessionController {
             dispatch(.resultPublished(generation: s.generation, stage: s.stage.rawValue))
         }
         if let last = notes.last { state.status = last }
-        if let path = pendingExport, isIdle {
+        if let path = pendingExport {
             pendingExport = nil
-            export(to: path)
+            export(to: path, retry: true)  // waits again unless the scores are in or cannot come
         }
         if let since = dirtySince, Date().timeIntervalSince(since) >= autosaveDelay { saveNow() }
     }
@@ -277,7 +277,7 @@ public final class SessionController {
 
     /// Writes A and B with their figures, from the evaluation of the document as it is
     /// (the same builder `clip-tui export` uses); waits for pending scores.
-    private func export(to typed: String) {
+    private func export(to typed: String, retry: Bool = false) {
         let path = typed.hasPrefix("~/") ? UserPaths().home + typed.dropFirst(1) : typed
         // The format by the name typed: .json (clip-tui), NAME.cb.json or a folder
         // (clip_benchmark, dataset NAME), .txt, .py.
@@ -285,15 +285,31 @@ public final class SessionController {
             state.status = "\(path): name it .json, NAME.cb.json, .txt or .py, or a folder for clip_benchmark"
             return
         }
-        guard isIdle, let s = engine.withShared({ $0.snapshot }), let evaluation = s.evaluation else {
-            pendingExport = path
-            state.status = "export to \(path) waits for the scores…"
-            return
+        let (snapshot, noScores) = engine.withShared { e in
+            // No images to score, or the latest request failed: the sets go out without figures.
+            (e.snapshot, e.images == nil && e.imagesProblem != nil || e.failed == e.requested)
         }
         let doc = state.document
-        let export = PromptSetExport(
-            evaluation: evaluation, sets: [doc.templateSetA, doc.templateSetB], roles: ["A", "B"], model: model,
-            images: doc.images, labels: doc.labelSet, imagePaths: s.images.map(\.path))
+        let export: PromptSetExport
+        if isIdle, let s = snapshot, let evaluation = s.evaluation {
+            export = PromptSetExport(
+                evaluation: evaluation, sets: [doc.templateSetA, doc.templateSetB], roles: ["A", "B"], model: model,
+                images: doc.images, labels: doc.labelSet, imagePaths: s.images.map(\.path))
+        } else if noScores {
+            let rule = model.rule.at(temperature: doc.temperature ?? 1)
+            export = PromptSetExport(
+                model: .init(
+                    name: model.name, fingerprint: model.store.provider.fingerprint, scoreRule: rule.description,
+                    temperature: doc.temperature ?? 1),
+                images: doc.images, labels: doc.labelSet,
+                templateSets: [(doc.templateSetA, "A"), (doc.templateSetB, "B")].map { set, role in
+                    .init(name: set.name, role: role, templates: set.templates, metrics: nil)
+                })
+        } else {
+            pendingExport = path
+            if !retry { state.status = "export to \(path) waits for the scores…" }
+            return
+        }
         do {
             // A folder names the dataset too: the session has no --dataset.
             let dataset = ExportFormat.datasetName(fromOutput: path) ?? URL(fileURLWithPath: path).lastPathComponent

@@ -29,6 +29,8 @@ final class SessionEngine: Sendable {
         var previewLoading: Set<String> = []
         /// Why the images could not be opened (shown in their pane; the session stays usable).
         var imagesProblem: String?
+        /// The last request whose evaluation failed (an encoder error): no scores will come for it.
+        var failed = 0
     }
 
     let model: ScoringModel
@@ -126,6 +128,7 @@ final class SessionEngine: Sendable {
                     })
                 noteEnvironment()
             } catch {
+                shared.withLock { $0.failed = generation }
                 say("\(error)")
             }
         }

@@ -62,6 +62,25 @@ final class RandomKeysTests: XCTestCase {
         XCTAssertEqual(controller.state.promptsView?.rows.map(\.prompt), ["a photo of a cat.", "a photo of a kitty."])
     }
 
+    /// Without images there are no scores to wait for: `e` writes the sets at once, without
+    /// figures, at exactly the path typed.
+    func testExportWithoutImagesWritesTheSetsAtOnce() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("noimages-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let document = SessionDocument(model: "fake", images: nil, labels: ["cat", "dog"], templatesA: ["a photo of a {}."], templatesB: ["{}"])
+        let controller = SessionController(
+            document: document, model: ScoringModel(store: EmbeddingStore(provider: Provider(), cache: nil)),
+            collection: nil, header: "fake", sessionPath: nil, preview: { _ in nil }, imagesProblem: "no images folder")
+        controller.dispatch(.beginExport)
+        controller.dispatch(.edit(.insert(path)))
+        controller.dispatch(.commitEdit)
+        XCTAssertEqual(controller.state.status, "exported to \(path)")
+        let export = try PromptSetExport.read(path: path)
+        XCTAssertEqual(export.templateSets.map(\.templates), [[Template("a photo of a {}.")], [Template("{}")]])
+        XCTAssertNil(export.templateSets[0].metrics)
+        XCTAssertEqual(export.model?.temperature, 1)
+    }
+
     /// A CuPL class's prompts are its own sentences: the prompts view shows them, and the
     /// Labels pane says how many there are.
     func testSentencesOfACuPLClass() throws {
