@@ -27,15 +27,16 @@ struct ExportOptions: ParsableArguments {
         if outFormat != nil { throw ValidationError("--format \(format) is the old spelling of --out-format: give one of them") }
     }
 
-    /// The file format `--format` named in the old spelling, said once.
-    private var legacyOutFormat: ExportFormat? {
+    /// The file format `--format` named in the old spelling, with the notice that names
+    /// `--out-format` (a function: it says so each time it is asked).
+    private func legacyOutFormat() -> ExportFormat? {
         guard let format, ReportFormat(rawValue: format) == nil, let f = ExportFormat(rawValue: format) else { return nil }
         warn("export --format \(format) names the file format: use --out-format \(format) (--format is now the report format, table or json)")
         return f
     }
 
     func write(_ export: PromptSetExport) throws {
-        let written = try Self.write(export, out: out, format: outFormat ?? legacyOutFormat, dataset: dataset)
+        let written = try Self.write(export, out: out, format: outFormat ?? legacyOutFormat(), dataset: dataset)
         if format.flatMap(ReportFormat.init(rawValue:)) == .json {
             struct Written: Encodable { let files: [String]; let notes: [String] }
             try printJSON(Written(files: written.files, notes: written.notes))
