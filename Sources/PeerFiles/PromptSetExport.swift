@@ -3,13 +3,15 @@ import Foundation
 import InputLimits
 import ScoringCore
 
-/// clip-tui's own export (schema `clip-tui.prompt-set/2`, README "Export"): the template
+/// clip-tui's own export (schema `clip-tui.prompt-set/3`, README "Export"): the template
 /// sets with their role (A, B) and figures, the label set, the model, the images folder,
-/// and the comparison. Everything is named: classes by name and images by path, never by a
+/// and the comparison. Version 3 adds candidates: an entry may carry its own model (when
+/// the file holds several) and its difference to the best; files of versions 1 and 2 read
+/// as before (every field they lack is optional). Everything is named: classes by name and images by path, never by a
 /// position in a list the reader does not have. Read back with `FILE#A`, `FILE#B` or a
 /// set's name (`PeerShapes`).
 public struct PromptSetExport: Codable, Sendable {
-    public static let schemaName = "clip-tui.prompt-set/2"
+    public static let schemaName = "clip-tui.prompt-set/3"
 
     public struct Model: Codable, Sendable, Equatable {
         public var name: String
@@ -87,8 +89,18 @@ public struct PromptSetExport: Codable, Sendable {
         public var perTemplate: [TemplateFigure]?
         /// Lines without `{}`: they make no prompt and were left out of the ensemble.
         public var leftOut: [Template]?
+        /// The candidate's name on the leaderboard ("model · set"; version 3).
+        public var candidate: String?
+        /// This candidate's model, when the file holds several (version 3; else the file's).
+        public var model: Model?
+        /// Top-1 against the best candidate of the file, McNemar's p Holm-corrected (version 3;
+        /// nil for the best).
+        public var versusBest: Leaderboard.Paired?
 
-        enum CodingKeys: String, CodingKey { case name, role, templates, metrics, perTemplate = "per_template", leftOut = "left_out" }
+        enum CodingKeys: String, CodingKey {
+            case name, role, templates, metrics, perTemplate = "per_template", leftOut = "left_out", candidate, model
+            case versusBest = "versus_best"
+        }
 
         public init(
             name: String, role: String?, templates: [Template], metrics: NamedMetrics?, perTemplate: [TemplateFigure]? = nil,
@@ -134,9 +146,11 @@ public struct PromptSetExport: Codable, Sendable {
     public var templateSets: [Entry]
     public var comparison: Comparison?
     public var selection: TemplateSelection?
+    /// How the entries' `versus_best` p-values were corrected ("holm"), where they are given.
+    public var correction: String?
 
     enum CodingKeys: String, CodingKey {
-        case schema, created, model, images, labels, templateSets = "template_sets", comparison, selection
+        case schema, created, model, images, labels, templateSets = "template_sets", comparison, selection, correction
     }
 
     public init(
@@ -165,6 +179,7 @@ public struct PromptSetExport: Codable, Sendable {
         templateSets = try c.decode([Entry].self, forKey: .templateSets)
         comparison = try c.decodeIfPresent(Comparison.self, forKey: .comparison)
         selection = try? c.decodeIfPresent(TemplateSelection.self, forKey: .selection)
+        correction = try c.decodeIfPresent(String.self, forKey: .correction)
     }
 
     /// Written to a temporary name and renamed: never half-written.

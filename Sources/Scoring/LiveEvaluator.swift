@@ -14,13 +14,20 @@ public struct EvaluationRequest: Sendable, Equatable {
     /// The last stage to compute: a command that shows no per-template figure stops at
     /// `.statistics`.
     public var through: LiveEvaluator.Stage
+    /// The sets whose per-template figures the last stage computes (nil: every set). A
+    /// session with eight sets shows two of them: the other six cost nothing there.
+    public var figuresFor: Set<Int>?
 
     /// - Parameters: `sets` in order; `temperature` divides the model's logits.
-    public init(labels: LabelSet, sets: [[Template]], temperature: Float = 1, through: LiveEvaluator.Stage = .templates) {
+    public init(
+        labels: LabelSet, sets: [[Template]], temperature: Float = 1, through: LiveEvaluator.Stage = .templates,
+        figuresFor: Set<Int>? = nil
+    ) {
         self.labels = labels
         self.sets = sets
         self.temperature = temperature
         self.through = through
+        self.figuresFor = figuresFor
     }
 
     /// A session's two sets, A and B.
@@ -63,6 +70,9 @@ public final class LiveEvaluator {
         var effects = TemplateEffects()
         var effectsFor: (labels: LabelSet, templates: [Template], images: Int)?
         var lastEffects: [Template: TemplateEffects.Row]?
+        /// The metrics of `scores` under a truth: kept while neither moves (a keystroke in
+        /// one set leaves the other sets' metrics as they were).
+        var metrics: (truth: [Int?], value: Metrics)?
     }
 
     private var sides: [Side] = []
@@ -146,7 +156,15 @@ public final class LiveEvaluator {
         if shouldStop() { return false }
         let labelled = truth.contains { $0 != nil } && !labels.classes.isEmpty
         if labelled {
-            for s in result.sets.indices { result.sets[s].metrics = Metrics(scores: result.sets[s].scores, truth: truth) }
+            for s in result.sets.indices {
+                if let kept = sides[s].metrics, kept.truth == truth {
+                    result.sets[s].metrics = kept.value
+                } else {
+                    let m = Metrics(scores: result.sets[s].scores, truth: truth)
+                    sides[s].metrics = (truth, m)
+                    result.sets[s].metrics = m
+                }
+            }
             if result.sets.count >= 2, let a = result.sets[0].metrics, let b = result.sets[1].metrics {
                 result.comparison = ABComparison(
                     a: a, b: b, predictionsA: result.sets[0].scores.predictions, predictionsB: result.sets[1].scores.predictions,
@@ -159,7 +177,7 @@ public final class LiveEvaluator {
 
         if shouldStop() { return false }
         let context = store.provider.contextLength
-        for s in request.sets.indices {
+        for s in request.sets.indices where request.figuresFor?.contains(s) ?? true {
             // Token counts take a tokenization per new prompt (87,000 at ImageNet scale on
             // opening): asked to stop between templates like the products below.
             guard let tokens = tokens(uniqued(request.sets[s]), labels: labels, shouldStop: shouldStop) else { return false }
@@ -175,7 +193,10 @@ public final class LiveEvaluator {
             }
             result.sets[s].templates = figures
         }
-        if labelled { result.effectSample = sides.first?.effects.sample.count }
+        if labelled {
+            let shown = request.sets.indices.first { request.figuresFor?.contains($0) ?? true }
+            result.effectSample = shown.map { sides[$0].effects.sample.count }
+        }
         result.completed = .templates
         publish(result)
         return true
@@ -236,10 +257,14 @@ public final class LiveEvaluator {
         let moved = side.ensemble.apply(change, labels: labels, templates: templates, embeddings: embeddings)
         if let old = side.scores, moved.isEmpty, side.classKeys == labels.classes {
             // Only the rule moved (a temperature): the cosines are kept, the last step redone.
-            if old.rule != rule { side.scores = SetScores(cosines: old.cosines, rule: rule) }
+            if old.rule != rule {
+                side.scores = SetScores(cosines: old.cosines, rule: rule)
+                side.metrics = nil
+            }
             return
         }
         side.scores = SetScores(cosines: cosines(side, labels: labels, moved: moved), rule: rule)
+        side.metrics = nil
         side.classKeys = labels.classes
     }
 

@@ -27,31 +27,14 @@ struct CompareCommand: ParsableCommand {
             let files = templateSets.files
             let parsed = try files.map { try PromptFiles.readTemplates(path: $0) }
             let models = try engine.makeModels(logitScale: scoring.logitScale)
-            // Model-major: every (model, set) pair is a candidate; each model embeds the images
-            // once and evaluates all the sets in one request.
-            var candidates: [Candidate] = []
-            var evaluations: [(EmbeddedImages, LiveEvaluation)] = []
-            for model in models {
-                let (labels, images) = try sets.load(model)
-                for (file, set) in zip(files, parsed) {
-                    for line in model.plan(labels: labels, templates: set).summary(
-                        labels: sets.labels, templates: file, contextLength: model.store.provider.contextLength)
-                    {
-                        warn(line)
-                    }
-                }
-                let e = try model.evaluator(images).evaluateOnce(
-                    EvaluationRequest(
-                        labels: labels, sets: parsed.map(\.templates), temperature: scoring.resolvedTemperature, through: .statistics))
-                guard e.labelledCount > 0 else {
-                    throw ScoringError.invalid("\(sets.images): no labelled images (use class subfolders or --truth)")
-                }
-                for (s, (file, set)) in zip(files, parsed).enumerated() {
-                    candidates.append(Candidate(model: model, evaluation: evaluations.count, set: s, file: file, templates: set))
-                }
-                evaluations.append((images, e))
+            let run = try CandidateRun(
+                models: models, files: files, parsed: parsed, sets: sets, temperature: scoring.resolvedTemperature,
+                through: .statistics)
+            guard run.board.evaluations.allSatisfy({ $0.result.labelledCount > 0 }) else {
+                throw ScoringError.invalid("\(sets.images): no labelled images (use class subfolders or --truth)")
             }
-            let report = CompareReport(candidates: candidates, evaluations: evaluations)
+            let candidates = run.candidates
+            let report = CompareReport(run)
             switch format {
             case .json: try printJSON(report.output(models: models))
             case .table: print(report.table())

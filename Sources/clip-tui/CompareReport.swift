@@ -1,8 +1,8 @@
 import Foundation
 import Scoring
 
-/// One candidate of `compare`: a model and a template set, evaluated with the model's other
-/// sets in one request.
+/// One candidate of `compare` and `export`: a model and a template set, evaluated with the
+/// model's other sets in one request.
 struct Candidate {
     let model: ScoringModel
     /// Which evaluation (one per model) holds it, and which of its sets it is.
@@ -12,67 +12,72 @@ struct Candidate {
     let templates: TemplateSet
 }
 
+/// Every model × every set, evaluated: each model embeds the images once and evaluates
+/// all the sets in one request (model-major, as `compare` and `export` list them).
+struct CandidateRun {
+    let models: [ScoringModel]
+    let candidates: [Candidate]
+    let images: [EmbeddedImages]
+    /// The labels as read (the same for every model).
+    let labels: LabelSet
+    let board: CandidateBoard
+
+    /// - Parameters: `files` are the sets' files (for names and warnings), `parsed` the sets.
+    init(
+        models: [ScoringModel], files: [String], parsed: [TemplateSet], sets: SetOptions, temperature: Float,
+        through: LiveEvaluator.Stage
+    ) throws {
+        var candidates: [Candidate] = [], images: [EmbeddedImages] = [], evaluations: [CandidateBoard.ModelEvaluation] = []
+        var read: LabelSet?
+        for model in models {
+            let (labels, embedded) = try sets.load(model)
+            read = labels
+            for (file, set) in zip(files, parsed) {
+                for line in model.plan(labels: labels, templates: set).summary(
+                    labels: sets.labels, templates: file, contextLength: model.store.provider.contextLength)
+                {
+                    warn(line)
+                }
+            }
+            let e = try model.evaluator(embedded).evaluateOnce(
+                EvaluationRequest(labels: labels, sets: parsed.map(\.templates), temperature: temperature, through: through))
+            for (s, (file, set)) in zip(files, parsed).enumerated() {
+                candidates.append(Candidate(model: model, evaluation: evaluations.count, set: s, file: file, templates: set))
+            }
+            images.append(embedded)
+            evaluations.append(.init(paths: embedded.items.map(\.path), result: e))
+        }
+        let ids = CandidateBoard.ids(candidates.map { ($0.model.name, $0.templates.name) }, showModel: true)
+        self.models = models
+        self.labels = read!  // one model at least
+        self.candidates = candidates
+        self.images = images
+        board = CandidateBoard(
+            candidates: candidates.indices.map { .init(evaluation: candidates[$0].evaluation, set: candidates[$0].set, id: ids[$0]) },
+            evaluations: evaluations)
+    }
+}
+
 /// What `compare` reports: the candidates' metrics, the leaderboard over the images every
 /// model embedded, and with exactly two candidates today's A/B fields.
 struct CompareReport {
     let candidates: [Candidate]
-    let evaluations: [(images: EmbeddedImages, result: LiveEvaluation)]
-    /// Each candidate's name: the model's folder and the set's name, made unique.
-    let ids: [String]
-    /// The images every model embedded, by path, in the first model's order.
-    let paths: [String]
-    /// Per candidate, its prediction of each of `paths`; and the truth of each.
-    let predictions: [[Int?]]
-    let truth: [Int?]
-    let leaderboard: Leaderboard
+    let board: CandidateBoard
+    var ids: [String] { board.candidates.map(\.id) }
+    var paths: [String] { board.paths }
+    var truth: [Int?] { board.truth }
+    var leaderboard: Leaderboard { board.leaderboard }
+    var classes: [String] { board.classes }
 
-    init(candidates: [Candidate], evaluations: [(EmbeddedImages, LiveEvaluation)]) {
-        self.candidates = candidates
-        self.evaluations = evaluations.map { (images: $0.0, result: $0.1) }
-        var seen: [String: Int] = [:]
-        ids = candidates.map { c in
-            let base = "\(Self.shortName(c.model.name)) · \(c.templates.name)"
-            seen[base, default: 0] += 1
-            return seen[base]! == 1 ? base : "\(base) #\(seen[base]!)"
-        }
-        // Candidates are paired on the images every model could read (a file one encoder
-        // failed on is left out of the pairs, not of that model's own metrics).
-        let rows = self.evaluations.map { e in Dictionary(e.images.items.enumerated().map { ($1.path, $0) }, uniquingKeysWith: { a, _ in a }) }
-        let first = self.evaluations[0]
-        let paths = first.images.items.map(\.path).filter { p in rows.allSatisfy { $0[p] != nil } }
-        let truth = paths.map { first.result.truth[rows[0][$0]!] }
-        let predictions = candidates.map { c in
-            let e = evaluations[c.evaluation].1
-            return paths.map { e.sets[c.set].scores.predictions[rows[c.evaluation][$0]!] }
-        }
-        let labelled = truth.indices.filter { truth[$0] != nil }
-        leaderboard = Leaderboard(correct: predictions.map { p in labelled.map { p[$0] == truth[$0] } })
-        self.paths = paths
-        self.truth = truth
-        self.predictions = predictions
+    init(_ run: CandidateRun) {
+        candidates = run.candidates
+        board = run.board
     }
 
-    var classes: [String] { evaluations[0].result.classNames }
-
-    /// A model as a leaderboard names it: its folder's name, or the folder above when that
-    /// is a generic one ("model", a Hub snapshot's hash).
-    static func shortName(_ model: String) -> String {
-        let url = URL(fileURLWithPath: model)
-        let last = url.lastPathComponent
-        let generic = last == "model" || (last.count == 40 && last.allSatisfy(\.isHexDigit))
-        return generic ? url.deletingLastPathComponent().lastPathComponent + "/" + last : last
-    }
-
-    func result(_ i: Int) -> (set: LiveEvaluation.SetResult, evaluation: LiveEvaluation) {
-        let e = evaluations[candidates[i].evaluation].result
-        return (e.sets[candidates[i].set], e)
-    }
+    func result(_ i: Int) -> (set: LiveEvaluation.SetResult, evaluation: LiveEvaluation) { board.result(i) }
 
     /// The first two candidates as A and B, when they are the only ones.
-    var pair: ABComparison? {
-        guard candidates.count == 2, let a = result(0).set.metrics, let b = result(1).set.metrics else { return nil }
-        return ABComparison(a: a, b: b, predictionsA: predictions[0], predictionsB: predictions[1], truth: truth)
-    }
+    var pair: ABComparison? { candidates.count == 2 ? board.comparison(0, 1) : nil }
 
     // MARK: JSON (Schemas/compare.schema.json)
 

@@ -11,7 +11,7 @@ import UserPaths
 struct EngineOptions: ParsableArguments {
     @Option(
         name: .customLong("model"),
-        help: "Checkpoint folder or Hugging Face Hub id in the local Hub cache (default: $CLIP_TUI_MODEL, else the demo model); compare takes several.")
+        help: "Checkpoint folder or Hugging Face Hub id in the local Hub cache (default: $CLIP_TUI_MODEL, else the demo model); compare, export and session take several (every model × every template set is a candidate).")
     var models: [String] = []
 
     /// The one model a command other than `compare` takes.
@@ -41,7 +41,7 @@ struct EngineOptions: ParsableArguments {
     /// Only `compare` compares models: elsewhere a second `--model` is a mistake, said.
     func requireOneModel() throws {
         guard models.count <= 1 else {
-            throw ValidationError("--model is given \(models.count) times: only compare takes several models (each a candidate)")
+            throw ValidationError("--model is given \(models.count) times: only compare, export and session take several models (each model × set a candidate)")
         }
     }
 

@@ -7,34 +7,58 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write template sets, the label set, the model and their figures: clip-tui JSON, clip_benchmark's files, .txt or .py.")
 
+    /// `--model` repeated: every model × every set is a candidate, model-major, as in `compare`.
     @OptionGroup var engine: EngineOptions
     @OptionGroup var sets: SetOptions
-    @Option(name: .customLong("templates"), help: ArgumentHelp("A template set (FILE or FILE#KEY); repeat for more (A, B, …).", valueName: "file[#key]"))
-    var templateFiles: [String] = []
-    @Option(help: ArgumentHelp("Template set B (FILE or FILE#KEY), after one --templates.", valueName: "file[#key]")) var templatesB: String?
+    @OptionGroup var templateSets: TemplateSetsOptions
+    @Option(
+        name: .customLong("candidate"),
+        help: ArgumentHelp(
+            "Write only this candidate: its number in the order given (1, 2, …) or its name (\"SET\" or \"MODEL · SET\", as compare lists it); repeat for more (default: all).",
+            valueName: "n|name"))
+    var chosen: [String] = []
     @OptionGroup var scoring: ScoreOptions
     @OptionGroup var output: ExportOptions
 
-    func validate() throws {
-        guard !templateFiles.isEmpty else { throw ValidationError("give at least one --templates") }
-        if templatesB != nil && templateFiles.count != 1 { throw ValidationError("--templates-b is the second set: give it beside one --templates") }
-    }
+    func validate() throws { try templateSets.validate() }
 
     func run() throws {
         try reportingErrors {
-            let model = try engine.makeModel(logitScale: scoring.logitScale)
-            let files = templateFiles + (templatesB.map { [$0] } ?? [])
-            let templateSets = try files.map(PromptFiles.readTemplates)
-            let (labels, images) = try sets.load(model)
-            let roles = templateSets.count == 1 ? [nil] : templateSets.indices.map { i in Optional(String(UnicodeScalar(UInt8(65 + i % 26)))) }
+            let files = templateSets.files
+            let parsed = try files.map(PromptFiles.readTemplates)
+            let models = try engine.makeModels(logitScale: scoring.logitScale)
             // The same evaluation the session exports from: every stage, per-template figures included.
-            let e = try model.evaluator(images).evaluateOnce(
-                EvaluationRequest(labels: labels, sets: templateSets.map(\.templates), temperature: scoring.resolvedTemperature))
+            let run = try CandidateRun(
+                models: models, files: files, parsed: parsed, sets: sets, temperature: scoring.resolvedTemperature,
+                through: .templates)
+            let picked = try chosen.isEmpty ? nil : chosen.map { try Self.candidate($0, in: run.board) }
+            // Roles as the sets were given: A, B, … per set (nil for a lone set), the same for every model.
+            let roles = run.candidates.map { c in parsed.count == 1 ? nil : Optional(String(UnicodeScalar(UInt8(65 + c.set % 26)))) }
             let export = PromptSetExport(
-                evaluation: e, sets: templateSets, roles: roles, model: model,
-                images: URL(fileURLWithPath: sets.images).standardizedFileURL.path, labels: labels,
-                imagePaths: images.items.map(\.path))
+                board: run.board, sets: run.candidates.map(\.templates), models: run.candidates.map(\.model), roles: roles,
+                chosen: picked.map { p in p.enumerated().filter { !p[..<$0.offset].contains($0.element) }.map(\.element) },
+                images: URL(fileURLWithPath: sets.images).standardizedFileURL.path, labels: run.labels)
             try output.write(export)
         }
+    }
+
+    /// A `--candidate` as a candidate's index: a number in the order given, or a name.
+    static func candidate(_ typed: String, in board: CandidateBoard) throws -> Int {
+        let ids = board.candidates.map(\.id)
+        if let n = Int(typed) {
+            guard (1...ids.count).contains(n) else {
+                throw ValidationError("--candidate \(n): there are \(ids.count) candidates (1–\(ids.count))")
+            }
+            return n - 1
+        }
+        // "MODEL · SET" as listed, or the set's name alone when only one candidate has it.
+        if let i = ids.firstIndex(of: typed) { return i }
+        let bySet = ids.indices.filter { ids[$0].hasSuffix(" · " + typed) }
+        if bySet.count == 1 { return bySet[0] }
+        let list = ids.prefix(20).enumerated().map { "\($0 + 1): \($1)" }.joined(separator: "; ")
+        throw ValidationError(
+            "--candidate \(typed): "
+                + (bySet.count > 1 ? "several candidates use that set (name the model too): " : "no such candidate: ")
+                + list + (ids.count > 20 ? " … (\(ids.count) in all)" : ""))
     }
 }
