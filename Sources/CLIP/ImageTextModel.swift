@@ -23,6 +23,9 @@ public protocol ImageTextModel: AnyObject, Sendable {
     var logitBias: Float? { get }
     /// The ids the text tower reads for a text (before any padding), and how many it needed.
     func tokenize(_ text: String) -> TokenizedText
+    /// The id text the vocabulary cannot spell maps to (SentencePiece's `<unk>`); nil for
+    /// CLIP's byte-level BPE, which spells any text.
+    var unknownTokenId: Int? { get }
     /// Unnormalised embeddings of texts, one row each.
     func encodeTexts(_ texts: [String]) throws -> Matrix
     /// Unnormalised embeddings of consecutive preprocessed `[3, size, size]` images.
@@ -31,6 +34,7 @@ public protocol ImageTextModel: AnyObject, Sendable {
 
 extension CLIPModel: ImageTextModel {
     public var kind: String { layout.rawValue }
+    public var unknownTokenId: Int? { nil }
     public var embeddingSize: Int { config.projectionDim }
     public var contextLength: Int { config.textConfig.maxPositionEmbeddings }
     public var logitBias: Float? { nil }

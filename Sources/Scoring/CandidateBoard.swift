@@ -35,7 +35,9 @@ public struct CandidateBoard: Sendable {
     /// Over the labelled images of `paths`.
     public let leaderboard: Leaderboard
 
-    public init(candidates: [Candidate], evaluations: [ModelEvaluation]) {
+    /// - Parameter againstReference: pair every candidate with the first too (`compare
+    ///   --fail-if-worse`); the session ranks against the best only.
+    public init(candidates: [Candidate], evaluations: [ModelEvaluation], againstReference: Bool = true) {
         precondition(!evaluations.isEmpty, "one evaluation at least")
         self.candidates = candidates
         self.evaluations = evaluations
@@ -50,7 +52,7 @@ public struct CandidateBoard: Sendable {
             return rows.count == 1 ? scores.predictions : paths.map { scores.predictions[rows[c.evaluation][$0]!] }
         }
         let labelled = truth.indices.filter { truth[$0] != nil }
-        leaderboard = Leaderboard(correct: predictions.map { p in labelled.map { p[$0] == truth[$0] } })
+        leaderboard = Leaderboard(correct: predictions.map { p in labelled.map { p[$0] == truth[$0] } }, againstReference: againstReference)
         self.paths = paths
         self.truth = truth
     }
@@ -69,7 +71,7 @@ public struct CandidateBoard: Sendable {
     public func leaderboard(of picked: [Int]) -> Leaderboard {
         if picked == Array(candidates.indices) { return leaderboard }
         let labelled = truth.indices.filter { truth[$0] != nil }
-        return Leaderboard(correct: picked.map { c in labelled.map { predictions[c][$0] == truth[$0] } })
+        return Leaderboard(correct: picked.map { c in labelled.map { predictions[c][$0] == truth[$0] } }, againstReference: false)
     }
 
     /// Candidates `a` and `b` compared as A and B on the paired images (nil before

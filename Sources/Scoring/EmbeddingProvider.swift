@@ -15,6 +15,9 @@ public protocol EmbeddingProvider: AnyObject, Sendable {
     func tokenize(_ text: String) -> (ids: [Int], untruncatedCount: Int)
     /// Tokens the text encoder reads (start and end included): 77 for CLIP.
     var contextLength: Int { get }
+    /// The id of text the tokenizer cannot spell (SentencePiece's `<unk>`); nil when every
+    /// text is spelled (CLIP's byte-level BPE).
+    var unknownTokenId: Int? { get }
     func embedTexts(_ texts: [String]) throws -> [[Float]]
     /// One result per file: a file that does not decode fails alone. The bytes are the
     /// ones the cache hashed (a file is read once).
@@ -27,6 +30,8 @@ public protocol EmbeddingProvider: AnyObject, Sendable {
 extension EmbeddingProvider {
     /// CLIP's 77, for providers that do not say.
     public var contextLength: Int { 77 }
+    /// Every text spelled, for providers that do not say.
+    public var unknownTokenId: Int? { nil }
     /// A softmax model, for providers that do not say.
     public var logitBias: Float? { nil }
     /// The checkpoint's rule: a sigmoid with the bias, else a softmax.

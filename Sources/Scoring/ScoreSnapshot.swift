@@ -68,6 +68,12 @@ public struct ScoreSnapshot: Sendable {
     /// How the model's cosines became these probabilities (CLIP's softmax, SigLIP's
     /// sigmoid), at `temperature`.
     public let rule: ScoreRule
+    /// B's rule (another model's, when A and B are candidates of two models).
+    public let ruleB: ScoreRule
+    /// Every candidate ranked (nil: not in yet, or a snapshot built without one).
+    public let board: CandidateBoard?
+    /// Which candidates of `board` are A and B.
+    public let candidates: (a: Int, b: Int)
     /// What the model's logits were divided by (1: as trained).
     public let temperature: Float
     public var metricsA: Metrics? { comparison?.a }
@@ -77,7 +83,11 @@ public struct ScoreSnapshot: Sendable {
     /// The template figures' sample, when it is not every labelled image.
     public let templateSample: (used: Int, of: Int)?
     public let seconds: Double
+    /// The stage every model's evaluation has reached (A's and B's figures may be further).
     public let stage: LiveEvaluator.Stage
+    /// Counts the snapshots of one request, in the order they were made (what the screen
+    /// redraws on: with several models a stage of one leaves `stage` where it was).
+    public var sequence = 0
     /// The evaluation this snapshot shows (exports are written from it).
     public let evaluation: LiveEvaluation?
 
@@ -90,6 +100,9 @@ public struct ScoreSnapshot: Sendable {
     ) {
         let k = classNames.count
         self.rule = rule
+        ruleB = rule
+        board = nil
+        candidates = (0, 1)
         temperature = 1
         self.generation = generation; self.classNames = classNames; self.images = images
         scoresA = SetScores(probabilities: Matrix(rows: images.count, cols: k, storage: probabilitiesA.flatMap { $0 }))
@@ -103,27 +116,50 @@ public struct ScoreSnapshot: Sendable {
     /// The session's view of an evaluation stage of its two sets. `items` are the
     /// evaluated images, in order.
     public init(_ e: LiveEvaluation, generation: Int, items: [ImageCollection.Item]) {
-        precondition(e.sets.count == 2, "a session shows two sets")
+        precondition(e.sets.count >= 2, "a session shows two sets")
+        self.init(a: (e, 0), b: (e, 1), sameModel: true, generation: generation, items: items)
+    }
+
+    /// The session's view of candidates A and B: each a set of an evaluation (the same
+    /// one, or two models' evaluations of the same `items`, row for row). `board` ranks
+    /// every candidate (nil before it is in). `sameModel`: `a` and `b` are one evaluation.
+    public init(
+        a: (evaluation: LiveEvaluation, set: Int), b: (evaluation: LiveEvaluation, set: Int), sameModel: Bool, generation: Int,
+        items: [ImageCollection.Item], board: CandidateBoard? = nil, candidates: (a: Int, b: Int) = (0, 1),
+        stage: LiveEvaluator.Stage? = nil
+    ) {
+        let ea = a.evaluation, eb = b.evaluation
+        precondition(ea.truth.count == items.count && eb.truth.count == items.count, "both evaluations of the same images")
         self.generation = generation
-        evaluation = e
-        classNames = e.classNames
-        let a = e.sets[0].scores, b = e.sets[1].scores
+        evaluation = ea
+        classNames = ea.classNames
+        let sa = ea.sets[a.set].scores, sb = eb.sets[b.set].scores
         images = items.indices.map { i in
             ImageRow(
-                path: items[i].path, name: items[i].relativePath, truth: e.truth[i], truthName: e.truthNames[i],
-                predA: a.predictions[i], predB: b.predictions[i],
-                confidenceA: a.confidence[i], marginA: a.margin[i])
+                path: items[i].path, name: items[i].relativePath, truth: ea.truth[i], truthName: ea.truthNames[i],
+                predA: sa.predictions[i], predB: sb.predictions[i],
+                confidenceA: sa.confidence[i], marginA: sa.margin[i])
         }
-        scoresA = a; scoresB = b
-        rule = e.rule
-        temperature = e.temperature
-        summary = e.summary
-        comparison = e.comparison
-        seconds = e.seconds
-        stage = e.completed
-        let labelled = e.labelledCount
-        templateSample = e.effectSample.flatMap { $0 < labelled ? ($0, labelled) : nil }
-        figures = e.sets.map { set in
+        scoresA = sa; scoresB = sb
+        rule = ea.rule
+        ruleB = eb.rule
+        temperature = ea.temperature
+        // The evaluator compares its first two sets itself: that comparison is reused.
+        let sameEvaluation = sameModel && a.set == 0 && b.set == 1
+        summary = sameEvaluation ? ea.summary : QuickComparison(a: sa, b: sb, truth: ea.truth)
+        if sameEvaluation, let c = ea.comparison {
+            comparison = c
+        } else if let ma = ea.sets[a.set].metrics, let mb = eb.sets[b.set].metrics {
+            comparison = ABComparison(a: ma, b: mb, predictionsA: sa.predictions, predictionsB: sb.predictions, truth: ea.truth)
+        } else {
+            comparison = nil
+        }
+        seconds = max(ea.seconds, eb.seconds)
+        self.stage = stage ?? min(ea.completed, eb.completed)
+        let labelled = ea.labelledCount
+        templateSample = ea.effectSample.flatMap { $0 < labelled ? ($0, labelled) : nil }
+        figures = [(ea, a.set), (eb, b.set)].map { e, s in
+            let set = e.sets[s]
             var rows: [Template: TemplateRow] = [:]
             for t in set.leftOut { rows[t] = TemplateRow(tokens: nil, warning: "no {}: left out", accuracy: nil, leaveOneOut: nil) }
             for (t, f) in set.templates {
@@ -131,6 +167,8 @@ public struct ScoreSnapshot: Sendable {
             }
             return rows
         }
+        self.board = board
+        self.candidates = candidates
     }
 
     /// The figures of a template line of set A (0) or B (1), found by its text: nil for a

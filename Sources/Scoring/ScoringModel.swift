@@ -75,6 +75,29 @@ public final class ScoringModel: Sendable {
         return EmbeddedImages(items: items, matrix: Matrix(rows: rows, dimension: dimension), failures: failures)
     }
 
+    /// Class names and synonyms this model's tokenizer cannot spell in full: each with the
+    /// count of its unknown pieces (SentencePiece's `<unk>`). Such a name scores as the
+    /// pieces it has left, so two of them may become the same prompt. Empty for CLIP.
+    public func unreadableNames(_ labels: LabelSet) -> [(name: String, unknown: Int)] {
+        guard let unk = store.provider.unknownTokenId else { return [] }
+        var out: [(String, Int)] = []
+        var seen = Set<String>()
+        for name in labels.classes.flatMap(\.names) where seen.insert(name).inserted {
+            let n = store.provider.tokenize(name).ids.filter { $0 == unk }.count
+            if n > 0 { out.append((name, n)) }
+        }
+        return out
+    }
+
+    /// A warning naming the labels this model cannot read (nil: it reads them all).
+    public func unreadableLabelsWarning(_ labels: LabelSet) -> String? {
+        let bad = unreadableNames(labels)
+        guard !bad.isEmpty else { return nil }
+        let list = bad.prefix(8).map { "'\($0.name)' (\($0.unknown) unknown)" }.joined(separator: ", ")
+        return "\(name): its tokenizer cannot spell \(bad.count) label name\(bad.count == 1 ? "" : "s"), which score by what is left: "
+            + list + (bad.count > 8 ? " … (\(bad.count) in all)" : "")
+    }
+
     /// The engine over these images, at this model's rule.
     public func evaluator(_ images: EmbeddedImages) -> LiveEvaluator {
         LiveEvaluator(store: store, images: images, rule: rule)
@@ -93,6 +116,17 @@ public struct EmbeddedImages: Sendable {
     public var truthNames: [String?] { items.map(\.truthName) }
     /// Each image's class index under `labels` (nil: no truth, or a class not in them).
     public func truth(_ labels: LabelSet) -> [Int?] { labels.truthIndices(truthNames) }
+
+    /// Only the items whose path is in `paths`, in their order (failures kept).
+    public func restricted(to paths: Set<String>) -> EmbeddedImages {
+        let keep = items.indices.filter { paths.contains(items[$0].path) }
+        if keep.count == items.count { return self }
+        let d = matrix.cols
+        var storage: [Float] = []
+        storage.reserveCapacity(keep.count * d)
+        for i in keep { storage += matrix.storage[(i * d)..<((i + 1) * d)] }
+        return EmbeddedImages(items: keep.map { items[$0] }, matrix: Matrix(rows: keep.count, cols: d, storage: storage), failures: failures)
+    }
 
     /// `matrix` has one row per item.
     public init(items: [ImageCollection.Item], matrix: Matrix, failures: [(path: String, error: String)]) {

@@ -47,12 +47,15 @@ public struct Leaderboard: Sendable {
     public let intervals: [WilsonInterval]
     /// Per candidate, against the best (nil for the best itself).
     public let versusBest: [Paired?]
-    /// Per candidate, against the reference, candidate 0 (nil for the reference).
+    /// Per candidate, against the reference, candidate 0 (nil for the reference; all nil
+    /// when not asked for).
     public let versusReference: [Paired?]
 
     /// - Parameter correct: per candidate, right or wrong on each labelled image, the
     ///   images in the same order for every candidate.
-    public init(correct: [[Bool]], alpha: Double = 0.05) {
+    ///   `againstReference`: also pair every candidate with the first (`--fail-if-worse`);
+    ///   a session's leaderboard ranks against the best only, and saves the bootstraps.
+    public init(correct: [[Bool]], alpha: Double = 0.05, againstReference: Bool = true) {
         precondition(Set(correct.map(\.count)).count <= 1, "the same images for every candidate")
         let n = correct.first?.count ?? 0
         let top1 = correct.map { c in n > 0 ? Double(c.filter { $0 }.count) / Double(n) : 0 }
@@ -61,7 +64,8 @@ public struct Leaderboard: Sendable {
         self.order = order
         intervals = correct.map { c in WilsonInterval(successes: c.filter { $0 }.count, total: n) }
         versusBest = correct.isEmpty ? [] : Self.family(correct, against: order[0], alpha: alpha)
-        versusReference = correct.isEmpty ? [] : Self.family(correct, against: 0, alpha: alpha)
+        versusReference =
+            correct.isEmpty ? [] : againstReference ? Self.family(correct, against: 0, alpha: alpha) : correct.map { _ in nil }
     }
 
     /// Every candidate but `other` paired against it, p-values corrected over the family.

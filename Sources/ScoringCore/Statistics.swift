@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// McNemar's exact test on paired right/wrong outcomes: under "A and B are equally
 /// accurate", the discordant pairs split as a fair coin.
@@ -62,18 +63,75 @@ public struct PairedBootstrap: Sendable, Equatable, Codable {
         difference = n > 0 ? Double(delta.reduce(0, +)) / Double(n) : 0
         self.resamples = resamples
         guard n > 0, resamples > 0 else { low = difference; high = difference; return }
-        var rng = SplitMix64(seed: seed)
-        var stats: [Double] = []
-        stats.reserveCapacity(resamples)
-        for _ in 0..<resamples {
-            var s = 0
-            for _ in 0..<n { s += delta[Int(rng.next() % UInt64(n))] }
-            stats.append(Double(s) / Double(n))
-        }
+        // Every resample's sum of deltas, from the images where A and B differ only: the
+        // draws depend on n and the seed alone, so they are made once (`BootstrapDraws`)
+        // and every pair of the same image count reads them. The sums are integers, the
+        // same as drawing afresh, in a fraction of the time (a leaderboard pairs many).
+        let sums = BootstrapDraws.sums(n: n, resamples: resamples, seed: seed, delta: delta)
+        var stats = sums.map { Double($0) / Double(n) }
         stats.sort()
         let alpha = (1 - level) / 2
         low = stats[min(resamples - 1, Int((alpha * Double(resamples)).rounded(.down)))]
         high = stats[min(resamples - 1, Int(((1 - alpha) * Double(resamples)).rounded(.up)) - 1)]
+    }
+
+    /// The resamples drawn one by one: what `BootstrapDraws` must equal (tests).
+    public static func directSums(n: Int, resamples: Int, seed: UInt64, delta: [Int]) -> [Int] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<resamples).map { _ in
+            var s = 0
+            for _ in 0..<n { s += delta[Int(rng.next() % UInt64(n))] }
+            return s
+        }
+    }
+}
+
+/// How often each image is drawn in each resample of a seeded bootstrap, kept for the last
+/// image counts used: `[image][resample]` counts, so that a pair's resample sums are a few
+/// rows added (the images where its two candidates differ).
+enum BootstrapDraws {
+    private struct Key: Hashable { var n: Int, resamples: Int, seed: UInt64 }
+    private final class Draws: Sendable {
+        let counts: [UInt16]
+        init(counts: [UInt16]) { self.counts = counts }
+    }
+    private static let cache = Mutex<[Key: Draws]>([:])
+    /// Draws kept at most (each n × resamples × 2 bytes: 4 MB at 1,000 images).
+    private static let kept = 4
+
+    static func sums(n: Int, resamples: Int, seed: UInt64, delta: [Int]) -> [Int] {
+        // Beyond 65,535 images a count could (in principle) overflow 16 bits: drawn directly.
+        guard n < 65_536, n * resamples <= 64_000_000 else {
+            return PairedBootstrap.directSums(n: n, resamples: resamples, seed: seed, delta: delta)
+        }
+        let draws = draws(Key(n: n, resamples: resamples, seed: seed))
+        var sums = [Int](repeating: 0, count: resamples)
+        draws.counts.withUnsafeBufferPointer { c in
+            sums.withUnsafeMutableBufferPointer { out in
+                for i in 0..<n where delta[i] != 0 {
+                    let row = c.baseAddress! + i * resamples, d = delta[i]
+                    for r in 0..<resamples { out[r] += d * Int(row[r]) }
+                }
+            }
+        }
+        return sums
+    }
+
+    private static func draws(_ key: Key) -> Draws {
+        if let d = cache.withLock({ $0[key] }) { return d }
+        // The same sequence as `directSums`: resample by resample, image by image.
+        var counts = [UInt16](repeating: 0, count: key.n * key.resamples)
+        var rng = SplitMix64(seed: key.seed)
+        let n = UInt64(key.n)
+        for r in 0..<key.resamples {
+            for _ in 0..<key.n { counts[Int(rng.next() % n) * key.resamples + r] += 1 }
+        }
+        let d = Draws(counts: counts)
+        cache.withLock { c in
+            if c.count >= kept { c.removeAll() }
+            c[key] = d
+        }
+        return d
     }
 }
 

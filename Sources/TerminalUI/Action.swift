@@ -19,6 +19,8 @@ public enum Action: Equatable, Sendable {
     case scrollHelp(Int)
     /// The per-class view: open or close it, move in it, filter the images to a class.
     case toggleClassView, moveClass(Int), filterToSelectedClass, setClassFilter(String?)
+    /// A set of the document removed (neither A's nor B's; the controller's answer to `d` on the leaderboard).
+    case removeSet(Int)
     /// The prompts view: asked for (the controller tokenizes), shown, scrolled, ids toggled, closed.
     /// The skipped images (`!`): the controller answers with `.showPrompts` of them.
     case requestSkipped
@@ -49,8 +51,21 @@ public enum Action: Equatable, Sendable {
     /// `.followCursors`); and the per-class view's.
     case placeCursor(Pane, Int)
     case placeClassCursor(Int)
+    /// The leaderboard view (`L`): open or close it, move in it; `a`/`b` there make the
+    /// candidate under its cursor A or B (the controller answers with `.setPair`); `O` there
+    /// adds a template set or a model; `d` removes a set that neither A nor B shows.
+    case toggleLeaderboard, moveLeaderboard(Int), chooseCandidate(Role), removeCandidateSet
+    /// Candidates A and B (indices into the document's candidates).
+    case setPair(a: Int, b: Int)
+    /// A template set read from a file, added as new candidates (one per model).
+    case addedSet(TemplateSet, path: String)
+    /// The engine loaded a model and embedded the images with it: it joins the document.
+    case addedModel(String)
     case quit
 }
+
+/// A or B.
+public enum Role: String, Equatable, Sendable { case a = "A", b = "B" }
 
 /// Work the controller does after a state change.
 public enum Effect: Equatable, Sendable {
@@ -72,5 +87,11 @@ public enum Effect: Equatable, Sendable {
     case completePath
     /// Put the cursors back on the image and class they were on (answered with `.placeCursor`).
     case followCursors
+    /// The leaderboard row under the cursor made A or B (answered with `.setPair`).
+    case chooseCandidate(Role)
+    /// The leaderboard row's set removed (answered with `.removeSet`, or a message).
+    case removeCandidateSet
+    /// A path typed after `O` on the leaderboard: a template set, or a model folder or Hub id.
+    case addCandidate(path: String)
     case quit
 }

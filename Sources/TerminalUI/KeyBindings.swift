@@ -36,6 +36,7 @@ public enum KeyBindings {
             case .tab:
                 if state.prompt == nil { return .focusNext }
                 if case .open = state.prompt!.purpose { return .completePath }
+                if state.prompt!.purpose == .addCandidate { return .completePath }
                 return nil
             case .backTab: return state.prompt == nil ? .focusPrevious : nil
             case .up, .down: return .commitEdit
@@ -58,6 +59,27 @@ public enum KeyBindings {
             switch key {
             case .enter: return .filterToSelectedClass
             case .escape, .character("c"): return .toggleClassView
+            case .control("c"), .character("q"): return .quit
+            default: return nil
+            }
+        }
+        if state.leaderboardView != nil && !state.showHelp {
+            if let rows = scrollRows(key) { return .moveLeaderboard(rows) }
+            switch key {
+            case .home, .character("g"): return .moveLeaderboard(-1_000_000)
+            case .end, .character("G"): return .moveLeaderboard(1_000_000)
+            case .character("a"): return .chooseCandidate(.a)
+            case .character("b"): return .chooseCandidate(.b)
+            case .character("O"): return .beginOpen
+            case .character("d"), .delete: return .removeCandidateSet
+            case .character("u"): return .undo
+            case .control("r"): return .redo
+            case .character("s"): return .swapAB
+            case .character("e"): return .beginExport
+            case .character("t"): return .scaleTemperature(1.25)
+            case .character("T"): return .scaleTemperature(0.8)
+            case .character("?"): return .toggleHelp
+            case .escape, .character("L"), .enter: return .toggleLeaderboard
             case .control("c"), .character("q"): return .quit
             default: return nil
             }
@@ -99,6 +121,7 @@ public enum KeyBindings {
         case .character("e"): return .beginExport
         case .character("/"): return .beginSearch
         case .character("c"): return .toggleClassView
+        case .character("L"): return .toggleLeaderboard
         case .character("p"): return .requestPrompts
         case .character("!"): return .requestSkipped
         case .character("O"): return .beginOpen
@@ -143,6 +166,10 @@ public enum KeyBindings {
         ("/", "search the images by text: ranked by similarity (empty or Esc clears)"),
         ("p", "the real prompts of the template or label under the cursor, token counts, the cut at the model's context (77 CLIP, 64 SigLIP; i: token ids)"),
         ("t, T", "temperature up, down (×1.25): probabilities, NLL and ECE follow; top-1 does not"),
+        (
+            "L",
+            "leaderboard: every candidate (model × template set) by top-1, against the best (Holm-corrected); a / b make one A / B, O adds a set or a model, d removes a set"
+        ),
         ("c", "per class: recall under A and B by their difference, the most confused pairs; Enter shows that class's images"),
         ("!", "the images that could not be read, each with its reason"),
         ("O", "open into the focused pane: an images folder, a labels file, a template set (Tab completes; FILE#KEY)"),
@@ -162,6 +189,10 @@ public enum KeyBindings {
         ("McNemar p=0.5", "exact test on the images only one set gets right"),
         ("flips 2→B 0→A", "images right only under B / only under A"),
         ("✓✗ · and ?name", "right, wrong, no truth; ?name: the truth is not a label now"),
+        (
+            "leaderboard: A, B, !",
+            "the candidates shown as A and B; ! significantly worse than the best (bootstrap interval below 0 and Holm-corrected p < 0.05)"
+        ),
         ("dimmed figures", "scores of a newer edit are on their way (scoring…, encoding N/M prompts)")
     ]
 }

@@ -95,7 +95,10 @@ extension Reducer {
                 return []
             }
             if undo { s.redoStack.append(s.document) } else { s.undoStack.append(s.document) }
+            // Models only join (their images are embedded by then): undo keeps them.
+            let models = s.document.otherModels
             s.document = previous
+            s.document.otherModels = models
             for p in Pane.allCases where p.isEditable { setRow(&s, p, s.row(p), imageCount) }
             s.status = undo ? "undone" : "redone"
             return [.rescore, .save]
@@ -104,8 +107,8 @@ extension Reducer {
             checkpoint(&s)
             switch action {
             case .swapAB:
-                swap(&s.document.templatesA, &s.document.templatesB)
-                swap(&s.document.nameA, &s.document.nameB)
+                // The candidates change places (their sets, and their models if they differ).
+                swap(&s.document.candidateA, &s.document.candidateB)
                 s.status = "swapped A and B"
             case .copyAToB: s.document.templatesB = s.document.templatesA; s.status = "copied A to B"
             default: s.document.templatesA = s.document.templatesB; s.status = "copied B to A"

@@ -26,6 +26,11 @@ extension Reducer {
             return effects
         case .beginOpen:
             let effects = s.editing != nil ? commit(&s) : []
+            if s.leaderboardView != nil {
+                s.prompt = Prompt(purpose: .addCandidate, label: "add a template set (file) or a model (folder or Hub id): ", editor: LineEditor(""))
+                s.status = "Tab completes the path; FILE#KEY picks one entry of a file that has several"
+                return effects
+            }
             let what: String
             switch s.focus {
             case .images, .scores: what = "images folder"

@@ -41,6 +41,11 @@ public enum Reducer {
                     s.status = "opening \(text)…"
                     return [.open(pane, path: text)]
                 }
+                if p.purpose == .addCandidate {
+                    guard !text.isEmpty else { s.status = "nothing added"; return [] }
+                    s.status = "adding \(text)…"
+                    return [.addCandidate(path: text)]
+                }
                 if p.purpose == .search {
                     guard !text.isEmpty else { s.search = nil; s.status = "search cleared"; return [] }
                     s.status = "searching the images for '\(text)'…"
@@ -53,6 +58,7 @@ public enum Reducer {
                 case .search: s.status = ""
                 case .exportPath: s.status = "export cancelled"
                 case .open: s.status = "open cancelled"
+                case .addCandidate: s.status = "nothing added"
                 }
                 s.prompt = nil
                 return []
@@ -61,7 +67,8 @@ public enum Reducer {
             }
         }
         // By family, each in its own file: moves, edits of the document, views and prompts.
-        return navigate(&s, action, imageCount) ?? editDocument(&s, action, imageCount) ?? views(&s, action, imageCount) ?? []
+        return navigate(&s, action, imageCount) ?? editDocument(&s, action, imageCount) ?? views(&s, action, imageCount)
+            ?? leaderboard(&s, action) ?? []
     }
 
     /// Pasted text as lines: terminals send a pasted newline as CR; tabs and other control

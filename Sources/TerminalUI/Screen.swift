@@ -66,6 +66,7 @@ public struct Screen {
         drawSummary(&g, layout.summary)
         drawStatus(&g, layout.status)
         if state.classView != nil { drawClasses(&g, width: width, height: height) }
+        if state.leaderboardView != nil { drawLeaderboard(&g, width: width, height: height) }
         if state.promptsView != nil { drawPrompts(&g, width: width, height: height) }
         if state.showHelp { drawHelp(&g, width: width, height: height) }
         return g
@@ -73,7 +74,7 @@ public struct Screen {
 
     // MARK: - Frames
 
-    private func box(_ g: inout CellGrid, _ r: Rect, title: String, focused: Bool) {
+    func box(_ g: inout CellGrid, _ r: Rect, title: String, focused: Bool) {
         let style = focused ? Self.focused : Self.frame
         g.put("┌" + String(repeating: "─", count: max(0, r.width - 2)) + "┐", x: r.x, y: r.y, style: style)
         for y in (r.y + 1)..<(r.y + r.height - 1) {
@@ -84,12 +85,12 @@ public struct Screen {
         g.put(" \(title) ", x: r.x + 2, y: r.y, style: style, maxX: r.x + r.width - 1)
     }
 
-    private func scrolled(_ row: Int, count: Int, visible: Int) -> Int {
+    func scrolled(_ row: Int, count: Int, visible: Int) -> Int {
         guard count > visible else { return 0 }
         return max(0, min(row - visible / 2, count - visible))
     }
 
-    private func pct(_ x: Double?) -> String { x.map { String(format: "%.0f%%", 100 * $0) } ?? "–" }
+    func pct(_ x: Double?) -> String { x.map { String(format: "%.0f%%", 100 * $0) } ?? "–" }
 
     // MARK: - Panes
 
@@ -169,8 +170,13 @@ public struct Screen {
 
     private func drawLines(_ g: inout CellGrid, _ pane: Pane, _ r: Rect) {
         let lines = state.lines(pane)
-        let setName = pane == .templatesA ? state.document.nameA : (pane == .templatesB ? state.document.nameB : "")
+        let doc = state.document
+        let setName = pane == .templatesA ? doc.nameA : (pane == .templatesB ? doc.nameB : "")
         var title = pane.title + (setName.isEmpty || setName == "A" || setName == "B" ? "" : " (\(setName))")
+        if pane != .labels, doc.models.count > 1 {
+            // With several models the pane says whose candidate it is.
+            title = pane.title + " (" + Reducer.describe(doc, pane == .templatesA ? doc.candidateA : doc.candidateB) + ")"
+        }
         if pane != .labels, let m = snapshot?.summary {
             title += "  top-1 \(pct(pane == .templatesA ? m.top1A : m.top1B))"
             // Calibration comes with the statistics stage.
@@ -281,7 +287,22 @@ public struct Screen {
         let top = scrolled(cursor, count: count, visible: inner)
         // The rule says how to read the figures: a sigmoid's do not sum to 100% (SigLIP).
         var title = "Scores  A │ B" + (count > inner ? "  \(top + 1)–\(min(count, top + inner))/\(count)" : "")
-        if let form = [s.rule.description, s.rule.shortDescription].first(where: { TextWidth.columns(title + "  " + $0) + 5 <= r.width }) {
+        // Two models: each column's model and rule (a softmax's and a sigmoid's figures
+        // read differently); one model: its rule.
+        let doc = state.document
+        let forms: [String]
+        if doc.models.count > 1 {
+            let modelA = Self.modelName(doc, doc.candidateA), modelB = Self.modelName(doc, doc.candidateB)
+            func kind(_ rule: ScoreRule) -> String { String(rule.shortDescription.prefix { $0 != "(" }) }
+            forms = [
+                "A \(modelA) \(s.rule.shortDescription) │ B \(modelB) \(s.ruleB.shortDescription)",
+                "A \(s.rule.shortDescription) │ B \(s.ruleB.shortDescription)",
+                "A \(kind(s.rule)) │ B \(kind(s.ruleB))"
+            ]
+        } else {
+            forms = [s.rule.description, s.rule.shortDescription]
+        }
+        if let form = forms.first(where: { TextWidth.columns(title + "  " + $0) + 5 <= r.width }) {
             title += "  " + form
         }
         box(&g, r, title: title, focused: focused)
@@ -328,24 +349,43 @@ public struct Screen {
         }
     }
 
+    /// A candidate's model by its folder's name.
+    static func modelName(_ d: SessionDocument, _ c: Int) -> String {
+        let m = d.candidate(c).model
+        return d.models[m].map(CandidateBoard.shortName) ?? "default"
+    }
+
     private func drawSummary(_ g: inout CellGrid, _ r: Rect) {
-        var text = ""
+        // From the fullest form to the shortest: the engine's state ("scored in", "encoding
+        // N/M", "scoring…") must stay on screen at 80 columns, so the figures give way first.
+        var forms: [String] = [""]
         if let c = snapshot?.summary {
             // The bootstrap interval comes with the second stage: "…" until then.
-            let interval = snapshot?.comparison.map { String(format: "[%+.1f, %+.1f]", 100 * $0.difference.low, 100 * $0.difference.high) } ?? "[…]"
-            text =
-                String(
-                    format: "A %.1f%% [%.0f–%.0f]  B %.1f%% [%.0f–%.0f]  B−A %+.1f ",
-                    100 * c.top1A, 100 * c.intervalA.low, 100 * c.intervalA.high,
-                    100 * c.top1B, 100 * c.intervalB.low, 100 * c.intervalB.high, 100 * (c.top1B - c.top1A))
-                + interval + String(format: "  McNemar p=%.3g  flips %d→B %d→A", c.mcnemar.pValue, c.mcnemar.onlyB, c.mcnemar.onlyA)
+            let d = snapshot?.comparison?.difference
+            let interval = d.map { String(format: "[%+.1f, %+.1f]", 100 * $0.low, 100 * $0.high) } ?? "[…]"
+            let head = String(
+                format: "A %.1f%% [%.0f–%.0f]  B %.1f%% [%.0f–%.0f]  B−A %+.1f ",
+                100 * c.top1A, 100 * c.intervalA.low, 100 * c.intervalA.high,
+                100 * c.top1B, 100 * c.intervalB.low, 100 * c.intervalB.high, 100 * (c.top1B - c.top1A))
+            let p = String(format: "  McNemar p=%.3g", c.mcnemar.pValue)
+            let flips = String(format: "  flips %d→B %d→A", c.mcnemar.onlyB, c.mcnemar.onlyA)
+            let short = String(format: "A %.1f%%  B %.1f%%  B−A %+.1f ", 100 * c.top1A, 100 * c.top1B, 100 * (c.top1B - c.top1A))
+            let shortInterval = d.map { String(format: "[%+.0f,%+.0f]", 100 * $0.low, 100 * $0.high) } ?? "[…]"
+            forms = [
+                head + interval + p + flips, head + interval + p, short + interval + p, short + shortInterval + String(format: " p=%.2g", c.mcnemar.pValue),
+                short
+            ]
         } else if snapshot != nil {
-            text = "no labelled images under these labels: put them in class subfolders for accuracy"
+            forms = ["no labelled images under these labels: put them in class subfolders for accuracy", "no labelled images"]
         }
-        if let t = state.document.temperature { text = String(format: "T %.2f  ", t) + text }
+        let temperature = state.document.temperature.map { String(format: "T %.2f  ", $0) } ?? ""
+        let status = "   \(engineStatus)"
+        let text =
+            forms.first { TextWidth.columns(temperature + $0 + status) <= r.width }
+            ?? forms.last!
         // Old figures are dimmed while a newer edit is scored; the status says how far it is.
-        let figures = g.put(text, x: r.x, y: r.y, style: pending ? Self.muted : Self.frame, maxX: r.x + r.width)
-        g.put("   \(engineStatus)", x: figures, y: r.y, style: Self.frame, maxX: r.x + r.width)
+        let figures = g.put(temperature + text, x: r.x, y: r.y, style: pending ? Self.muted : Self.frame, maxX: r.x + r.width)
+        g.put(status, x: figures, y: r.y, style: Self.frame, maxX: r.x + r.width)
     }
 
     private func drawStatus(_ g: inout CellGrid, _ r: Rect) {

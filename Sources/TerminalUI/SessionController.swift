@@ -10,8 +10,10 @@ import UserPaths
 /// `SessionEngine`'s, which shares state with it only through its lock.
 public final class SessionController {
     public private(set) var state: SessionState
-    /// The model the session scores with.
-    public let model: ScoringModel
+    /// The first model (the header's).
+    public var model: ScoringModel { engine.models[0] }
+    /// Loads a model named by `O` on the leaderboard (nil: models cannot be added).
+    private let loadModel: (@Sendable (String) throws -> ScoringModel)?
     /// The header as given at start: model, images folder, session file.
     public let header: String
     /// The images folder the header names at start; an `O` that opens another updates it.
@@ -27,17 +29,18 @@ public final class SessionController {
     ///   line); `preview` makes a small picture of an image file; `imagesProblem` says why
     ///   there is no collection.
     public init(
-        document: SessionDocument, model: ScoringModel, collection: ImageCollection?, header: String,
+        document: SessionDocument, models: [ScoringModel], collection: ImageCollection?, header: String,
         sessionPath: String?, preview: @escaping @Sendable (String) -> PreviewImage?, initialStatus: String = "",
-        imagesProblem: String? = nil
+        imagesProblem: String? = nil, loadModel: (@Sendable (String) throws -> ScoringModel)? = nil
     ) {
+        precondition(models.count == document.models.count, "one model per model of the document")
         state = SessionState(document: document)
         state.status = initialStatus
-        self.model = model
+        self.loadModel = loadModel
         self.header = header
         self.headerImages = document.images
         self.sessionPath = sessionPath
-        engine = SessionEngine(model: model, imagesProblem: imagesProblem, preview: preview)
+        engine = SessionEngine(models: models, imagesProblem: imagesProblem, preview: preview)
         if let collection { engine.startEmbedding(collection) }
         requestRescore()
     }
@@ -65,6 +68,65 @@ public final class SessionController {
         }
     }
 
+    /// The one-model form (tests, and sessions of one model).
+    public convenience init(
+        document: SessionDocument, model: ScoringModel, collection: ImageCollection?, header: String,
+        sessionPath: String?, preview: @escaping @Sendable (String) -> PreviewImage?, initialStatus: String = "",
+        imagesProblem: String? = nil
+    ) {
+        self.init(
+            document: document, models: [model], collection: collection, header: header, sessionPath: sessionPath, preview: preview,
+            initialStatus: initialStatus, imagesProblem: imagesProblem)
+    }
+
+    /// What `O` on the leaderboard named: a template set file (`FILE` or `FILE#KEY`) becomes
+    /// new candidates with every model; a folder, or a name that is no file (a Hub id), is
+    /// a model, loaded and its images embedded in the background.
+    private func addCandidate(path typed: String) {
+        let path = typed.hasPrefix("~/") ? UserPaths().home + typed.dropFirst(1) : typed
+        var isFolder: ObjCBool = false
+        let file = String(path.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0])
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue || !FileManager.default.fileExists(atPath: file) {
+            addModel(URL(fileURLWithPath: path).standardizedFileURL.path)
+        } else if FileManager.default.fileExists(atPath: file) {
+            do {
+                var set = try PromptFiles.readTemplates(path: path)
+                set.name = URL(fileURLWithPath: path).lastPathComponent
+                dispatch(.addedSet(set, path: path))
+            } catch {
+                state.status = "\(error)"
+            }
+        } else if !path.hasPrefix("/"), !path.hasPrefix("."), path.split(separator: "/").count == 2 {
+            addModel(path)  // a Hub id, looked up in the local Hub cache
+        } else {
+            state.status = "\(path): no such file or folder (a template set file, a model folder or a Hub id)"
+        }
+    }
+
+    private func addModel(_ name: String) {
+        guard let loadModel else {
+            state.status = "this session cannot load models"
+            return
+        }
+        guard !state.document.models.contains(name) else {
+            state.status = "\(name) is a model of this session already"
+            return
+        }
+        state.status = "loading \(name)…"
+        engine.addModel(named: name, load: loadModel)
+    }
+
+    /// The candidate on a leaderboard row: rows are in rank order once the leaderboard is
+    /// in, in the document's order before.
+    private func candidate(atLeaderboardRow row: Int) -> Int? {
+        let count = state.document.candidateCount
+        var order = Array(0..<count)
+        if let board = engine.withShared({ $0.snapshot?.board }), board.candidates.count == count, board.labelledCount > 0 {
+            order = board.leaderboard.order
+        }
+        return order.isEmpty ? nil : order[min(row, order.count - 1)]
+    }
+
     /// Tab in the open prompt: the typed path completed from its folder.
     private func completePath() {
         guard let prompt = state.prompt else { return }
@@ -89,7 +151,7 @@ public final class SessionController {
     /// What the image list shows depends on the result and the query only: the filter and
     /// sort run once per published result and query, not once per key and frame.
     private struct VisibleKey: Equatable {
-        var generation: Int, stage: LiveEvaluator.Stage
+        var generation: Int, sequence: Int
         var filter: ImageFilter, sort: ImageSort, search: ImageSearch?, classFilter: String?
     }
     private var visibleMemo: (key: VisibleKey, list: [Int])?
@@ -98,12 +160,12 @@ public final class SessionController {
     public private(set) var selectedImagePath: String?
     public private(set) var selectedClassName: String?
     /// The last result the reducer was told of.
-    private var lastPublished: (generation: Int, stage: LiveEvaluator.Stage)?
+    private var lastPublished: (generation: Int, sequence: Int)?
 
     private func visibleImages(_ s: ScoreSnapshot?) -> [Int] {
         guard let s else { return [] }
         let key = VisibleKey(
-            generation: s.generation, stage: s.stage, filter: state.filter, sort: state.sort, search: state.search,
+            generation: s.generation, sequence: s.sequence, filter: state.filter, sort: state.sort, search: state.search,
             classFilter: state.classFilter)
         if let memo = visibleMemo, memo.key == key { return memo.list }
         let list = s.visibleImages(filter: state.filter, sort: state.sort, search: state.search, classFilter: state.classFilter)
@@ -187,6 +249,10 @@ public final class SessionController {
         let lines = state.lines(state.focus), r = state.row(state.focus)
         guard state.focus != .images, r < lines.count else { return nil }
         var prompts: [ScoringModel.TokenizedPrompt], title: String
+        // The pane's candidate's model (its tokenizer, its context); labels: A's.
+        let models = engine.models
+        let m = doc.candidate(state.focus == .templatesB ? doc.candidateB : doc.candidateA).model
+        let model = m < models.count ? models[m] : self.model
         if state.focus == .labels {
             // The line as `SessionDocument.labelSet` reads it: a name, then synonyms after `|`.
             let names = lines[r].split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -228,6 +294,16 @@ public final class SessionController {
             }
         case .listSkipped:
             if let view = skippedView() { dispatch(.showPrompts(view)) } else { state.status = "no image was skipped" }
+        case let .chooseCandidate(role):
+            guard let c = candidate(atLeaderboardRow: state.leaderboardView ?? 0) else { return }
+            var (a, b) = (state.document.candidateA, state.document.candidateB)
+            // Choosing the other one's candidate swaps them.
+            if role == .a { (a, b) = (c, c == b ? a : b) } else { (a, b) = (c == a ? b : a, c) }
+            dispatch(.setPair(a: a, b: b))
+        case .removeCandidateSet:
+            guard let c = candidate(atLeaderboardRow: state.leaderboardView ?? 0) else { return }
+            dispatch(.removeSet(state.document.candidate(c).set))
+        case let .addCandidate(path): addCandidate(path: path)
         case .filterToSelectedClass:
             // The per-class view's rows are the engine's: its cursor becomes a class name here.
             guard let rows = engine.withShared({ $0.snapshot?.classRows }), !rows.isEmpty else { return }
@@ -247,8 +323,8 @@ public final class SessionController {
         if rescore { requestRescore() }
         for a in actions { dispatch(a) }
         // A new result enters the reducer as an action.
-        if let s = engine.withShared({ $0.snapshot }), lastPublished.map({ $0 != (s.generation, s.stage) }) ?? true {
-            lastPublished = (s.generation, s.stage)
+        if let s = engine.withShared({ $0.snapshot }), lastPublished.map({ $0 != (s.generation, s.sequence) }) ?? true {
+            lastPublished = (s.generation, s.sequence)
             dispatch(.resultPublished(generation: s.generation, stage: s.stage.rawValue))
         }
         if let last = notes.last { state.status = last }
@@ -291,9 +367,21 @@ public final class SessionController {
         }
         let doc = state.document
         let export: PromptSetExport
-        if isIdle, let s = snapshot, let evaluation = s.evaluation {
+        if isIdle, let s = snapshot, let board = s.board, board.candidates.count == doc.candidateCount {
+            // Every candidate, best first; A and B by role, with their comparison.
+            let models = engine.models
+            let all = 0..<doc.candidateCount
             export = PromptSetExport(
-                evaluation: evaluation, sets: [doc.templateSetA, doc.templateSetB], roles: ["A", "B"], model: model,
+                board: board, sets: all.map { doc.templateSet(doc.candidate($0).set) },
+                models: all.map { models[doc.candidate($0).model] },
+                roles: all.map { $0 == doc.candidateA ? "A" : ($0 == doc.candidateB ? "B" : nil) },
+                images: doc.images, labels: doc.labelSet)
+        } else if isIdle, let s = snapshot, let evaluation = s.evaluation, doc.models.count == 1 {
+            // No leaderboard (no labelled images): the sets with their scores' figures.
+            let sets = doc.sets.indices.map { doc.templateSet($0) }
+            export = PromptSetExport(
+                evaluation: evaluation, sets: sets,
+                roles: sets.indices.map { $0 == doc.setA ? "A" : ($0 == doc.setB ? "B" : nil) }, model: model,
                 images: doc.images, labels: doc.labelSet, imagePaths: s.images.map(\.path))
         } else if noScores {
             let rule = model.rule.at(temperature: doc.temperature ?? 1)
@@ -332,7 +420,7 @@ public final class SessionController {
     private struct RenderKey: Equatable {
         var state: SessionState
         var generation: Int?
-        var stage: LiveEvaluator.Stage?
+        var sequence: Int?
         var pending: Bool
         var status: String
         var previews: Int
@@ -349,7 +437,7 @@ public final class SessionController {
             )
         }
         let key = RenderKey(
-            state: state, generation: s?.generation, stage: s?.stage, pending: pending, status: status,
+            state: state, generation: s?.generation, sequence: s?.sequence, pending: pending, status: status,
             previews: previews, width: width, height: height)
         if let last = lastRender, last.key == key { return last.grid }
         let grid = draw(

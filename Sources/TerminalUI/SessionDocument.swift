@@ -6,20 +6,28 @@ import Scoring
 /// What a session keeps between runs (autosaved as JSON): the model and images it opened,
 /// the label and template lines as typed, and where the user was.
 public struct SessionDocument: Codable, Equatable, Sendable {
-    /// The checkpoint folder (absolute) or Hub id the session opened; nil: the default model.
+    /// A template set as typed: its name (its file's, when opened from one) and its lines
+    /// (blank lines are kept for the editor and left out of scoring).
+    public struct SetLines: Codable, Equatable, Sendable {
+        public var name: String
+        public var lines: [String]
+        public init(name: String, lines: [String]) { self.name = name; self.lines = lines }
+    }
+
+    /// The checkpoint folder (absolute) or Hub id the session opened first; nil: the default model.
     public var model: String?
+    /// Further models (absolute folders or Hub ids): every model × every set is a candidate.
+    public var otherModels: [String] = []
     /// The images folder (absolute); nil: none opened yet.
     public var images: String?
     /// Label lines: `name | synonym | …`.
     public var labels: [String]
-    /// Template set A's lines as typed (blank lines are kept for the editor and left out of scoring).
-    public var templatesA: [String]
-    /// Template set B's lines as typed.
-    public var templatesB: [String]
-    /// The name shown for set A (its file's name when opened from one).
-    public var nameA: String
-    /// The name shown for set B.
-    public var nameB: String
+    /// Every template set, in order (two at least: a session shows two side by side).
+    public var sets: [SetLines]
+    /// The candidates shown as A and B (indices into `candidates`, model-major); the
+    /// Templates A and B panes edit their sets.
+    public var candidateA = 0
+    public var candidateB = 1
     /// The image under the cursor when the session was saved, by name.
     public var selectedImage: String?
     /// What the model's logits are divided by (nil: 1, the model as trained), as
@@ -39,20 +47,128 @@ public struct SessionDocument: Codable, Equatable, Sendable {
     public var classImageNetIndices: [String: Int]?
 
     enum CodingKeys: String, CodingKey {
-        case model, images, labels, templatesA = "templates_a", templatesB = "templates_b"
-        case nameA = "name_a", nameB = "name_b", selectedImage = "selected_image", temperature
+        case model, otherModels = "other_models", images, labels, sets = "template_sets", pair
+        case selectedImage = "selected_image", temperature
         case classSentences = "class_sentences", classImageNetIndices = "class_imagenet_indices"
         case logitScale = "logit_scale", truth, folderNames = "folder_names"
+        // Files written before candidates: two sets, A and B.
+        case templatesA = "templates_a", templatesB = "templates_b", nameA = "name_a", nameB = "name_b"
     }
 
-    /// A new document; the optional per-class data starts empty.
+    /// A new document with sets A and B; the optional per-class data starts empty.
     public init(
         model: String?, images: String?, labels: [String], templatesA: [String], templatesB: [String],
         nameA: String = "A", nameB: String = "B"
     ) {
         self.model = model; self.images = images; self.labels = labels
-        self.templatesA = templatesA; self.templatesB = templatesB
-        self.nameA = nameA; self.nameB = nameB
+        sets = [SetLines(name: nameA, lines: templatesA), SetLines(name: nameB, lines: templatesB)]
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decodeIfPresent(String.self, forKey: .model)
+        otherModels = try c.decodeIfPresent([String].self, forKey: .otherModels) ?? []
+        images = try c.decodeIfPresent(String.self, forKey: .images)
+        labels = try c.decode([String].self, forKey: .labels)
+        if let sets = try c.decodeIfPresent([SetLines].self, forKey: .sets) {
+            guard sets.count >= 2 else {
+                throw DecodingError.dataCorruptedError(forKey: .sets, in: c, debugDescription: "a session holds two template sets at least")
+            }
+            self.sets = sets
+        } else {
+            sets = [
+                SetLines(name: try c.decodeIfPresent(String.self, forKey: .nameA) ?? "A", lines: try c.decode([String].self, forKey: .templatesA)),
+                SetLines(name: try c.decodeIfPresent(String.self, forKey: .nameB) ?? "B", lines: try c.decode([String].self, forKey: .templatesB))
+            ]
+        }
+        let count = (1 + otherModels.count) * sets.count
+        if let pair = try c.decodeIfPresent([Int].self, forKey: .pair) {
+            guard pair.count == 2, pair.allSatisfy({ (0..<count).contains($0) }), pair[0] != pair[1] else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .pair, in: c, debugDescription: "pair \(pair): two different candidates of 0–\(count - 1)")
+            }
+            (candidateA, candidateB) = (pair[0], pair[1])
+        }
+        selectedImage = try c.decodeIfPresent(String.self, forKey: .selectedImage)
+        temperature = try c.decodeIfPresent(Float.self, forKey: .temperature)
+        logitScale = try c.decodeIfPresent(Float.self, forKey: .logitScale)
+        truth = try c.decodeIfPresent(String.self, forKey: .truth)
+        folderNames = try c.decodeIfPresent(String.self, forKey: .folderNames)
+        classSentences = try c.decodeIfPresent([String: [String]].self, forKey: .classSentences)
+        classImageNetIndices = try c.decodeIfPresent([String: Int].self, forKey: .classImageNetIndices)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(model, forKey: .model)
+        if !otherModels.isEmpty { try c.encode(otherModels, forKey: .otherModels) }
+        try c.encodeIfPresent(images, forKey: .images)
+        try c.encode(labels, forKey: .labels)
+        try c.encode(sets, forKey: .sets)
+        try c.encode([candidateA, candidateB], forKey: .pair)
+        try c.encodeIfPresent(selectedImage, forKey: .selectedImage)
+        try c.encodeIfPresent(temperature, forKey: .temperature)
+        try c.encodeIfPresent(logitScale, forKey: .logitScale)
+        try c.encodeIfPresent(truth, forKey: .truth)
+        try c.encodeIfPresent(folderNames, forKey: .folderNames)
+        try c.encodeIfPresent(classSentences, forKey: .classSentences)
+        try c.encodeIfPresent(classImageNetIndices, forKey: .classImageNetIndices)
+    }
+
+    // MARK: Candidates
+
+    /// Every model, in order: the first (nil: the default), then the others.
+    public var models: [String?] { [model] + otherModels.map(Optional.some) }
+    /// Every model × every set, model-major.
+    public var candidateCount: Int { models.count * sets.count }
+    /// A candidate's model (an index into `models`) and set (into `sets`).
+    public func candidate(_ c: Int) -> (model: Int, set: Int) { (c / sets.count, c % sets.count) }
+    /// The candidate of a model and a set.
+    public func candidate(model m: Int, set s: Int) -> Int { m * sets.count + s }
+    /// The sets the Templates A and B panes edit.
+    public var setA: Int { candidate(candidateA).set }
+    public var setB: Int { candidate(candidateB).set }
+
+    /// Adds a set: a candidate with every model. A and B stay on what they were.
+    public mutating func addSet(_ set: SetLines) {
+        let a = candidate(candidateA), b = candidate(candidateB)
+        sets.append(set)
+        candidateA = candidate(model: a.model, set: a.set)
+        candidateB = candidate(model: b.model, set: b.set)
+    }
+
+    /// Removes a set that neither A nor B shows (false: it is one of theirs, or one of the last two).
+    public mutating func removeSet(_ s: Int) -> Bool {
+        guard sets.count > 2, s != setA, s != setB, sets.indices.contains(s) else { return false }
+        let a = candidate(candidateA), b = candidate(candidateB)
+        sets.remove(at: s)
+        candidateA = candidate(model: a.model, set: a.set - (a.set > s ? 1 : 0))
+        candidateB = candidate(model: b.model, set: b.set - (b.set > s ? 1 : 0))
+        return true
+    }
+
+    /// Adds a model: a candidate with every set (candidates are model-major, so A and B keep their numbers).
+    public mutating func addModel(_ name: String) { otherModels.append(name) }
+
+    /// Set A's lines as typed (the set of candidate A).
+    public var templatesA: [String] {
+        get { sets[setA].lines }
+        set { sets[setA].lines = newValue }
+    }
+    /// Set B's lines as typed (the set of candidate B).
+    public var templatesB: [String] {
+        get { sets[setB].lines }
+        set { sets[setB].lines = newValue }
+    }
+    /// The name shown for set A (its file's name when opened from one).
+    public var nameA: String {
+        get { sets[setA].name }
+        set { sets[setA].name = newValue }
+    }
+    /// The name shown for set B.
+    public var nameB: String {
+        get { sets[setB].name }
+        set { sets[setB].name = newValue }
     }
 
     /// The label lines as classes: a name, then synonyms after `|`, with the sentences and indices kept by name.
@@ -77,10 +193,14 @@ public struct SessionDocument: Codable, Equatable, Sendable {
         classImageNetIndices = indices.isEmpty ? nil : Dictionary(indices, uniquingKeysWith: { first, _ in first })
     }
 
+    /// A set's non-blank lines as templates.
+    public func templateSet(_ s: Int) -> TemplateSet {
+        TemplateSet(name: sets[s].name, sets[s].lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
+    }
     /// Set A's non-blank lines as templates.
-    public var templateSetA: TemplateSet { TemplateSet(name: nameA, templatesA.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) }
+    public var templateSetA: TemplateSet { templateSet(setA) }
     /// Set B's non-blank lines as templates.
-    public var templateSetB: TemplateSet { TemplateSet(name: nameB, templatesB.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) }
+    public var templateSetB: TemplateSet { templateSet(setB) }
 
     /// The images of `folder` with the document's truth: folder names as mapped by
     /// `folderNames`, then the truth file, as the commands read them.
@@ -92,10 +212,13 @@ public struct SessionDocument: Codable, Equatable, Sendable {
         return c
     }
 
-    /// What the engine evaluates for this document: its labels, A and B, its temperature.
-    public var evaluationRequest: EvaluationRequest {
-        EvaluationRequest(
-            labels: labelSet, templatesA: templateSetA.templates, templatesB: templateSetB.templates, temperature: temperature ?? 1)
+    /// What the engine evaluates for model `m` of this document: its labels, every set,
+    /// its temperature; per-template figures only for the sets A and B show on that model.
+    public func evaluationRequest(model m: Int = 0) -> EvaluationRequest {
+        let shown = [candidateA, candidateB].map(candidate).filter { $0.model == m }.map(\.set)
+        return EvaluationRequest(
+            labels: labelSet, sets: sets.indices.map { templateSet($0).templates }, temperature: temperature ?? 1,
+            figuresFor: Set(shown))
     }
 
     /// Reads a session file; an unreadable one is an error naming it (the caller keeps it).

@@ -10,13 +10,26 @@ import Synchronization
 final class SessionEngine: Sendable {
     /// What the engine queue and the drawing thread both see.
     struct Shared: Sendable {
+        /// Every model the session scores with, in the document's order (the engine may hold
+        /// one more than the document while an added model's images are embedded).
+        var models: [ScoringModel]
+        /// One incremental evaluator per model.
+        var lives: [LiveEngine]
+        /// The folder being scored, and each model's embedding of it in full.
+        var collection: ImageCollection?
+        var embedded: [EmbeddedImages] = []
+        /// The images every model embedded, as the first model's evaluator holds them (the
+        /// other models' hold the same paths in the same order).
         var images: EmbeddedImages?
+        /// The latest evaluation of each model for the newest request.
+        var results: (generation: Int, byModel: [Int: LiveEvaluation]) = (0, [:])
         var snapshot: ScoreSnapshot?
         var requested = 0
         var status = "starting"
         var reportedCacheProblem: String?
         var lastModelCheck = Date.distantPast
         var reportedRepeats: [String] = []
+        var reportedUnreadable: [String] = []
         /// The files of the folder that could not be read, and why (the `!` view).
         var skipped: [(path: String, reason: String)] = []
         /// Shown in the header once the model on disk differs from the one loaded.
@@ -33,18 +46,15 @@ final class SessionEngine: Sendable {
         var failed = 0
     }
 
-    let model: ScoringModel
-    /// The incremental evaluator; newest edit wins (see `LiveEngine`).
-    private let live = LiveEngine()
     private let queue = DispatchQueue(label: "clip-tui.engine")
     private let previewQueue = DispatchQueue(label: "clip-tui.preview")
     private let makePreview: @Sendable (String) -> PreviewImage?
     private let shared: Mutex<Shared>
 
-    init(model: ScoringModel, imagesProblem: String?, preview: @escaping @Sendable (String) -> PreviewImage?) {
-        self.model = model
+    init(models: [ScoringModel], imagesProblem: String?, preview: @escaping @Sendable (String) -> PreviewImage?) {
+        precondition(!models.isEmpty, "one model at least")
         self.makePreview = preview
-        var s = Shared()
+        var s = Shared(models: models, lives: models.map { _ in LiveEngine() })
         s.imagesProblem = imagesProblem
         shared = Mutex(s)
     }
@@ -55,32 +65,92 @@ final class SessionEngine: Sendable {
     private func say(_ message: String) { shared.withLock { $0.messages.append(message) } }
     private func setStatus(_ s: String) { shared.withLock { $0.status = s } }
 
-    /// Embeds a folder's images on the engine queue, then asks for scoring (at start, and
-    /// when another folder is opened, after `forgetImages`).
+    /// The models, in order.
+    var models: [ScoringModel] { shared.withLock { $0.models } }
+
+    /// Embeds a folder's images with every model on the engine queue, then asks for scoring
+    /// (at start, and when another folder is opened, after `forgetImages`).
     func startEmbedding(_ collection: ImageCollection) {
         queue.async { [self] in
-            setStatus("reading \(collection.items.count) images")
-            let embedded = model.embed(collection) { p in
-                // Cached images are not "encoding": a resumed session says where they came from.
-                self.setStatus(
-                    p.encoded == 0
+            let models = shared.withLock { s in
+                s.collection = collection
+                s.embedded = []
+                return s.models
+            }
+            var embedded: [EmbeddedImages] = []
+            for (m, model) in models.enumerated() {
+                embedded.append(embed(collection, with: model, label: models.count > 1 ? "model \(m + 1)/\(models.count): " : ""))
+            }
+            install(embedded)
+        }
+    }
+
+    /// Adds a model (`O` on the leaderboard): loaded by `load` and its images embedded on
+    /// the engine queue; then `.addedModel` tells the controller, which puts it in the
+    /// document. A model that does not load is said, and nothing changes.
+    func addModel(named name: String, load: @escaping @Sendable (String) throws -> ScoringModel) {
+        queue.async { [self] in
+            setStatus("loading \(name)")
+            let model: ScoringModel
+            do { model = try load(name) } catch {
+                say("\(error)")
+                setStatus("no model added")
+                return
+            }
+            let (collection, count) = shared.withLock { s in
+                s.models.append(model)
+                s.lives.append(LiveEngine())
+                return (s.collection, s.models.count)
+            }
+            if let collection {
+                let e = embed(collection, with: model, label: "model \(count)/\(count): ")
+                install(shared.withLock { $0.embedded } + [e])
+            }
+            shared.withLock { $0.pending.append(.addedModel(name)) }
+        }
+    }
+
+    private func embed(_ collection: ImageCollection, with model: ScoringModel, label: String) -> EmbeddedImages {
+        setStatus("\(label)reading \(collection.items.count) images")
+        return model.embed(collection) { p in
+            // Cached images are not "encoding": a resumed session says where they came from.
+            self.setStatus(
+                label
+                    + (p.encoded == 0
                         ? "images \(p.settled)/\(p.total) from the cache"
-                        : "encoding images \(p.settled)/\(p.total)" + (p.cached > 0 ? " (\(p.cached) from the cache)" : ""))
+                        : "encoding images \(p.settled)/\(p.total)" + (p.cached > 0 ? " (\(p.cached) from the cache)" : "")))
+        }
+    }
+
+    /// Every model's evaluator on the images all of them embedded (a file one model could
+    /// not read is skipped for all, so that candidates compare on the same images).
+    private func install(_ embedded: [EmbeddedImages]) {
+        let models = shared.withLock { $0.models }
+        let common = embedded.dropFirst().reduce(Set(embedded[0].items.map(\.path))) { $0.intersection($1.items.map(\.path)) }
+        let restricted = embedded.map { $0.restricted(to: common) }
+        let lives = shared.withLock { $0.lives }
+        for (m, images) in restricted.enumerated() { lives[m].load(store: models[m].store, images: images, rule: models[m].rule) }
+        var failures: [(path: String, error: String)] = []
+        var seen = Set<String>()
+        for (m, e) in embedded.enumerated() {
+            for f in e.failures where seen.insert(f.path).inserted { failures.append(f) }
+            for item in e.items where !common.contains(item.path) && seen.insert(item.path).inserted {
+                failures.append((item.path, "\(item.path): another model could not read it (model \(m + 1) did)"))
             }
-            live.load(store: model.store, images: embedded, rule: model.rule)
-            shared.withLock { s in
-                s.images = embedded
-                s.needsRescore = true
-                // Every skipped file said, in one message (one per file would leave only the last).
-                if !embedded.failures.isEmpty {
-                    let n = embedded.failures.count
-                    s.messages.append(
-                        "\(n) image\(n == 1 ? "" : "s") skipped (! lists them): "
-                            + embedded.failures.map { "\($0.error)" }.joined(separator: "; "))
-                }
-                s.skipped = embedded.failures.map { ($0.path, $0.error) }
-                s.status = "\(embedded.items.count) images"
+        }
+        shared.withLock { s in
+            s.embedded = embedded
+            s.images = restricted[0]
+            s.snapshot = nil
+            s.needsRescore = true
+            // Every skipped file said, in one message (one per file would leave only the last).
+            if !failures.isEmpty {
+                let n = failures.count
+                s.messages.append(
+                    "\(n) image\(n == 1 ? "" : "s") skipped (! lists them): " + failures.map { "\($0.error)" }.joined(separator: "; "))
             }
+            s.skipped = failures.map { ($0.path, $0.error) }
+            s.status = "\(restricted[0].items.count) images"
         }
     }
 
@@ -90,42 +160,52 @@ final class SessionEngine: Sendable {
             s.imagesProblem = nil
             s.snapshot = nil
             s.images = nil
+            s.embedded = []
+            s.collection = nil
             s.skipped = []
         }
     }
 
     /// Queues scoring of `document`. The newest request wins: older work stops at its next
     /// prompt batch or stage, so there is never a queue of stale evaluations.
+    ///
+    /// With several models, every model's scores come first (stage 1 each), then the rest
+    /// of each model's stages: A and B, and the leaderboard's top-1, are on screen before
+    /// any model's template figures.
     func rescore(_ document: SessionDocument) {
-        let generation = shared.withLock { s in
+        let (generation, lives) = shared.withLock { s in
             s.requested += 1
-            return s.requested
+            return (s.requested, s.lives)
         }
-        live.supersede(with: generation)
+        for live in lives { live.supersede(with: generation) }
         queue.async { [self] in
-            guard live.isCurrent(generation), let imgs = shared.withLock({ $0.images }) else { return }
-            let request = document.evaluationRequest
+            let (imgs, lives) = shared.withLock { ($0.images, $0.lives) }
+            let n = document.models.count
+            guard let imgs, n <= lives.count, lives[0].isCurrent(generation) else { return }
+            let request = document.evaluationRequest()
             noteRepeats(request.labels.repeatedNames)
+            noteUnreadable(request.labels, models: Array(shared.withLock { $0.models }.prefix(n)))
+            shared.withLock { $0.results = (generation, [:]) }
+            let a = document.candidate(document.candidateA), b = document.candidate(document.candidateB)
+            var order: [Int] = []
+            for m in [a.model, b.model] + Array(0..<n) where !order.contains(m) { order.append(m) }
+            let passes: [LiveEvaluator.Stage?] = n == 1 ? [nil] : [.scores, nil]
             do {
-                try live.evaluate(
-                    request, generation: generation,
-                    progress: { done, all in
-                        if all > 0 { self.setStatus("encoding \(done.formatted())/\(all.formatted()) prompts") }
-                    },
-                    publish: { e in
-                        let next = ScoreSnapshot(e, generation: generation, items: imgs.items)
-                        self.shared.withLock { s in
-                            if let old = s.snapshot, !Self.isNewer(next, than: old) {
-                                // An older request's stage arriving late: kept out.
-                            } else {
-                                s.snapshot = next
-                            }
-                            s.status = String(format: "%d images · scored in %.0f ms", imgs.items.count, 1000 * next.seconds)
-                            if let sample = next.templateSample {
-                                s.status += " · template figures on \(sample.used) of \(sample.of) images"
-                            }
-                        }
-                    })
+                for through in passes {
+                    for m in order {
+                        var r = document.evaluationRequest(model: m)
+                        if let through { r.through = through }
+                        let done = try lives[m].evaluate(
+                            r, generation: generation,
+                            progress: { done, all in
+                                if all > 0 {
+                                    self.setStatus((n > 1 ? "model \(m + 1)/\(n): " : "") + "encoding \(done.formatted())/\(all.formatted()) prompts")
+                                }
+                            },
+                            publish: { e in self.publish(e, model: m, generation: generation, document: document, items: imgs.items) })
+                        if !done { return }
+                    }
+                }
                 noteEnvironment()
             } catch {
                 shared.withLock { $0.failed = generation }
@@ -134,8 +214,61 @@ final class SessionEngine: Sendable {
         }
     }
 
-    private static func isNewer(_ a: ScoreSnapshot, than b: ScoreSnapshot) -> Bool {
-        a.generation > b.generation || (a.generation == b.generation && a.stage > b.stage)
+    /// One model's stage is in: once every model of the document has one for this request,
+    /// the snapshot of A and B (and, from the statistics on, the leaderboard) is made.
+    private func publish(_ e: LiveEvaluation, model m: Int, generation: Int, document: SessionDocument, items: [ImageCollection.Item]) {
+        let n = document.models.count
+        let results = shared.withLock { s -> [Int: LiveEvaluation]? in
+            guard s.results.generation == generation else { return nil }
+            s.results.byModel[m] = e
+            return s.results.byModel
+        }
+        guard let results, results.count == n else { return }
+        let a = document.candidate(document.candidateA), b = document.candidate(document.candidateB)
+        let byModel = (0..<n).map { results[$0]! }
+        // The board needs every model's predictions, which the template stage does not move:
+        // made once per request (its bootstrap is the costly part).
+        var board = shared.withLock { s in s.snapshot?.generation == generation ? s.snapshot?.board : nil }
+        if board == nil, byModel.allSatisfy({ $0.completed >= .statistics }) {
+            let names = models.prefix(n).enumerated().map { document.models[$0.offset] ?? $0.element.name }
+            let pairs = (0..<document.candidateCount).map { c in
+                (model: names[document.candidate(c).model], set: document.sets[document.candidate(c).set].name)
+            }
+            let ids = CandidateBoard.ids(pairs, showModel: n > 1)
+            board = CandidateBoard(
+                candidates: (0..<document.candidateCount).map { c in
+                    .init(evaluation: document.candidate(c).model, set: document.candidate(c).set, id: ids[c])
+                },
+                evaluations: byModel.map { .init(paths: items.map(\.path), result: $0) }, againstReference: false)
+        }
+        var next = ScoreSnapshot(
+            a: (byModel[a.model], a.set), b: (byModel[b.model], b.set), sameModel: a.model == b.model, generation: generation,
+            items: items, board: board, candidates: (document.candidateA, document.candidateB),
+            stage: byModel.map(\.completed).min()!)
+        shared.withLock { s in
+            if let old = s.snapshot, old.generation > generation {
+                // An older request's stage arriving late: kept out.
+            } else {
+                // Within a request, stages are published in order (on this queue): each one
+                // holds at least what the one before did for A and B.
+                next.sequence = s.snapshot.map { $0.generation == generation ? $0.sequence + 1 : 0 } ?? 0
+                s.snapshot = next
+            }
+            s.status = String(format: "%d images · scored in %.0f ms", items.count, 1000 * next.seconds)
+            if let sample = next.templateSample {
+                s.status += " · template figures on \(sample.used) of \(sample.of) images"
+            }
+        }
+    }
+
+    /// Label names a model's tokenizer cannot spell (SigLIP's `<unk>`), said once per change.
+    private func noteUnreadable(_ labels: LabelSet, models: [ScoringModel]) {
+        let warnings = models.compactMap { $0.unreadableLabelsWarning(labels) }
+        shared.withLock { s in
+            guard warnings != s.reportedUnreadable else { return }
+            s.reportedUnreadable = warnings
+            s.messages += warnings
+        }
     }
 
     /// Repeated class names are kept (two classes), and said once per change.
@@ -160,8 +293,9 @@ final class SessionEngine: Sendable {
             s.lastModelCheck = Date()
             return true
         }
-        let change = due ? model.store.provider.sourceChange() : nil
-        let problem = model.store.cacheProblem
+        let models = self.models
+        let change = due ? models.lazy.compactMap { $0.store.provider.sourceChange() }.first : nil
+        let problem = models.lazy.compactMap(\.store.cacheProblem).first
         shared.withLock { s in
             if let problem, problem != s.reportedCacheProblem {
                 s.reportedCacheProblem = problem
@@ -179,7 +313,8 @@ final class SessionEngine: Sendable {
     func search(_ text: String) {
         queue.async { [self] in
             do {
-                let scores = try live.similarities(to: text)
+                // By the first model's embeddings (the header's model).
+                let scores = try shared.withLock { $0.lives[0] }.similarities(to: text)
                 shared.withLock { s in
                     if scores.isEmpty {
                         s.messages.append("no images to search yet")
@@ -193,7 +328,7 @@ final class SessionEngine: Sendable {
         }
     }
 
-    /// Forward selection of A's templates, cross-validated; the choice comes back as B.
+    /// Forward selection of A's templates on A's model, cross-validated; the choice comes back as B.
     func selectIntoB(_ doc: SessionDocument) {
         queue.async { [self] in
             guard let imgs = shared.withLock({ $0.images }), imgs.truth(doc.labelSet).contains(where: { $0 != nil }) else {
@@ -201,7 +336,9 @@ final class SessionEngine: Sendable {
                 return
             }
             do {
-                guard let selection = try live.selection(set: 0, request: doc.evaluationRequest) else {
+                let a = doc.candidate(doc.candidateA)
+                let live = shared.withLock { $0.lives[a.model] }
+                guard let selection = try live.selection(set: a.set, request: doc.evaluationRequest(model: a.model)) else {
                     say("forward selection needs labelled images")
                     return
                 }

@@ -26,6 +26,8 @@ public struct Prompt: Equatable, Sendable {
         case exportPath, search
         /// A file or folder to open into a pane (images folder, labels, a template set).
         case open(Pane)
+        /// A template set or a model to add as new candidates (`O` on the leaderboard).
+        case addCandidate
     }
     public var purpose: Purpose
     public var label: String
@@ -57,6 +59,8 @@ public struct SessionState: Equatable, Sendable {
     public var promptsView: PromptsView?
     /// The per-class view (`c`) is open, with its cursor row.
     public var classView: Int?
+    /// The leaderboard view (`L`) is open, with its cursor row (rows in rank order).
+    public var leaderboardView: Int?
     /// Only the images whose truth is this class (chosen in the per-class view).
     public var classFilter: String?
     /// The first help row shown (the overlay scrolls where the terminal is short).

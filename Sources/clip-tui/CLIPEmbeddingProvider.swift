@@ -41,6 +41,7 @@ final class CLIPEmbeddingProvider: EmbeddingProvider {
     }
 
     var contextLength: Int { model.contextLength }
+    var unknownTokenId: Int? { model.unknownTokenId }
 
     func tokenize(_ text: String) -> (ids: [Int], untruncatedCount: Int) {
         let t = model.tokenize(text)

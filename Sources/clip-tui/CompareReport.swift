@@ -32,6 +32,7 @@ struct CandidateRun {
         for model in models {
             let (labels, embedded) = try sets.load(model)
             read = labels
+            if let w = model.unreadableLabelsWarning(labels) { warn(w) }
             for (file, set) in zip(files, parsed) {
                 for line in model.plan(labels: labels, templates: set).summary(
                     labels: sets.labels, templates: file, contextLength: model.store.provider.contextLength)

@@ -11,7 +11,9 @@ import UserPaths
 struct EngineOptions: ParsableArguments {
     @Option(
         name: .customLong("model"),
-        help: "Checkpoint folder or Hugging Face Hub id in the local Hub cache (default: $CLIP_TUI_MODEL, else the demo model); compare, export and session take several (every model × every template set is a candidate).")
+        help:
+            "Checkpoint folder or Hugging Face Hub id in the local Hub cache (default: $CLIP_TUI_MODEL, else the demo model); compare, export and session take several (every model × every template set is a candidate)."
+    )
     var models: [String] = []
 
     /// The one model a command other than `compare` takes.

@@ -66,6 +66,7 @@ struct EvalCommand: ParsableCommand {
             let model = try engine.makeModel(logitScale: scoring.logitScale)
             let templateSet = try PromptFiles.readTemplates(path: templates)
             let (labels, images) = try sets.load(model)
+            if let w = model.unreadableLabelsWarning(labels) { warn(w) }
             let plan = model.plan(labels: labels, templates: templateSet)
             for line in plan.summary(labels: sets.labels, templates: templates, contextLength: model.store.provider.contextLength) { warn(line) }
             // A one-shot evaluation of what the session evaluates live; no per-template stage.

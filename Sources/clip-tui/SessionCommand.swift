@@ -16,8 +16,13 @@ struct SessionCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
     @Option(help: "Folder of images (default: the last session's, else Images/demo).") var images: String?
     @Option(help: ArgumentHelp("Label set (FILE or FILE#KEY).", valueName: "file[#key]")) var labels: String?
-    @Option(help: ArgumentHelp("Template set A (FILE or FILE#KEY).", valueName: "file[#key]")) var templates: String?
-    @Option(help: ArgumentHelp("Template set B (FILE or FILE#KEY).", valueName: "file[#key]")) var templatesB: String?
+    @Option(
+        help: ArgumentHelp(
+            "A template set (FILE or FILE#KEY): the first is A; repeat for more (the second is B, the rest further candidates).",
+            valueName: "file[#key]"))
+    var templates: [String] = []
+    @Option(help: ArgumentHelp("Template set B (FILE or FILE#KEY), beside a single --templates.", valueName: "file[#key]"))
+    var templatesB: String?
     /// `--truth` and `--folder-names`, as `eval` takes them (kept in the session file).
     @OptionGroup var truthFiles: TruthOptions
     @OptionGroup var scoring: ScoreOptions
@@ -25,7 +30,11 @@ struct SessionCommand: ParsableCommand {
 
     static var defaultSessionPath: String { UserPaths().sessionFile }
 
-    func validate() throws { try engine.requireOneModel() }
+    func validate() throws {
+        if templatesB != nil && templates.count > 1 {
+            throw ValidationError("--templates-b is the second set, beside a single --templates: with more, repeat --templates")
+        }
+    }
 
     func run() throws {
         var notes: [String] = []
@@ -46,8 +55,12 @@ struct SessionCommand: ParsableCommand {
                 }
             }
             var doc = try startingDocument(from: document, notes: &notes)
-            let model = try engine.makeModel(model: doc.model, logitScale: doc.logitScale) { notes.append($0) }
-            doc.model = model.name
+            var models: [ScoringModel] = []
+            for name in doc.models {
+                models.append(try engine.makeModel(model: name, logitScale: doc.logitScale) { notes.append($0) })
+            }
+            doc.model = models[0].name
+            let model = models[0]
             var collection: ImageCollection?
             var imagesProblem: String?
             if let folder = doc.images {
@@ -59,10 +72,12 @@ struct SessionCommand: ParsableCommand {
                 imagesProblem = "no images folder: start with --images DIR"
             }
             let header = "\(URL(fileURLWithPath: model.name).lastPathComponent) · \(doc.images ?? "no images") · \(sessionPath)"
+            let engine = self.engine, logitScale = doc.logitScale
             let controller = SessionController(
-                document: doc, model: model, collection: collection, header: header,
+                document: doc, models: models, collection: collection, header: header,
                 sessionPath: sessionPath, preview: Self.preview,
-                initialStatus: notes.last ?? "", imagesProblem: imagesProblem)
+                initialStatus: notes.last ?? "", imagesProblem: imagesProblem,
+                loadModel: { name in try engine.makeModel(model: name, logitScale: logitScale, note: { _ in }) })
             CursesTerminal().run(controller)
             for n in notes { warn(n) }
         }
@@ -88,8 +103,8 @@ struct SessionCommand: ParsableCommand {
         // Named on the command line (`FILE` or `FILE#KEY`): checked first, fatal.
         let named = (
             labels: try labels.map { try PromptFiles.readLabels(path: $0) },
-            a: try templates.map { try PromptFiles.readTemplates(path: $0) },
-            b: try templatesB.map { try PromptFiles.readTemplates(path: $0) }
+            sets: try templates.map(Self.readSet),
+            b: try templatesB.map(Self.readSet)
         )
         if let images {
             var isDirectory: ObjCBool = false
@@ -111,16 +126,36 @@ struct SessionCommand: ParsableCommand {
         // Paths are stored absolute, so the session file opens from any directory; a Hub id
         // (no such folder) stays as typed.
         func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
-        if let model = engine.model { doc.model = FileManager.default.fileExists(atPath: model) ? absolute(model) : model }
+        // Paths as given become absolute; a Hub id stays as typed.
+        let modelNames = engine.models.map { FileManager.default.fileExists(atPath: $0) ? absolute($0) : $0 }
+        if let first = modelNames.first {
+            doc.model = first
+            doc.otherModels = Array(modelNames.dropFirst())
+            if doc.candidateA >= doc.candidateCount || doc.candidateB >= doc.candidateCount { (doc.candidateA, doc.candidateB) = (0, 1) }
+        }
         if let images { doc.images = absolute(images) }
         if let truth = truthFiles.truth { doc.truth = absolute(truth) }
         if let folderNames = truthFiles.folderNames { doc.folderNames = absolute(folderNames) }
         if let t = scoring.temperature { doc.temperature = t; doc.logitScale = nil }
         if let s = scoring.logitScale { doc.logitScale = s; doc.temperature = nil }
         if let l = named.labels { doc.setLabels(l) }
-        if let t = named.a { doc.templatesA = t.templates.map(\.text); doc.nameA = URL(fileURLWithPath: templates!).lastPathComponent }
-        if let t = named.b { doc.templatesB = t.templates.map(\.text); doc.nameB = URL(fileURLWithPath: templatesB!).lastPathComponent }
+        // Sets named on the command line: one replaces A's (as before); two or more are the
+        // session's sets, in order, with A and B on the first two.
+        if named.sets.count <= 1 {
+            if let a = named.sets.first { doc.templatesA = a.templates.map(\.text); doc.nameA = a.name }
+            if let b = named.b { doc.templatesB = b.templates.map(\.text); doc.nameB = b.name }
+        } else {
+            doc.sets = named.sets.map { .init(name: $0.name, lines: $0.templates.map(\.text)) }
+            (doc.candidateA, doc.candidateB) = (0, 1)
+        }
         return doc
+    }
+
+    /// A set named on the command line, named for its file.
+    private static func readSet(_ path: String) throws -> TemplateSet {
+        var set = try PromptFiles.readTemplates(path: path)
+        set.name = URL(fileURLWithPath: path).lastPathComponent
+        return set
     }
 
     /// A picture at most 48 pixels wide (two pixel rows per text row), box-filtered.

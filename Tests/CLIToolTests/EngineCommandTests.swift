@@ -100,7 +100,7 @@ final class EngineCommandTests: XCTestCase {
         ])
         XCTAssertEqual(export.status, 0, export.stderr)
         let written = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
-        XCTAssertEqual(written["schema"] as? String, "clip-tui.prompt-set/2")
+        XCTAssertEqual(written["schema"] as? String, "clip-tui.prompt-set/3")
         let sets = try XCTUnwrap(written["template_sets"] as? [[String: Any]])
         XCTAssertEqual((sets.first?["templates"] as? [String])?.count, 4)
         XCTAssertEqual((sets.first?["per_template"] as? [[String: Any]])?.count, 4, "each template's figures")

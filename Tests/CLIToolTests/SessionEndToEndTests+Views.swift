@@ -143,7 +143,7 @@ extension SessionEndToEndTests {
             "a", "o", "d", "y", "u", "C-r", "s", ">", "<", "f", "S", "F", "?", "c", "/", "t", "T", "p", "j", "k",
             "g", "G", "1", "2", "3", "4", "5", "!", "O", "i", "x", "{", "}", "Space", "猫", "🐱", "é", "Up", "Down",
             "Left", "Right", "Home", "End", "PPage", "NPage", "Enter", "Escape", "Tab", "BTab", "BSpace", "DC",
-            "C-w", "C-k", "C-u", "C-a", "C-e", "e", "M-b", "M-f"
+            "C-w", "C-k", "C-u", "C-a", "C-e", "e", "M-b", "M-f", "L", "b"
         ]
         var sent = 0
         while sent < 10_000 {
@@ -175,7 +175,9 @@ extension SessionEndToEndTests {
         let saved = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("session.json"))) as? [String: Any])
         let started = try String(contentsOfFile: "\(EngineCommandTests.eval)/templates.txt", encoding: .utf8).split(separator: "\n")
             .map { $0.replacingOccurrences(of: "{c}", with: "{}") }  // as the session stores a template
-        XCTAssertNotEqual((saved["templates_a"] as? [String]) ?? [], started, "the keys edited the session")
+        let sets = (saved["template_sets"] as? [[String: Any]])?.compactMap { $0["lines"] as? [String] } ?? []
+        XCTAssertGreaterThanOrEqual(sets.count, 2)
+        XCTAssertNotEqual(sets.first ?? [], started, "the keys edited the session")
         // The session file it left opens.
         let binary = Bundle.main.bundleURL.appendingPathComponent("clip-tui").path
         try e2e.tmux([

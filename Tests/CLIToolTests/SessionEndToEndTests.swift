@@ -57,7 +57,7 @@ final class SessionEndToEndTests: XCTestCase {
             try String(contentsOfFile: "\(dir.path)/stty.before", encoding: .utf8),
             try String(contentsOfFile: "\(dir.path)/stty.after", encoding: .utf8), "terminal restored")
         let export = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("export.json"))) as? [String: Any])
-        XCTAssertEqual(export["schema"] as? String, "clip-tui.prompt-set/2")
+        XCTAssertEqual(export["schema"] as? String, "clip-tui.prompt-set/3")
         let sets = try XCTUnwrap(export["template_sets"] as? [[String: Any]])
         XCTAssertEqual(Set(sets.compactMap { $0["role"] as? String }), ["A", "B"])
         XCTAssertTrue(sets.contains { ($0["templates"] as? [String])?.first == "a photo of a {}. seen from above at night" })
@@ -132,7 +132,7 @@ final class SessionEndToEndTests: XCTestCase {
         try tmux(["send-keys", "-t", "e2e", "q"])
         _ = try waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }
         let session = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("session.json"))) as? [String: Any])
-        let a = try XCTUnwrap(session["templates_a"] as? [String])
+        let a = try XCTUnwrap((session["template_sets"] as? [[String: Any]])?.first?["lines"] as? [String])
         XCTAssertEqual(
             a,
             [

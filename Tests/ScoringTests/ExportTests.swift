@@ -52,7 +52,7 @@ final class ExportTests: XCTestCase {
         XCTAssertThrowsError(try PromptFiles.readTemplates(path: json)) { XCTAssertTrue("\($0)".contains("holds 2 entries of template sets"), "\($0)") }
         XCTAssertEqual(try PromptFiles.readLabels(path: json), rich)
         let back = try PromptSetExport.read(path: json)
-        XCTAssertEqual(back.schema, "clip-tui.prompt-set/2")
+        XCTAssertEqual(back.schema, "clip-tui.prompt-set/3")
         XCTAssertEqual(back.images, "/data/pets")
         XCTAssertEqual(back.templateSets.map(\.role), ["B", "A"])
 

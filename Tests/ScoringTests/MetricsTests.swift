@@ -67,6 +67,22 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(same.low, 0); XCTAssertEqual(same.high, 0)
     }
 
+    /// The draws kept per image count give the sums drawing afresh gives, resample by
+    /// resample (integers: equal, not close), so every interval is as before.
+    func testKeptDrawsEqualDrawingAfresh() {
+        var rng = SplitMix64(seed: 3)
+        for n in [1, 2, 7, 100, 1000] {
+            let delta = (0..<n).map { _ in Int(rng.next() % 3) - 1 }
+            let correctA = delta.map { $0 < 0 }, correctB = delta.map { $0 > 0 }
+            let direct = PairedBootstrap.directSums(n: n, resamples: 2000, seed: 42, delta: delta).map { Double($0) / Double(n) }.sorted()
+            let boot = PairedBootstrap(correctA: correctA, correctB: correctB)
+            XCTAssertEqual(boot.low, direct[50], "n \(n)")  // the 2.5% and 97.5% order statistics of 2,000
+            XCTAssertEqual(boot.high, direct[1949], "n \(n)")
+            // Twice through the kept draws: the same.
+            XCTAssertEqual(PairedBootstrap(correctA: correctA, correctB: correctB), boot)
+        }
+    }
+
     func testABComparisonAndSignificance() {
         // 40 images of 2 classes: A is right on all, B wrong on 15 of class 1.
         let truth: [Int?] = (0..<40).map { $0 % 2 }

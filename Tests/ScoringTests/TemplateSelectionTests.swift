@@ -41,7 +41,7 @@ final class TemplateSelectionTests: XCTestCase {
             templateSets: [.init(name: "best", role: nil, templates: [Template("a {c}.")], metrics: nil)])
         try export.write(to: path)
         let back = try PromptSetExport.read(path: path)
-        XCTAssertEqual(back.schema, "clip-tui.prompt-set/2")
+        XCTAssertEqual(back.schema, "clip-tui.prompt-set/3")
         XCTAssertEqual(back.labels, labels)
         XCTAssertEqual(back.templateSets[0].templates, [Template("a {}.")])
         XCTAssertEqual(try PromptFiles.readTemplates(path: path).templates, [Template("a {}.")])

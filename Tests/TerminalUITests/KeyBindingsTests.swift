@@ -10,7 +10,7 @@ final class KeyBindingsTests: XCTestCase {
     func action(_ key: Key, _ state: SessionState? = nil) -> Action? { KeyBindings.action(for: key, state: state ?? main) }
 
     func testEveryKeyInTheHelp() {
-        XCTAssertEqual(KeyBindings.help.count, 26, "a key was added to or removed from the help: test it here")
+        XCTAssertEqual(KeyBindings.help.count, 27, "a key was added to or removed from the help: test it here")
         // Panes
         for k in [Key.tab, .right, .character("l")] { XCTAssertEqual(action(k), .focusNext) }
         for k in [Key.backTab, .left, .character("h")] { XCTAssertEqual(action(k), .focusPrevious) }
@@ -65,6 +65,17 @@ final class KeyBindingsTests: XCTestCase {
         var classes = main
         classes.classView = 0
         XCTAssertEqual([Key.down, .enter, .escape].map { action($0, classes) }, [.moveClass(1), .filterToSelectedClass, .toggleClassView])
+        // The leaderboard: L opens it; there a and b choose, O adds, d removes a set, Esc or L closes.
+        XCTAssertEqual(action(.character("L")), .toggleLeaderboard)
+        var board = main
+        board.leaderboardView = 0
+        XCTAssertEqual(
+            [Key.down, .pageUp, .character("G"), .character("a"), .character("b"), .character("O"), .character("d"), .escape, .character("L")]
+                .map { action($0, board) },
+            [
+                .moveLeaderboard(1), .moveLeaderboard(-10), .moveLeaderboard(1_000_000), .chooseCandidate(.a), .chooseCandidate(.b),
+                .beginOpen, .removeCandidateSet, .toggleLeaderboard, .toggleLeaderboard
+            ])
     }
 
     /// The wheel scrolls the pane under the pointer without moving the focus.

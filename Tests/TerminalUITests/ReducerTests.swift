@@ -31,7 +31,7 @@ final class ReducerTests: XCTestCase {
         try doc.write(path: file)
         let back = try SessionDocument.read(path: file)
         XCTAssertEqual(back, doc)
-        XCTAssertEqual(back.evaluationRequest.temperature, 1.25)
+        XCTAssertEqual(back.evaluationRequest().temperature, 1.25)
     }
 
     /// Esc after typing and a paste leaves nothing to undo into: the cancelled edit's

@@ -70,6 +70,7 @@ extension SigLIPModel: ImageTextModel {
     public var embeddingSize: Int { config.projectionSize }
     public var contextLength: Int { config.textConfig.maxPositionEmbeddings }
     public var logitBias: Float? { bias }
+    public var unknownTokenId: Int? { tokenizer.model.unknownId }
     public func tokenize(_ text: String) -> TokenizedText { tokenizer.tokenize(text, contextLength: contextLength) }
     public func encodePixels(_ pixels: [Float], batchSize: Int) -> Matrix { vision.encode(pixels: pixels, batchSize: batchSize) }
 }
