@@ -57,6 +57,22 @@ public struct CandidateBoard: Sendable {
         self.truth = truth
     }
 
+    private init(
+        candidates: [Candidate], evaluations: [ModelEvaluation], paths: [String], truth: [Int?], predictions: [[Int?]],
+        leaderboard: Leaderboard
+    ) {
+        self.candidates = candidates; self.evaluations = evaluations; self.paths = paths; self.truth = truth
+        self.predictions = predictions; self.leaderboard = leaderboard
+    }
+
+    /// The same board over later stages of the same evaluations (metrics, per-template
+    /// figures): predictions do not move after the first stage, so the ranking is kept.
+    public func replacing(evaluations later: [ModelEvaluation]) -> CandidateBoard {
+        precondition(later.count == evaluations.count, "the same models")
+        return CandidateBoard(
+            candidates: candidates, evaluations: later, paths: paths, truth: truth, predictions: predictions, leaderboard: leaderboard)
+    }
+
     public var classes: [String] { evaluations[0].result.classNames }
     public var labelledCount: Int { truth.filter { $0 != nil }.count }
 

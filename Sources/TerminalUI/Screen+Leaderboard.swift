@@ -21,12 +21,14 @@ extension Screen {
         let rows = leaderboardRows()
         let labelled = snapshot?.board?.labelledCount ?? 0
         let comparisons = max(0, count - 1)
+        let long = "by top-1 on \(labelled) labelled images · vs best: paired bootstrap 95%, McNemar p Holm-corrected over \(comparisons)"
         let explain =
             snapshot?.board == nil
             ? "ranking when the scores are in…"
             : labelled == 0
                 ? "no labelled images: candidates in the order given"
-                : "by top-1 on \(labelled) labelled images · vs best: paired bootstrap 95%, McNemar p Holm-corrected over \(comparisons)"
+                : TextWidth.columns(long) <= r.width - 4
+                    ? long : "top-1 on \(labelled) labelled · vs best: bootstrap 95%, McNemar p Holm (\(comparisons))"
         g.put(explain, x: r.x + 2, y: r.y + 1, style: Self.muted, maxX: r.x + r.width - 1)
         // Columns by width: at 80 the name, top-1 with its interval and the difference to
         // the best with its p; wider screens add the rule, recall, NLL and ECE.
@@ -53,12 +55,36 @@ extension Screen {
             let style = top + k == cursor ? Self.selected : (row.worse ? Self.bad : CellStyle.plain)
             g.fill(x: r.x + 1, y: y, width: r.width - 2, height: 1, style: style)
             let mark = row.candidate == doc.candidateA ? "A" : (row.candidate == doc.candidateB ? "B" : " ")
-            var line = " \(mark) " + right("\(top + k + 1)", 2) + " " + left(row.name, nameWidth) + right(row.top1, 7) + left(" " + row.wilson, 9)
+            var line =
+                " \(mark) " + right("\(top + k + 1)", 2) + " " + left(Self.fit(row.name, nameWidth), nameWidth) + right(row.top1, 7) + left(" " + row.wilson, 9)
             if wide { line += right(row.mpcr, 7) + right(row.nll, 7) + right(row.ece, 7) }
             line += right(wide ? row.versusBest : row.versusBestShort, diffWidth) + right(row.p + (row.worse ? "!" : " "), 9)
             if widest { line += "  " + left(row.rule, 20) }
             g.put(line, x: r.x + 1, y: y, style: style, maxX: r.x + r.width - 1)
         }
+    }
+
+    /// A candidate's name in `width` columns: "model · set" keeps the set's end (where set
+    /// names differ: "…singular.txt") and shortens the model first.
+    static func fit(_ name: String, _ width: Int) -> String {
+        guard TextWidth.columns(name) > width, width > 4 else { return name }
+        func tail(_ t: String, _ w: Int) -> String {
+            guard TextWidth.columns(t) > w else { return t }
+            var out = ""
+            for c in t.reversed() {
+                if TextWidth.columns(String(c) + out) > w - 1 { break }
+                out = String(c) + out
+            }
+            return "…" + out
+        }
+        func head(_ t: String, _ w: Int) -> String {
+            TextWidth.columns(t) <= w ? t : TextWidth.prefix(t, fitting: w - 1) + "…"
+        }
+        let parts = name.components(separatedBy: " · ")
+        guard parts.count == 2 else { return tail(name, width) }
+        let (model, set) = (parts[0], parts[1])
+        let modelWidth = max(min(TextWidth.columns(model), width - 3 - TextWidth.columns(set)), min(6, width / 3))
+        return head(model, modelWidth) + " · " + tail(set, width - 3 - min(modelWidth, TextWidth.columns(model)))
     }
 
     /// The rows in rank order once the leaderboard is in (for this document's candidates),
@@ -74,20 +100,22 @@ extension Screen {
         return order.map { c in
             let result = board.result(c)
             var row = Row(candidate: c, name: board.candidates[c].id, rule: result.evaluation.rule.shortDescription)
-            guard ranked, let m = result.set.metrics else { return row }
+            guard ranked else { return row }
             let w = board.leaderboard.intervals[c]
             row.top1 = String(format: "%.1f%%", 100 * board.leaderboard.top1[c])
             row.wilson = String(format: "[%.0f–%.0f]", 100 * w.low, 100 * w.high)
-            row.mpcr = String(format: "%.1f%%", 100 * m.meanPerClassRecall)
-            row.nll = String(format: "%.3f", m.nll)
-            row.ece = String(format: "%.3f", m.ece)
+            if let m = result.set.metrics {
+                row.mpcr = String(format: "%.1f%%", 100 * m.meanPerClassRecall)
+                row.nll = String(format: "%.3f", m.nll)
+                row.ece = String(format: "%.3f", m.ece)
+            }
             if let v = board.leaderboard.versusBest[c] {
                 row.versusBest = String(
                     format: "%+.1f [%+.1f,%+.1f]", 100 * v.difference.difference, 100 * v.difference.low, 100 * v.difference.high)
                 // At 80 columns the interval in whole points.
                 row.versusBestShort = String(
                     format: "%+.1f [%+.0f,%+.0f]", 100 * v.difference.difference, 100 * v.difference.low, 100 * v.difference.high)
-                row.p = String(format: "%.3g", v.pHolm)
+                row.p = v.pHolm < 0.001 ? "<0.001" : String(format: "%.3g", v.pHolm)
                 row.worse = v.significantlyWorse
             } else {
                 row.versusBest = "best"

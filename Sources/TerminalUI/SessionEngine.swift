@@ -226,9 +226,12 @@ final class SessionEngine: Sendable {
         guard let results, results.count == n else { return }
         let a = document.candidate(document.candidateA), b = document.candidate(document.candidateB)
         let byModel = (0..<n).map { results[$0]! }
-        // The board needs every model's predictions, which the template stage does not move:
-        // made once per request (its bootstrap is the costly part).
+        // The board needs every model's predictions, which later stages do not move: ranked
+        // once per request (its bootstraps are the costly part), then given each later
+        // stage's evaluations (their metrics and per-template figures, which exports read).
+        let evaluations = byModel.map { CandidateBoard.ModelEvaluation(paths: items.map(\.path), result: $0) }
         var board = shared.withLock { s in s.snapshot?.generation == generation ? s.snapshot?.board : nil }
+            .map { $0.replacing(evaluations: evaluations) }
         if board == nil, byModel.allSatisfy({ $0.completed >= .statistics }) {
             let names = models.prefix(n).enumerated().map { document.models[$0.offset] ?? $0.element.name }
             let pairs = (0..<document.candidateCount).map { c in
@@ -239,7 +242,7 @@ final class SessionEngine: Sendable {
                 candidates: (0..<document.candidateCount).map { c in
                     .init(evaluation: document.candidate(c).model, set: document.candidate(c).set, id: ids[c])
                 },
-                evaluations: byModel.map { .init(paths: items.map(\.path), result: $0) }, againstReference: false)
+                evaluations: evaluations, againstReference: false)
         }
         var next = ScoreSnapshot(
             a: (byModel[a.model], a.set), b: (byModel[b.model], b.set), sameModel: a.model == b.model, generation: generation,

@@ -154,13 +154,13 @@ final class SessionLeaderboardTests: XCTestCase {
         try keys("L")
         let board = try waitFor("the leaderboard") { self.rows($0).count == 4 && $0.contains("best") }
         for row in rows(board) {
-            let model = row.name.hasPrefix("siglip") ? Self.siglip : CLIToolTests.model
-            // At 80 columns names are cut ("clip-tiny/model · demo-temp"): matched by what shows.
-            let set = row.name.contains("· demo") ? sets[1] : sets[0]
+            let model = row.name.hasPrefix("sigli") ? Self.siglip : CLIToolTests.model
+            // At 80 columns names are cut ("clip-… · …ates-singular.txt"): matched by what shows.
+            let set = row.name.contains("singular") ? sets[1] : sets[0]
             XCTAssertEqual(row.top1, try evalTop1(model: model, templates: set, dir: dir), "\(row.name)\n\(board)")
         }
         // The SigLIP candidate of the first set becomes B.
-        let at = try XCTUnwrap(rows(board).firstIndex { $0.name.hasPrefix("siglip-tiny/model · t") }, board)
+        let at = try XCTUnwrap(rows(board).firstIndex { $0.name.hasPrefix("sigli") && $0.name.hasSuffix("· templates.txt") }, board)
         try keys("g")
         for _ in 0..<at { try keys("j") }
         try keys("b", "Escape")

@@ -83,7 +83,7 @@ final class CandidatesTests: XCTestCase {
         _ = reduce(&s, .toggleLeaderboard)
         XCTAssertEqual(s.leaderboardView, 0)
         XCTAssertEqual(reduce(&s, .chooseCandidate(.b)), [.chooseCandidate(.b)], "the controller names the row's candidate")
-        var set = TemplateSet(name: "c", [Template("c {}")])
+        var set = TemplateSet(name: "c", ["c {}"])
         set.name = "c.txt"
         XCTAssertEqual(reduce(&s, .addedSet(set, path: "/x/c.txt")), [.rescore, .save])
         XCTAssertEqual(s.document.sets.map(\.name), ["a", "b", "c.txt"])
