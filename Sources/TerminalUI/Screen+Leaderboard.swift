@@ -47,6 +47,12 @@ extension Screen {
         header += right(wide ? "vs best [bootstrap]" : "vs best [boot]", diffWidth) + right("p Holm", 9)
         if widest { header += "  " + left("rule", 20) }
         g.put(header, x: r.x + 2, y: r.y + 2, style: Self.focused, maxX: r.x + r.width - 1)
+        // One model width for every row, so that the set names line up: what the longest set
+        // name leaves, at least 6 columns.
+        let parts = rows.map { $0.name.components(separatedBy: " · ") }.filter { $0.count == 2 }
+        let longestSet = parts.map { TextWidth.columns($0[1]) }.max() ?? 0
+        let longestModel = parts.map { TextWidth.columns($0[0]) }.max() ?? 0
+        let modelWidth = min(longestModel, max(6, nameWidth - 3 - longestSet))
         let listHeight = r.height - 4
         let cursor = min(state.leaderboardView ?? 0, max(0, rows.count - 1))
         let top = scrolled(cursor, count: rows.count, visible: listHeight)
@@ -56,7 +62,7 @@ extension Screen {
             g.fill(x: r.x + 1, y: y, width: r.width - 2, height: 1, style: style)
             let mark = row.candidate == doc.candidateA ? "A" : (row.candidate == doc.candidateB ? "B" : " ")
             var line =
-                " \(mark) " + right("\(top + k + 1)", 2) + " " + left(Self.fit(row.name, nameWidth), nameWidth) + right(row.top1, 7) + left(" " + row.wilson, 9)
+                " \(mark) " + right("\(top + k + 1)", 2) + " " + left(Self.fit(row.name, nameWidth, modelWidth: modelWidth), nameWidth) + right(row.top1, 7) + left(" " + row.wilson, 9)
             if wide { line += right(row.mpcr, 7) + right(row.nll, 7) + right(row.ece, 7) }
             line += right(wide ? row.versusBest : row.versusBestShort, diffWidth) + right(row.p + (row.worse ? "!" : " "), 9)
             if widest { line += "  " + left(row.rule, 20) }
@@ -64,10 +70,11 @@ extension Screen {
         }
     }
 
-    /// A candidate's name in `width` columns: "model · set" keeps the set's end (where set
-    /// names differ: "…singular.txt") and shortens the model first.
-    static func fit(_ name: String, _ width: Int) -> String {
-        guard TextWidth.columns(name) > width, width > 4 else { return name }
+    /// A candidate's name in `width` columns: "model · set" with the model in `modelWidth`
+    /// (the same for every row) and the set's end kept (where set names differ:
+    /// "…singular.txt").
+    static func fit(_ name: String, _ width: Int, modelWidth: Int) -> String {
+        guard width > 4 else { return name }
         func tail(_ t: String, _ w: Int) -> String {
             guard TextWidth.columns(t) > w else { return t }
             var out = ""
@@ -83,8 +90,8 @@ extension Screen {
         let parts = name.components(separatedBy: " · ")
         guard parts.count == 2 else { return tail(name, width) }
         let (model, set) = (parts[0], parts[1])
-        let modelWidth = max(min(TextWidth.columns(model), width - 3 - TextWidth.columns(set)), min(6, width / 3))
-        return head(model, modelWidth) + " · " + tail(set, width - 3 - min(modelWidth, TextWidth.columns(model)))
+        let shown = head(model, min(modelWidth, width / 2))
+        return shown + " · " + tail(set, width - 3 - TextWidth.columns(shown))
     }
 
     /// The rows in rank order once the leaderboard is in (for this document's candidates),
