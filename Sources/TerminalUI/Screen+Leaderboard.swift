@@ -62,7 +62,8 @@ extension Screen {
             g.fill(x: r.x + 1, y: y, width: r.width - 2, height: 1, style: style)
             let mark = row.candidate == doc.candidateA ? "A" : (row.candidate == doc.candidateB ? "B" : " ")
             var line =
-                " \(mark) " + right("\(top + k + 1)", 2) + " " + left(Self.fit(row.name, nameWidth, modelWidth: modelWidth), nameWidth) + right(row.top1, 7) + left(" " + row.wilson, 9)
+                " \(mark) " + right("\(top + k + 1)", 2) + " " + left(Self.fit(row.name, nameWidth, modelWidth: modelWidth), nameWidth) + right(row.top1, 7)
+                + left(" " + row.wilson, 9)
             if wide { line += right(row.mpcr, 7) + right(row.nll, 7) + right(row.ece, 7) }
             line += right(wide ? row.versusBest : row.versusBestShort, diffWidth) + right(row.p + (row.worse ? "!" : " "), 9)
             if widest { line += "  " + left(row.rule, 20) }

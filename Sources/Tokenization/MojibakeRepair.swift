@@ -84,17 +84,23 @@ enum MojibakeRepair {
         regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
-    /// `re.sub` with a function of the matched text.
+    /// `re.sub` with a function of the matched text. Matches are cut out by Unicode scalar,
+    /// not by Character: a match may end inside a grapheme cluster ("Ã©" before a combining
+    /// mark is "Ã" and "©́"), where slicing the String itself would round to the cluster.
     private static func substitute(_ regex: NSRegularExpression, in text: String, _ replace: (String) -> String) -> String {
-        var out = ""
-        var last = text.startIndex
+        let utf16 = text.utf16, scalars = text.unicodeScalars
+        var out = String.UnicodeScalarView()
+        var last = scalars.startIndex
         for m in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
-            guard let r = Range(m.range, in: text) else { continue }
-            out += text[last..<r.lowerBound]
-            out += replace(String(text[r]))
-            last = r.upperBound
+            guard let lo = utf16.index(utf16.startIndex, offsetBy: m.range.location, limitedBy: utf16.endIndex),
+                let hi = utf16.index(lo, offsetBy: m.range.length, limitedBy: utf16.endIndex)
+            else { continue }
+            out.append(contentsOf: scalars[last..<lo])
+            out.append(contentsOf: replace(String(scalars[lo..<hi])).unicodeScalars)
+            last = hi
         }
-        return out + text[last...]
+        out.append(contentsOf: scalars[last...])
+        return String(out)
     }
 
     /// `fixes.restore_byte_a0`: spaces that stood for byte A0 inside UTF-8 sequences.

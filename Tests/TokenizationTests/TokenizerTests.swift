@@ -58,6 +58,11 @@ final class TokenizerTests: XCTestCase {
             ),  // three layers
             ("\u{C3}\u{BA}nico\u{F0}\u{178}\u{2DC}\u{20AC}", "único😀"),
             ("P&EACUTE;REZ", "pérez"),
+            // Before a combining mark or a Devanagari sign, the run ends inside a grapheme
+            // cluster (ftfy 6.3.1 repairs these; matched by scalar, not by Character).
+            ("caf\u{C3}\u{A9}\u{301} ", "caf\u{E9}\u{301}"),
+            ("caf\u{C3}\u{A9}\u{940}0", "caf\u{E9}\u{940}0"),
+            ("caf\u{C3}\u{A9}\u{301}x", "caf\u{E9}\u{301}x"),
             ("BUNDESSTRA&SZLIG;E", "bundesstrasse")
         ]
         for (text, expected) in cases { XCTAssertEqual(TextNormalizer.normalize(text), expected, text.debugDescription) }
