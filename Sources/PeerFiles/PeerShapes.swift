@@ -296,9 +296,7 @@ enum PeerShapes {
     }
 
     private static func needsKey(_ file: FileReference, _ what: String, _ keys: [String]) -> ScoringError {
-        .badFormat(
-            path: file.path, line: nil,
-            reason: "holds \(keys.count) entries of \(what): name one as \(file.path)#\(keys[0]) (entries: \(listed(keys)))")
+        .needsKey(path: file.path, what: what, keys: keys)
     }
 
     private static func wrongKind(_ file: FileReference, _ key: String?, _ kind: Kind, wanted: String, by: String? = nil) -> ScoringError {

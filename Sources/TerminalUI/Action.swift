@@ -55,6 +55,9 @@ public enum Action: Equatable, Sendable {
     /// candidate under its cursor A or B (the controller answers with `.setPair`); `O` there
     /// adds a template set or a model; `d` removes a set that neither A nor B shows.
     case toggleLeaderboard, moveLeaderboard(Int), chooseCandidate(Role), removeCandidateSet
+    /// A file of several entries was named alone: its keys to choose from; moved in, picked
+    /// (Enter: the file opened as `FILE#KEY`), closed.
+    case showChooser(Chooser), moveChooser(Int), pickChoice, closeChooser
     /// Candidates A and B (indices into the document's candidates).
     case setPair(a: Int, b: Int)
     /// A template set read from a file, added as new candidates (one per model).

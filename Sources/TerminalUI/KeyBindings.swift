@@ -45,9 +45,22 @@ public enum KeyBindings {
             }
         }
         if case let .paste(text) = key { return .paste(text) }
+        if state.chooser != nil {
+            if let rows = scrollRows(key) { return .moveChooser(rows) }
+            switch key {
+            case .home, .character("g"): return .moveChooser(-1_000_000)
+            case .end, .character("G"): return .moveChooser(1_000_000)
+            case .enter: return .pickChoice
+            case .escape, .character("q"): return .closeChooser
+            case .control("c"): return .quit
+            default: return nil
+            }
+        }
         if state.promptsView != nil {
             if let rows = scrollRows(key) { return .scrollPrompts(rows) }
             switch key {
+            case .home, .character("g"): return .scrollPrompts(-1_000_000)
+            case .end, .character("G"): return .scrollPrompts(1_000_000)
             case .character("i"): return .togglePromptIds
             case .escape, .character("p"), .character("!"): return .closePrompts
             case .control("c"), .character("q"): return .quit
@@ -57,6 +70,8 @@ public enum KeyBindings {
         if state.classView != nil {
             if let rows = scrollRows(key) { return .moveClass(rows) }
             switch key {
+            case .home, .character("g"): return .moveClass(-1_000_000)
+            case .end, .character("G"): return .moveClass(1_000_000)
             case .enter: return .filterToSelectedClass
             case .escape, .character("c"): return .toggleClassView
             case .control("c"), .character("q"): return .quit

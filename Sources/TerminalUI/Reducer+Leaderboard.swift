@@ -17,6 +17,28 @@ extension Reducer {
             return [.chooseCandidate(role)]  // rows are in the engine's rank order: the controller names the candidate
         case .removeCandidateSet:
             return [.removeCandidateSet]
+        case let .showChooser(chooser):
+            s.chooser = chooser
+            s.status = "\(chooser.path) holds \(chooser.keys.count) entries of \(chooser.what): Enter opens the one under the cursor, Esc closes"
+            return []
+        case let .moveChooser(delta):
+            guard var c = s.chooser else { return [] }
+            c.row = max(0, min(c.keys.count - 1, c.row + delta))
+            s.chooser = c
+            return []
+        case .closeChooser:
+            s.chooser = nil
+            s.status = "open cancelled"
+            return []
+        case .pickChoice:
+            guard let c = s.chooser, c.keys.indices.contains(c.row) else { return [] }
+            s.chooser = nil
+            let path = c.path + "#" + c.keys[c.row]
+            s.status = "opening \(path)…"
+            switch c.target {
+            case let .open(pane): return [.open(pane, path: path)]
+            case .addCandidate: return [.addCandidate(path: path)]
+            }
         case let .setPair(a, b):
             let count = s.document.candidateCount
             guard (0..<count).contains(a), (0..<count).contains(b) else { return [] }

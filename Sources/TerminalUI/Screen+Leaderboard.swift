@@ -132,4 +132,21 @@ extension Screen {
             return row
         }
     }
+
+    /// The entries of a file named without `#KEY`, one per row, the cursor's highlighted.
+    func drawChooser(_ g: inout CellGrid, width: Int, height: Int) {
+        guard let c = state.chooser else { return }
+        let r = Rect(x: 2, y: 2, width: width - 4, height: height - 5)
+        g.fill(x: r.x, y: r.y, width: r.width, height: r.height)
+        let inner = r.height - 2
+        let top = scrolled(c.row, count: c.keys.count, visible: inner)
+        let position = c.keys.count > inner ? " \(top + 1)–\(min(c.keys.count, top + inner))/\(c.keys.count)" : ""
+        box(&g, r, title: "\(c.keys.count) entries of \(c.what)\(position) · Enter opens · Esc", focused: true)
+        for (k, key) in c.keys.dropFirst(top).prefix(inner).enumerated() {
+            let y = r.y + 1 + k
+            let style = top + k == c.row ? Self.selected : CellStyle.plain
+            g.fill(x: r.x + 1, y: y, width: r.width - 2, height: 1, style: style)
+            g.put(" #" + key, x: r.x + 1, y: y, style: style, maxX: r.x + r.width - 1)
+        }
+    }
 }

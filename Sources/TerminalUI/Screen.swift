@@ -67,6 +67,7 @@ public struct Screen {
         drawStatus(&g, layout.status)
         if state.classView != nil { drawClasses(&g, width: width, height: height) }
         if state.leaderboardView != nil { drawLeaderboard(&g, width: width, height: height) }
+        if state.chooser != nil { drawChooser(&g, width: width, height: height) }
         if state.promptsView != nil { drawPrompts(&g, width: width, height: height) }
         if state.showHelp { drawHelp(&g, width: width, height: height) }
         return g
@@ -408,7 +409,10 @@ public struct Screen {
     private func drawClasses(_ g: inout CellGrid, width: Int, height: Int) {
         let r = Rect(x: 1, y: 1, width: width - 2, height: height - 3)
         g.fill(x: r.x, y: r.y, width: r.width, height: r.height)
-        box(&g, r, title: "Classes: recall under A and B, by B − A · Enter shows a class's images · Esc closes", focused: true)
+        let listed = snapshot?.classRows?.count ?? 0
+        let cursorAt = min(state.classView ?? 0, max(0, listed - 1))
+        let place = listed > 0 ? " · \(cursorAt + 1)/\(listed)" : ""
+        box(&g, r, title: "Classes: recall under A and B, by B − A\(place) · Enter shows a class's images · Esc closes", focused: true)
         guard let rows = snapshot?.classRows else {
             g.put(
                 snapshot?.summary == nil ? "no labelled images under these labels" : "computing the per-class figures…",
@@ -456,7 +460,6 @@ public struct Screen {
         let r = Rect(x: 1, y: 1, width: width - 2, height: height - 3)
         g.fill(x: r.x, y: r.y, width: r.width, height: r.height)
         let hasTokens = view.rows.contains { $0.tokens != nil }
-        box(&g, r, title: "\(view.title)\(hasTokens ? " · i ids" : "") · Esc closes", focused: true)
         var lines: [(String, CellStyle)] = []
         for row in view.rows {
             guard let tokens = row.tokens else { lines.append((row.prompt, .plain)); continue }
@@ -467,6 +470,9 @@ public struct Screen {
         }
         let inner = r.height - 2
         let top = min(view.offset, max(0, lines.count - inner))
+        // Where the view is in a long list (1,000 prompts): "120–140/1000".
+        let position = lines.count > inner ? " · \(top + 1)–\(min(lines.count, top + inner))/\(lines.count)" : ""
+        box(&g, r, title: "\(view.title)\(position)\(hasTokens ? " · i ids" : "") · Esc closes", focused: true)
         for (k, line) in lines.dropFirst(top).prefix(inner).enumerated() {
             g.put(line.0, x: r.x + 2, y: r.y + 1 + k, style: line.1, maxX: r.x + r.width - 1)
         }

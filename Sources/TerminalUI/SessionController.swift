@@ -63,6 +63,8 @@ public final class SessionController {
                 dispatch(.openedImages(path: absolute, count: collection.items.count))
                 engine.startEmbedding(collection)
             }
+        } catch let ScoringError.needsKey(file, what, keys) {
+            dispatch(.showChooser(Chooser(path: file, what: what, keys: keys, target: .open(pane))))
         } catch {
             state.status = "\(error)"
         }
@@ -93,6 +95,8 @@ public final class SessionController {
                 var set = try PromptFiles.readTemplates(path: path)
                 set.name = URL(fileURLWithPath: path).lastPathComponent
                 dispatch(.addedSet(set, path: path))
+            } catch let ScoringError.needsKey(file, what, keys) {
+                dispatch(.showChooser(Chooser(path: file, what: what, keys: keys, target: .addCandidate)))
             } catch {
                 state.status = "\(error)"
             }
@@ -222,6 +226,18 @@ public final class SessionController {
             } else if let layout = Layout(width: width, height: height), let pane = layout.pane(at: x, y) {
                 action = .scroll(pane, delta)
             }
+        }
+        // The long views move within their lists: the rows they have, at this height (so
+        // that G then k moves up at once, never through rows past the end).
+        if case let .scrollPrompts(delta) = action, let view = state.promptsView {
+            let lines = view.rows.reduce(0) { $0 + ($1.tokens != nil && view.showIds ? 2 : 1) }
+            let last = max(0, lines - (height - 5))
+            let from = min(view.offset, last)
+            action = .scrollPrompts(max(0, min(last, from + delta)) - view.offset)
+        }
+        if case let .moveClass(delta) = action, let c = state.classView {
+            let count = engine.withShared { $0.snapshot?.classRows?.count } ?? 0
+            action = .placeClassCursor(max(0, min(count - 1, c + delta)))
         }
         if let action { dispatch(action) }
     }

@@ -37,6 +37,22 @@ public struct Prompt: Equatable, Sendable {
     public var prefilled: Bool = false
 }
 
+/// The entries of a file that holds several (`FILE#KEY`), offered to choose from after `O`
+/// named the file alone.
+public struct Chooser: Equatable, Sendable {
+    /// Where the chosen `FILE#KEY` goes: a pane's open, or the leaderboard's add.
+    public enum Target: Equatable, Sendable { case open(Pane), addCandidate }
+    public var path: String
+    /// What the entries hold ("templates", "class names", …).
+    public var what: String
+    public var keys: [String]
+    public var target: Target
+    public var row = 0
+    public init(path: String, what: String, keys: [String], target: Target) {
+        self.path = path; self.what = what; self.keys = keys; self.target = target
+    }
+}
+
 /// Everything the screen shows that is not a computed score.
 public struct SessionState: Equatable, Sendable {
     public var document: SessionDocument
@@ -61,6 +77,8 @@ public struct SessionState: Equatable, Sendable {
     public var classView: Int?
     /// The leaderboard view (`L`) is open, with its cursor row (rows in rank order).
     public var leaderboardView: Int?
+    /// A file's entries to choose from (over every other view).
+    public var chooser: Chooser?
     /// Only the images whose truth is this class (chosen in the per-class view).
     public var classFilter: String?
     /// The first help row shown (the overlay scrolls where the terminal is short).

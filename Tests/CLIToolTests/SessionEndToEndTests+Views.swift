@@ -87,6 +87,24 @@ extension SessionEndToEndTests {
             try send("u")
             _ = try waitFor("undone at \(size)") { $0.contains("undone") }
 
+            // A file of several entries named alone: its keys offered in a list; j, Enter opens
+            // the second into the Templates B pane (FILE#KEY), u undoes it.
+            try #"{"plain": ["a photo of a {}."], "zqsets": ["a zq {} render.", "zq art of {}."], "other": ["{}"]}"#
+                .write(to: short.appendingPathComponent("sets.json"), atomically: true, encoding: .utf8)
+            try send("4")
+            try send("O")
+            _ = try waitFor("the open prompt for B at \(size)") { $0.contains("open templates B:") }
+            try send("C-u")
+            try type(short.path + "/sets.json")
+            try send("Enter")
+            let chooser = try waitFor("the list of entries at \(size)") { $0.contains("3 entries of templates") }
+            XCTAssertTrue(chooser.contains("#plain") && chooser.contains("#zqsets") && chooser.contains("#other"), chooser)
+            try send("j")
+            try send("Enter")
+            _ = try waitFor("the chosen entry in B at \(size)") { $0.contains("a zq {} render.") && $0.contains("sets.json#zqsets") }
+            try send("u")
+            _ = try waitFor("its undo at \(size)") { !$0.contains("a zq {} render.") }
+
             try send("q")
             _ = try waitFor("exit at \(size)") { $0.contains("CLIP-TUI-EXITED") }
             XCTAssertEqual(try String(contentsOfFile: "\(dir.path)/exit", encoding: .utf8), "EXIT=0\n")
@@ -95,6 +113,35 @@ extension SessionEndToEndTests {
             XCTAssertTrue(saved.contains("gradient"), "the undo of the opened labels is saved")
             _ = try? tmux(["kill-server"])
         }
+    }
+
+    /// The prompts view of a template over ImageNet's 1,000 names at 80×24: its place in the
+    /// list in the title, G to the end, k back up at once, g to the top.
+    func testLongViewsShowTheirPlaceAndTakeGAndG() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-long-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir); _ = try? tmux(["kill-server"]) }
+        let binary = Bundle.main.bundleURL.appendingPathComponent("clip-tui").path
+        let labels = CLIToolTests.root.appendingPathComponent("Prompts/imagenet-labels.txt").path
+        let command =
+            [
+                binary, "session", "--model", CLIToolTests.model, "--images", "\(EngineCommandTests.eval)/images", "--labels", labels,
+                "--templates", "\(EngineCommandTests.eval)/templates.txt", "--session", "\(dir.path)/session.json",
+                "--cache", "\(dir.path)/cache.sqlite"
+            ].joined(separator: " ") + "; echo CLIP-TUI-EXITED; sleep 60"
+        try tmux(["new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", command])
+        _ = try waitFor("scores", timeout: 60) { $0.contains("scored in") }
+        try tmux(["send-keys", "-t", "e2e", "3", "p"])
+        // 24 rows: the overlay's 21, less its frame: 19 prompts at a time.
+        _ = try waitFor("the prompts view") { $0.contains("(1000)") && $0.contains("1–19/1000") }
+        try tmux(["send-keys", "-t", "e2e", "G"])
+        _ = try waitFor("the end") { $0.contains("982–1000/1000") && $0.contains("toilet paper") }
+        try tmux(["send-keys", "-t", "e2e", "k"])
+        _ = try waitFor("one up at once") { $0.contains("981–999/1000") }
+        try tmux(["send-keys", "-t", "e2e", "g"])
+        _ = try waitFor("the top") { $0.contains("1–19/1000") }
+        try tmux(["send-keys", "-t", "e2e", "Escape", "q"])
+        _ = try waitFor("exit") { $0.contains("CLIP-TUI-EXITED") }
     }
 
     /// COLORTERM=truecolor gets the preview in direct colour (the terminal's `-direct`

@@ -20,6 +20,15 @@ final class PeerFilesTests: XCTestCase {
         let refused = error { try PromptFiles.readTemplates(path: path) }
         XCTAssertTrue(refused.contains("holds 33 entries of templates"), refused)
         XCTAssertTrue(refused.contains("#cifar10"), refused)
+        // The first 20 keys and the count (a front end gets them all: the session offers a list).
+        XCTAssertTrue(refused.hasSuffix(" … (33 in all))"), refused)
+        XCTAssertThrowsError(try PromptFiles.readTemplates(path: path)) { e in
+            guard case let ScoringError.needsKey(file, what, keys) = e else { return XCTFail("\(e)") }
+            XCTAssertEqual(file, path)
+            XCTAssertEqual(what, "templates")
+            XCTAssertEqual(keys.count, 33)
+            XCTAssertTrue(keys.contains("cifar10"))
+        }
         let cifar = try PromptFiles.readTemplates(path: path + "#cifar10")
         XCTAssertEqual(cifar.name, "cifar10")
         XCTAssertEqual(cifar.templates.count, 18)

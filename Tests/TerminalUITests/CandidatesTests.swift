@@ -112,4 +112,24 @@ final class CandidatesTests: XCTestCase {
         _ = reduce(&s, .edit(.insert("/m3")))
         XCTAssertEqual(reduce(&s, .commitEdit), [.addCandidate(path: "/m3")])
     }
+
+    /// A file of several entries named alone after `O`: its keys offered in a list; Enter
+    /// opens `FILE#KEY` into the pane (or adds it on the leaderboard); Esc closes.
+    func testAFileOfSeveralEntriesIsChosenFromAList() {
+        var s = SessionState(document: document())
+        _ = reduce(&s, .showChooser(Chooser(path: "/x/t.json", what: "templates", keys: ["cars", "pets", "birds"], target: .open(.templatesB))))
+        XCTAssertTrue(s.status.contains("3 entries of templates"))
+        XCTAssertEqual(KeyBindings.action(for: .down, state: s), .moveChooser(1))
+        XCTAssertEqual(KeyBindings.action(for: .enter, state: s), .pickChoice)
+        XCTAssertEqual(KeyBindings.action(for: .escape, state: s), .closeChooser)
+        _ = reduce(&s, .moveChooser(1), .moveChooser(5))
+        XCTAssertEqual(s.chooser?.row, 2, "kept in the list")
+        XCTAssertEqual(reduce(&s, .pickChoice), [.open(.templatesB, path: "/x/t.json#birds")])
+        XCTAssertNil(s.chooser)
+        _ = reduce(&s, .showChooser(Chooser(path: "/x/t.json", what: "templates", keys: ["cars"], target: .addCandidate)))
+        XCTAssertEqual(reduce(&s, .pickChoice), [.addCandidate(path: "/x/t.json#cars")])
+        _ = reduce(&s, .showChooser(Chooser(path: "/x/t.json", what: "templates", keys: ["cars"], target: .addCandidate)))
+        XCTAssertEqual(reduce(&s, .closeChooser), [])
+        XCTAssertNil(s.chooser)
+    }
 }

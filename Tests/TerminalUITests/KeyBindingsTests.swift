@@ -65,6 +65,13 @@ final class KeyBindingsTests: XCTestCase {
         var classes = main
         classes.classView = 0
         XCTAssertEqual([Key.down, .enter, .escape].map { action($0, classes) }, [.moveClass(1), .filterToSelectedClass, .toggleClassView])
+        // The long views take g, G, Home, End to their ends (the controller keeps them in range).
+        XCTAssertEqual(
+            [Key.character("g"), .home, .character("G"), .end].map { action($0, classes) },
+            [.moveClass(-1_000_000), .moveClass(-1_000_000), .moveClass(1_000_000), .moveClass(1_000_000)])
+        XCTAssertEqual(
+            [Key.character("g"), .end, .pageDown].map { action($0, prompts) },
+            [.scrollPrompts(-1_000_000), .scrollPrompts(1_000_000), .scrollPrompts(10)])
         // The leaderboard: L opens it; there a and b choose, O adds, d removes a set, Esc or L closes.
         XCTAssertEqual(action(.character("L")), .toggleLeaderboard)
         var board = main
