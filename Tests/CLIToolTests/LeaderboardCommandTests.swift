@@ -29,21 +29,25 @@ final class LeaderboardCommandTests: XCTestCase {
         return try json(r.stdout)
     }
 
+    /// Five small template sets, written as `set1.txt` … `set5.txt` in `dir` (their paths, in order).
+    static func fiveSets(in dir: URL) throws -> [String] {
+        let sets = [
+            ["a photo of a {}."], ["a blurry photo of the {}.", "itap of a {}."], ["{}"], ["a {{curly}} drawing of {}.", "a photo of a {}."],
+            ["itap of a {}.", "{} everywhere", "a close-up of the {}."]
+        ]
+        return try sets.enumerated().map { i, lines in
+            let file = dir.appendingPathComponent("set\(i + 1).txt").path
+            try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            return file
+        }
+    }
+
     func testFiveTemplateSetsAreFiveCandidatesInOrder() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("leaderboard-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let cache = dir.appendingPathComponent("cache.sqlite").path
-        let sets = [
-            ["a photo of a {}."], ["a blurry photo of the {}.", "itap of a {}."], ["{}"], ["a {{curly}} drawing of {}.", "a photo of a {}."],
-            ["itap of a {}.", "{} everywhere", "a close-up of the {}."]
-        ]
-        var files: [String] = []
-        for (i, lines) in sets.enumerated() {
-            let file = dir.appendingPathComponent("set\(i + 1).txt").path
-            try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-            files.append(file)
-        }
+        let files = try LeaderboardCommandTests.fiveSets(in: dir)
         let object = try compare(["--model", CLIToolTests.model] + files.flatMap { ["--templates", $0] }, cache: cache)
         let candidates = try XCTUnwrap(object["candidates"] as? [[String: Any]])
         XCTAssertEqual(candidates.count, 5)

@@ -71,16 +71,7 @@ final class SessionLeaderboardTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("board-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir); _ = try? tmux(["kill-server"]) }
-        let sets = [
-            ["a photo of a {}."], ["a blurry photo of the {}.", "itap of a {}."], ["{}"], ["a {{curly}} drawing of {}.", "a photo of a {}."],
-            ["itap of a {}.", "{} everywhere", "a close-up of the {}."]
-        ]
-        var files: [String] = []
-        for (i, lines) in sets.enumerated() {
-            let file = dir.appendingPathComponent("set\(i + 1).txt").path
-            try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-            files.append(file)
-        }
+        let files = try LeaderboardCommandTests.fiveSets(in: dir)
         try start(dir, width: width, height: height, ["--model", CLIToolTests.model] + files.flatMap { ["--templates", $0] })
         _ = try waitFor("scores") { $0.contains("scored in") }
         try keys("L")
