@@ -130,8 +130,8 @@ public struct KeystrokeBenchmark {
         /// The leaderboard of every set, as the session makes it once statistics are in.
         @Sendable func board(_ e: LiveEvaluation) -> CandidateBoard {
             CandidateBoard(
-                candidates: e.sets.indices.map { .init(evaluation: 0, set: $0, id: "set \($0 + 1)") },
-                evaluations: [.init(paths: embedded.items.map(\.path), result: e)], againstReference: false)
+                models: ["bench"], sets: e.sets.indices.map { "set \($0 + 1)" },
+                evaluations: [.init(paths: embedded.items.map(\.path), result: e)], showModel: false, againstReference: false)
         }
         /// Milliseconds to the first stage (and, when asked, to the last).
         func evaluate(_ a: [String], labels: LabelSet? = nil, allStages: Bool = false) throws -> (first: Double, last: Double) {

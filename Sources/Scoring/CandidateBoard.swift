@@ -82,6 +82,20 @@ public struct CandidateBoard: Sendable {
         return (e.sets[candidates[i].set], e)
     }
 
+    /// Every model × every set, model-major, named "model · set" (the model left out when
+    /// `showModel` is false): what `compare`, `export` and the session rank.
+    /// `evaluations` are per model, each holding every set in order.
+    public init(
+        models: [String], sets: [String], evaluations: [ModelEvaluation], showModel: Bool, againstReference: Bool = true
+    ) {
+        precondition(models.count == evaluations.count, "one evaluation per model")
+        let pairs = models.flatMap { m in sets.map { (model: m, set: $0) } }
+        let ids = Self.ids(pairs, showModel: showModel)
+        self.init(
+            candidates: pairs.indices.map { .init(evaluation: $0 / sets.count, set: $0 % sets.count, id: ids[$0]) },
+            evaluations: evaluations, againstReference: againstReference)
+    }
+
     /// A leaderboard of some candidates only (an export of a few): their best is the best
     /// among them, their p-values corrected over their comparisons.
     public func leaderboard(of picked: [Int]) -> Leaderboard {

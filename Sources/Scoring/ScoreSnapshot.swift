@@ -72,8 +72,6 @@ public struct ScoreSnapshot: Sendable {
     public let ruleB: ScoreRule
     /// Every candidate ranked (nil: not in yet, or a snapshot built without one).
     public let board: CandidateBoard?
-    /// Which candidates of `board` are A and B.
-    public let candidates: (a: Int, b: Int)
     /// What the model's logits were divided by (1: as trained).
     public let temperature: Float
     public var metricsA: Metrics? { comparison?.a }
@@ -102,7 +100,6 @@ public struct ScoreSnapshot: Sendable {
         self.rule = rule
         ruleB = rule
         board = nil
-        candidates = (0, 1)
         temperature = 1
         self.generation = generation; self.classNames = classNames; self.images = images
         scoresA = SetScores(probabilities: Matrix(rows: images.count, cols: k, storage: probabilitiesA.flatMap { $0 }))
@@ -125,8 +122,7 @@ public struct ScoreSnapshot: Sendable {
     /// every candidate (nil before it is in). `sameModel`: `a` and `b` are one evaluation.
     public init(
         a: (evaluation: LiveEvaluation, set: Int), b: (evaluation: LiveEvaluation, set: Int), sameModel: Bool, generation: Int,
-        items: [ImageCollection.Item], board: CandidateBoard? = nil, candidates: (a: Int, b: Int) = (0, 1),
-        stage: LiveEvaluator.Stage? = nil
+        items: [ImageCollection.Item], board: CandidateBoard? = nil, stage: LiveEvaluator.Stage? = nil
     ) {
         let ea = a.evaluation, eb = b.evaluation
         precondition(ea.truth.count == items.count && eb.truth.count == items.count, "both evaluations of the same images")
@@ -168,7 +164,6 @@ public struct ScoreSnapshot: Sendable {
             return rows
         }
         self.board = board
-        self.candidates = candidates
     }
 
     /// The figures of a template line of set A (0) or B (1), found by its text: nil for a

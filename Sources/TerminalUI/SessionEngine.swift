@@ -190,6 +190,7 @@ final class SessionEngine: Sendable {
             var order: [Int] = []
             for m in [a.model, b.model] + Array(0..<n) where !order.contains(m) { order.append(m) }
             let passes: [LiveEvaluator.Stage?] = n == 1 ? [nil] : [.scores, nil]
+            let paths = imgs.items.map(\.path)
             do {
                 for through in passes {
                     for m in order {
@@ -202,7 +203,9 @@ final class SessionEngine: Sendable {
                                     self.setStatus((n > 1 ? "model \(m + 1)/\(n): " : "") + "encoding \(done.formatted())/\(all.formatted()) prompts")
                                 }
                             },
-                            publish: { e in self.publish(e, model: m, generation: generation, document: document, items: imgs.items) })
+                            publish: { e in
+                                self.publish(e, model: m, generation: generation, document: document, items: imgs.items, paths: paths)
+                            })
                         if !done { return }
                     }
                 }
@@ -216,7 +219,9 @@ final class SessionEngine: Sendable {
 
     /// One model's stage is in: once every model of the document has one for this request,
     /// the snapshot of A and B (and, from the statistics on, the leaderboard) is made.
-    private func publish(_ e: LiveEvaluation, model m: Int, generation: Int, document: SessionDocument, items: [ImageCollection.Item]) {
+    private func publish(
+        _ e: LiveEvaluation, model m: Int, generation: Int, document: SessionDocument, items: [ImageCollection.Item], paths: [String]
+    ) {
         let n = document.models.count
         let results = shared.withLock { s -> [Int: LiveEvaluation]? in
             guard s.results.generation == generation else { return nil }
@@ -229,24 +234,17 @@ final class SessionEngine: Sendable {
         // The board needs every model's predictions, which later stages do not move: ranked
         // once per request (its bootstraps are the costly part), then given each later
         // stage's evaluations (their metrics and per-template figures, which exports read).
-        let evaluations = byModel.map { CandidateBoard.ModelEvaluation(paths: items.map(\.path), result: $0) }
+        let evaluations = byModel.map { CandidateBoard.ModelEvaluation(paths: paths, result: $0) }
         var board = shared.withLock { s in s.snapshot?.generation == generation ? s.snapshot?.board : nil }
             .map { $0.replacing(evaluations: evaluations) }
         if board == nil, byModel.allSatisfy({ $0.completed >= .statistics }) {
             let names = models.prefix(n).enumerated().map { document.models[$0.offset] ?? $0.element.name }
-            let pairs = (0..<document.candidateCount).map { c in
-                (model: names[document.candidate(c).model], set: document.sets[document.candidate(c).set].name)
-            }
-            let ids = CandidateBoard.ids(pairs, showModel: n > 1)
             board = CandidateBoard(
-                candidates: (0..<document.candidateCount).map { c in
-                    .init(evaluation: document.candidate(c).model, set: document.candidate(c).set, id: ids[c])
-                },
-                evaluations: evaluations, againstReference: false)
+                models: names, sets: document.sets.map(\.name), evaluations: evaluations, showModel: n > 1, againstReference: false)
         }
         var next = ScoreSnapshot(
             a: (byModel[a.model], a.set), b: (byModel[b.model], b.set), sameModel: a.model == b.model, generation: generation,
-            items: items, board: board, candidates: (document.candidateA, document.candidateB),
+            items: items, board: board,
             stage: byModel.map(\.completed).min()!)
         shared.withLock { s in
             if let old = s.snapshot, old.generation > generation {

@@ -48,14 +48,11 @@ struct CandidateRun {
             images.append(embedded)
             evaluations.append(.init(paths: embedded.items.map(\.path), result: e))
         }
-        let ids = CandidateBoard.ids(candidates.map { ($0.model.name, $0.templates.name) }, showModel: true)
         self.models = models
         self.labels = read!  // one model at least
         self.candidates = candidates
         self.images = images
-        board = CandidateBoard(
-            candidates: candidates.indices.map { .init(evaluation: candidates[$0].evaluation, set: candidates[$0].set, id: ids[$0]) },
-            evaluations: evaluations)
+        board = CandidateBoard(models: models.map(\.name), sets: parsed.map(\.name), evaluations: evaluations, showModel: true)
     }
 }
 
