@@ -126,7 +126,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Scoring", "Tensors"], resources: [.copy("Screens")]),
         .testTarget(
-            name: "CLIToolTests", dependencies: ["clip-tui", "Benchmarks", "CLIP", "TestSupport"],
+            name: "CLIToolTests", dependencies: ["clip-tui", "Benchmarks", "CLIP", "TestSupport", "TerminalUI"],
             exclude: ["Fixtures"])  // read from the source tree by path, as the binary reads them
     ],
     cxxLanguageStandard: .cxx17

@@ -31,8 +31,10 @@ public final class LiveEngine: Sendable {
 
     /// Forward selection among set `s`'s templates of `request` (nil: no images loaded,
     /// or none labelled).
-    public func selection(set s: Int, request: EvaluationRequest) throws -> TemplateSelection? {
-        try evaluator.withLock { try $0?.selection(set: s, request: request) }
+    public func selection(
+        set s: Int, request: EvaluationRequest, progress: (@Sendable (SelectionProgress) -> Bool)? = nil
+    ) throws -> TemplateSelection? {
+        try evaluator.withLock { try $0?.selection(set: s, request: request, progress: progress) }
     }
 
     /// Each loaded image's cosine to `text` (empty before images are loaded).

@@ -224,8 +224,11 @@ public final class LiveEvaluator {
 
     /// Forward selection among set `s`'s templates (after an evaluation of `request`),
     /// cross-validated over `folds`; nil without labelled images.
+    /// - Parameter progress: as `TemplateEffects.select` takes it (false: stop, which throws
+    ///   `SelectionCancelled`); the products are made first, with the same way to stop.
     public func selection(
-        set s: Int, request: EvaluationRequest, folds: Int = 5, seed: UInt64 = 7, maxSize: Int? = nil
+        set s: Int, request: EvaluationRequest, folds: Int = 5, seed: UInt64 = 7, maxSize: Int? = nil,
+        progress: ((SelectionProgress) -> Bool)? = nil
     ) throws -> TemplateSelection? {
         var scoresOnly = request
         scoresOnly.through = .scores
@@ -237,10 +240,14 @@ public final class LiveEvaluator {
         defer { sides[s] = side }
         _ = side.effects.prepare(
             templates: templates, labels: labels, truth: truth, images: images,
-            embedding: { self.store.memoryEmbedding($0) }, shouldStop: { false })
-        return side.effects.select(
+            embedding: { self.store.memoryEmbedding($0) },
+            shouldStop: { progress.map { !$0(SelectionProgress(fold: 0, folds: folds, trial: 0, candidates: templates.count, chosen: 0)) } ?? false })
+        if let progress, !progress(SelectionProgress(fold: 0, folds: folds, trial: 0, candidates: templates.count, chosen: 0)) {
+            throw SelectionCancelled()
+        }
+        return try side.effects.select(
             templates: templates, labels: labels, truth: truth, cosines: side.scores!.cosines, folds: folds, seed: seed,
-            maxSize: maxSize)
+            maxSize: maxSize, progress: progress)
     }
 
     /// Each image's cosine to a text (its unit embedding, through the same encoder and

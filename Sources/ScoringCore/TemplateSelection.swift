@@ -26,6 +26,10 @@ public struct TemplateSelection: Sendable, Equatable, Codable {
     public var images: Int
     /// Labelled images in all.
     public var labelled: Int
+    /// Top-1 of every candidate together on the same images (no choice made, so nothing to
+    /// hold out): what the held-out figure is read against. Not in the JSON of `select`,
+    /// whose report gives the full set's metrics itself.
+    public var allTemplatesAccuracy: Double = 0
 
     enum CodingKeys: String, CodingKey {
         case templates, heldOutAccuracy = "held_out_accuracy", foldChoices = "fold_choices", folds, images, labelled
@@ -37,14 +41,40 @@ public struct TemplateSelection: Sendable, Equatable, Codable {
     }
 }
 
+/// How far a forward selection is: in which fold (the last, `folds + 1`, is the choice
+/// on all the images), trying which candidate, with how many chosen.
+public struct SelectionProgress: Sendable, Equatable {
+    public var fold: Int
+    public var folds: Int
+    public var trial: Int
+    public var candidates: Int
+    public var chosen: Int
+
+    public init(fold: Int, folds: Int, trial: Int, candidates: Int, chosen: Int) {
+        self.fold = fold; self.folds = folds; self.trial = trial; self.candidates = candidates; self.chosen = chosen
+    }
+
+    /// "template 12/80, fold 2/5", or "template 12/80, the final choice on all images".
+    public var description: String {
+        "template \(trial)/\(candidates), " + (fold <= folds ? "fold \(fold)/\(folds)" : "the final choice on all images")
+    }
+}
+
+/// A forward selection stopped by its caller (the progress closure returned false).
+public struct SelectionCancelled: Error, Equatable {
+    public init() {}
+}
+
 extension TemplateEffects {
     /// Forward selection among `templates` over the sample's products, which `prepare`
     /// must have made for exactly these labels and images. `cosines` are the ensemble's
     /// (a class with its own sentences keeps its score whatever the subset).
+    /// - Parameter progress: called before each trial of a candidate; false stops the
+    ///   selection, which then throws `SelectionCancelled`.
     public func select(
         templates: [Template], labels: LabelSet, truth: [Int?], cosines: Matrix,
-        folds k: Int, seed: UInt64, maxSize: Int?
-    ) -> TemplateSelection {
+        folds k: Int, seed: UInt64, maxSize: Int?, progress: ((SelectionProgress) -> Bool)? = nil
+    ) throws -> TemplateSelection {
         var candidates: [Template] = []
         var seen = Set<Template>()
         for t in templates where seen.insert(t).inserted && products[t] != nil { candidates.append(t) }
@@ -60,17 +90,25 @@ extension TemplateEffects {
         let folds = max(1, min(k, sample.count))
         var hits = 0
         var choices: [[Template]] = []
+        func report(_ fold: Int) -> (Int, Int) -> Bool {
+            { trial, chosen in
+                progress?(SelectionProgress(fold: fold, folds: folds, trial: trial, candidates: candidates.count, chosen: chosen)) ?? true
+            }
+        }
         for f in 0..<folds {
             let test = order.enumerated().filter { $0.offset % folds == f }.map(\.element)
             let train = order.enumerated().filter { $0.offset % folds != f }.map(\.element)
-            let chosen = grid.forward(on: train.isEmpty ? test : train, maxSize: maxSize)
+            let chosen = try grid.forward(on: train.isEmpty ? test : train, maxSize: maxSize, report: report(f + 1))
             choices.append(chosen.map { candidates[$0] })
             hits += grid.hits(chosen, on: test)
         }
-        let all = grid.forward(on: Array(0..<sample.count), maxSize: maxSize)
-        return TemplateSelection(
+        let everyRow = Array(0..<sample.count)
+        let all = try grid.forward(on: everyRow, maxSize: maxSize, report: report(folds + 1))
+        var selection = TemplateSelection(
             templates: all.map { candidates[$0] }, heldOutAccuracy: Double(hits) / Double(sample.count),
             foldChoices: choices, folds: folds, images: sample.count, labelled: labelledCount)
+        selection.allTemplatesAccuracy = Double(grid.hits(Array(candidates.indices), on: everyRow)) / Double(sample.count)
+        return selection
     }
 }
 
@@ -138,7 +176,8 @@ private struct SelectionGrid {
 
     /// Start empty; add the candidate that most improves top-1 on `rows`; stop when none
     /// improves it or `maxSize` is reached. Running sums make each trial one pass.
-    func forward(on rows: [Int], maxSize: Int?) -> [Int] {
+    /// `report(trial, chosen)` before each trial; false stops with `SelectionCancelled`.
+    func forward(on rows: [Int], maxSize: Int?, report: (Int, Int) -> Bool) throws -> [Int] {
         let m = d.count, k = classes
         let limit = min(maxSize ?? m, m)
         var chosen: [Int] = []
@@ -149,6 +188,7 @@ private struct SelectionGrid {
         while chosen.count < limit {
             var pick: (t: Int, hits: Int)?
             for t in 0..<m where !chosen.contains(t) {
+                guard report(t + 1, chosen.count) else { throw SelectionCancelled() }
                 let scale = (0..<k).map { c -> Float in
                     var s = norm2[c] + gram[c][t * m + t]
                     for u in chosen { s += 2 * gram[c][t * m + u] }

@@ -15,6 +15,11 @@ public enum Action: Equatable, Sendable {
     case swapAB, copyAToB, copyBToA
     case cycleFilter, cycleSort
     case toggleHelp
+    /// `v`: the preview shown or hidden (the controller turns it into `.setPreview` for the
+    /// screen's width); `z`: the focused pane zoomed to the whole body, or back.
+    case togglePreview, setPreview(Bool), toggleZoom
+    /// `m`: the message log (the controller answers with `.showPrompts`, wrapped to the screen).
+    case showMessages
     /// Scrolls the help overlay by rows.
     case scrollHelp(Int)
     /// The per-class view: open or close it, move in it, filter the images to a class.
@@ -42,8 +47,13 @@ public enum Action: Equatable, Sendable {
     /// The engine ranked the images for a query.
     case searchResult(ImageSearch)
     case runSelection
-    /// The engine's forward selection arrived: it becomes template set B (undoable).
-    case replaceTemplatesB([String], name: String)
+    /// Esc while a forward selection runs: stop it (B stays as it was).
+    case cancelSelection
+    /// The engine's forward selection arrived: it becomes template set B (undoable); `note`
+    /// says what it was judged on (its held-out top-1).
+    case replaceTemplatesB([String], name: String, note: String)
+    /// A forward selection ended without a set (cancelled, or nothing to choose on).
+    case selectionEnded(String)
     /// The engine published a result (a stage of an evaluation): lists and rows may have
     /// moved, so the cursors follow what they were on.
     case resultPublished(generation: Int, stage: Int)
@@ -67,6 +77,16 @@ public enum Action: Equatable, Sendable {
     case quit
 }
 
+extension Action {
+    /// The user went on to something else: an older status message no longer applies.
+    var movesOn: Bool {
+        switch self {
+        case .focusNext, .focusPrevious, .focus, .beginEdit, .edit, .addLine, .deleteLine, .duplicateLine: return true
+        default: return false
+        }
+    }
+}
+
 /// A or B.
 public enum Role: String, Equatable, Sendable { case a = "A", b = "B" }
 
@@ -76,11 +96,13 @@ public enum Effect: Equatable, Sendable {
     case rescore
     /// The document changed: autosave soon.
     case save
-    case export(path: String)
+    /// Write the export: every set (clip-tui's JSON) or the one chosen (`set`, nil: the
+    /// best by top-1) first, under clip_benchmark's `dataset` name where the format needs one.
+    case export(path: String, set: Role? = nil, dataset: String? = nil)
     case open(Pane, path: String)
     /// Rank the images by similarity to this text.
     case search(String)
-    case selectIntoB
+    case selectIntoB, cancelSelection
     /// The prompts of the template or label under the cursor, as the engine makes them
     /// (answered with `.showPrompts`); the skipped images (also `.showPrompts`).
     case listPrompts, listSkipped

@@ -143,7 +143,10 @@ public enum KeyBindings {
         case .character("t"): return .scaleTemperature(1.25)
         case .character("T"): return .scaleTemperature(0.8)
         case .character("?"): return .toggleHelp
-        case .escape: return .cancelEdit
+        case .character("v"): return .togglePreview
+        case .character("z"): return .toggleZoom
+        case .character("m"): return .showMessages
+        case .escape: return state.selecting && !state.zoom ? .cancelSelection : .cancelEdit
         case .character("q"), .control("c"): return .quit
         default: return nil
         }
@@ -174,10 +177,10 @@ public enum KeyBindings {
         ("u, Ctrl-R", "undo, redo"),
         ("s", "swap A and B"),
         ("> <", "copy A to B, B to A"),
-        ("F", "forward selection of A's templates into B"),
+        ("F", "forward selection of A's templates into B, judged on held-out folds (Esc cancels)"),
         ("f", "filter images: all, wrong under A, wrong under B, flipped"),
-        ("S", "sort images: name, confidence, margin"),
-        ("e", "export A and B with metrics (asks for a path)"),
+        ("S", "sort images: by name, by A's confidence (highest first), by A's margin (closest calls first)"),
+        ("e", "export with metrics (asks for a path; .txt, .py and clip_benchmark hold one set: A, B or the best)"),
         ("/", "search the images by text: ranked by similarity (empty or Esc clears)"),
         ("p", "the real prompts of the template or label under the cursor, token counts, the cut at the model's context (77 CLIP, 64 SigLIP; i: token ids)"),
         ("t, T", "temperature up, down (×1.25): probabilities, NLL and ECE follow; top-1 does not"),
@@ -188,6 +191,9 @@ public enum KeyBindings {
         ("c", "per class: recall under A and B by their difference, the most confused pairs; Enter shows that class's images"),
         ("!", "the images that could not be read, each with its reason"),
         ("O", "open into the focused pane: an images folder, a labels file, a template set (Tab completes; FILE#KEY)"),
+        ("v", "show or hide the preview (hidden, the templates take its room; kept in the session file)"),
+        ("z", "zoom the focused pane to the whole screen (Tab moves through the panes; z or Esc returns)"),
+        ("m", "the last 50 messages of the status line, newest last"),
         ("mouse click", "select a pane and a line"),
         ("mouse wheel", "scroll the pane under the pointer"),
         ("?", "this help (↑ ↓ PgUp PgDn scroll it)"),

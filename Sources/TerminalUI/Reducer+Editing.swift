@@ -8,8 +8,9 @@ extension Reducer {
         case .beginEdit:
             guard s.focus.isEditable else { return [] }
             let lines = s.lines(s.focus)
+            s.editJoinsLastStep = lines.isEmpty
             if lines.isEmpty {
-                checkpoint(&s)
+                checkpoint(&s, "a new line in \(s.focus.title)", pane: s.focus)
                 s.setLines(s.focus, [""])
                 s.rows[s.focus] = 0
             }
@@ -24,8 +25,11 @@ extension Reducer {
             var lines = s.lines(s.focus)
             let r = s.row(s.focus)
             if r < lines.count, lines[r] != s.editing!.text {
-                // One edit is one undo step: the checkpoint is taken at its first change.
-                if lines[r] == s.editingOriginal || s.editingOriginal == nil { checkpoint(&s) }
+                // One edit is one undo step: the checkpoint is taken at its first change (a
+                // line just added already has the add's).
+                if (lines[r] == s.editingOriginal || s.editingOriginal == nil) && !s.editJoinsLastStep {
+                    checkpoint(&s, "edit of \(lineName(s.focus, r))", pane: s.focus)
+                }
                 lines[r] = s.editing!.text
                 s.setLines(s.focus, lines)
                 return [.rescore, .save]
@@ -51,6 +55,9 @@ extension Reducer {
                 }
             } else if s.showHelp {
                 s.showHelp = false
+            } else if s.zoom {
+                s.zoom = false
+                s.status = ""
             } else if s.search != nil {
                 s.search = nil
                 s.status = "search cleared"
@@ -61,9 +68,10 @@ extension Reducer {
             return []
         case .addLine:
             guard s.focus.isEditable, s.editing == nil else { return [] }
-            checkpoint(&s)
             var lines = s.lines(s.focus)
             let at = lines.isEmpty ? 0 : s.row(s.focus) + 1
+            checkpoint(&s, "new \(lineName(s.focus, at))", pane: s.focus)
+            s.editJoinsLastStep = true
             lines.insert("", at: at)
             s.setLines(s.focus, lines)
             s.rows[s.focus] = at
@@ -75,8 +83,8 @@ extension Reducer {
             guard s.focus.isEditable, s.editing == nil else { return [] }
             var lines = s.lines(s.focus)
             guard !lines.isEmpty else { return [] }
-            checkpoint(&s)
             let r = min(s.row(s.focus), lines.count - 1)
+            checkpoint(&s, "\(action == .deleteLine ? "deletion" : "duplicate") of \(lineName(s.focus, r))", pane: s.focus)
             if action == .deleteLine {
                 lines.remove(at: r)
                 s.status = "deleted line \(r + 1)"
@@ -90,21 +98,30 @@ extension Reducer {
         case .undo, .redo:
             guard s.editing == nil else { return [] }
             let undo = action == .undo
-            guard let previous = undo ? s.undoStack.popLast() : s.redoStack.popLast() else {
+            guard let step = undo ? s.undoStack.popLast() : s.redoStack.popLast() else {
                 s.status = undo ? "nothing to undo" : "nothing to redo"
                 return []
             }
-            if undo { s.redoStack.append(s.document) } else { s.undoStack.append(s.document) }
-            // Models only join (their images are embedded by then): undo keeps them.
-            let models = s.document.otherModels
-            s.document = previous
+            let back = UndoStep(document: s.document, what: step.what, pane: step.pane)
+            if undo { s.redoStack.append(back) } else { s.undoStack.append(back) }
+            // Models only join (their images are embedded by then): undo keeps them, and
+            // the preview's choice, which is a view's and no edit.
+            let models = s.document.otherModels, preview = s.document.showPreview
+            s.document = step.document
             s.document.otherModels = models
+            s.document.showPreview = preview
             for p in Pane.allCases where p.isEditable { setRow(&s, p, s.row(p), imageCount) }
-            s.status = undo ? "undone" : "redone"
+            // The pane that changed takes the focus, so that the change is in sight.
+            if let pane = step.pane { s.focus = pane }
+            s.status = (undo ? "undid: " : "redid: ") + step.what
             return [.rescore, .save]
         case .swapAB, .copyAToB, .copyBToA:
             let effects = s.editing != nil ? commit(&s) : []
-            checkpoint(&s)
+            switch action {
+            case .swapAB: checkpoint(&s, "swap of A and B")
+            case .copyAToB: checkpoint(&s, "copy of A into B", pane: .templatesB)
+            default: checkpoint(&s, "copy of B into A", pane: .templatesA)
+            }
             switch action {
             case .swapAB:
                 // The candidates change places (their sets, and their models if they differ).
@@ -116,13 +133,13 @@ extension Reducer {
             for p in [Pane.templatesA, .templatesB] { setRow(&s, p, s.row(p), imageCount) }
             return effects + [.rescore, .save]
         case let .openedLabels(set, path):
-            checkpoint(&s)
+            checkpoint(&s, "open of \(path) into Labels", pane: .labels)
             s.document.setLabels(set)
             setRow(&s, .labels, 0, imageCount)
             s.status = "opened \(path): \(set.classes.count) classes (u undoes)"
             return [.rescore, .save]
         case let .openedTemplates(pane, set, path):
-            checkpoint(&s)
+            checkpoint(&s, "open of \(path) into \(pane.title)", pane: pane)
             let lines = set.templates.map(\.text)
             if pane == .templatesA {
                 s.document.templatesA = lines; s.document.nameA = set.name
@@ -139,13 +156,15 @@ extension Reducer {
             s.classFilter = nil
             s.status = "opened \(path): \(count) images, encoding…"
             return [.save]
-        case let .replaceTemplatesB(lines, name):
+        case let .replaceTemplatesB(lines, name, note):
             let effects = s.editing != nil ? commit(&s) : []
-            checkpoint(&s)
+            checkpoint(&s, "forward selection into B", pane: .templatesB)
+            s.selecting = false
             s.document.templatesB = lines
             s.document.nameB = name
             setRow(&s, .templatesB, 0, imageCount)
-            s.status = "forward selection put \(lines.count) templates in B (u undoes)"
+            s.focus = .templatesB
+            s.status = "forward selection put \(lines.count) template\(lines.count == 1 ? "" : "s") in B: \(note) (u undoes)"
             return effects + [.rescore, .save]
         default: return nil
         }

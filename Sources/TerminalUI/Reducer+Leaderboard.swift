@@ -53,8 +53,8 @@ extension Reducer {
             s.status = "A: \(describe(s.document, a)) · B: \(describe(s.document, b))"
             return [.rescore, .save]
         case let .removeSet(set):
-            checkpoint(&s)
             let name = s.document.sets.indices.contains(set) ? s.document.sets[set].name : "?"
+            checkpoint(&s, "removal of the set \(name)")
             guard s.document.removeSet(set) else {
                 s.undoStack.removeLast()
                 s.status = "\(name) is A's or B's set: choose others as A and B first"
@@ -64,7 +64,7 @@ extension Reducer {
             s.status = "removed the set \(name) (u undoes)"
             return [.rescore, .save]
         case let .addedSet(set, path):
-            checkpoint(&s)
+            checkpoint(&s, "the set \(set.name) added")
             s.document.addSet(.init(name: set.name, lines: set.templates.map(\.text)))
             s.status =
                 "added \(set.name) (\(set.templates.count) templates) from \(path): \(s.document.models.count) new candidate\(s.document.models.count == 1 ? "" : "s") (u undoes)"

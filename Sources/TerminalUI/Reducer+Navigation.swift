@@ -39,12 +39,12 @@ extension Reducer {
         case .cycleFilter:
             let all = ImageFilter.allCases
             s.filter = all[(all.firstIndex(of: s.filter)! + 1) % all.count]
-            s.status = "showing: \(s.filter.rawValue)"
+            s.status = "showing: \(s.filter.rawValue) (f: next filter)"
             return [.followCursors]  // the same image, if the new list has it
         case .cycleSort:
             let all = ImageSort.allCases
             s.sort = all[(all.firstIndex(of: s.sort)! + 1) % all.count]
-            s.status = "sorted by \(s.sort.rawValue)"
+            s.status = "images sorted \(s.sort.explanation) (S: next order)"
             return [.followCursors]
         default: return nil
         }

@@ -9,6 +9,16 @@ extension Reducer {
             s.showHelp.toggle()
             s.helpOffset = 0
             return []
+        case .togglePreview:
+            return []  // the controller answers with .setPreview for the screen's width
+        case let .setPreview(shown):
+            s.document.showPreview = shown
+            s.status = shown ? "preview shown (v hides it)" : "preview hidden: the templates take its room (v shows it)"
+            return [.save]
+        case .toggleZoom:
+            s.zoom.toggle()
+            s.status = s.zoom ? "\(s.focus.title) zoomed: Tab moves through the panes, z or Esc returns" : ""
+            return []
         case .beginSearch:
             let effects = s.editing != nil ? commit(&s) : []
             s.prompt = Prompt(purpose: .search, label: "search images: ", editor: LineEditor(s.search?.query ?? ""))
@@ -96,7 +106,20 @@ extension Reducer {
             return []
         case .runSelection:
             let effects = s.editing != nil ? commit(&s) : []
+            guard !s.selecting else {
+                s.status = "a forward selection is running (Esc cancels it)"
+                return effects
+            }
+            s.selecting = true
+            s.status = "forward selection of A's templates, judged on held-out folds (Esc cancels)…"
             return effects + [.selectIntoB]
+        case .cancelSelection:
+            s.status = "cancelling the forward selection…"
+            return [.cancelSelection]
+        case let .selectionEnded(message):
+            s.selecting = false
+            s.status = message
+            return []
         case .completePath, .setPromptText:
             return []  // only with a path prompt open (above)
         case .quit:

@@ -1,3 +1,6 @@
+import Foundation
+import Scoring
+
 /// The pure part of the front end: a state and an action in, the next state and the
 /// effects out. `imageCount` is the length of the visible image list.
 public enum Reducer {
@@ -51,12 +54,11 @@ public enum Reducer {
                     s.status = "searching the images for '\(text)'…"
                     return [.search(text)]
                 }
-                guard !text.isEmpty else { s.status = "export cancelled"; return [] }
-                return [.export(path: text)]
+                return exportStep(&s, p.purpose, text)
             case .cancelEdit:
                 switch s.prompt!.purpose {
                 case .search: s.status = ""
-                case .exportPath: s.status = "export cancelled"
+                case .exportPath, .exportSet, .exportDataset: s.status = "export cancelled"
                 case .open: s.status = "open cancelled"
                 case .addCandidate: s.status = "nothing added"
                 }
@@ -67,8 +69,55 @@ public enum Reducer {
             }
         }
         // By family, each in its own file: moves, edits of the document, views and prompts.
-        return navigate(&s, action, imageCount) ?? editDocument(&s, action, imageCount) ?? views(&s, action, imageCount)
+        let serial = s.statusSerial
+        let effects =
+            navigate(&s, action, imageCount) ?? editDocument(&s, action, imageCount) ?? views(&s, action, imageCount)
             ?? leaderboard(&s, action) ?? []
+        // A message no longer applies once the user moves to another pane or changes a line
+        // (it stays in the log, `m`).
+        if s.statusSerial == serial, action.movesOn, !s.status.isEmpty { s.status = "" }
+        return effects
+    }
+
+    /// The export's questions in turn: the path; for a format of one set, which set; for
+    /// clip_benchmark, the dataset name (suggested from the path). Then the export.
+    static func exportStep(_ s: inout SessionState, _ purpose: Prompt.Purpose, _ text: String) -> [Effect] {
+        switch purpose {
+        case .exportPath:
+            guard !text.isEmpty else { s.status = "export cancelled"; return [] }
+            guard let format = ExportFormat.inferred(from: text), format != .clipTUI else { return [.export(path: text)] }
+            s.prompt = Prompt(
+                purpose: .exportSet(path: text), label: "\(format.rawValue) holds one set: write A, B, or best? ", editor: LineEditor("best"), prefilled: true)
+            s.status = "a or b: that set; best: the leaderboard's first (the highest top-1; in a tie, the earlier set)"
+            return []
+        case let .exportSet(path):
+            let role: Role?
+            switch text.lowercased() {
+            case "a": role = .a
+            case "b": role = .b
+            case "best", "": role = nil
+            default:
+                s.prompt = Prompt(purpose: .exportSet(path: path), label: "write A, B, or best? ", editor: LineEditor(""))
+                s.status = "'\(text)': answer a, b or best"
+                return []
+            }
+            guard ExportFormat.inferred(from: path) == .clipBenchmark else { return [.export(path: path, set: role)] }
+            let suggested = ExportFormat.datasetName(fromOutput: path) ?? URL(fileURLWithPath: path).lastPathComponent
+            s.prompt = Prompt(
+                purpose: .exportDataset(path: path, set: role), label: "clip_benchmark dataset name: ", editor: LineEditor(suggested),
+                prefilled: true)
+            s.status = "the key clip_benchmark looks the templates up by (cifar10, imagenet1k, …)"
+            return []
+        case let .exportDataset(path, role):
+            guard !text.isEmpty else {
+                s.prompt = Prompt(purpose: .exportDataset(path: path, set: role), label: "clip_benchmark dataset name: ", editor: LineEditor(""))
+                s.status = "clip_benchmark needs a dataset name"
+                return []
+            }
+            return [.export(path: path, set: role, dataset: text)]
+        default:
+            return []
+        }
     }
 
     /// Pasted text as lines: terminals send a pasted newline as CR; tabs and other control
@@ -91,7 +140,7 @@ public enum Reducer {
             s.status = "paste into a label or template list (Tab), or into a line being edited"
             return []
         }
-        checkpoint(&s)
+        checkpoint(&s, "paste into \(s.focus.title)", pane: s.focus)
         var lines = s.lines(s.focus)
         var below = pasted[...]
         var at = lines.isEmpty ? 0 : min(s.row(s.focus), lines.count - 1) + 1
@@ -121,10 +170,20 @@ public enum Reducer {
         return [.rescore, .save]
     }
 
-    static func checkpoint(_ s: inout SessionState) {
-        s.undoStack.append(s.document)
+    /// Pushes the document as it is now: the state `what` (done to `pane`) changes.
+    static func checkpoint(_ s: inout SessionState, _ what: String, pane: Pane? = nil) {
+        s.undoStack.append(UndoStep(document: s.document, what: what, pane: pane))
         if s.undoStack.count > 200 { s.undoStack.removeFirst() }
         s.redoStack.removeAll()
+    }
+
+    /// A line as the undo status names it: "template 3 in A", "label 12".
+    static func lineName(_ pane: Pane, _ row: Int) -> String {
+        switch pane {
+        case .templatesA: return "template \(row + 1) in A"
+        case .templatesB: return "template \(row + 1) in B"
+        default: return "label \(row + 1)"
+        }
     }
 
     static func setRow(_ s: inout SessionState, _ pane: Pane, _ row: Int, _ imageCount: Int) {

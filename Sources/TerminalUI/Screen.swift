@@ -47,7 +47,7 @@ public struct Screen {
 
     public func render(width: Int, height: Int) -> CellGrid {
         var g = CellGrid(width: width, height: height)
-        guard let layout = Layout(width: width, height: height) else {
+        guard let layout = Layout(width: width, height: height, state: state) else {
             let lines = [
                 "clip-tui needs at least \(Layout.minimumWidth)×\(Layout.minimumHeight) cells;",
                 "this terminal is \(width)×\(height). Make it larger, or press q to quit."
@@ -57,12 +57,10 @@ public struct Screen {
         }
         g.fill(x: 0, y: 0, width: width, height: 1, style: Self.selected)
         g.put(" clip-tui  " + header, x: 0, y: 0, style: Self.selected, maxX: width)
-        drawImages(&g, layout.panes[.images]!)
-        drawLines(&g, .labels, layout.panes[.labels]!)
-        drawLines(&g, .templatesA, layout.panes[.templatesA]!)
-        drawLines(&g, .templatesB, layout.panes[.templatesB]!)
-        drawPreview(&g, layout.preview)
-        drawScores(&g, layout.scores)
+        if let r = layout.panes[.images] { drawImages(&g, r) }
+        for pane in [Pane.labels, .templatesA, .templatesB] { if let r = layout.panes[pane] { drawLines(&g, pane, r) } }
+        if let r = layout.preview { drawPreview(&g, r) }
+        if let r = layout.scores { drawScores(&g, r) }
         drawSummary(&g, layout.summary)
         drawStatus(&g, layout.status)
         if state.classView != nil { drawClasses(&g, width: width, height: height) }
@@ -99,7 +97,7 @@ public struct Screen {
         let skipped = skippedImages > 0 ? " · \(skippedImages) skipped (!)" : ""
         let order =
             (state.classFilter.map { "\($0), " } ?? "")
-            + (state.search.map { "by match to '\($0.query)'" } ?? "by \(state.sort.rawValue)")
+            + (state.search.map { "by match to '\($0.query)'" } ?? "by \(state.sort.label)")
         box(
             &g, r, title: "Images \(visible.count)\(skipped)  [\(state.filter.rawValue), \(order)]",
             focused: state.focus == .images)
@@ -120,6 +118,14 @@ public struct Screen {
             return
         }
         let inner = r.height - 2
+        if visible.isEmpty && !s.images.isEmpty {
+            // A filter that leaves nothing says so, and how to get the images back.
+            let why = state.filter.emptyMessage + (state.classFilter.map { " of class \($0)" } ?? "")
+            let back = state.filter != .all ? "f shows the next filter" : "Esc shows every class"
+            let lines = (TextWidth.wrap(why, width: r.width - 3) + TextWidth.wrap(back, width: r.width - 3)).prefix(inner)
+            for (k, line) in lines.enumerated() { g.put(line, x: r.x + 2, y: r.y + 1 + k, style: Self.muted, maxX: r.x + r.width - 1) }
+            return
+        }
         let top = scrolled(state.row(.images), count: visible.count, visible: inner)
         let names = s.classNames
         for (k, i) in visible.dropFirst(top).prefix(inner).enumerated() {
@@ -171,20 +177,7 @@ public struct Screen {
 
     private func drawLines(_ g: inout CellGrid, _ pane: Pane, _ r: Rect) {
         let lines = state.lines(pane)
-        let doc = state.document
-        let setName = pane == .templatesA ? doc.nameA : (pane == .templatesB ? doc.nameB : "")
-        var title = pane.title + (setName.isEmpty || setName == "A" || setName == "B" ? "" : " (\(setName))")
-        if pane != .labels, doc.models.count > 1 {
-            // With several models the pane says whose candidate it is.
-            title = pane.title + " (" + Reducer.describe(doc, pane == .templatesA ? doc.candidateA : doc.candidateB) + ")"
-        }
-        if pane != .labels, let m = snapshot?.summary {
-            title += "  top-1 \(pct(pane == .templatesA ? m.top1A : m.top1B))"
-            // Calibration comes with the statistics stage.
-            if let full = pane == .templatesA ? snapshot?.metricsA : snapshot?.metricsB {
-                title += String(format: " NLL %.2f ECE %.2f", full.nll, full.ece)
-            }
-        }
+        let title = pane == .labels ? pane.title : templatesTitle(pane, width: r.width)
         box(&g, r, title: title, focused: state.focus == pane)
         let set: Int? = pane == .templatesA ? 0 : (pane == .templatesB ? 1 : nil)
         let inner = r.height - 2
@@ -246,6 +239,38 @@ public struct Screen {
         }
     }
 
+    /// A Templates pane's title: its set (and model), then top-1, NLL and ECE. The figures
+    /// are what `t`/`T` move, so the names give way first: "Templates A" becomes "A", the
+    /// set's name is shortened (keeping its end), then dropped.
+    private func templatesTitle(_ pane: Pane, width: Int) -> String {
+        let doc = state.document
+        let role = pane == .templatesA ? "A" : "B"
+        let setName = pane == .templatesA ? doc.nameA : doc.nameB
+        // With several models the pane says whose candidate it is.
+        let name =
+            doc.models.count > 1
+            ? Reducer.describe(doc, pane == .templatesA ? doc.candidateA : doc.candidateB)
+            : (setName == role ? "" : setName)
+        var figures = ""
+        if let m = snapshot?.summary {
+            figures = "top-1 \(pct(pane == .templatesA ? m.top1A : m.top1B))"
+            // Calibration comes with the statistics stage.
+            if let full = pane == .templatesA ? snapshot?.metricsA : snapshot?.metricsB {
+                figures += String(format: " NLL %.2f ECE %.2f", full.nll, full.ece)
+            }
+        }
+        let room = width - 5  // the corners and a space either side
+        func titled(_ head: String, _ name: String?) -> String {
+            head + (name.map { " (\($0))" } ?? "") + (figures.isEmpty ? "" : "  " + figures)
+        }
+        if name.isEmpty { return [titled(pane.title, nil), titled(role, nil)].first { TextWidth.columns($0) <= room } ?? titled(role, nil) }
+        for head in [pane.title, role] where TextWidth.columns(titled(head, name)) <= room { return titled(head, name) }
+        let spare = room - TextWidth.columns(titled(role, ""))
+        // Shortened as the leaderboard shortens names: a set keeps its end ("…singular.txt").
+        if spare >= 6 { return titled(role, Self.fit(name, spare, modelWidth: 8)) }
+        return titled(role, nil)
+    }
+
     private func selectedImage() -> ScoreSnapshot.ImageRow? { selectedIndex().map { snapshot!.images[$0] } }
 
     private func selectedIndex() -> Int? {
@@ -287,25 +312,28 @@ public struct Screen {
         let cursor = min(state.row(.scores), count - 1)
         let top = scrolled(cursor, count: count, visible: inner)
         // The rule says how to read the figures: a sigmoid's do not sum to 100% (SigLIP).
-        var title = "Scores  A │ B" + (count > inner ? "  \(top + 1)–\(min(count, top + inner))/\(count)" : "")
+        let place = count > inner ? "\(top + 1)–\(min(count, top + inner))/\(count)" : ""
         // Two models: each column's model and rule (a softmax's and a sigmoid's figures
-        // read differently); one model: its rule.
+        // read differently); one model: its rule. The fullest form that fits, the rule kept
+        // before the pane's name.
         let doc = state.document
-        let forms: [String]
+        func kind(_ rule: ScoreRule) -> String { String(rule.shortDescription.prefix { $0 != "(" }) }
+        let rules: [String]
         if doc.models.count > 1 {
             let modelA = Self.modelName(doc, doc.candidateA), modelB = Self.modelName(doc, doc.candidateB)
-            func kind(_ rule: ScoreRule) -> String { String(rule.shortDescription.prefix { $0 != "(" }) }
-            forms = [
+            rules = [
                 "A \(modelA) \(s.rule.shortDescription) │ B \(modelB) \(s.ruleB.shortDescription)",
                 "A \(s.rule.shortDescription) │ B \(s.ruleB.shortDescription)",
                 "A \(kind(s.rule)) │ B \(kind(s.ruleB))"
             ]
         } else {
-            forms = [s.rule.description, s.rule.shortDescription]
+            rules = [s.rule.description, s.rule.shortDescription, kind(s.rule)]
         }
-        if let form = forms.first(where: { TextWidth.columns(title + "  " + $0) + 5 <= r.width }) {
-            title += "  " + form
-        }
+        let heads = doc.models.count > 1 ? ["Scores", ""] : ["Scores  A │ B", "A │ B"]
+        let forms =
+            heads.flatMap { head in rules.map { [head, place, $0].filter { !$0.isEmpty }.joined(separator: "  ") } }
+            + [[heads[1], place, rules.last!].filter { !$0.isEmpty }.joined(separator: " "), [heads[0], place].filter { !$0.isEmpty }.joined(separator: "  ")]
+        let title = forms.first { TextWidth.columns($0) + 5 <= r.width } ?? forms.last!
         box(&g, r, title: title, focused: focused)
         let order = Array(s.classScores(index).dropFirst(top).prefix(inner))
         // After the name: two bars, two " 97%" (5 columns each, a space after), and the
@@ -338,9 +366,8 @@ public struct Screen {
                         String(repeating: "█", count: filled) + String(repeating: "·", count: barWidth - filled), x: x, y: y,
                         style: style, maxX: right)
                     x += barWidth
-                } else {
-                    x = g.put(" ", x: x, y: y, style: style, maxX: right)
                 }
+                // " 97%" and a space: "%4.0f" pads, so the figures never touch the name.
                 x = g.put(String(format: "%4.0f%%", 100 * p), x: x, y: y, maxX: right) + 1
             }
             let d = c.difference
@@ -481,26 +508,15 @@ public struct Screen {
     private func drawHelp(_ g: inout CellGrid, width: Int, height: Int) {
         let w = min(width - 4, 96), h = height - 2
         let r = Rect(x: (width - w) / 2, y: (height - h) / 2, width: w, height: h)
-        // Keys, then the legend; a description that does not fit wraps under itself.
-        let keyWidth = min(28, (w - 4) / 3), textWidth = max(8, w - 4 - keyWidth - 1)
+        // Keys, then the legend; a description that does not fit wraps under itself. The key
+        // column is as wide as the longest key (up to half the box, which at 80 columns holds
+        // every one), so that a key never breaks over lines away from its description.
+        let longest = (KeyBindings.help + KeyBindings.legend).map { TextWidth.columns($0.0) }.max() ?? 0
+        let keyWidth = min(longest, (w - 4) / 2), textWidth = max(8, w - 4 - keyWidth - 1)
         var rows: [(String, String, CellStyle)] = []
-        /// Lines of at most `width` columns, broken after a space where one is near.
-        func wrap(_ text: String, _ width: Int) -> [String] {
-            var out: [String] = [], rest = Substring(text)
-            repeat {
-                let piece = TextWidth.prefix(String(rest), fitting: width)
-                var cut = piece.count
-                if piece.count < rest.count, let space = piece.lastIndex(of: " "), piece.distance(from: piece.startIndex, to: space) > 0 {
-                    cut = piece.distance(from: piece.startIndex, to: space) + 1
-                }
-                out.append(String(rest.prefix(max(1, cut))))
-                rest = rest.dropFirst(max(1, cut))
-            } while !rest.isEmpty
-            return out
-        }
         func add(_ entries: [(String, String)]) {
             for (key, what) in entries {
-                let keys = wrap(key, keyWidth), texts = wrap(what, textWidth)
+                let keys = TextWidth.wrap(key, width: keyWidth), texts = TextWidth.wrap(what, width: textWidth)
                 for i in 0..<max(keys.count, texts.count) {
                     rows.append((i < keys.count ? keys[i] : "", i < texts.count ? texts[i] : "", .plain))
                 }

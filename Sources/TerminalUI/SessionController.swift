@@ -206,8 +206,21 @@ public final class SessionController {
     /// A key (or mouse event) from the terminal, on a screen of `width` × `height` cells.
     public func handle(_ key: Key, width: Int, height: Int) {
         var action = KeyBindings.action(for: key, state: state)
+        if action == .togglePreview {
+            action = .setPreview(!Layout.showsPreview(width: width, choice: state.document.showPreview))
+        }
+        if action == .showMessages {
+            // Each message whole: wrapped to the view's width (the status line cuts long ones).
+            let rows = state.messages.flatMap { message in
+                TextWidth.wrap(message, width: width - 8).enumerated().map { PromptsView.Row(prompt: ($0 == 0 ? "" : "  ") + $1, tokens: nil, ids: []) }
+            }
+            var view = PromptsView(
+                title: rows.isEmpty ? "Messages: none yet" : "Messages, newest last (the last \(SessionState.messagesKept))", rows: rows)
+            view.offset = max(0, rows.count - (height - 5))  // the newest in view
+            action = .showPrompts(view)
+        }
         if case let .mouseClick(x, y) = key, state.editing == nil, state.prompt == nil,
-            let layout = Layout(width: width, height: height), let pane = layout.pane(at: x, y),
+            let layout = Layout(width: width, height: height, state: state), let pane = layout.pane(at: x, y),
             let rect = layout.panes[pane]
         {
             let visible = rect.height - 2
@@ -223,7 +236,7 @@ public final class SessionController {
                 action = .scrollPrompts(delta)
             } else if state.classView != nil {
                 action = .moveClass(delta)
-            } else if let layout = Layout(width: width, height: height), let pane = layout.pane(at: x, y) {
+            } else if let layout = Layout(width: width, height: height, state: state), let pane = layout.pane(at: x, y) {
                 action = .scroll(pane, delta)
             }
         }
@@ -296,10 +309,11 @@ public final class SessionController {
         case .rescore: requestRescore()
         case .save: if dirtySince == nil { dirtySince = Date() }
         case .quit: saveNow()
-        case let .export(path): export(to: path)
+        case let .export(path, set, dataset): export(to: path, set: set, dataset: dataset)
         case let .open(pane, path): open(pane, path: path)
         case let .search(text): search(text)
-        case .selectIntoB: runSelection()
+        case .selectIntoB: engine.selectIntoB(state.document)
+        case .cancelSelection: engine.cancelSelection()
         case .completePath: completePath()
         case .followCursors: followCursors()
         case .listPrompts:
@@ -343,10 +357,11 @@ public final class SessionController {
             lastPublished = (s.generation, s.sequence)
             dispatch(.resultPublished(generation: s.generation, stage: s.stage.rawValue))
         }
-        if let last = notes.last { state.status = last }
-        if let path = pendingExport {
+        // Each message in turn: the last stays on the status line, every one goes to the log.
+        for note in notes { state.status = note }
+        if let (path, set, dataset) = pendingExport {
             pendingExport = nil
-            export(to: path, retry: true)  // waits again unless the scores are in or cannot come
+            export(to: path, set: set, dataset: dataset, retry: true)  // waits again unless the scores are in or cannot come
         }
         if let since = dirtySince, Date().timeIntervalSince(since) >= autosaveDelay { saveNow() }
     }
@@ -365,11 +380,14 @@ public final class SessionController {
     }
 
     /// An export asked for while scores were pending: written once they are in.
-    private var pendingExport: String?
+    private var pendingExport: (path: String, set: Role?, dataset: String?)?
 
     /// Writes A and B with their figures, from the evaluation of the document as it is
     /// (the same builder `clip-tui export` uses); waits for pending scores.
-    private func export(to typed: String, retry: Bool = false) {
+    /// - Parameters:
+    ///   - set: for a format of one set, A's or B's (nil: the best by top-1, A in a tie).
+    ///   - dataset: clip_benchmark's dataset name (nil: from the path).
+    private func export(to typed: String, set: Role? = nil, dataset: String? = nil, retry: Bool = false) {
         let path = typed.hasPrefix("~/") ? UserPaths().home + typed.dropFirst(1) : typed
         // The format by the name typed: .json (clip-tui), NAME.cb.json or a folder
         // (clip_benchmark, dataset NAME), .txt, .py.
@@ -382,7 +400,7 @@ public final class SessionController {
             (e.snapshot, e.images == nil && e.imagesProblem != nil || e.failed == e.requested)
         }
         let doc = state.document
-        let export: PromptSetExport
+        var export: PromptSetExport
         if isIdle, let s = snapshot, let board = s.board, board.candidates.count == doc.candidateCount {
             // Every candidate, best first; A and B by role, with their comparison.
             let models = engine.models
@@ -410,13 +428,17 @@ public final class SessionController {
                     .init(name: set.name, role: role, templates: set.templates, metrics: nil)
                 })
         } else {
-            pendingExport = path
+            pendingExport = (path, set, dataset)
             if !retry { state.status = "export to \(path) waits for the scores…" }
             return
         }
+        if let set {
+            // The chosen set first: a format of one set writes the first.
+            let chosen = export.templateSets.filter { $0.role == set.rawValue }
+            export.templateSets = chosen + export.templateSets.filter { $0.role != set.rawValue }
+        }
         do {
-            // A folder names the dataset too: the session has no --dataset.
-            let dataset = ExportFormat.datasetName(fromOutput: path) ?? URL(fileURLWithPath: path).lastPathComponent
+            let dataset = dataset ?? ExportFormat.datasetName(fromOutput: path) ?? URL(fileURLWithPath: path).lastPathComponent
             let written = try ExportWriter.write(export, format: format, to: path, dataset: dataset)
             state.status = "exported to \(written.files.joined(separator: ", "))" + (written.notes.isEmpty ? "" : " (\(written.notes.joined(separator: "; ")))")
         } catch {
@@ -425,11 +447,6 @@ public final class SessionController {
     }
 
     private func search(_ text: String) { engine.search(text) }
-
-    private func runSelection() {
-        state.status = "forward selection of A's templates…"
-        engine.selectIntoB(state.document)
-    }
 
     private var lastRender: (key: RenderKey, grid: CellGrid)?
 

@@ -45,12 +45,15 @@ public struct SessionDocument: Codable, Equatable, Sendable {
     public var classSentences: [String: [String]]?
     /// Each class's ImageNet index, where the label file gave one.
     public var classImageNetIndices: [String: Int]?
+    /// The preview shown or hidden by the user (`v`); nil: shown where the screen is wide
+    /// enough (`Layout.previewWidth`).
+    public var showPreview: Bool?
 
     enum CodingKeys: String, CodingKey {
         case model, otherModels = "other_models", images, labels, sets = "template_sets", pair
         case selectedImage = "selected_image", temperature
         case classSentences = "class_sentences", classImageNetIndices = "class_imagenet_indices"
-        case logitScale = "logit_scale", truth, folderNames = "folder_names"
+        case logitScale = "logit_scale", truth, folderNames = "folder_names", preview
         // Files written before candidates: two sets, A and B.
         case templatesA = "templates_a", templatesB = "templates_b", nameA = "name_a", nameB = "name_b"
     }
@@ -96,6 +99,13 @@ public struct SessionDocument: Codable, Equatable, Sendable {
         folderNames = try c.decodeIfPresent(String.self, forKey: .folderNames)
         classSentences = try c.decodeIfPresent([String: [String]].self, forKey: .classSentences)
         classImageNetIndices = try c.decodeIfPresent([String: Int].self, forKey: .classImageNetIndices)
+        switch try c.decodeIfPresent(String.self, forKey: .preview) {
+        case nil: showPreview = nil
+        case "shown": showPreview = true
+        case "hidden": showPreview = false
+        case let other?:
+            throw DecodingError.dataCorruptedError(forKey: .preview, in: c, debugDescription: "preview '\(other)': shown or hidden")
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -113,6 +123,7 @@ public struct SessionDocument: Codable, Equatable, Sendable {
         try c.encodeIfPresent(folderNames, forKey: .folderNames)
         try c.encodeIfPresent(classSentences, forKey: .classSentences)
         try c.encodeIfPresent(classImageNetIndices, forKey: .classImageNetIndices)
+        try c.encodeIfPresent(showPreview.map { $0 ? "shown" : "hidden" }, forKey: .preview)
     }
 
     // MARK: Candidates

@@ -42,6 +42,10 @@ final class SessionEngine: Sendable {
         var previewLoading: Set<String> = []
         /// Why the images could not be opened (shown in their pane; the session stays usable).
         var imagesProblem: String?
+        /// Esc asked the running forward selection to stop.
+        var cancelSelection = false
+        /// When the selection's progress was last put on the status (ten times a second at most).
+        var selectionShown = Date.distantPast
         /// The last request whose evaluation failed (an encoder error): no scores will come for it.
         var failed = 0
     }
@@ -330,26 +334,48 @@ final class SessionEngine: Sendable {
     }
 
     /// Forward selection of A's templates on A's model, cross-validated; the choice comes back as B.
+    /// Forward selection of A's templates, judged on held-out folds as `select` does; its
+    /// progress on the engine's status, stopped by `cancelSelection`. Its answer is an action:
+    /// the chosen set for B with its held-out figure, or why there is none.
     func selectIntoB(_ doc: SessionDocument) {
+        shared.withLock { $0.cancelSelection = false }
         queue.async { [self] in
+            let before = shared.withLock { $0.status }
+            defer { setStatus(before) }
+            func end(_ message: String) { shared.withLock { $0.pending.append(.selectionEnded(message)) } }
             guard let imgs = shared.withLock({ $0.images }), imgs.truth(doc.labelSet).contains(where: { $0 != nil }) else {
-                say("forward selection needs labelled images")
-                return
+                return end("forward selection needs labelled images")
             }
             do {
                 let a = doc.candidate(doc.candidateA)
                 let live = shared.withLock { $0.lives[a.model] }
-                guard let selection = try live.selection(set: a.set, request: doc.evaluationRequest(model: a.model)) else {
-                    say("forward selection needs labelled images")
-                    return
+                let selection = try live.selection(set: a.set, request: doc.evaluationRequest(model: a.model)) { p in
+                    self.shared.withLock { s in
+                        if Date().timeIntervalSince(s.selectionShown) > 0.1 {
+                            s.selectionShown = Date()
+                            s.status =
+                                p.fold == 0 ? "selection: preparing \(p.candidates) templates · Esc cancels" : "selection: \(p.description) · Esc cancels"
+                        }
+                        return !s.cancelSelection
+                    }
                 }
+                guard let selection else { return end("forward selection needs labelled images") }
                 let chosen = selection.templates.map(\.text)
-                shared.withLock { $0.pending.append(.replaceTemplatesB(chosen, name: "\(doc.nameA) selected")) }
+                let note = String(
+                    format: "held-out top-1 %.1f%% (%d-fold, %d images) against %.1f%% for all %d of A's",
+                    100 * selection.heldOutAccuracy, selection.folds, selection.images, 100 * selection.allTemplatesAccuracy,
+                    Set(doc.templateSet(a.set).templates.filter(\.hasPlaceholder)).count)
+                shared.withLock { $0.pending.append(.replaceTemplatesB(chosen, name: "\(doc.nameA) selected", note: note)) }
+            } catch is SelectionCancelled {
+                end("forward selection cancelled: B is as it was")
             } catch {
-                say("\(error)")
+                end("forward selection: \(error)")
             }
         }
     }
+
+    /// Stops a running forward selection at its next trial.
+    func cancelSelection() { shared.withLock { $0.cancelSelection = true } }
 
     /// The picture of an image file if made already; otherwise starts making it (nil now).
     func preview(_ path: String) -> PreviewImage? {

@@ -20,10 +20,56 @@ public enum Pane: String, CaseIterable, Sendable {
 }
 
 
+/// The document as it was before a change, with what the change was ("edit of template
+/// 3 in A") and the pane it changed: undo says the first and focuses the second.
+public struct UndoStep: Equatable, Sendable {
+    public var document: SessionDocument
+    public var what: String
+    public var pane: Pane?
+}
+
+/// How the screen names an image order: its key, its direction, and whose figures (the
+/// confidence and margin are set A's).
+extension ImageSort {
+    /// For the Images pane's title.
+    var label: String {
+        switch self {
+        case .name: return "name"
+        case .confidence: return "A's confidence ↓"
+        case .margin: return "A's margin ↑"
+        }
+    }
+    /// For the status line.
+    var explanation: String {
+        switch self {
+        case .name: return "by file name, A to Z"
+        case .confidence: return "by A's top probability, highest first"
+        case .margin: return "by A's margin (top probability − the next), smallest first: the closest calls"
+        }
+    }
+}
+
+extension ImageFilter {
+    /// What the Images pane says when the filter leaves no image.
+    var emptyMessage: String {
+        switch self {
+        case .all: return "no images"
+        case .wrongA: return "no images wrong under A"
+        case .wrongB: return "no images wrong under B"
+        case .flipped: return "no images flipped between A and B"
+        }
+    }
+}
+
 /// A question on the status line (the export path) being answered.
 public struct Prompt: Equatable, Sendable {
     public enum Purpose: Equatable, Sendable {
         case exportPath, search
+        /// A format that holds one set (.txt, .py, clip_benchmark): which one (A, B, or the
+        /// best by top-1, for nil).
+        case exportSet(path: String)
+        /// clip_benchmark's dataset name, the key its files are looked up by.
+        case exportDataset(path: String, set: Role?)
         /// A file or folder to open into a pane (images folder, labels, a template set).
         case open(Pane)
         /// A template set or a model to add as new candidates (`O` on the leaderboard).
@@ -69,6 +115,10 @@ public struct SessionState: Equatable, Sendable {
     public var filter: ImageFilter = .all
     public var sort: ImageSort = .name
     public var showHelp = false
+    /// A forward selection (`F`) is running: Esc cancels it.
+    public var selecting = false
+    /// The focused pane takes the whole body (`z`); Tab moves through the panes zoomed.
+    public var zoom = false
     /// Images ranked by similarity to a text (`/`): the query and each image's cosine.
     public var search: ImageSearch?
     /// The prompts view (`p`): the real prompts of a template or a label.
@@ -83,14 +133,33 @@ public struct SessionState: Equatable, Sendable {
     public var classFilter: String?
     /// The first help row shown (the overlay scrolls where the terminal is short).
     public var helpOffset = 0
-    public var status = ""
-    public var undoStack: [SessionDocument] = []
-    public var redoStack: [SessionDocument] = []
+    /// The status line. Every message also goes to the log (`m`); one that a later key
+    /// makes stale (a move to another pane, an edit) is cleared by the reducer.
+    public var status = "" {
+        didSet {
+            statusSerial &+= 1
+            if !status.isEmpty, messages.last != status {
+                messages.append(status)
+                if messages.count > Self.messagesKept { messages.removeFirst(messages.count - Self.messagesKept) }
+            }
+        }
+    }
+    /// The last messages, oldest first.
+    public private(set) var messages: [String] = []
+    public static let messagesKept = 50
+    /// Counts the status's changes: the reducer tells a message an action set from an older one.
+    var statusSerial = 0
+    public var undoStack: [UndoStep] = []
+    public var redoStack: [UndoStep] = []
+    /// The line being edited was just added (`a`, `o`): its typing joins the add's undo step.
+    public var editJoinsLastStep = false
     public var quitting = false
 
     public init(document: SessionDocument) { self.document = document }
 
     public func row(_ pane: Pane) -> Int { rows[pane] ?? 0 }
+    /// The pane shown alone, if any.
+    public var zoomed: Pane? { zoom ? focus : nil }
 
     /// The editable lines of a pane.
     public func lines(_ pane: Pane) -> [String] {

@@ -43,4 +43,20 @@ public enum TextWidth {
         }
         return out
     }
+
+    /// Lines of at most `width` columns, broken after a space where one is near (the help's
+    /// descriptions, the message log).
+    public static func wrap(_ text: String, width: Int) -> [String] {
+        var out: [String] = [], rest = Substring(text)
+        repeat {
+            let piece = prefix(String(rest), fitting: max(1, width))
+            var cut = piece.count
+            if piece.count < rest.count, let space = piece.lastIndex(of: " "), piece.distance(from: piece.startIndex, to: space) > 0 {
+                cut = piece.distance(from: piece.startIndex, to: space) + 1
+            }
+            out.append(String(rest.prefix(max(1, cut))))
+            rest = rest.dropFirst(max(1, cut))
+        } while !rest.isEmpty
+        return out
+    }
 }

@@ -57,7 +57,9 @@ struct SelectCommand: ParsableCommand {
             let request = EvaluationRequest(
                 labels: labels, sets: [set.templates] + (random.map { [$0.templates] } ?? []), temperature: scoring.resolvedTemperature)
             let e = try evaluator.evaluateOnce(request)
-            let selection = try evaluator.selection(set: 0, request: request, folds: folds, maxSize: maxTemplates)!
+            let reporter = SelectionReporter()
+            let selection = try evaluator.selection(set: 0, request: request, folds: folds, maxSize: maxTemplates, progress: reporter.update)!
+            reporter.finish()
             let result = e.sets[0], metrics = result.metrics!
             let figures: [PromptSetExport.TemplateFigure] = set.scoredTemplates.compactMap { t in
                 result.templates[t]?.effect.map { .init(template: t, top1Alone: $0.accuracy, leaveOneOut: $0.leaveOneOut) }
@@ -101,5 +103,37 @@ struct SelectCommand: ParsableCommand {
                 if let control { print("random-words control (\(randomControl) templates): \(Report.percent(control))") }
             }
         }
+    }
+}
+
+/// The forward selection's progress on stderr (it takes a minute at ImageNet scale): a line
+/// rewritten in place on a terminal, else a line per fold.
+final class SelectionReporter {
+    let start = Date()
+    let isTerminal = isatty(STDERR_FILENO) != 0
+    private var lastFold = -1, lastWrite = Date.distantPast
+
+    func update(_ p: SelectionProgress) -> Bool {
+        let text: String
+        if p.fold == 0 {
+            text = "selecting: each template's products with every class…"
+        } else {
+            text = "selecting: " + p.description + " (\(p.chosen) chosen)"
+        }
+        if isTerminal {
+            // Four times a second at most: a trial takes well under a millisecond at the demo's scale.
+            guard Date().timeIntervalSince(lastWrite) > 0.25 || p.fold != lastFold else { return true }
+            lastWrite = Date()
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
+        } else if p.fold != lastFold {
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+        }
+        lastFold = p.fold
+        return true
+    }
+
+    func finish() {
+        let done = String(format: "selecting: done in %.1f s", Date().timeIntervalSince(start))
+        FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[K" : "") + done + "\n").utf8))
     }
 }

@@ -52,7 +52,7 @@ final class OneEngineTests: XCTestCase {
             try e2e.run(["send-keys", "-t", "e2e", "e"])
             _ = try e2e.waitFor("the export prompt") { $0.contains("export to:") }
             try e2e.run(["send-keys", "-t", "e2e", "C-u"])
-            try e2e.run(["send-keys", "-t", "e2e", "-l", path])
+            try e2e.type(path)
             try e2e.run(["send-keys", "-t", "e2e", "Enter"])
             _ = try e2e.waitFor("the export \(n)", timeout: 60) { $0.contains("exported to \(path)") }
             let exportData = try Data(contentsOf: URL(fileURLWithPath: path))

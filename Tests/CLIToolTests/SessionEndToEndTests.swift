@@ -40,7 +40,7 @@ final class SessionEndToEndTests: XCTestCase {
         XCTAssertFalse(scoresBefore.isEmpty, first)
         // Edit the first template of A: the probabilities must move.
         try tmux(["send-keys", "-t", "e2e", "Enter"])
-        try tmux(["send-keys", "-t", "e2e", "-l", " seen from above at night"])
+        try driver.type(" seen from above at night")
         let edited = try waitFor("new scores") { self.scoreLines($0) != scoresBefore && $0.contains("seen from") }
         XCTAssertNotEqual(scoreLines(edited), scoresBefore)
         try tmux(["send-keys", "-t", "e2e", "Enter"])
@@ -48,7 +48,7 @@ final class SessionEndToEndTests: XCTestCase {
         try tmux(["send-keys", "-t", "e2e", "e"])
         _ = try waitFor("the export prompt") { $0.contains("export to:") }
         try tmux(["send-keys", "-t", "e2e", "C-u"])
-        try tmux(["send-keys", "-t", "e2e", "-l", "\(dir.path)/export.json"])
+        try driver.type("\(dir.path)/export.json")
         try tmux(["send-keys", "-t", "e2e", "Enter"])
         _ = try waitFor("the export") { $0.contains("exported to") }
         try tmux(["send-keys", "-t", "e2e", "q"])
@@ -104,7 +104,7 @@ final class SessionEndToEndTests: XCTestCase {
         XCTAssertTrue(afterDelete.contains("?gradient"), "gradient's images shown as unlabelled:\n\(afterDelete)")
         // Added back after "noise": its images are labelled again.
         try tmux(["send-keys", "-t", "e2e", "a"])
-        try tmux(["send-keys", "-t", "e2e", "-l", "gradient"])
+        try driver.type("gradient")
         try tmux(["send-keys", "-t", "e2e", "Enter"])
         let inserted = try evalTop1(labels: [all[1], all[0], all[2]], dir: dir)
         let afterInsert = try waitFor("scores with gradient second") {
@@ -208,7 +208,7 @@ final class SessionEndToEndTests: XCTestCase {
             } else {
                 // A new prompt sends the encoder thread to work, where the fault waits.
                 try tmux(["send-keys", "-t", "e2e", "Enter"])
-                try tmux(["send-keys", "-t", "e2e", "-l", " crash-now"])
+                try driver.type(" crash-now")
             }
             _ = try waitFor("exit after \(fault)") { $0.contains("CLIP-TUI-EXITED") }
             XCTAssertEqual(

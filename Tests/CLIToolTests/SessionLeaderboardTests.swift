@@ -14,7 +14,7 @@ final class SessionLeaderboardTests: XCTestCase {
     @discardableResult
     func tmux(_ args: [String]) throws -> String { try driver.run(args) }
     func keys(_ keys: String...) throws { for k in keys { try tmux(["send-keys", "-t", "e2e", k]) } }
-    func type(_ text: String) throws { try tmux(["send-keys", "-t", "e2e", "-l", text]) }
+    func type(_ text: String) throws { try driver.type(text) }
     func waitFor(_ what: String, timeout: Double = 30, _ condition: (String) -> Bool) throws -> String {
         try driver.waitFor(what, timeout: timeout, condition)
     }
@@ -155,7 +155,7 @@ final class SessionLeaderboardTests: XCTestCase {
         try keys("g")
         for _ in 0..<at { try keys("j") }
         try keys("b", "Escape")
-        let main = try waitFor("B on SigLIP") { $0.contains("Templates B (sig") && $0.contains("scored in") }
+        let main = try waitFor("B on SigLIP") { $0.contains("B (sig") && $0.contains("scored in") }
         if width >= 160 {
             XCTAssertTrue(main.contains("sigmoid"), "the Scores pane names B's rule:\n\(main)")
         }

@@ -28,6 +28,14 @@ struct Tmux {
 
     func screen() throws -> String { try run(["capture-pane", "-p", "-t", "e2e"]) }
 
+    /// Types `text` as keys, then waits past the session's burst window: keys within 3 ms of
+    /// each other are taken as pasted text, so an Enter sent at once after them would be a
+    /// pasted newline rather than the key a person presses later.
+    func type(_ text: String) throws {
+        try run(["send-keys", "-t", "e2e", "-l", text])
+        usleep(150_000)
+    }
+
     /// The screen once `condition` holds; a test failure naming `what` after `timeout` seconds.
     func waitFor(_ what: String, timeout: Double = 20, _ condition: (String) -> Bool) throws -> String {
         let end = Date().addingTimeInterval(timeout)

@@ -10,7 +10,7 @@ final class KeyBindingsTests: XCTestCase {
     func action(_ key: Key, _ state: SessionState? = nil) -> Action? { KeyBindings.action(for: key, state: state ?? main) }
 
     func testEveryKeyInTheHelp() {
-        XCTAssertEqual(KeyBindings.help.count, 27, "a key was added to or removed from the help: test it here")
+        XCTAssertEqual(KeyBindings.help.count, 30, "a key was added to or removed from the help: test it here")
         // Panes
         for k in [Key.tab, .right, .character("l")] { XCTAssertEqual(action(k), .focusNext) }
         for k in [Key.backTab, .left, .character("h")] { XCTAssertEqual(action(k), .focusPrevious) }
@@ -49,6 +49,14 @@ final class KeyBindingsTests: XCTestCase {
             [.beginExport, .beginSearch, .requestPrompts, .toggleClassView, .requestSkipped, .beginOpen])
         XCTAssertEqual([Key.character("t"), .character("T")].map { action($0) }, [.scaleTemperature(1.25), .scaleTemperature(0.8)])
         XCTAssertEqual(action(.character("?")), .toggleHelp)
+        // The preview (the controller makes .setPreview of it for the screen's width), zoom, messages.
+        XCTAssertEqual([Key.character("v"), .character("z"), .character("m")].map { action($0) }, [.togglePreview, .toggleZoom, .showMessages])
+        // Esc stops a running forward selection; zoomed, it first leaves the zoom.
+        var selecting = main
+        selecting.selecting = true
+        XCTAssertEqual(action(.escape, selecting), .cancelSelection)
+        selecting.zoom = true
+        XCTAssertEqual(action(.escape, selecting), .cancelEdit)
         XCTAssertEqual(action(.character("q")), .quit)
         XCTAssertEqual(action(.control("c")), .quit)
         // The mouse: the controller maps a click to a row and the wheel to the pane under it.

@@ -109,7 +109,7 @@ final class ReducerTests: XCTestCase {
         XCTAssertEqual(s.document.nameA, "B")
         _ = reduce(&s, .copyAToB)
         XCTAssertEqual(s.document.templatesB, ["{}"])
-        let effects = reduce(&s, .replaceTemplatesB(["x {}"], name: "chosen"))
+        let effects = reduce(&s, .replaceTemplatesB(["x {}"], name: "chosen", note: "held-out top-1 50.0%"))
         XCTAssertTrue(effects.contains(.rescore))
         XCTAssertEqual(s.document.templatesB, ["x {}"])
         _ = reduce(&s, .undo)

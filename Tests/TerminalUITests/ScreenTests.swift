@@ -137,12 +137,17 @@ final class ScreenTests: XCTestCase {
         var s = SessionState(document: document())
         _ = Reducer.reduce(&s, .toggleHelp, imageCount: 3)
         var seen = ""
-        for _ in 0..<6 {
+        for _ in 0..<12 {
             seen += screen(s, width: 80, height: 24).text
             _ = Reducer.reduce(&s, .scrollHelp(10), imageCount: 3)
         }
-        for (key, _) in KeyBindings.help { XCTAssertTrue(seen.contains(String(key.prefix(12))), key) }
-        for entry in ["Legend", "Wilson 95% interval", "paired bootstrap", "McNemar", "flips", "its own top-1", "left out of"] {
+        // Every key whole on one line, with the start of its description beside it.
+        let lines = seen.split(separator: "\n").map(String.init)
+        for (key, what) in KeyBindings.help + KeyBindings.legend {
+            let start = String(what.prefix(6))
+            XCTAssertTrue(lines.contains { $0.contains(key) && $0.contains(start) }, "'\(key)' and '\(start)' on one line")
+        }
+        for entry in ["Legend", "Wilson", "bootstrap", "McNemar", "flips", "its own top-1", "left out of"] {
             XCTAssertTrue(seen.contains(entry), entry)
         }
         XCTAssertTrue(s.showHelp, "scrolling keeps it open")
