@@ -135,5 +135,6 @@ final class SessionAt80x24Tests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: "\(dir.path)/exit", encoding: .utf8), "EXIT=0\n")
         let saved = try String(contentsOfFile: "\(dir.path)/session.json", encoding: .utf8)
         XCTAssertTrue(saved.contains(#""preview" : "hidden""#), saved)
+        try assertValid(Data(saved.utf8), schema: "session", "the session file with the preview's choice")
     }
 }
