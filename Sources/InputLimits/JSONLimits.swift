@@ -16,8 +16,14 @@ public struct JSONLimits: Sendable, Equatable {
         self.maxTopLevelMembers = maxTopLevelMembers
     }
 
-    /// Configuration, session and template files: 16 MiB, 64 levels.
+    /// Configuration files: 16 MiB, 64 levels.
     public static let documents = JSONLimits(maxBytes: 16 << 20, maxDepth: 64)
+
+    /// Prompt data a user writes or a peer ships (label and template files, session files,
+    /// exports): 512 MiB, 64 levels. Class sentences make these large: CuPL's ImageNet set
+    /// twice over (300,000 sentences) is a 30 MB session file, and a session must always
+    /// reopen the file it wrote.
+    public static let promptData = JSONLimits(maxBytes: 512 << 20, maxDepth: 64)
 
     /// Why `bytes` exceeds these limits, in words for an error message; nil when within them.
     /// One pass, no allocation: strings (and the brackets inside them) are skipped.

@@ -78,7 +78,7 @@ public enum PromptFiles {
     private static func ext(_ path: String) -> String { URL(fileURLWithPath: path).pathExtension.lowercased() }
 
     /// Limits what a prompt file may be before it is parsed (a template file is small).
-    public static let maxFileBytes = 16 << 20
+    public static let maxFileBytes = JSONLimits.promptData.maxBytes
 
     private static func read(_ path: String) throws -> String {
         let data: Data
@@ -100,7 +100,7 @@ public enum PromptFiles {
     }
 
     private static func parseJSON(_ text: String, path: String) throws -> JSONValue {
-        do { return try JSONValue.parse(text.utf8) } catch let e as JSONValue.ParseError {
+        do { return try JSONValue.parse(text.utf8, limits: .promptData) } catch let e as JSONValue.ParseError {
             throw ScoringError.badFormat(path: path, line: nil, reason: e.description)
         }
     }

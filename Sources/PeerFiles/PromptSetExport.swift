@@ -188,7 +188,7 @@ public struct PromptSetExport: Codable, Sendable {
     }
 
     public static func read(path: String) throws -> PromptSetExport {
-        do { return try BoundedJSON.decode(PromptSetExport.self, path: path) } catch let e as BoundedJSON.Failure {
+        do { return try BoundedJSON.decode(PromptSetExport.self, path: path, limits: .promptData) } catch let e as BoundedJSON.Failure {
             switch e.kind {
             case .unreadable: throw ScoringError.cannotRead(path: path, reason: e.reason)
             case .limit: throw ScoringError.badFormat(path: path, line: nil, reason: e.reason)

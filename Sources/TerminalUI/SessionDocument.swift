@@ -234,7 +234,7 @@ public struct SessionDocument: Codable, Equatable, Sendable {
 
     /// Reads a session file; an unreadable one is an error naming it (the caller keeps it).
     public static func read(path: String) throws -> SessionDocument {
-        do { return try BoundedJSON.decode(SessionDocument.self, path: path) } catch let e as BoundedJSON.Failure {
+        do { return try BoundedJSON.decode(SessionDocument.self, path: path, limits: .promptData) } catch let e as BoundedJSON.Failure {
             switch e.kind {
             case .unreadable: throw ScoringError.cannotRead(path: path, reason: e.reason)
             case .limit: throw ScoringError.badFormat(path: path, line: nil, reason: e.reason)

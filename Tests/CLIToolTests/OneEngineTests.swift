@@ -129,6 +129,9 @@ final class OneEngineTests: XCTestCase {
         let select = try runTool(["select"] + common + ["--templates", fileA, "--folds", "3", "--random-control", "4", "--format", "json"])
         XCTAssertEqual(select.status, 0, select.stderr)
         try assertValid(select.stdout, schema: "select", "select --format json")
+        // Its progress on stderr (not a terminal here: a line per fold, then the end).
+        for fold in 1...3 { XCTAssertTrue(select.stderr.contains("fold \(fold)/3"), select.stderr) }
+        XCTAssertTrue(select.stderr.contains("the final choice on all images") && select.stderr.contains("selecting: done in"), select.stderr)
         // The demo model by default, for the two commands that once had no default.
         let tokenize = try runTool(["tokenize", "a photo of a cat."])
         XCTAssertEqual(tokenize.status, 0, tokenize.stderr)

@@ -88,8 +88,7 @@ final class SetsAndFilesTests: XCTestCase {
             ("l2.json", "{\"classes\": 3}", false, "\"classes\" must be a list"),
             // Limits, checked before a parser recurses or allocates.
             ("deep.json", String(repeating: "[", count: 100_000), true, "JSON nested deeper than 64 levels"),
-            ("deep.py", "templates = " + String(repeating: "[", count: 100_000), true, "lists nested deeper than 16 levels"),
-            ("big.txt", String(repeating: "a photo of a {}.\n", count: 1_000_000), true, "bytes is too large for a prompt file")
+            ("deep.py", "templates = " + String(repeating: "[", count: 100_000), true, "lists nested deeper than 16 levels")
         ]
         for (name, text, isTemplate, message) in cases {
             let path = try file(name, text)
@@ -100,6 +99,15 @@ final class SetsAndFilesTests: XCTestCase {
                 let s = "\(error)"
                 XCTAssertTrue(s.hasPrefix(path) && s.contains(message), "\(name): \(s)")
             }
+        }
+        // Over the size limit (512 MiB, sized for class sentences): refused from its size,
+        // before a byte is read (a sparse file).
+        let big = try file("big.txt", "")
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: big))
+        try handle.truncate(atOffset: UInt64(PromptFiles.maxFileBytes) + 1)
+        try handle.close()
+        XCTAssertThrowsError(try PromptFiles.readTemplates(path: big)) {
+            XCTAssertTrue("\($0)".hasPrefix(big) && "\($0)".contains("536870913 bytes is too large for a prompt file"), "\($0)")
         }
         XCTAssertThrowsError(try PromptFiles.readTemplates(path: dir.appendingPathComponent("none.txt").path)) {
             XCTAssertTrue("\($0)".contains("none.txt: cannot read"), "\($0)")

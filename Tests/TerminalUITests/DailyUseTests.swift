@@ -167,4 +167,24 @@ final class DailyUseTests: XCTestCase {
         XCTAssertEqual(answer("cifar10"), [.export(path: "/tmp/cb/cars.cb.json", set: .a, dataset: "cifar10")])
         XCTAssertNil(s.prompt)
     }
+
+    /// A session of a set twice CuPL's ImageNet size (300,000 class sentences, about 30 MB
+    /// of JSON, over the old 16 MiB cap) writes and reopens whole.
+    func testASessionOfThreeHundredThousandSentencesReopens() throws {
+        var doc = document()
+        let classes = (0..<1_000).map { "class \($0)" }
+        doc.labels = classes
+        doc.classSentences = Dictionary(
+            uniqueKeysWithValues: classes.map { c in
+                (c, (0..<300).map { "a photo of a \(c), which is a kind of thing seen in sentence number \($0)." })
+            })
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cupl-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try doc.write(path: file)
+        let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: file)[.size] as? Int)
+        XCTAssertGreaterThan(size, 16 << 20, "over the old cap")
+        let back = try SessionDocument.read(path: file)
+        XCTAssertEqual(back.classSentences?.values.reduce(0) { $0 + $1.count }, 300_000)
+        XCTAssertEqual(back, doc)
+    }
 }
