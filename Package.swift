@@ -44,7 +44,10 @@ let package = Package(
         .target(
             name: "CSentencePiece", path: "Sources/CSentencePiece",
             linkerSettings: [.linkedLibrary("sentencepiece")]),
-        .target(name: "Tensors", dependencies: ["CBLAS"]),
+        // Our own C: a loop Swift compiles for baseline x86-64 only (SSE), built for AVX2 and
+        // chosen at run time.
+        .target(name: "CKernels", path: "Sources/CKernels"),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CKernels"]),
         // HOME, XDG and Hugging Face paths: the one reader of those variables.
         .target(name: "UserPaths"),
         // SHA-256 and SHA-1 digests as hex, one spelling for every module.

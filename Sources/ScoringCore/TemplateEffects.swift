@@ -72,6 +72,8 @@ public struct TemplateEffects: Sendable {
         for (r, i) in sample.enumerated() where scores.predictions[i] == truthOfSample[r] { fullHits += 1 }
         let full = Double(fullHits) / Double(sample.count)
         var rows: [Template: Row] = [:]
+        let sampleRows = sample.map(Int32.init), sampleTruth = truthOfSample.map(Int32.init)
+        let ones = [Float](repeating: 1, count: k)
         // Prompts a template adds to each class: one per name, none for a sentence class.
         let names = labels.classes.map { $0.sentences.isEmpty ? $0.names.count : 0 }
         for t in used {
@@ -102,15 +104,12 @@ public struct TemplateEffects: Sendable {
                 o[c] = 1
             }
             let computeAlone = p.aloneHits == nil
-            var aloneHits = 0, looHits = 0
-            scores.cosines.storage.withUnsafeBufferPointer { cos in
-                p.d.storage.withUnsafeBufferPointer { d in
-                    for (r, i) in sample.enumerated() {
-                        let row = cos.baseAddress! + i * k, dr = d.baseAddress! + r * k
-                        if Self.argmaxLeftOut(row, dr, w, o, sc, count: k) == truthOfSample[r] { looHits += 1 }
-                        if computeAlone, Self.argmaxAlone(row, dr, a, b, count: k) == truthOfSample[r] { aloneHits += 1 }
-                    }
-                }
+            // Leave-one-out: (cos·w − o·D)·s; alone: cos·b + a·D (ArgmaxHits' one form).
+            let looHits = ArgmaxHits.count(
+                a: scores.cosines, rows: sampleRows, b: p.d, p: w, q: o.map { -$0 }, m: sc, truth: sampleTruth)
+            var aloneHits = 0
+            if computeAlone {
+                aloneHits = ArgmaxHits.count(a: scores.cosines, rows: sampleRows, b: p.d, p: b, q: a, m: ones, truth: sampleTruth)
             }
             if computeAlone { products[t]?.aloneHits = aloneHits } else { aloneHits = p.aloneHits! }
             let n = Double(sample.count)
@@ -119,74 +118,6 @@ public struct TemplateEffects: Sendable {
                 leaveOneOut: templates.count > 1 ? Double(looHits) / n - full : -full)
         }
         return rows
-    }
-
-    /// The first class with the largest (cos·w − o·D)·s: eight lanes at a time, each keeping
-    /// its first maximum, then the lanes' maximum with the smallest class (a scalar scan's
-    /// answer, ties included). This runs over templates × images × classes after an edit.
-    static func argmaxLeftOut(
-        _ cos: UnsafePointer<Float>, _ d: UnsafePointer<Float>, _ w: [Float], _ o: [Float], _ s: [Float], count k: Int
-    ) -> Int {
-        w.withUnsafeBufferPointer { w in
-            o.withUnsafeBufferPointer { o in
-                s.withUnsafeBufferPointer { s in
-                    let (w, o, s) = (w.baseAddress!, o.baseAddress!, s.baseAddress!)
-                    return argmax(count: k) { c in
-                        (load(cos + c) * load(w + c) - load(o + c) * load(d + c)) * load(s + c)
-                    } scalar: { c in
-                        (cos[c] * w[c] - o[c] * d[c]) * s[c]
-                    }
-                }
-            }
-        }
-    }
-
-    /// The first class with the largest D·a + cos·b (the template alone).
-    static func argmaxAlone(_ cos: UnsafePointer<Float>, _ d: UnsafePointer<Float>, _ a: [Float], _ b: [Float], count k: Int) -> Int {
-        a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                let (a, b) = (a.baseAddress!, b.baseAddress!)
-                return argmax(count: k) { c in
-                    load(d + c) * load(a + c) + load(cos + c) * load(b + c)
-                } scalar: { c in
-                    d[c] * a[c] + cos[c] * b[c]
-                }
-            }
-        }
-    }
-
-    @inline(__always) private static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
-
-    @inline(__always) private static func argmax(
-        count k: Int, _ lanes: (Int) -> SIMD8<Float>, scalar: (Int) -> Float
-    ) -> Int {
-        var bestValue = SIMD8<Float>(repeating: -.infinity)
-        var bestIndex = SIMD8<Int32>(repeating: Int32.max)
-        var index = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
-        var c = 0
-        while c + 8 <= k {
-            let v = lanes(c)
-            let better = v .> bestValue
-            bestValue.replace(with: v, where: better)
-            bestIndex.replace(with: index, where: better)
-            index &+= SIMD8(repeating: 8)
-            c += 8
-        }
-        var best = -Float.infinity, at = 0
-        var found = false
-        for l in 0..<8 where bestIndex[l] != Int32.max {
-            if !found || bestValue[l] > best || (bestValue[l] == best && Int(bestIndex[l]) < at) {
-                best = bestValue[l]; at = Int(bestIndex[l]); found = true
-            }
-        }
-        while c < k {
-            let v = scalar(c)
-            if !found || v > best { best = v; at = c; found = true }
-            c += 1
-        }
-        return at
     }
 
     /// The sample and the products of `templates` (those not kept from before); false

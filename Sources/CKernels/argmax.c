@@ -1,0 +1,90 @@
+#include "clip_kernels.h"
+
+#include <float.h>
+#include <immintrin.h>
+
+// The score of class c, written once so that both kernels compute it with the same
+// operations in the same order (no contraction into a fused multiply-add: see the
+// pragma), so that their answers agree to the bit.
+#pragma STDC FP_CONTRACT OFF
+static inline float score(const float *ar, const float *br, const float *p, const float *q, const float *m, int64_t c) {
+    float x = ar[c] * p[c];
+    float y = q[c] * br[c];
+    return (x + y) * m[c];
+}
+
+static int64_t argmax_portable(const float *ar, const float *br, const float *p, const float *q, const float *m, int64_t k) {
+    int64_t at = 0;
+    float best = -FLT_MAX;
+    int found = 0;
+    for (int64_t c = 0; c < k; c++) {
+        float v = score(ar, br, p, q, m, c);
+        if (!found || v > best) { best = v; at = c; found = 1; }
+    }
+    return at;
+}
+
+__attribute__((target("avx2")))
+static int64_t argmax_avx2(const float *ar, const float *br, const float *p, const float *q, const float *m, int64_t k) {
+    __m256 bestValue = _mm256_set1_ps(-FLT_MAX);
+    __m256i bestIndex = _mm256_set1_epi32(-1);
+    __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i eight = _mm256_set1_epi32(8);
+    int64_t c = 0;
+    for (; c + 8 <= k; c += 8) {
+        __m256 x = _mm256_mul_ps(_mm256_loadu_ps(ar + c), _mm256_loadu_ps(p + c));
+        __m256 y = _mm256_mul_ps(_mm256_loadu_ps(q + c), _mm256_loadu_ps(br + c));
+        __m256 v = _mm256_mul_ps(_mm256_add_ps(x, y), _mm256_loadu_ps(m + c));
+        // Strictly greater: each lane keeps its first maximum.
+        __m256 better = _mm256_cmp_ps(v, bestValue, _CMP_GT_OQ);
+        bestValue = _mm256_blendv_ps(bestValue, v, better);
+        bestIndex = _mm256_castps_si256(
+            _mm256_blendv_ps(_mm256_castsi256_ps(bestIndex), _mm256_castsi256_ps(index), better));
+        index = _mm256_add_epi32(index, eight);
+    }
+    float values[8];
+    int32_t indices[8];
+    _mm256_storeu_ps(values, bestValue);
+    _mm256_storeu_si256((__m256i *)indices, bestIndex);
+    // The lanes' maximum with the smallest class: what a scalar scan finds.
+    int64_t at = 0;
+    float best = -FLT_MAX;
+    int found = 0;
+    for (int l = 0; l < 8; l++) {
+        if (indices[l] < 0) continue;
+        if (!found || values[l] > best || (values[l] == best && indices[l] < at)) {
+            best = values[l]; at = indices[l]; found = 1;
+        }
+    }
+    for (; c < k; c++) {
+        float v = score(ar, br, p, q, m, c);
+        if (!found || v > best) { best = v; at = c; found = 1; }
+    }
+    return at;
+}
+
+static int forcePortable = 0;
+
+void clip_kernels_force_portable(int on) { forcePortable = on; }
+
+int clip_kernels_avx2(void) {
+    static int chosen = -1;
+    if (chosen < 0) {
+        __builtin_cpu_init();
+        chosen = __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    return chosen && !forcePortable;
+}
+
+int64_t clip_argmax_hits(
+    const float *a, const int32_t *rows, const float *b, const float *p, const float *q, const float *m,
+    const int32_t *truth, int64_t n, int64_t k) {
+    int64_t hits = 0;
+    int avx2 = clip_kernels_avx2();
+    for (int64_t r = 0; r < n; r++) {
+        const float *ar = a + (int64_t)rows[r] * k, *br = b + r * k;
+        int64_t at = avx2 ? argmax_avx2(ar, br, p, q, m, k) : argmax_portable(ar, br, p, q, m, k);
+        if (at == truth[r]) hits++;
+    }
+    return hits;
+}

@@ -1,0 +1,25 @@
+#ifndef CLIP_KERNELS_H
+#define CLIP_KERNELS_H
+
+#include <stdint.h>
+
+/// Counts the rows whose first largest score is their truth, for scores of the form
+///   score[r][c] = (a[row(r)][c] * p[c] + q[c] * b[r][c]) * m[c]
+/// where row(r) = rows[r] picks a row of `a` (stride k) and b has one row per r (stride k).
+/// The template effects' two figures are of this form: a template left out of the
+/// ensemble (p = ‖S‖, q = −1, m = 1/‖S − u‖) and a template alone (p = 0 or 1, q = 1/‖u‖,
+/// m = 1). Ties go to the smallest class, as a scalar scan's would. An AVX2 kernel where
+/// the CPU has it (chosen once, at run time), a portable one otherwise; both give the
+/// same answers, as every product and sum is done in the same order, per class.
+int64_t clip_argmax_hits(
+    const float *a, const int32_t *rows, const float *b, const float *p, const float *q, const float *m,
+    const int32_t *truth, int64_t n, int64_t k);
+
+/// 1 when the AVX2 kernel is the one used (for the benchmark's report).
+int clip_kernels_avx2(void);
+
+/// Makes the portable kernel the one used (on = 1) or the CPU's choice again (on = 0): the
+/// tests check both kernels on one machine.
+void clip_kernels_force_portable(int on);
+
+#endif
