@@ -26,6 +26,9 @@ public struct KeystrokeBenchmark {
     public var templatesB: [String] = ["{}"]
     /// What is typed, key by key, as a new first template of A.
     public var typed = "a blurry close-up photo of my {}."
+    /// Keystrokes after the replays, each making a new template in A (its prompts all new),
+    /// settled one by one: the resident memory they add (`memory`); 0 skips it.
+    public var memoryKeys = 0
 
     /// An `EmbeddingProvider` over the text tower alone (images come pre-embedded).
     final class TextOnlyProvider: EmbeddingProvider {
@@ -43,6 +46,15 @@ public struct KeystrokeBenchmark {
             return (0..<m.rows).map { m.row($0) }
         }
         func embedImages(_ files: [ImageFile]) -> [Result<[Float], Error>] { [] }
+    }
+
+    /// What `memoryKeys` keystrokes add to the resident memory, and what the prompt store
+    /// holds and let go by then.
+    public struct MemoryFigures: Encodable {
+        var keys = 0
+        var rss_before_mb = 0.0, rss_after_mb = 0.0, rss_growth_mb = 0.0
+        var prompts_in_memory = 0, prompts_evicted = 0
+        var settled_ms_median = 0.0
     }
 
     public struct Figures: Encodable {
@@ -76,6 +88,8 @@ public struct KeystrokeBenchmark {
         /// six more, cut from A's templates, all cached), the leaderboard of the eight made
         /// at each key as the session makes it: beside `edits.insert_word` (two sets).
         var insert_word_8_sets: EditFigures?
+        /// Resident memory over `memoryKeys` keystrokes of new prompts (nil: not measured).
+        var memory: MemoryFigures?
         public var sorted_keystroke_ms: [Double] = []
     }
 
@@ -263,6 +277,23 @@ public struct KeystrokeBenchmark {
             extraSets = []
         }
         r.append_after_placeholder_ms = r.edits["append_after_placeholder"]?.settled_ms_median ?? 0
+
+        if memoryKeys > 0 {
+            var m = MemoryFigures()
+            m.keys = memoryKeys
+            m.rss_before_mb = residentMegabytes()
+            let rest = Array(templatesA.dropFirst())
+            var settled: [Double] = []
+            for i in 0..<memoryKeys {
+                // A key that makes a new template: every one of its prompts is new text.
+                settled.append(try evaluate(["a photo of a {} seen \(i) times."] + rest, allStages: true).last)
+            }
+            m.rss_after_mb = residentMegabytes()
+            m.rss_growth_mb = m.rss_after_mb - m.rss_before_mb
+            (m.prompts_in_memory, m.prompts_evicted) = store.textMemory
+            m.settled_ms_median = percentile(settled.sorted(), 0.5)
+            r.memory = m
+        }
 
         r.headless_eval_ms =
             try (0..<3).map { _ in

@@ -10,15 +10,39 @@ public final class EmbeddingStore: Sendable {
     public let provider: EmbeddingProvider
     /// The disk cache, if one is used.
     public let cache: EmbeddingCache?
-    /// What is in memory, shared by the session's threads.
-    private struct Memory {
-        var texts: [String: [Float]] = [:]
+    /// What is in memory, shared by the session's threads. Prompts are bounded, least
+    /// recently used out first: every keystroke makes a template's worth of new prompts
+    /// (2 MB at 1,000 classes), and a day's editing must not grow without end. What goes is
+    /// read back from the disk cache, or encoded again without one, when asked for.
+    fileprivate struct Memory {
+        struct Text {
+            var vector: [Float]
+            var lastUse: UInt64
+        }
+        var texts: [String: Text] = [:]
+        var clock: UInt64 = 0
+        var textCapacity = EmbeddingStore.minimumTextCapacity
+        var evictedTexts = 0
         var images: [String: [Float]] = [:]  // by content hash
         var encodedTextCount = 0
         /// Seconds per prompt of the last timed batch: the next call's first batch is sized from it.
         var textPace: Double?
     }
     private let memory = Mutex(Memory())
+
+    /// Prompts kept in memory at least: 131,072 (256 MB of 512-dimensional vectors), room
+    /// for ImageNet's 1,000 classes × 87 templates and the edits around them.
+    public static let minimumTextCapacity = 131_072
+
+    /// Makes room for `prompts` in memory (what the sets being scored need) and a quarter
+    /// more for the edits around them, never less than the store's minimum.
+    public func reserveTextCapacity(_ prompts: Int) {
+        memory.withLock { $0.textCapacity = max(minimumCapacity, prompts + prompts / 4) }
+    }
+    private let minimumCapacity: Int
+
+    /// Prompts in memory now, and how many were let go so far (for tests and the bench).
+    public var textMemory: (count: Int, evicted: Int) { memory.withLock { ($0.texts.count, $0.evictedTexts) } }
     /// How many prompts were encoded (not found in memory or on disk), for tests and status.
     public var encodedTextCount: Int { memory.withLock { $0.encodedTextCount } }
     /// What went wrong with the disk cache (full disk, read-only file, damage found while
@@ -27,9 +51,12 @@ public final class EmbeddingStore: Sendable {
     private let problem = Mutex<String?>(nil)
 
     /// A store over `provider`, with `cache` (nil: memory only).
-    public init(provider: EmbeddingProvider, cache: EmbeddingCache?) {
+    /// - Parameter minimumTextCapacity: prompts kept in memory at least (tests make it small).
+    public init(provider: EmbeddingProvider, cache: EmbeddingCache?, minimumTextCapacity: Int = EmbeddingStore.minimumTextCapacity) {
         self.provider = provider
         self.cache = cache
+        self.minimumCapacity = minimumTextCapacity
+        memory.withLock { $0.textCapacity = minimumTextCapacity }
     }
 
     /// Unit-length embeddings of `prompts`, in order.
@@ -58,11 +85,11 @@ public final class EmbeddingStore: Sendable {
         found.reserveCapacity(prompts.count)
         var missing: [String] = []
         memory.withLock { m in
-            for p in prompts { if let v = m.texts[p] { found[p] = v } else { missing.append(p) } }
+            for p in prompts { if let v = m.text(p) { found[p] = v } else { missing.append(p) } }
         }
         if !missing.isEmpty, let cache {
             let fromDisk = guarded { try cache.lookup(.text, model: provider.fingerprint, keys: missing, dimension: provider.dimension) } ?? [:]
-            memory.withLock { m in for (k, v) in fromDisk { m.texts[k] = v } }
+            memory.withLock { m in for (k, v) in fromDisk { m.keep(k, v) } }
             for (k, v) in fromDisk { found[k] = v }
             missing.removeAll { fromDisk[$0] != nil }
         }
@@ -81,7 +108,7 @@ public final class EmbeddingStore: Sendable {
             memory.withLock { m in
                 m.encodedTextCount += batch.count
                 m.textPace = sizer.pace
-                for (k, v) in zip(batch, vectors) { m.texts[k] = v }
+                for (k, v) in zip(batch, vectors) { m.keep(k, v) }
             }
             for (k, v) in zip(batch, vectors) { found[k] = v }
             if let cache { guarded { try cache.store(.text, model: provider.fingerprint, Array(zip(batch, vectors)).map { ($0, $1) }) } }
@@ -94,12 +121,7 @@ public final class EmbeddingStore: Sendable {
     /// Puts unit embeddings into memory as if they had been cached (a benchmark's warm
     /// cache, embeddings computed elsewhere).
     public func remember(texts entries: [String: [Float]]) {
-        memory.withLock { m in for (k, v) in entries { m.texts[k] = v } }
-    }
-
-    /// A prompt's unit embedding if it is in memory (no disk, no encoder).
-    public func memoryEmbedding(_ prompt: String) -> [Float]? {
-        memory.withLock { $0.texts[prompt] }
+        memory.withLock { m in for (k, v) in entries { m.keep(k, v) } }
     }
 
     /// Runs a cache operation; a failure is kept as `cacheProblem`.
@@ -233,5 +255,28 @@ struct BatchSizer {
         pace = perPrompt
         guard let targetSeconds else { return }
         next = max(1, min(limit, Int(targetSeconds / max(perPrompt, 1e-9))))
+    }
+}
+
+extension EmbeddingStore.Memory {
+    /// A prompt's vector, marked as used now.
+    mutating func text(_ prompt: String) -> [Float]? {
+        guard var entry = texts[prompt] else { return nil }
+        clock &+= 1
+        entry.lastUse = clock
+        texts[prompt] = entry
+        return entry.vector
+    }
+
+    /// Keeps a prompt's vector; over capacity, the least recently used go, down to seven
+    /// eighths of it (so that a sort happens once per eighth, not per prompt).
+    mutating func keep(_ prompt: String, _ vector: [Float]) {
+        clock &+= 1
+        texts[prompt] = Text(vector: vector, lastUse: clock)
+        guard texts.count > textCapacity else { return }
+        let target = textCapacity - textCapacity / 8
+        let oldest = texts.map { ($0.value.lastUse, $0.key) }.sorted { $0.0 < $1.0 }.prefix(texts.count - target)
+        for (_, key) in oldest { texts.removeValue(forKey: key) }
+        evictedTexts += oldest.count
     }
 }

@@ -127,6 +127,15 @@ public final class LiveEvaluator {
         let used = request.sets.map { $0.filter(\.hasPlaceholder) }
         let truth = labels.truthIndices(truthNames)
         rule = baseRule.at(temperature: request.temperature)
+        // The store's memory holds every prompt these sets make, and room for the edits.
+        let perTemplate = labels.classes.reduce(0) { $0 + ($1.sentences.isEmpty ? $1.names.count : 0) }
+        let templateCount = Set(request.sets.joined()).count, working = templateCount * perTemplate
+        store.reserveTextCapacity(working + labels.classes.reduce(0) { $0 + $1.sentences.count })
+        // Token counts are kept for the sets and the edits around them, not for every text
+        // ever typed (a keystroke adds 1,000 prompts at ImageNet scale): emptied when they
+        // outgrow that, and counted again as needed.
+        if tokenCounts.count > 2 * working + 65_536 { tokenCounts.removeAll() }
+        if longestPrompt.count > 4 * templateCount + 1_024 { longestPrompt.removeAll() }
         while sides.count < request.sets.count { sides.append(Side(ensemble: EnsembleState(dimension: store.provider.dimension))) }
         if sides.count > request.sets.count { sides.removeLast(sides.count - request.sets.count) }
         // Prompts of every set that are not embedded yet, encoded together (a label edit
@@ -215,7 +224,7 @@ public final class LiveEvaluator {
             let rows = side.effects.compute(
                 templates: templates, labels: labels, truth: truth, images: images,
                 ensemble: side.ensemble, scores: side.scores!,
-                embedding: { self.store.memoryEmbedding($0) }, shouldStop: shouldStop)
+                embeddings: { try? self.store.textEmbeddings($0, shouldStop: shouldStop) }, shouldStop: shouldStop)
         else { return nil }
         side.effectsFor = (labels, templates, images.rows)
         side.lastEffects = rows
@@ -240,7 +249,7 @@ public final class LiveEvaluator {
         defer { sides[s] = side }
         _ = side.effects.prepare(
             templates: templates, labels: labels, truth: truth, images: images,
-            embedding: { self.store.memoryEmbedding($0) },
+            embeddings: { try? self.store.textEmbeddings($0) },
             shouldStop: { progress.map { !$0(SelectionProgress(fold: 0, folds: folds, trial: 0, candidates: templates.count, chosen: 0)) } ?? false })
         if let progress, !progress(SelectionProgress(fold: 0, folds: folds, trial: 0, candidates: templates.count, chosen: 0)) {
             throw SelectionCancelled()

@@ -48,9 +48,9 @@ public struct TemplateEffects: Sendable {
     public mutating func compute(
         templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
         ensemble: EnsembleState, scores: SetScores,
-        embedding: (String) -> [Float]?, shouldStop: () -> Bool
+        embeddings: (Set<String>) -> [String: [Float]]?, shouldStop: () -> Bool
     ) -> [Template: Row]? {
-        guard prepare(templates: templates, labels: labels, truth: truth, images: images, embedding: embedding, shouldStop: shouldStop)
+        guard prepare(templates: templates, labels: labels, truth: truth, images: images, embeddings: embeddings, shouldStop: shouldStop)
         else { return nil }
         let k = labels.classes.count, dim = images.cols
         guard !sample.isEmpty, k > 0, !templates.isEmpty else {
@@ -121,10 +121,13 @@ public struct TemplateEffects: Sendable {
     }
 
     /// The sample and the products of `templates` (those not kept from before); false
-    /// when `shouldStop` said stop.
+    /// when `shouldStop` said stop, or `embeddings` gave nothing.
+    /// - Parameter embeddings: the unit embeddings of a set of prompts, all of them, asked
+    ///   for once (the store reads back from its disk cache, or encodes again, what its
+    ///   bounded memory let go); nil: stop.
     public mutating func prepare(
         templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
-        embedding: (String) -> [Float]?, shouldStop: () -> Bool
+        embeddings: (Set<String>) -> [String: [Float]]?, shouldStop: () -> Bool
     ) -> Bool {
         let k = labels.classes.count, dim = images.cols
         if labels.classes != classKeys { products = [:]; classKeys = labels.classes }
@@ -149,14 +152,18 @@ public struct TemplateEffects: Sendable {
         for (r, i) in sample.enumerated() {
             x.storage.replaceSubrange((r * dim)..<((r + 1) * dim), with: images.storage[(i * dim)..<((i + 1) * dim)])
         }
-        for t in used where products[t] == nil {
+        let missing = Array(used.filter { products[$0] == nil })
+        guard !missing.isEmpty else { return true }
+        let prompts = Set(labels.classes.filter(\.sentences.isEmpty).flatMap { $0.prompts(missing) })
+        guard let vectors = embeddings(prompts) else { return false }
+        for t in missing {
             if shouldStop() { return false }
             var units = Matrix(zeros: k, dim)
             var norms = [Float](repeating: 0, count: k)
             for (c, label) in labels.classes.enumerated() where label.sentences.isEmpty {
                 var row = [Float](repeating: 0, count: dim)
                 for prompt in label.prompts([t]) {
-                    guard let e = embedding(prompt) else { continue }
+                    guard let e = vectors[prompt] else { continue }
                     for j in 0..<dim { row[j] += e[j] }
                 }
                 norms[c] = row.reduce(0) { $0 + $1 * $1 }

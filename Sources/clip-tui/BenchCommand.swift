@@ -27,6 +27,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Live replay: template set A (default: Prompts/imagenet-templates-80.txt).") var liveTemplatesA: String?
     @Option(help: "Live replay: template set B (default: Prompts/imagenet-templates-7.txt).") var liveTemplatesB: String?
     @Flag(help: "Only the live replay (skip the encoder figures).") var liveOnly = false
+    @Option(help: "Live replay: this many more keystrokes in A, each making new prompts, and the resident memory they add (`live.memory`).")
+    var liveMemoryKeys: Int = 0
 
     func validate() throws {
         guard (model == nil) != (random == nil) else { throw ValidationError("give one of --model and --random") }
@@ -98,6 +100,7 @@ struct BenchCommand: ParsableCommand {
                     var bench = KeystrokeBenchmark(text: text, tokenizer: keyTokenizer, imageCount: liveImages, labels: labels)
                     bench.templatesA = a
                     bench.templatesB = b
+                    bench.memoryKeys = liveMemoryKeys
                     live = try bench.run()
                     live?.sorted_keystroke_ms = []
                 }
