@@ -333,8 +333,7 @@ final class SessionEngine: Sendable {
         }
     }
 
-    /// Forward selection of A's templates on A's model, cross-validated; the choice comes back as B.
-    /// Forward selection of A's templates, judged on held-out folds as `select` does; its
+    /// Forward selection of A's templates on A's model, judged on held-out folds as `select` does; its
     /// progress on the engine's status, stopped by `cancelSelection`. Its answer is an action:
     /// the chosen set for B with its held-out figure, or why there is none.
     func selectIntoB(_ doc: SessionDocument) {
