@@ -12,8 +12,8 @@ final class SessionAt80x24Tests: XCTestCase {
     static let longClass = "random noise texture"  // 20 characters
 
     func keys(_ k: String...) throws { try driver.run(["send-keys", "-t", "e2e"] + k) }
-    func waitFor(_ what: String, timeout: Double = 30, _ condition: (String) -> Bool) throws -> String {
-        try driver.waitFor(what, timeout: timeout, condition)
+    func waitFor(_ what: String, timeout: Double = 30, settled: Bool = false, _ condition: (String) -> Bool) throws -> String {
+        try driver.waitFor(what, timeout: timeout, settled: settled, condition)
     }
 
     /// A session on the eval fixture whose noise folder is named with a 20-character class,
@@ -47,7 +47,7 @@ final class SessionAt80x24Tests: XCTestCase {
             let size = "\(width)×\(height)"
             try start(dir, width: width, height: height)
             // The full statistics stage: NLL and ECE are in the titles from then on.
-            let screen = try waitFor("scores at \(size)") { $0.contains("scored in") && $0.contains("ECE") }
+            let screen = try waitFor("scores at \(size)", settled: true) { $0.contains("scored in") && $0.contains("ECE") }
             let lines = screen.split(separator: "\n").map(String.init)
             let summary = lines[lines.count - 2]
             XCTAssertTrue(summary.contains("T 1.25") && summary.contains("scored in"), "\(size): the summary's T and state:\n\(summary)")
@@ -89,7 +89,7 @@ final class SessionAt80x24Tests: XCTestCase {
         try keys("o")
         usleep(200_000)
         try keys("Escape")
-        let empty = try waitFor("the empty line") { $0.contains("(empty)") }
+        let empty = try waitFor("the empty line", settled: true) { $0.contains("(empty)") }
         let row = try XCTUnwrap(empty.split(separator: "\n").first { $0.contains("(empty)") })
         XCTAssertFalse(row.contains("%"), "no figures on a new empty line: \(row)")
         try keys("u")
@@ -104,7 +104,7 @@ final class SessionAt80x24Tests: XCTestCase {
 
         // Zoom: Templates A over the whole body; Esc back.
         try keys("z")
-        let zoomed = try waitFor("the zoomed pane") { !$0.contains("Images") && $0.contains(Self.longTemplate) }
+        let zoomed = try waitFor("the zoomed pane", settled: true) { !$0.contains("Images") && $0.contains(Self.longTemplate) }
         let top = try XCTUnwrap(zoomed.split(separator: "\n").dropFirst().first)
         XCTAssertTrue(top.hasPrefix("┌─ A") || top.hasPrefix("┌─ Templates A"), "the pane from the first column:\n\(zoomed)")
         XCTAssertTrue(top.hasSuffix("┐") && top.count == 80, zoomed)
@@ -125,7 +125,7 @@ final class SessionAt80x24Tests: XCTestCase {
         try keys("F")
         _ = try waitFor("the selection", timeout: 60) { $0.contains("forward selection put") }
         try keys("m")
-        let log = try waitFor("the message log") { $0.contains("Messages, newest last") }
+        let log = try waitFor("the message log", settled: true) { $0.contains("Messages, newest last") }
         let text = log.replacingOccurrences(of: "│", with: "").split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
         XCTAssertTrue(text.contains("held-out top-1"), log)
         XCTAssertTrue(text.contains("-fold"), log)

@@ -25,8 +25,8 @@ final class SessionEndToEndTests: XCTestCase {
         ].joined(separator: " ")
     }
 
-    func waitFor(_ what: String, timeout: Double = 20, _ condition: (String) -> Bool) throws -> String {
-        try driver.waitFor(what, timeout: timeout, condition)
+    func waitFor(_ what: String, timeout: Double = 20, settled: Bool = false, _ condition: (String) -> Bool) throws -> String {
+        try driver.waitFor(what, timeout: timeout, settled: settled, condition)
     }
 
     func testEditExportQuit() throws {
@@ -35,13 +35,13 @@ final class SessionEndToEndTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir); _ = try? tmux(["kill-server"]) }
         try tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36", sessionCommand(dir)])
         // Scores appear once the 12 images are encoded; the Scores pane shows percentages.
-        let first = try waitFor("scores") { $0.contains("scored in") && $0.contains("%") && $0.contains("▸") }
+        let first = try waitFor("scores", settled: true) { $0.contains("scored in") && $0.contains("%") && $0.contains("▸") }
         let scoresBefore = scoreLines(first)
         XCTAssertFalse(scoresBefore.isEmpty, first)
         // Edit the first template of A: the probabilities must move.
         try tmux(["send-keys", "-t", "e2e", "Enter"])
         try driver.type(" seen from above at night")
-        let edited = try waitFor("new scores") { self.scoreLines($0) != scoresBefore && $0.contains("seen from") }
+        let edited = try waitFor("new scores", settled: true) { self.scoreLines($0) != scoresBefore && $0.contains("seen from") }
         XCTAssertNotEqual(scoreLines(edited), scoresBefore)
         try tmux(["send-keys", "-t", "e2e", "Enter"])
         usleep(300_000)
@@ -93,21 +93,21 @@ final class SessionEndToEndTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir); _ = try? tmux(["kill-server"]) }
         try tmux(["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36", sessionCommand(dir)])
-        let first = try waitFor("scores") { $0.contains("scored in") && self.summaryTop1A($0) != nil }
+        let first = try waitFor("scores", settled: true) { $0.contains("scored in") && self.summaryTop1A($0) != nil }
         let all = ["gradient", "noise | static | random pixels", "shapes"]
         XCTAssertEqual(summaryTop1A(first), try evalTop1(labels: all, dir: dir))
         // The Labels pane (key 2), delete "gradient".
         try tmux(["send-keys", "-t", "e2e", "2"])
         try tmux(["send-keys", "-t", "e2e", "d"])
         let deleted = try evalTop1(labels: Array(all.dropFirst()), dir: dir)
-        let afterDelete = try waitFor("scores without gradient") { $0.contains("deleted line 1") && self.summaryTop1A($0) == deleted }
+        let afterDelete = try waitFor("scores without gradient", settled: true) { $0.contains("deleted line 1") && self.summaryTop1A($0) == deleted }
         XCTAssertTrue(afterDelete.contains("?gradient"), "gradient's images shown as unlabelled:\n\(afterDelete)")
         // Added back after "noise": its images are labelled again.
         try tmux(["send-keys", "-t", "e2e", "a"])
         try driver.type("gradient")
         try tmux(["send-keys", "-t", "e2e", "Enter"])
         let inserted = try evalTop1(labels: [all[1], all[0], all[2]], dir: dir)
-        let afterInsert = try waitFor("scores with gradient second") {
+        let afterInsert = try waitFor("scores with gradient second", settled: true) {
             !$0.contains("?gradient") && self.summaryTop1A($0) == inserted && $0.contains("scored in")
         }
         XCTAssertEqual(summaryTop1A(afterInsert), summaryTop1A(first), "the same classes in another order")
@@ -126,7 +126,7 @@ final class SessionEndToEndTests: XCTestCase {
         _ = try waitFor("scores") { $0.contains("scored in") }
         try tmux(["set-buffer", "-b", "clip", "x {} one\nd\ns\nq"])
         try tmux(["paste-buffer", "-p", "-b", "clip", "-t", "e2e"])
-        let pasted = try waitFor("the pasted lines") { $0.contains("pasted 4 lines") }
+        let pasted = try waitFor("the pasted lines", settled: true) { $0.contains("pasted 4 lines") }
         XCTAssertTrue(pasted.contains("x {} one"), pasted)
         XCTAssertFalse(pasted.contains("CLIP-TUI-EXITED"), "q in a paste does not quit")
         try tmux(["send-keys", "-t", "e2e", "q"])

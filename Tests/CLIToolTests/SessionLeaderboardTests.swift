@@ -15,8 +15,8 @@ final class SessionLeaderboardTests: XCTestCase {
     func tmux(_ args: [String]) throws -> String { try driver.run(args) }
     func keys(_ keys: String...) throws { for k in keys { try tmux(["send-keys", "-t", "e2e", k]) } }
     func type(_ text: String) throws { try driver.type(text) }
-    func waitFor(_ what: String, timeout: Double = 30, _ condition: (String) -> Bool) throws -> String {
-        try driver.waitFor(what, timeout: timeout, condition)
+    func waitFor(_ what: String, timeout: Double = 30, settled: Bool = false, _ condition: (String) -> Bool) throws -> String {
+        try driver.waitFor(what, timeout: timeout, settled: settled, condition)
     }
 
     func start(_ dir: URL, width: Int, height: Int, _ arguments: [String]) throws {
@@ -75,7 +75,7 @@ final class SessionLeaderboardTests: XCTestCase {
         try start(dir, width: width, height: height, ["--model", CLIToolTests.model] + files.flatMap { ["--templates", $0] })
         _ = try waitFor("scores") { $0.contains("scored in") }
         try keys("L")
-        let board = try waitFor("the leaderboard") { self.rows($0).count == 5 && $0.contains("best") }
+        let board = try waitFor("the leaderboard", settled: true) { self.rows($0).count == 5 && $0.contains("best") }
         let ranked = rows(board)
         XCTAssertEqual(ranked.map(\.rank), [1, 2, 3, 4, 5])
         XCTAssertEqual(Set(ranked.map(\.name)), Set((1...5).map { "set\($0).txt" }), board)
@@ -92,7 +92,7 @@ final class SessionLeaderboardTests: XCTestCase {
         try keys("g")
         for _ in 0..<at { try keys("j") }
         try keys("b")
-        let chosen = try waitFor("set 3 as B") { self.rows($0).first { $0.mark == "B" }?.name == "set3.txt" }
+        let chosen = try waitFor("set 3 as B", settled: true) { self.rows($0).first { $0.mark == "B" }?.name == "set3.txt" }
         XCTAssertEqual(rows(chosen).first { $0.mark == "A" }?.name, "set1.txt")
         // Its one line edited in the Templates B pane: B's top-1 becomes eval's of the edited set.
         try keys("Escape", "4", "Enter", "End")
@@ -103,7 +103,7 @@ final class SessionLeaderboardTests: XCTestCase {
         let expected = try evalTop1(model: CLIToolTests.model, templates: edited.path, dir: dir)
         _ = try waitFor("B scored after the edit") { $0.contains("{} art") && $0.contains("B \(expected)%") && $0.contains("scored in") }
         try keys("L")
-        let after = try waitFor("the leaderboard after the edit") { s in
+        let after = try waitFor("the leaderboard after the edit", settled: true) { s in
             self.rows(s).first { $0.name == "set3.txt" }?.top1 == expected
         }
         XCTAssertEqual(rows(after).count, 5)
@@ -118,7 +118,7 @@ final class SessionLeaderboardTests: XCTestCase {
         try start(dir, width: width, height: height, [])
         _ = try waitFor("scores again") { $0.contains("scored in") }
         try keys("L")
-        let reopened = try waitFor("the leaderboard again") { self.rows($0).count == 5 && $0.contains("best") }
+        let reopened = try waitFor("the leaderboard again", settled: true) { self.rows($0).count == 5 && $0.contains("best") }
         XCTAssertEqual(rows(reopened).first { $0.mark == "B" }?.name, "set3.txt", reopened)
         XCTAssertEqual(rows(reopened).first { $0.name == "set3.txt" }?.top1, expected)
         try quit()
@@ -143,7 +143,7 @@ final class SessionLeaderboardTests: XCTestCase {
             ["--model", CLIToolTests.model, "--model", Self.siglip, "--templates", sets[0], "--templates", sets[1]])
         _ = try waitFor("scores") { $0.contains("scored in") }
         try keys("L")
-        let board = try waitFor("the leaderboard") { self.rows($0).count == 4 && $0.contains("best") }
+        let board = try waitFor("the leaderboard", settled: true) { self.rows($0).count == 4 && $0.contains("best") }
         for row in rows(board) {
             let model = row.name.hasPrefix("sigli") ? Self.siglip : CLIToolTests.model
             // At 80 columns names are cut ("clip-… · …ates-singular.txt"): matched by what shows.
@@ -155,7 +155,7 @@ final class SessionLeaderboardTests: XCTestCase {
         try keys("g")
         for _ in 0..<at { try keys("j") }
         try keys("b", "Escape")
-        let main = try waitFor("B on SigLIP") { $0.contains("B (sig") && $0.contains("scored in") }
+        let main = try waitFor("B on SigLIP", settled: true) { $0.contains("B (sig") && $0.contains("scored in") }
         if width >= 160 {
             XCTAssertTrue(main.contains("sigmoid"), "the Scores pane names B's rule:\n\(main)")
         }

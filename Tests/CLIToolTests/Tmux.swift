@@ -37,12 +37,21 @@ struct Tmux {
     }
 
     /// The screen once `condition` holds; a test failure naming `what` after `timeout` seconds.
-    func waitFor(_ what: String, timeout: Double = 20, _ condition: (String) -> Bool) throws -> String {
+    /// - Parameter settled: also wait until two captures 100 ms apart are the same, for a
+    ///   caller that reads more of the screen than the condition: a capture can land in the
+    ///   middle of a redraw (an overlay's first row drawn, its others not yet).
+    func waitFor(_ what: String, timeout: Double = 20, settled: Bool = false, _ condition: (String) -> Bool) throws -> String {
         let end = Date().addingTimeInterval(timeout)
         var last = ""
         while Date() < end {
             last = try screen()
-            if condition(last) { return last }
+            if condition(last) {
+                guard settled else { return last }
+                usleep(100_000)
+                let again = try screen()
+                if again == last { return last }
+                continue
+            }
             usleep(100_000)
         }
         XCTFail("timed out waiting for \(what); screen:\n\(last)")
