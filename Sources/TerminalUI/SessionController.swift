@@ -483,7 +483,8 @@ public final class SessionController {
     private func draw(_ s: ScoreSnapshot?, status: String, pending: Bool, width: Int, height: Int, directColor: Bool) -> CellGrid {
         var picture: PreviewImage?
         let visible = visibleImages(s)
-        if let s {
+        // Decoded only where the layout shows a preview (hidden below 120 columns by default).
+        if let s, Layout(width: width, height: height, state: state)?.preview != nil {
             let r = state.row(.images)
             if r < visible.count { picture = engine.preview(s.images[visible[r]].path) }
         }
