@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "InputLimits"),
         // Files replaced whole through a synced temporary file and a rename.
         .target(name: "FileWriting"),
-        .target(name: "SafeTensors", dependencies: ["InputLimits"]),
+        .target(name: "SafeTensors", dependencies: ["InputLimits", "CKernels"]),
         .target(name: "Tokenization", dependencies: ["InputLimits", "CSentencePiece"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "InputLimits"]),
         .target(
@@ -106,7 +106,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "UserPathsTests", dependencies: ["UserPaths"]),
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "CKernels"]),
         .testTarget(name: "InputLimitsTests", dependencies: ["InputLimits"]),
         .testTarget(
             name: "TokenizationTests", dependencies: ["Tokenization"],

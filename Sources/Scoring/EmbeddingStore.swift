@@ -81,18 +81,7 @@ public final class EmbeddingStore: Sendable {
         progress: ((Int, Int) -> Void)? = nil,
         shouldStop: () -> Bool = { false }
     ) throws -> [String: [Float]]? {
-        var found: [String: [Float]] = [:]
-        found.reserveCapacity(prompts.count)
-        var missing: [String] = []
-        memory.withLock { m in
-            for p in prompts { if let v = m.text(p) { found[p] = v } else { missing.append(p) } }
-        }
-        if !missing.isEmpty, let cache {
-            let fromDisk = guarded { try cache.lookup(.text, model: provider.fingerprint, keys: missing, dimension: provider.dimension) } ?? [:]
-            memory.withLock { m in for (k, v) in fromDisk { m.keep(k, v) } }
-            for (k, v) in fromDisk { found[k] = v }
-            missing.removeAll { fromDisk[$0] != nil }
-        }
+        var (found, missing) = lookUp(prompts)
         // Sorted, so that prompts sharing a prefix fall in one batch (the text encoder
         // computes a shared prefix once per batch).
         missing.sort()
@@ -116,6 +105,27 @@ public final class EmbeddingStore: Sendable {
             progress?(done, missing.count)
         }
         return found
+    }
+
+    /// The prompts among `prompts` that neither memory nor the disk cache holds: what
+    /// `textEmbeddings` would encode (those found on disk are brought into memory).
+    public func missingTexts(_ prompts: Set<String>) -> Set<String> { Set(lookUp(prompts).missing) }
+
+    /// Memory first, then the disk cache in one query.
+    private func lookUp(_ prompts: Set<String>) -> (found: [String: [Float]], missing: [String]) {
+        var found: [String: [Float]] = [:]
+        found.reserveCapacity(prompts.count)
+        var missing: [String] = []
+        memory.withLock { m in
+            for p in prompts { if let v = m.text(p) { found[p] = v } else { missing.append(p) } }
+        }
+        if !missing.isEmpty, let cache {
+            let fromDisk = guarded { try cache.lookup(.text, model: provider.fingerprint, keys: missing, dimension: provider.dimension) } ?? [:]
+            memory.withLock { m in for (k, v) in fromDisk { m.keep(k, v) } }
+            for (k, v) in fromDisk { found[k] = v }
+            missing.removeAll { fromDisk[$0] != nil }
+        }
+        return (found, missing)
     }
 
     /// Puts unit embeddings into memory as if they had been cached (a benchmark's warm

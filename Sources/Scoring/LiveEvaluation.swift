@@ -24,6 +24,14 @@ public struct LiveEvaluation: Sendable {
         public internal(set) var metrics: Metrics?
         /// Every distinct template's figures, by template (stage 3).
         public internal(set) var templates: [Template: TemplateFigures] = [:]
+        /// Distinct templates (with a placeholder) in the scores: fewer than
+        /// `templateCount` while a cold open is still encoding the rest.
+        public let scoredTemplates: Int
+        /// Distinct templates with a placeholder in the set.
+        public let templateCount: Int
+        /// Whether the scores are from part of the set's templates (`scoredTemplates` of
+        /// `templateCount`), on the way to the full ensemble.
+        public var isPartial: Bool { scoredTemplates < templateCount }
     }
 
     public let classNames: [String]
@@ -58,6 +66,9 @@ public struct LiveEvaluation: Sendable {
         self.sets = sets; self.seconds = seconds
         summary = sets.count >= 2 ? QuickComparison(a: sets[0].scores, b: sets[1].scores, truth: truth) : nil
     }
+
+    /// Whether some set's scores are from part of its templates (a cold open on the way).
+    public var isPartial: Bool { sets.contains(where: \.isPartial) }
 
     /// Labelled images under these labels.
     public var labelledCount: Int { truth.filter { $0 != nil }.count }

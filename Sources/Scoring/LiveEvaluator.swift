@@ -99,6 +99,12 @@ public final class LiveEvaluator {
     /// …and about this long: what a newer edit may wait for (a SigLIP prompt costs 50–100
     /// ms, so 64 of them would be seconds).
     public static let promptBatchSeconds = 0.2
+    /// A cold open's batches are larger: a ViT-B/32 text tower encodes 1,000 prompts in
+    /// 3.5–4.3 s in batches of up to 1,000 against 6.0–7.4 s in batches of 0.2 s (2 threads,
+    /// a template's prompts sharing their prefix). A key typed meanwhile waits for the batch
+    /// under way: about a second, once per session.
+    public static let coldOpenBatch = 512
+    public static let coldOpenBatchSeconds = 1.0
 
     /// What a published evaluation holds so far: scores first, then statistics, then per-template figures.
     public enum Stage: Int, Sendable, Comparable {
@@ -107,9 +113,15 @@ public final class LiveEvaluator {
     }
 
     /// Runs `request` to its last stage and returns that stage's result: what a command does.
-    public func evaluateOnce(_ request: EvaluationRequest, progress: ((Int, Int) -> Void)? = nil) throws -> LiveEvaluation {
+    /// `partial` gets the scores a cold open hands out from the templates encoded so far.
+    public func evaluateOnce(
+        _ request: EvaluationRequest, progress: ((Int, Int) -> Void)? = nil, partial: ((LiveEvaluation) -> Void)? = nil
+    ) throws -> LiveEvaluation {
         var last: LiveEvaluation?
-        try evaluate(request, progress: progress) { last = $0 }
+        try evaluate(request, progress: progress) { e in
+            if e.isPartial { partial?(e) }
+            last = e
+        }
         return last!  // never stopped: every stage through `request.through` is published
     }
 
@@ -138,27 +150,24 @@ public final class LiveEvaluator {
         if longestPrompt.count > 4 * templateCount + 1_024 { longestPrompt.removeAll() }
         while sides.count < request.sets.count { sides.append(Side(ensemble: EnsembleState(dimension: store.provider.dimension))) }
         if sides.count > request.sets.count { sides.removeLast(sides.count - request.sets.count) }
-        // Prompts of every set that are not embedded yet, encoded together (a label edit
-        // needs the same class in every set).
-        var next = sides
-        let changes = used.indices.map { next[$0].ensemble.change(to: labels, templates: used[$0]) }
-        var needed = Set<String>()
-        for s in used.indices { needed.formUnion(next[s].ensemble.promptsNeeded(changes[s], templates: used[s])) }
+        // A cold open encodes every set's prompts (79,840 at ImageNet × 80 templates, minutes
+        // with a real model): template by template, with scores from the templates so far
+        // handed out on the way.
+        // (A keystroke adds one template: nothing to hand out before it is in.)
+        let (needed, added) = promptsNeeded(used, labels: labels)
+        if added >= 2, needed.count >= Self.progressiveMinimum, case let toEncode = store.missingTexts(needed),
+            toEncode.count >= Self.progressiveMinimum
+        {
+            guard
+                try encodeProgressively(
+                    request, used: used, labels: labels, truth: truth, toEncode: toEncode, start: start, progress: progress,
+                    shouldStop: shouldStop, publish: publish)
+            else { return false }
+        }
         guard
-            let embeddings = try store.textEmbeddings(
-                needed, batchSize: Self.promptBatch, batchSeconds: Self.promptBatchSeconds, progress: progress,
-                shouldStop: shouldStop)
+            var result = try scores(
+                request, used: used, labels: labels, truth: truth, start: start, progress: progress, shouldStop: shouldStop)
         else { return false }
-        if shouldStop() { return false }
-        for s in used.indices { update(&next[s], changes[s], labels: labels, templates: used[s], embeddings: embeddings) }
-        sides = next
-        var result = LiveEvaluation(
-            classNames: labels.classes.map(\.name), truth: truth, truthNames: truthNames, rule: rule,
-            temperature: request.temperature,
-            sets: request.sets.indices.map { s in
-                LiveEvaluation.SetResult(scores: sides[s].scores!, leftOut: uniqued(request.sets[s].filter { !$0.hasPlaceholder }))
-            },
-            seconds: seconds(since: start))
         publish(result)
         if request.through == .scores { return true }
 
@@ -208,6 +217,117 @@ public final class LiveEvaluator {
         }
         result.completed = .templates
         publish(result)
+        return true
+    }
+
+    /// Prompts that a cold open encodes template by template, at least: below this, one
+    /// pass is as quick as the first template alone.
+    public static let progressiveMinimum = 512
+    /// Scores from the templates encoded so far are handed out at most this often (each
+    /// costs an ensemble update and a product, 10–30 ms at 1,000 × 1,000); tests make it 0.
+    public var partialInterval = 0.5
+
+    /// The prompts the sides need to reach `used` from where they are, and how many
+    /// distinct templates they add.
+    private func promptsNeeded(_ used: [[Template]], labels: LabelSet) -> (prompts: Set<String>, addedTemplates: Int) {
+        var needed = Set<String>(), added = Set<Template>()
+        for s in used.indices {
+            let change = sides[s].ensemble.change(to: labels, templates: used[s])
+            needed.formUnion(sides[s].ensemble.promptsNeeded(change, templates: used[s]))
+            added.formUnion(change.added.keys)
+        }
+        return (needed, added.count)
+    }
+
+    /// Stage 1 of `used` (each set's templates with a placeholder; a cold open passes the
+    /// templates encoded so far): the sides move to it. Nil when stopped.
+    private func scores(
+        _ request: EvaluationRequest, used: [[Template]], labels: LabelSet, truth: [Int?], start: DispatchTime,
+        progress: ((Int, Int) -> Void)?, shouldStop: () -> Bool
+    ) throws -> LiveEvaluation? {
+        // Prompts of every set that are not embedded yet, encoded together (a label edit
+        // needs the same class in every set).
+        var next = sides
+        let changes = used.indices.map { next[$0].ensemble.change(to: labels, templates: used[$0]) }
+        var needed = Set<String>()
+        for s in used.indices { needed.formUnion(next[s].ensemble.promptsNeeded(changes[s], templates: used[s])) }
+        guard
+            let embeddings = try store.textEmbeddings(
+                needed, batchSize: Self.promptBatch, batchSeconds: Self.promptBatchSeconds, progress: progress,
+                shouldStop: shouldStop)
+        else { return nil }
+        if shouldStop() { return nil }
+        for s in used.indices { update(&next[s], changes[s], labels: labels, templates: used[s], embeddings: embeddings) }
+        sides = next
+        return LiveEvaluation(
+            classNames: labels.classes.map(\.name), truth: truth, truthNames: truthNames, rule: rule,
+            temperature: request.temperature,
+            sets: request.sets.indices.map { s in
+                LiveEvaluation.SetResult(
+                    scores: sides[s].scores!, leftOut: uniqued(request.sets[s].filter { !$0.hasPlaceholder }),
+                    scoredTemplates: Set(used[s]).count, templateCount: Set(request.sets[s].filter(\.hasPlaceholder)).count)
+            },
+            seconds: seconds(since: start))
+    }
+
+    /// Encodes `toEncode` template-major (every class's prompts of one template, then the
+    /// next; the shown sets first, taking turns), handing out stage 1 of the templates
+    /// encoded so far at most every `partialInterval`, the first as soon as a shown set has
+    /// one. False when stopped. The sides end at some subset of `used`: the caller's stage
+    /// 1 then adds the rest from memory.
+    private func encodeProgressively(
+        _ request: EvaluationRequest, used: [[Template]], labels: LabelSet, truth: [Int?], toEncode: Set<String>,
+        start: DispatchTime, progress: ((Int, Int) -> Void)?, shouldStop: () -> Bool, publish: (LiveEvaluation) -> Void
+    ) throws -> Bool {
+        let shown = request.figuresFor.map { Array($0).sorted() } ?? Array(used.indices)
+        var order: [Template] = []
+        var seen = Set<Template>()
+        for group in [shown, used.indices.filter { !shown.contains($0) }] {
+            let longest = group.map { used[$0].count }.max() ?? 0
+            for i in 0..<longest { for s in group where i < used[s].count && seen.insert(used[s][i]).inserted { order.append(used[s][i]) } }
+        }
+        // Each prompt to encode goes with the first template in that order that makes it;
+        // the rest (a class's own sentences, a removed template's prompts) come first.
+        var byTemplate: [Template: [String]] = [:], first: [String] = []
+        var assigned = Set<String>()
+        let names = labels.classes.filter(\.sentences.isEmpty).flatMap(\.names)
+        for t in order {
+            for name in names {
+                let p = t.render(name)
+                if toEncode.contains(p), assigned.insert(p).inserted { byTemplate[t, default: []].append(p) }
+            }
+        }
+        for p in toEncode where !assigned.contains(p) { first.append(p) }
+        var done = 0
+        func encode(_ prompts: [String]) throws -> Bool {
+            guard !prompts.isEmpty else { return true }
+            let offset = done
+            guard
+                try store.textEmbeddings(
+                    Set(prompts), batchSize: Self.coldOpenBatch, batchSeconds: Self.coldOpenBatchSeconds,
+                    progress: { d, _ in progress?(offset + d, toEncode.count) }, shouldStop: shouldStop) != nil
+            else { return false }
+            done += prompts.count
+            return true
+        }
+        guard try encode(first) else { return false }
+        var ready = Set<Template>()
+        var lastPublished: DispatchTime?
+        for (i, t) in order.enumerated() {
+            guard try encode(byTemplate[t] ?? []) else { return false }
+            ready.insert(t)
+            let more = order[(i + 1)...].contains { byTemplate[$0] != nil }
+            guard more else { break }
+            if let last = lastPublished, seconds(since: last) < partialInterval { continue }
+            guard shown.contains(where: { s in used[s].contains(where: ready.contains) }) else { continue }
+            guard
+                let partial = try scores(
+                    request, used: used.map { $0.filter(ready.contains) }, labels: labels, truth: truth, start: start,
+                    progress: nil, shouldStop: shouldStop)
+            else { return false }
+            publish(partial)
+            lastPublished = DispatchTime.now()
+        }
         return true
     }
 

@@ -88,6 +88,10 @@ public struct ScoreSnapshot: Sendable {
     public var sequence = 0
     /// The evaluation this snapshot shows (exports are written from it).
     public let evaluation: LiveEvaluation?
+    /// A's and B's templates in the scores, of how many (a cold open hands out scores from
+    /// the templates encoded so far); nil where every template is in.
+    public let partialA: (scored: Int, of: Int)?
+    public let partialB: (scored: Int, of: Int)?
 
     /// A snapshot from given rows and probabilities (screen tests); `templates` by text.
     public init(
@@ -108,6 +112,7 @@ public struct ScoreSnapshot: Sendable {
         figures = [templatesA, templatesB].map { rows in Dictionary(rows.map { (Template($0.key), $0.value) }, uniquingKeysWith: { a, _ in a }) }
         templateSample = nil; seconds = 0; stage = .templates
         evaluation = nil
+        partialA = nil; partialB = nil
     }
 
     /// The session's view of an evaluation stage of its two sets. `items` are the
@@ -151,6 +156,9 @@ public struct ScoreSnapshot: Sendable {
             comparison = nil
         }
         seconds = max(ea.seconds, eb.seconds)
+        let ra = ea.sets[a.set], rb = eb.sets[b.set]
+        partialA = ra.isPartial ? (ra.scoredTemplates, ra.templateCount) : nil
+        partialB = rb.isPartial ? (rb.scoredTemplates, rb.templateCount) : nil
         self.stage = stage ?? min(ea.completed, eb.completed)
         let labelled = ea.labelledCount
         templateSample = ea.effectSample.flatMap { $0 < labelled ? ($0, labelled) : nil }

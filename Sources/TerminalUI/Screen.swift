@@ -252,8 +252,14 @@ public struct Screen {
             ? Reducer.describe(doc, pane == .templatesA ? doc.candidateA : doc.candidateB)
             : (setName == role ? "" : setName)
         var figures = ""
-        if let m = snapshot?.summary {
+        let partial = pane == .templatesA ? snapshot?.partialA : snapshot?.partialB
+        if let partial, partial.scored == 0 {
+            // A cold open: this set's first template is not encoded yet.
+            figures = "0/\(partial.of) templates"
+        } else if let m = snapshot?.summary {
             figures = "top-1 \(pct(pane == .templatesA ? m.top1A : m.top1B))"
+            // Scores from the templates encoded so far, on the way to the full ensemble.
+            if let partial { figures += " \(partial.scored)/\(partial.of) templates" }
             // Calibration comes with the statistics stage.
             if let full = pane == .templatesA ? snapshot?.metricsA : snapshot?.metricsB {
                 figures += String(format: " NLL %.2f ECE %.2f", full.nll, full.ece)
@@ -387,7 +393,16 @@ public struct Screen {
         // From the fullest form to the shortest: the engine's state ("scored in", "encoding
         // N/M", "scoring…") must stay on screen at 80 columns, so the figures give way first.
         var forms: [String] = [""]
-        if let c = snapshot?.summary {
+        let noneYet = [("A", snapshot?.partialA), ("B", snapshot?.partialB)].filter { $0.1?.scored == 0 }
+        if let c = snapshot?.summary, !noneYet.isEmpty {
+            // A cold open with a set none of whose templates is encoded yet: no comparison.
+            let scored = [("A", c.top1A, snapshot?.partialA), ("B", c.top1B, snapshot?.partialB)].filter { $0.2?.scored != 0 }
+            let figures = scored.map { String(format: "%@ %.1f%% (%d/%d templates)", $0.0, 100 * $0.1, $0.2?.scored ?? 0, $0.2?.of ?? 0) }
+            let waiting = noneYet.map { "\($0.0) waits for its first template" }
+            forms = [
+                (figures + waiting).joined(separator: "  "), (scored.map { String(format: "%@ %.1f%%", $0.0, 100 * $0.1) } + waiting).joined(separator: "  ")
+            ]
+        } else if let c = snapshot?.summary {
             // The bootstrap interval comes with the second stage: "…" until then.
             let d = snapshot?.comparison?.difference
             let interval = d.map { String(format: "[%+.1f, %+.1f]", 100 * $0.low, 100 * $0.high) } ?? "[…]"

@@ -367,6 +367,10 @@ public final class SessionController {
     }
 
     /// Writes the session file now (atomically); a failure is said on the status line.
+    /// Ends the engine's work (a cold open's encoding included) once the screen closes,
+    /// waiting for the batch under way.
+    public func stopEngine() { engine.stop(waitingAtMost: 10) }
+
     public func saveNow() {
         dirtySince = nil
         guard let sessionPath else { return }

@@ -376,6 +376,23 @@ final class SessionEngine: Sendable {
     /// Stops a running forward selection at its next trial.
     func cancelSelection() { shared.withLock { $0.cancelSelection = true } }
 
+    /// Stops the work under way at its next check (prompt batch, stage, selection trial)
+    /// and waits for it, at most `seconds`: the session is ending. Without this a cold
+    /// open kept encoding for minutes after the screen closed, and the process could not
+    /// exit meanwhile (OpenBLAS's exit handler joins its threads, which that work used).
+    func stop(waitingAtMost seconds: Double) {
+        let lives = shared.withLock { s in
+            s.requested += 1
+            s.cancelSelection = true
+            return s.lives
+        }
+        let generation = shared.withLock { $0.requested }
+        for live in lives { live.supersede(with: generation) }
+        let done = DispatchSemaphore(value: 0)
+        queue.async { done.signal() }
+        _ = done.wait(timeout: .now() + seconds)
+    }
+
     /// The picture of an image file if made already; otherwise starts making it (nil now).
     func preview(_ path: String) -> PreviewImage? {
         let (ready, start) = shared.withLock { s -> (PreviewImage?, Bool) in

@@ -11,6 +11,7 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var sets: SetOptions
     @OptionGroup var templateSets: TemplateSetsOptions
     @OptionGroup var scoring: ScoreOptions
+    @OptionGroup var progressOptions: ProgressOptions
     @Option(help: "Output: table or json.") var format: ReportFormat = .table
     @Flag(help: "Exit with status 3 when any candidate is significantly worse than the first (Holm-corrected; for CI).")
     var failIfWorse = false
@@ -29,7 +30,7 @@ struct CompareCommand: ParsableCommand {
             let models = try engine.makeModels(logitScale: scoring.logitScale)
             let run = try CandidateRun(
                 models: models, files: files, parsed: parsed, sets: sets, temperature: scoring.resolvedTemperature,
-                through: .statistics)
+                through: .statistics, progress: progressOptions.progress)
             guard run.board.evaluations.allSatisfy({ $0.result.labelledCount > 0 }) else {
                 throw ScoringError.invalid("\(sets.images): no labelled images (use class subfolders or --truth)")
             }

@@ -25,7 +25,7 @@ struct CandidateRun {
     /// - Parameters: `files` are the sets' files (for names and warnings), `parsed` the sets.
     init(
         models: [ScoringModel], files: [String], parsed: [TemplateSet], sets: SetOptions, temperature: Float,
-        through: LiveEvaluator.Stage
+        through: LiveEvaluator.Stage, progress: Bool = false
     ) throws {
         var candidates: [Candidate] = [], images: [EmbeddedImages] = [], evaluations: [CandidateBoard.ModelEvaluation] = []
         var read: LabelSet?
@@ -40,8 +40,10 @@ struct CandidateRun {
                     warn(line)
                 }
             }
+            let reporter = progress ? PromptProgressReporter(sets: parsed.map(\.name), model: models.count > 1 ? model.name : nil) : nil
             let e = try model.evaluator(embedded).evaluateOnce(
-                EvaluationRequest(labels: labels, sets: parsed.map(\.templates), temperature: temperature, through: through))
+                EvaluationRequest(labels: labels, sets: parsed.map(\.templates), temperature: temperature, through: through),
+                progress: reporter.map { r in { r.prompts($0, $1) } }, partial: reporter.map { r in { r.partial($0) } })
             for (s, (file, set)) in zip(files, parsed).enumerated() {
                 candidates.append(Candidate(model: model, evaluation: evaluations.count, set: s, file: file, templates: set))
             }

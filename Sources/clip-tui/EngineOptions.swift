@@ -136,6 +136,12 @@ final class ProgressReporter {
     }
 }
 
+/// `--progress` of the commands that evaluate template sets.
+struct ProgressOptions: ParsableArguments {
+    @Flag(help: "Report prompt encoding on stderr, with top-1 from the templates encoded so far (a first run encodes template by template).")
+    var progress = false
+}
+
 /// How cosines become probabilities, as every scoring command and the session take it:
 /// one meaning of the temperature everywhere (the model's logits divided by T).
 struct ScoreOptions: ParsableArguments {

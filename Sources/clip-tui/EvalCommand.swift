@@ -10,6 +10,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var sets: SetOptions
     @Option(help: ArgumentHelp("Template set: .txt, .json or .py; FILE#KEY picks one entry.", valueName: "file[#key]")) var templates: String
     @OptionGroup var scoring: ScoreOptions
+    @OptionGroup var progressOptions: ProgressOptions
     @Option(help: "Output: table or json.") var format: ReportFormat = .table
 
     /// `eval --format json` (schema: Schemas/eval.schema.json).
@@ -70,8 +71,10 @@ struct EvalCommand: ParsableCommand {
             let plan = model.plan(labels: labels, templates: templateSet)
             for line in plan.summary(labels: sets.labels, templates: templates, contextLength: model.store.provider.contextLength) { warn(line) }
             // A one-shot evaluation of what the session evaluates live; no per-template stage.
+            let reporter = progressOptions.progress ? PromptProgressReporter(sets: [templateSet.name], model: nil) : nil
             let e = try model.evaluator(images).evaluateOnce(
-                EvaluationRequest(labels: labels, sets: [templateSet.templates], temperature: scoring.resolvedTemperature, through: .statistics))
+                EvaluationRequest(labels: labels, sets: [templateSet.templates], temperature: scoring.resolvedTemperature, through: .statistics),
+                progress: reporter.map { r in { r.prompts($0, $1) } }, partial: reporter.map { r in { r.partial($0) } })
             let result = e.sets[0]
             let names = e.classNames
             switch format {

@@ -79,6 +79,7 @@ struct SessionCommand: ParsableCommand {
                 initialStatus: notes.last ?? "", imagesProblem: imagesProblem,
                 loadModel: { name in try engine.makeModel(model: name, logitScale: logitScale, note: { _ in }) })
             CursesTerminal().run(controller)
+            controller.stopEngine()  // the screen is closed and the session saved
             for n in notes { warn(n) }
         }
     }

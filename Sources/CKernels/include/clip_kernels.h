@@ -22,4 +22,11 @@ int clip_kernels_avx2(void);
 /// tests check both kernels on one machine.
 void clip_kernels_force_portable(int on);
 
+/// Little-endian IEEE halves (unaligned) to floats, exactly: F16C where the CPU has it
+/// (checkpoints in float16 load 8 values per instruction), a bit-exact loop otherwise.
+void clip_halves_to_floats(const void *src, float *dst, int64_t n);
+
+/// Makes the portable conversion the one used (on = 1) or the CPU's choice again (on = 0).
+void clip_halves_force_portable(int on);
+
 #endif
