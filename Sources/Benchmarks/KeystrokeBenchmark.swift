@@ -29,6 +29,8 @@ public struct KeystrokeBenchmark {
     /// Keystrokes after the replays, each making a new template in A (its prompts all new),
     /// settled one by one: the resident memory they add (`memory`); 0 skips it.
     public var memoryKeys = 0
+    /// Whether to measure a cold open (every prompt of A and B new) against plain batches.
+    public var measureColdOpen = false
 
     /// An `EmbeddingProvider` over the text tower alone (images come pre-embedded).
     final class TextOnlyProvider: EmbeddingProvider {
@@ -55,6 +57,24 @@ public struct KeystrokeBenchmark {
         var rss_before_mb = 0.0, rss_after_mb = 0.0, rss_growth_mb = 0.0
         var prompts_in_memory = 0, prompts_evicted = 0
         var settled_ms_median = 0.0
+    }
+
+    /// A cold open of A and B with no prompt known: the progressive evaluation (template by
+    /// template, scores from the templates so far) against the same prompts in plain
+    /// batches of `LiveEvaluator.coldOpenBatch`, each with a fresh store.
+    public struct ColdOpenFigures: Encodable {
+        var prompts = 0
+        /// Encoding every prompt in plain batches, sorted (prefixes shared within a batch).
+        var plain_ms = 0.0
+        /// The progressive evaluation: start → its first scores (A from one template)…
+        var first_scores_ms = 0.0
+        /// …and → the full ensemble's first stage.
+        var full_scores_ms = 0.0
+        /// Scores handed out before the full ensemble.
+        var partials = 0
+        /// plain_ms / full_scores_ms: the share of plain batches' throughput the
+        /// progressive order keeps (the full stage 1 is included, so this is a lower bound).
+        var throughput_kept = 0.0
     }
 
     public struct Figures: Encodable {
@@ -90,6 +110,8 @@ public struct KeystrokeBenchmark {
         var insert_word_8_sets: EditFigures?
         /// Resident memory over `memoryKeys` keystrokes of new prompts (nil: not measured).
         var memory: MemoryFigures?
+        /// A cold open (nil: not measured; `bench --live-cold-open`).
+        var cold_open: ColdOpenFigures?
         public var sorted_keystroke_ms: [Double] = []
     }
 
@@ -277,6 +299,25 @@ public struct KeystrokeBenchmark {
             extraSets = []
         }
         r.append_after_placeholder_ms = r.edits["append_after_placeholder"]?.settled_ms_median ?? 0
+
+        if measureColdOpen {
+            var c = ColdOpenFigures()
+            let prompts = Set((templatesA + templatesB).map(Template.init).filter(\.hasPlaceholder).flatMap { t in labels.map { t.render($0) } })
+            c.prompts = prompts.count
+            var start = DispatchTime.now()
+            _ = try EmbeddingStore(provider: provider, cache: nil).textEmbeddings(prompts, batchSize: LiveEvaluator.coldOpenBatch)
+            c.plain_ms = milliseconds(since: start)
+            let evaluator = LiveEvaluator(store: EmbeddingStore(provider: provider, cache: nil), images: embedded, rule: .softmax(scale: 100))
+            var cold = request(templatesA)
+            cold.through = .scores
+            start = DispatchTime.now()
+            try evaluator.evaluate(cold) { e in
+                if c.first_scores_ms == 0 { c.first_scores_ms = milliseconds(since: start) }
+                if e.isPartial { c.partials += 1 } else { c.full_scores_ms = milliseconds(since: start) }
+            }
+            c.throughput_kept = c.plain_ms / max(c.full_scores_ms, 1e-9)
+            r.cold_open = c
+        }
 
         if memoryKeys > 0 {
             var m = MemoryFigures()

@@ -33,7 +33,6 @@ public struct TemplateEffects: Sendable {
     private var classKeys: [ClassLabel] = []
     /// The labelled images the products are over (all of them, or a seeded sample).
     public private(set) var sample: [Int] = []
-    private var sampleOf = -1
 
     /// No products yet.
     public init() {}
@@ -130,30 +129,33 @@ public struct TemplateEffects: Sendable {
         embeddings: (Set<String>) -> [String: [Float]]?, shouldStop: () -> Bool
     ) -> Bool {
         let k = labels.classes.count, dim = images.cols
-        if labels.classes != classKeys { products = [:]; classKeys = labels.classes }
         let labelled = truth.indices.filter { truth[$0] != nil }
-        if sampleOf != labelled.count || sample.isEmpty {
-            products = [:]
-            let unique = Set(templates).count
-            let fit = Self.memoryBudget / max(1, 4 * k * max(1, unique))
-            if labelled.count <= fit {
-                sample = labelled
-            } else {
-                var rng = SplitMix64(seed: 3)
-                sample = Array(labelled.shuffled(using: &rng).prefix(max(1, fit))).sorted()
-            }
-            sampleOf = labelled.count
+        let unique = Set(templates).count
+        let fit = Self.memoryBudget / max(1, 4 * k * max(1, unique))
+        var nextSample = labelled
+        if labelled.count > fit {
+            var rng = SplitMix64(seed: 3)
+            nextSample = Array(labelled.shuffled(using: &rng).prefix(max(1, fit))).sorted()
         }
-        guard !sample.isEmpty, k > 0, !templates.isEmpty else { return true }
         let used = Set(templates)
         products = products.filter { used.contains($0.key) }
-        // The sample's rows, once.
-        var x = Matrix(zeros: sample.count, dim)
-        for (r, i) in sample.enumerated() {
-            x.storage.replaceSubrange((r * dim)..<((r + 1) * dim), with: images.storage[(i * dim)..<((i + 1) * dim)])
+        if nextSample != sample || labels.classes != classKeys {
+            // A label edit (a class renamed, added or removed; images gaining or losing
+            // their truth): the products are kept where their class and image still are,
+            // and only the new columns and rows computed. Recomputing all of them cost a
+            // second at ImageNet × 80.
+            if !products.isEmpty, !nextSample.isEmpty, k > 0,
+                !remap(to: nextSample, labels: labels, images: images, embeddings: embeddings)
+            {
+                products = [:]
+            }
+            sample = nextSample
+            classKeys = labels.classes
         }
+        guard !sample.isEmpty, k > 0, !templates.isEmpty else { return true }
         let missing = Array(used.filter { products[$0] == nil })
         guard !missing.isEmpty else { return true }
+        let x = rows(sample, of: images)  // the sample's rows, once
         let prompts = Set(labels.classes.filter(\.sentences.isEmpty).flatMap { $0.prompts(missing) })
         guard let vectors = embeddings(prompts) else { return false }
         for t in missing {
@@ -171,6 +173,122 @@ public struct TemplateEffects: Sendable {
             }
             let d = BLAS.withThreads(rows: x.rows, minimumRows: 32) { BLAS.matmul(x, units, transB: true) }
             products[t] = Product(d: d, normSquared: norms, units: units)
+        }
+        return true
+    }
+
+    /// The rows `indices` of `images`, in order.
+    private func rows(_ indices: [Int], of images: Matrix) -> Matrix {
+        let dim = images.cols
+        var x = Matrix(zeros: indices.count, dim)
+        for (r, i) in indices.enumerated() {
+            x.storage.replaceSubrange((r * dim)..<((r + 1) * dim), with: images.storage[(i * dim)..<((i + 1) * dim)])
+        }
+        return x
+    }
+
+    /// Moves every product to `newSample` × `labels`: entries whose image and class were
+    /// there before are copied, the rest computed (new classes' units from `embeddings`).
+    /// False when `embeddings` gave nothing (the caller starts over).
+    private mutating func remap(
+        to newSample: [Int], labels: LabelSet, images: Matrix, embeddings: (Set<String>) -> [String: [Float]]?
+    ) -> Bool {
+        let k = labels.classes.count, dim = images.cols, n = newSample.count
+        var oldColumn: [ClassLabel: Int] = [:]
+        for (c, key) in classKeys.enumerated() where oldColumn[key] == nil { oldColumn[key] = c }
+        var oldRow: [Int: Int] = [:]
+        for (r, i) in sample.enumerated() { oldRow[i] = r }
+        // A class still at its index comes from there (a repeated class has two columns).
+        let columnSource = labels.classes.indices.map { c in
+            c < classKeys.count && classKeys[c] == labels.classes[c] ? c : oldColumn[labels.classes[c]]
+        }
+        let rowSource = newSample.map { oldRow[$0] }
+        let newColumns = columnSource.indices.filter { columnSource[$0] == nil }
+        let newRows = rowSource.indices.filter { rowSource[$0] == nil }
+        // New classes' prompts, for every kept template, asked for at once.
+        let templates = Array(products.keys)
+        let newLabels = newColumns.map { labels.classes[$0] }.filter(\.sentences.isEmpty)
+        var vectors: [String: [Float]] = [:]
+        if !newLabels.isEmpty {
+            guard let v = embeddings(Set(newLabels.flatMap { $0.prompts(templates) })) else { return false }
+            vectors = v
+        }
+        // Where each column comes from (−1: new); in place when every kept column keeps its index.
+        let gather = columnSource.map { $0 ?? -1 }
+        let columnsInPlace = k == classKeys.count && gather.indices.allSatisfy { gather[$0] < 0 || gather[$0] == $0 }
+        // Rows only dropped, the rest in order (each moves up, never down).
+        let closeUp = columnsInPlace && newRows.isEmpty && rowSource.indices.allSatisfy { rowSource[$0]! >= $0 }
+        let x = rows(newSample, of: images)
+        let xNew = rows(newRows.map { newSample[$0] }, of: images)
+        for t in templates {
+            var old = products.removeValue(forKey: t)!
+            // The units likewise: kept in place where the columns are.
+            var units = columnsInPlace ? old.units : Matrix(zeros: k, dim)
+            var norms = columnsInPlace ? old.normSquared : [Float](repeating: 0, count: k)
+            if columnsInPlace { old.units = Matrix(zeros: 0, 0) }  // the only reference left
+            for c in 0..<k {
+                if let o = columnSource[c] {
+                    if columnsInPlace { continue }
+                    units.storage.replaceSubrange((c * dim)..<((c + 1) * dim), with: old.units.storage[(o * dim)..<((o + 1) * dim)])
+                    norms[c] = old.normSquared[o]
+                } else if labels.classes[c].sentences.isEmpty {
+                    var row = [Float](repeating: 0, count: dim)
+                    for prompt in labels.classes[c].prompts([t]) {
+                        guard let e = vectors[prompt] else { continue }
+                        for j in 0..<dim { row[j] += e[j] }
+                    }
+                    norms[c] = row.reduce(0) { $0 + $1 * $1 }
+                    units.storage.replaceSubrange((c * dim)..<((c + 1) * dim), with: row)
+                } else {
+                    // A class with its own sentences ignores templates (u = 0).
+                    norms[c] = 0
+                    units.storage.replaceSubrange((c * dim)..<((c + 1) * dim), with: repeatElement(0, count: dim))
+                }
+            }
+            // Kept entries, row by row; new columns and rows from small products. Where the
+            // columns stay in place and no row is new (a rename: its images lose their
+            // truth), the rows close up in the old storage, nothing else copied.
+            let oldK = old.d.cols
+            var d: [Float]
+            if closeUp {
+                d = old.d.storage
+                old.d.storage = []  // the only reference left: changed in place
+                d.withUnsafeMutableBufferPointer { buffer in
+                    let base = buffer.baseAddress!
+                    for r in 0..<n where rowSource[r]! != r { (base + r * k).update(from: base + rowSource[r]! * k, count: k) }
+                }
+                d.removeLast(d.count - n * k)
+            } else {
+                var fresh = [Float](repeating: 0, count: n * k)
+                old.d.storage.withUnsafeBufferPointer { src in
+                    fresh.withUnsafeMutableBufferPointer { dst in
+                        for r in 0..<n {
+                            guard let or = rowSource[r] else { continue }
+                            let from = src.baseAddress! + or * oldK, to = dst.baseAddress! + r * k
+                            if columnsInPlace {
+                                to.update(from: from, count: k)
+                            } else {
+                                for c in 0..<k where gather[c] >= 0 { to[c] = from[gather[c]] }
+                            }
+                        }
+                    }
+                }
+                d = fresh
+            }
+            if !newColumns.isEmpty {
+                var u = Matrix(zeros: newColumns.count, dim)
+                for (m, c) in newColumns.enumerated() {
+                    u.storage.replaceSubrange((m * dim)..<((m + 1) * dim), with: units.storage[(c * dim)..<((c + 1) * dim)])
+                }
+                let fresh = BLAS.matmul(x, u, transB: true)  // [n, new columns]
+                for r in 0..<n { for (m, c) in newColumns.enumerated() { d[r * k + c] = fresh.storage[r * newColumns.count + m] } }
+            }
+            if !newRows.isEmpty {
+                let fresh = BLAS.matmul(xNew, units, transB: true)  // [new rows, k]
+                for (m, r) in newRows.enumerated() { d.replaceSubrange((r * k)..<((r + 1) * k), with: fresh.storage[(m * k)..<((m + 1) * k)]) }
+            }
+            // The template alone's hits depend on the labels and the sample: counted again.
+            products[t] = Product(d: Matrix(rows: n, cols: k, storage: d), normSquared: norms, units: units)
         }
         return true
     }

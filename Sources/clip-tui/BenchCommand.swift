@@ -29,6 +29,8 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Only the live replay (skip the encoder figures).") var liveOnly = false
     @Option(help: "Live replay: this many more keystrokes in A, each making new prompts, and the resident memory they add (`live.memory`).")
     var liveMemoryKeys: Int = 0
+    @Flag(help: "Live replay: a cold open of A and B (every prompt new) against the same prompts in plain batches (`live.cold_open`).")
+    var liveColdOpen = false
 
     func validate() throws {
         guard (model == nil) != (random == nil) else { throw ValidationError("give one of --model and --random") }
@@ -101,6 +103,7 @@ struct BenchCommand: ParsableCommand {
                     bench.templatesA = a
                     bench.templatesB = b
                     bench.memoryKeys = liveMemoryKeys
+                    bench.measureColdOpen = liveColdOpen
                     live = try bench.run()
                     live?.sorted_keystroke_ms = []
                 }

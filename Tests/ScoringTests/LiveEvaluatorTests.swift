@@ -108,6 +108,14 @@ final class LiveEvaluatorTests: XCTestCase {
             let incremental = try evaluateAll(live, request)
             let fresh = try evaluateAll(LiveEvaluator(store: store, images: imgs), request)
             assertClose(incremental, fresh, "step \(step)")
+            // Template effects too: after a label edit their products are kept where class
+            // and image still are, and only new columns and rows computed.
+            for s in 0..<2 {
+                for (t, f) in incremental.sets[s].templates {
+                    XCTAssertEqual(f.effect, fresh.sets[s].templates[t]?.effect, "step \(step): \(t.text)")
+                    XCTAssertEqual(f.tokens, fresh.sets[s].templates[t]?.tokens, "step \(step): \(t.text)'s longest prompt")
+                }
+            }
             // A plain float64 ensemble of set A: the same cosines within float32's rounding.
             let reference = try referenceCosines(store, imgs, labels: labels, templates: a)
             XCTAssertEqual(incremental.truth, imgs.truth(labels), "step \(step)")
@@ -329,8 +337,10 @@ final class LiveEvaluatorTests: XCTestCase {
             try engine.evaluate(
                 .init(labels: labels, templatesA: [Template("a {}")], templatesB: [Template("b {}")]),
                 generation: 2
-            ) { e in published.withLock { $0.append(2 + e.completed.rawValue) } })
-        XCTAssertEqual(published.withLock { $0 }, [2, 3, 4], "all three stages, in order")
+            ) { e in published.withLock { $0.append(e.isPartial ? -1 : 2 + e.completed.rawValue) } })
+        // Two templates of 700 prompts each: A's scores come before B's template is encoded
+        // (a cold open's partial, −1), then all three stages.
+        XCTAssertEqual(published.withLock { $0 }, [-1, 2, 3, 4], "A first, then all three stages, in order")
         XCTAssertEqual(provider.fake.encodedTexts.count, 1400, "each prompt encoded once")
     }
 }
