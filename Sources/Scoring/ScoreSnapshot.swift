@@ -98,7 +98,7 @@ public struct ScoreSnapshot: Sendable {
         testGeneration generation: Int, classNames: [String], images: [ImageRow],
         probabilitiesA: [[Float]], probabilitiesB: [[Float]],
         templatesA: [String: TemplateRow], templatesB: [String: TemplateRow], comparison: ABComparison? = nil,
-        rule: ScoreRule = .softmax(scale: 100)
+        rule: ScoreRule = .softmax(scale: 100), partialA: (scored: Int, of: Int)? = nil, partialB: (scored: Int, of: Int)? = nil
     ) {
         let k = classNames.count
         self.rule = rule
@@ -108,11 +108,14 @@ public struct ScoreSnapshot: Sendable {
         self.generation = generation; self.classNames = classNames; self.images = images
         scoresA = SetScores(probabilities: Matrix(rows: images.count, cols: k, storage: probabilitiesA.flatMap { $0 }))
         scoresB = SetScores(probabilities: Matrix(rows: images.count, cols: k, storage: probabilitiesB.flatMap { $0 }))
-        summary = nil; self.comparison = comparison
+        // A cold open's snapshot (partial sets) carries its top-1 figures; the others none.
+        summary =
+            partialA != nil || partialB != nil ? QuickComparison(a: scoresA, b: scoresB, truth: images.map(\.truth)) : nil
+        self.comparison = comparison
         figures = [templatesA, templatesB].map { rows in Dictionary(rows.map { (Template($0.key), $0.value) }, uniquingKeysWith: { a, _ in a }) }
         templateSample = nil; seconds = 0; stage = .templates
         evaluation = nil
-        partialA = nil; partialB = nil
+        self.partialA = partialA; self.partialB = partialB
     }
 
     /// The session's view of an evaluation stage of its two sets. `items` are the

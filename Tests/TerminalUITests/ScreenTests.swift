@@ -192,3 +192,34 @@ final class ScreenTests: XCTestCase {
         XCTAssertEqual(TextWidth.prefix("猫猫猫", fitting: 5), "猫猫")
     }
 }
+
+/// A cold open hands out scores from the templates encoded so far: the panes say how many,
+/// and a set with none yet shows no top-1 and no comparison.
+extension ScreenTests {
+    private func coldOpenSnapshot(a: (scored: Int, of: Int), b: (scored: Int, of: Int)) -> ScoreSnapshot {
+        let base = snapshot()
+        return ScoreSnapshot(
+            testGeneration: 1, classNames: base.classNames, images: base.images,
+            probabilitiesA: [[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]], probabilitiesB: [[0.3, 0.7], [0.1, 0.9], [0.6, 0.4]],
+            templatesA: [:], templatesB: [:], partialA: a, partialB: b)
+    }
+
+    private func coldOpenScreen(_ s: ScoreSnapshot) -> String {
+        Screen(state: SessionState(document: document()), snapshot: s, preview: nil, header: "demo", engineStatus: "encoding", directColor: false)
+            .render(width: 120, height: 24).text
+    }
+
+    func testAColdOpenMarksPartialScoresAndASetWithNoTemplateYet() {
+        // A from 1 of 80 templates (both labelled images right: 100%), B none of its 7 yet.
+        var text = coldOpenScreen(coldOpenSnapshot(a: (1, 80), b: (0, 7)))
+        XCTAssertTrue(text.contains("top-1 100% 1/80 templates"), text)
+        XCTAssertTrue(text.contains("0/7 templates"), text)
+        XCTAssertTrue(text.contains("A 100.0% (1/80 templates)  B waits for its first template"), text)
+        XCTAssertFalse(text.contains("McNemar"), "no comparison with a set that has no template yet:\n\(text)")
+        // Both in part: both top-1s (B right on dog only: 50%), and the usual comparison line.
+        text = coldOpenScreen(coldOpenSnapshot(a: (12, 80), b: (3, 7)))
+        XCTAssertTrue(text.contains("top-1 100% 12/80 templates"), text)
+        XCTAssertTrue(text.contains("top-1 50% 3/7 templates"), text)
+        XCTAssertTrue(text.contains("B−A -50.0"), text)
+    }
+}
