@@ -100,8 +100,11 @@ public final class LiveEvaluator {
     /// At most this many prompts are encoded between two looks at `shouldStop`…
     public static let promptBatch = 64
     /// …and about this long: what a newer edit may wait for (a SigLIP prompt costs 50–100
-    /// ms, so 64 of them would be seconds).
-    public static let promptBatchSeconds = 0.2
+    /// ms, so 64 of them would be seconds). Not shorter: a ViT-B/32 text tower at 0.2 s
+    /// batches (20–30 prompts, each batch computing its shared prefix and packing the
+    /// weights again) took 1.35× as long per template as in batches of 64, and the last key
+    /// of a burst waited 17 s for a template encoded in 7.7 s.
+    public static let promptBatchSeconds = 0.5
     /// A cold open's batches are larger: a ViT-B/32 text tower encodes 1,000 prompts in
     /// 3.5–4.3 s in batches of up to 1,000 against 6.0–7.4 s in batches of 0.2 s (2 threads,
     /// a template's prompts sharing their prefix). A key typed meanwhile waits for the batch
