@@ -163,11 +163,7 @@ public struct TemplateEffects: Sendable {
             var units = Matrix(zeros: k, dim)
             var norms = [Float](repeating: 0, count: k)
             for (c, label) in labels.classes.enumerated() where label.sentences.isEmpty {
-                var row = [Float](repeating: 0, count: dim)
-                for prompt in label.prompts([t]) {
-                    guard let e = vectors[prompt] else { continue }
-                    for j in 0..<dim { row[j] += e[j] }
-                }
+                let row = Self.unitSum(label, t, vectors, dimension: dim)
                 norms[c] = row.reduce(0) { $0 + $1 * $1 }
                 units.storage.replaceSubrange((c * dim)..<((c + 1) * dim), with: row)
             }
@@ -175,6 +171,16 @@ public struct TemplateEffects: Sendable {
             products[t] = Product(d: d, normSquared: norms, units: units)
         }
         return true
+    }
+
+    /// u_tc: the sum of template `t`'s prompts' unit embeddings for the class's names.
+    private static func unitSum(_ label: ClassLabel, _ t: Template, _ vectors: [String: [Float]], dimension dim: Int) -> [Float] {
+        var row = [Float](repeating: 0, count: dim)
+        for prompt in label.prompts([t]) {
+            guard let e = vectors[prompt] else { continue }
+            for j in 0..<dim { row[j] += e[j] }
+        }
+        return row
     }
 
     /// The rows `indices` of `images`, in order.
@@ -218,7 +224,7 @@ public struct TemplateEffects: Sendable {
         let columnsInPlace = k == classKeys.count && gather.indices.allSatisfy { gather[$0] < 0 || gather[$0] == $0 }
         // Rows only dropped, the rest in order (each moves up, never down).
         let closeUp = columnsInPlace && newRows.isEmpty && rowSource.indices.allSatisfy { rowSource[$0]! >= $0 }
-        let x = rows(newSample, of: images)
+        let x = newColumns.isEmpty ? Matrix(zeros: 0, dim) : rows(newSample, of: images)
         let xNew = rows(newRows.map { newSample[$0] }, of: images)
         for t in templates {
             var old = products.removeValue(forKey: t)!
@@ -232,11 +238,7 @@ public struct TemplateEffects: Sendable {
                     units.storage.replaceSubrange((c * dim)..<((c + 1) * dim), with: old.units.storage[(o * dim)..<((o + 1) * dim)])
                     norms[c] = old.normSquared[o]
                 } else if labels.classes[c].sentences.isEmpty {
-                    var row = [Float](repeating: 0, count: dim)
-                    for prompt in labels.classes[c].prompts([t]) {
-                        guard let e = vectors[prompt] else { continue }
-                        for j in 0..<dim { row[j] += e[j] }
-                    }
+                    let row = Self.unitSum(labels.classes[c], t, vectors, dimension: dim)
                     norms[c] = row.reduce(0) { $0 + $1 * $1 }
                     units.storage.replaceSubrange((c * dim)..<((c + 1) * dim), with: row)
                 } else {

@@ -366,11 +366,11 @@ public final class SessionController {
         if let since = dirtySince, Date().timeIntervalSince(since) >= autosaveDelay { saveNow() }
     }
 
-    /// Writes the session file now (atomically); a failure is said on the status line.
     /// Ends the engine's work (a cold open's encoding included) once the screen closes,
     /// waiting for the batch under way.
     public func stopEngine() { engine.stop(waitingAtMost: 10) }
 
+    /// Writes the session file now (atomically); a failure is said on the status line.
     public func saveNow() {
         dirtySince = nil
         guard let sessionPath else { return }

@@ -381,12 +381,11 @@ final class SessionEngine: Sendable {
     /// open kept encoding for minutes after the screen closed, and the process could not
     /// exit meanwhile (OpenBLAS's exit handler joins its threads, which that work used).
     func stop(waitingAtMost seconds: Double) {
-        let lives = shared.withLock { s in
+        let (generation, lives) = shared.withLock { s in
             s.requested += 1
             s.cancelSelection = true
-            return s.lives
+            return (s.requested, s.lives)
         }
-        let generation = shared.withLock { $0.requested }
         for live in lives { live.supersede(with: generation) }
         let done = DispatchSemaphore(value: 0)
         queue.async { done.signal() }

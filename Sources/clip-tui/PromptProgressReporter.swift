@@ -30,20 +30,12 @@ final class PromptProgressReporter {
         let sets = e.sets.enumerated().map { s, set -> String in
             let name = s < names.count ? names[s] : "set \(s + 1)"
             let count = "\(set.scoredTemplates)/\(set.templateCount) templates"
-            guard set.scoredTemplates > 0, let top1 = Self.top1(set.scores.predictions, truth: e.truth) else { return "\(name) \(count)" }
+            guard set.scoredTemplates > 0, let top1 = QuickComparison(a: set.scores, b: set.scores, truth: e.truth)?.top1A else {
+                return "\(name) \(count)"
+            }
             return "\(name) \(count) top-1 \(String(format: "%.1f%%", 100 * top1))"
         }
         emit("prompts: \(lastCount.done.formatted())/\(lastCount.all.formatted()) encoded; " + sets.joined(separator: ", "))
-    }
-
-    /// The share of labelled images predicted right (nil: none labelled).
-    static func top1(_ predictions: [Int?], truth: [Int?]) -> Double? {
-        var hits = 0, labelled = 0
-        for (p, t) in zip(predictions, truth) where t != nil {
-            labelled += 1
-            if p == t { hits += 1 }
-        }
-        return labelled > 0 ? Double(hits) / Double(labelled) : nil
     }
 
     private func emit(_ line: String) {
