@@ -39,12 +39,21 @@ public struct KeystrokeBenchmark {
         let fingerprint = "keystroke-benchmark"
         var dimension: Int { text.projectionDim }
         let logitScale: Float = 100
-        init(text: TextEncoder, tokenizer: Tokenizer) { self.text = text; self.tokenizer = tokenizer }
+        /// As a loaded model keeps them (`CLIPModel.textStates`).
+        let states: TextStateCache
+        init(text: TextEncoder, tokenizer: Tokenizer) {
+            self.text = text
+            self.tokenizer = tokenizer
+            states = TextStateCache(layers: text.config.numHiddenLayers, width: text.config.hiddenSize)
+        }
         func tokenize(_ s: String) -> (ids: [Int], untruncatedCount: Int) {
             let t = tokenizer.tokenize(s); return (t.ids, t.untruncatedCount)
         }
-        func embedTexts(_ texts: [String]) throws -> [[Float]] {
-            let m = try text.encode(texts.map { tokenizer.tokenize($0).ids }, endToken: tokenizer.endToken)
+        func embedTexts(_ texts: [String]) throws -> [[Float]] { try embedTexts(texts, reusingStates: false) }
+        func embedTexts(_ texts: [String], reusingStates: Bool) throws -> [[Float]] {
+            var options = TextEncoder.Options()
+            if reusingStates { options.states = states }
+            let m = try text.encode(texts.map { tokenizer.tokenize($0).ids }, endToken: tokenizer.endToken, options: options)
             return (0..<m.rows).map { m.row($0) }
         }
         func embedImages(_ files: [ImageFile]) -> [Result<[Float], Error>] { [] }
@@ -112,7 +121,27 @@ public struct KeystrokeBenchmark {
         var memory: MemoryFigures?
         /// A cold open (nil: not measured; `bench --live-cold-open`).
         var cold_open: ColdOpenFigures?
+        /// The text tower's prefix states kept across keystrokes, at the end of the replay.
+        var text_states = TextStateFigures()
         public var sorted_keystroke_ms: [Double] = []
+    }
+
+    /// What `TextStateCache` holds and saved over the replay.
+    public struct TextStateFigures: Encodable {
+        /// Prefixes held, and the most it may hold (prefixes, and MB of states).
+        var prefixes = 0, capacity = 0
+        var mb = 0.0, capacity_mb = 0.0
+        /// Token positions read from it, and computed, by keystroke encodings.
+        var reused_rows = 0, computed_rows = 0
+        /// Prefixes dropped to make room.
+        var evicted = 0
+        init() {}
+        init(_ cache: TextStateCache) {
+            let c = cache.counts
+            prefixes = c.held; capacity = cache.capacity
+            mb = Double(cache.bytesHeld) / 1e6; capacity_mb = Double(cache.capacityBytes) / 1e6
+            reused_rows = c.reusedRows; computed_rows = c.computedRows; evicted = c.evicted
+        }
     }
 
     /// One kind of edit, replayed key by key.
@@ -351,6 +380,7 @@ public struct KeystrokeBenchmark {
             (0..<3).map { _ in
                 let s = DispatchTime.now(); _ = BLAS.matmul(images, w, transB: true); return milliseconds(since: s)
             }.min() ?? 0
+        r.text_states = TextStateFigures(provider.states)
         return r
     }
 

@@ -20,6 +20,8 @@ public final class CLIPModel: Sendable {
     public let preprocessor: Preprocessor
     /// `exp(logit_scale)` from the weights (100 for OpenAI's models).
     public let logitScale: Float
+    /// The text tower's prefix states of recent edits, read by `encodeTexts(_:reusingStates:)`.
+    public let textStates: TextStateCache
 
     /// Where the vocabulary and merges come from when the folder has none (open_clip
     /// repositories often carry only their weights and config): CLIP's own BPE files.
@@ -83,6 +85,7 @@ public final class CLIPModel: Sendable {
         guard let bpe else { throw CLIPError.missingFile(path: file(exists("vocab.json") ? "merges.txt" : "vocab.json")) }
         tokenizer = try Tokenizer(vocabPath: bpe.vocab, mergesPath: bpe.merges)
         text = try TextEncoder(reader: reader, config: config.textConfig, projectionDim: config.projectionDim)
+        textStates = TextStateCache(layers: config.textConfig.numHiddenLayers, width: config.textConfig.hiddenSize)
         vision = try VisionEncoder(reader: reader, config: config.visionConfig, projectionDim: config.projectionDim)
         logitScale = Foundation.exp(try reader.scalar("logit_scale"))
         try reader.finish()

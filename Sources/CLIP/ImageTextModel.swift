@@ -28,6 +28,11 @@ public protocol ImageTextModel: AnyObject, Sendable {
     var unknownTokenId: Int? { get }
     /// Unnormalised embeddings of texts, one row each.
     func encodeTexts(_ texts: [String]) throws -> Matrix
+    /// The same, starting each text after the longest prefix whose states a recent call with
+    /// `reusingStates` kept, and keeping its own for the next (a keystroke's prompts differ
+    /// from the last keystroke's from one token on). Equal to `encodeTexts(_:)` within
+    /// rounding.
+    func encodeTexts(_ texts: [String], reusingStates: Bool) throws -> Matrix
     /// Unnormalised embeddings of consecutive preprocessed `[3, size, size]` images.
     func encodePixels(_ pixels: [Float], batchSize: Int) -> Matrix
 }
@@ -41,6 +46,16 @@ extension CLIPModel: ImageTextModel {
     public func tokenize(_ text: String) -> TokenizedText { tokenizer.tokenize(text, contextLength: contextLength) }
     public func encodePixels(_ pixels: [Float], batchSize: Int) -> Matrix { vision.encode(pixels: pixels, batchSize: batchSize) }
     public func encodeTexts(_ texts: [String]) throws -> Matrix { try encodeTexts(texts, options: .init()) }
+    public func encodeTexts(_ texts: [String], reusingStates: Bool) throws -> Matrix {
+        var options = TextEncoder.Options()
+        if reusingStates { options.states = textStates }
+        return try encodeTexts(texts, options: options)
+    }
+}
+
+extension ImageTextModel {
+    /// Towers with no causal mask (SigLIP) have no prefix states to reuse.
+    public func encodeTexts(_ texts: [String], reusingStates: Bool) throws -> Matrix { try encodeTexts(texts) }
 }
 
 /// Opens a checkpoint folder as the family its files say.

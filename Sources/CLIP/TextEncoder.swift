@@ -43,6 +43,9 @@ public final class TextEncoder: Sendable {
         public var padTo: Int? = nil
         /// Prompts per pass; bounds the memory of one pass.
         public var batchSize = 256
+        /// Prefix states kept from earlier calls and for later ones (`TextStateCache`);
+        /// ignored when padding, when prefixes are not shared or when states are reported.
+        public var states: TextStateCache? = nil
         public init() {}
     }
 
@@ -89,9 +92,19 @@ public final class TextEncoder: Sendable {
                 return ids
             }
             let pooledAt = batch.map { ids -> Int in ids.firstIndex(of: endToken) ?? (ids.count - 1) }
-            let pooled = forward(
-                batch, pooledAt: pooledAt, share: options.sharePrefixes,
-                hiddenStates: start == 0 ? hiddenStates : nil)  // [n, W]
+            let report = start == 0 ? hiddenStates : nil
+            let pooled: Matrix  // [n, W]
+            if let cache = options.states, options.sharePrefixes, options.padTo == nil, report == nil,
+                cache.layers == layers.count, cache.width == config.hiddenSize, cache.capacity > 0
+            {
+                pooled = cache.state.withLock { slots in
+                    forward(batch, pooledAt: pooledAt, share: true, slots: &slots, capacity: cache.capacity, hiddenStates: nil)
+                }
+            } else {
+                var none = Slots(slotFloats: 0)
+                pooled = forward(
+                    batch, pooledAt: pooledAt, share: options.sharePrefixes, slots: &none, capacity: 0, hiddenStates: report)
+            }
             let projected = projection.apply(pooled)  // [n, projection]
             out.storage.replaceSubrange((start * projectionDim)..<(end * projectionDim), with: projected.storage)
             start = end
@@ -99,13 +112,29 @@ public final class TextEncoder: Sendable {
         return out
     }
 
+    /// The pooled states `[sequences, W]` of one batch. With a `capacity`, each sequence
+    /// starts after its longest prefix in `slots` (its last token is always computed), and
+    /// the states of the nodes computed here, pooled ones aside, are kept there.
     private func forward(
-        _ sequences: [[Int]], pooledAt: [Int], share: Bool,
+        _ sequences: [[Int]], pooledAt: [Int], share: Bool, slots: inout Slots, capacity: Int,
         hiddenStates: ((Int, [Float]) -> Void)?
     ) -> Matrix {
         let w = config.hiddenSize
-        let tree = PrefixTree(sequences: sequences, share: share)
+        slots.clock += 1
+        let reused = capacity > 0 ? sequences.map { slots.walk($0, limit: $0.count - 1) } : []
+        let tree = PrefixTree(sequences: sequences, share: share, reused: reused)
         let rows = tree.count
+        // Nodes whose states later calls may read: all but the pooled ones (nothing follows
+        // an end token). Parents come first, so the nodes given a slot are closed under
+        // their parents even when room runs out.
+        var slotOf = [Int32](repeating: -1, count: capacity > 0 ? rows : 0)
+        if capacity > 0 {
+            let pooledNodes = Set(tree.pooled)
+            let keep = (0..<rows).filter { !pooledNodes.contains($0) }
+            for (n, s) in zip(keep, slots.allocate(keep.count, capacity: capacity)) { slotOf[n] = s }
+            slots.counts.reusedRows += reused.reduce(0) { $0 + $1.count }
+            slots.counts.computedRows += rows
+        }
         // Token + position embeddings for every node. [nodes, W]
         var x = [Float](repeating: 0, count: rows * w)
         x.withUnsafeMutableBufferPointer { xb in
@@ -130,17 +159,30 @@ public final class TextEncoder: Sendable {
         report(0)
         var ws = TransformerLayer.Workspace(rows: rows, width: w, intermediate: config.intermediateSize)
         var scores = [Float](repeating: 0, count: config.maxPositionEmbeddings)
+        var keys = [UnsafePointer<Float>?](repeating: nil, count: config.maxPositionEmbeddings)
         for (index, layer) in layers.enumerated() {
             x.withUnsafeMutableBufferPointer { xb in
                 layer.forward(xb.baseAddress!, rows: rows, workspace: &ws) { qkv, att in
                     scores.withUnsafeMutableBufferPointer { s in
-                        Self.causalAttention(
-                            qkv: qkv, into: att, tree: tree, width: w, heads: layer.heads,
-                            scores: s.baseAddress!)
+                        keys.withUnsafeMutableBufferPointer { k in
+                            Self.causalAttention(
+                                qkv: qkv, into: att, tree: tree, width: w, heads: layer.heads,
+                                cached: { UnsafePointer(slots.states($0, layer: index, width: w)) },
+                                scores: s.baseAddress!, keys: k.baseAddress!)
+                        }
+                    }
+                    // Keys and values sit side by side in a q, k, v row, as in a slot.
+                    for (n, slot) in slotOf.enumerated() where slot >= 0 {
+                        slots.states(slot, layer: index, width: w).update(from: qkv + n * 3 * w + w, count: 2 * w)
                     }
                 }
             }
             report(index + 1)
+        }
+        for (n, slot) in slotOf.enumerated() where slot >= 0 {
+            let p = tree.parents[n]
+            let parent: Int32 = p >= 0 ? slotOf[p] : p == -1 ? -1 : Int32(-p - 2)
+            slots.insert(slot, parent: parent, token: tree.tokens[n], depth: tree.positions[n])
         }
         // Final norm on the pooled nodes only. [sequences, W]
         var pooled = [Float](repeating: 0, count: sequences.count * w)
@@ -153,28 +195,28 @@ public final class TextEncoder: Sendable {
         return finalNorm.apply(Matrix(rows: sequences.count, cols: w, storage: pooled))
     }
 
-    /// Each node attends to the chain from the root to itself: the causal mask of one sequence.
+    /// Each node attends to the chain from the root to itself: the causal mask of one
+    /// sequence. A cached prefix's keys and values (slot s, as −(s + 1) in a chain) come
+    /// from `cached`, laid out as in a q, k, v row: keys, then values `width` later.
     static func causalAttention(
         qkv: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, tree: PrefixTree,
-        width: Int, heads: Int, scores: UnsafeMutablePointer<Float>
+        width: Int, heads: Int, cached: (Int32) -> UnsafePointer<Float>,
+        scores: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<UnsafePointer<Float>?>
     ) {
         let d = width / heads
         let scale = 1 / Float(d).squareRoot()
         let ld = 3 * width
         for n in 0..<tree.count {
             let chain = tree.ancestors[n]
+            for (j, a) in chain.enumerated() { keys[j] = a >= 0 ? qkv + Int(a) * ld + width : cached(-a - 1) }
             let dst = out + n * width
             for h in 0..<heads {
                 let q = qkv + n * ld + h * d
-                for (j, a) in chain.enumerated() {
-                    scores[j] = scale * FastMath.dot(q, qkv + Int(a) * ld + width + h * d, count: d)
-                }
+                for j in chain.indices { scores[j] = scale * FastMath.dot(q, keys[j]! + h * d, count: d) }
                 FastMath.softmax(scores, count: chain.count)
                 let o = dst + h * d
                 o.initialize(repeating: 0, count: d)
-                for (j, a) in chain.enumerated() {
-                    FastMath.axpy(scores[j], qkv + Int(a) * ld + 2 * width + h * d, o, count: d)
-                }
+                for j in chain.indices { FastMath.axpy(scores[j], keys[j]! + width + h * d, o, count: d) }
             }
         }
     }

@@ -123,12 +123,69 @@ extension TransformerLayer {
         }
     }
 
+    /// The block's output at `position` of each of `groups` sequences of `tokens` rows in
+    /// `x` (`[groups·tokens, width]`), every token attending to every token of its group:
+    /// `[groups, width]`. Every position's keys and values are computed; the query,
+    /// attention output and MLP only at `position` (all a pool of that position reads).
+    func outputs(at position: Int, of x: [Float], groups: Int, tokens: Int) -> [Float] {
+        let rows = groups * tokens, w = width, d = headDim, ld = 3 * w
+        var normed = [Float](repeating: 0, count: rows * w)
+        var fused = [Float](repeating: 0, count: rows * ld)
+        var y = [Float](repeating: 0, count: groups * w)
+        var attended = [Float](repeating: 0, count: groups * w)
+        var hidden = [Float](repeating: 0, count: groups * fc1.outputs)
+        var scores = [Float](repeating: 0, count: tokens)
+        for g in 0..<groups {
+            let row = (g * tokens + position) * w
+            y.replaceSubrange((g * w)..<((g + 1) * w), with: x[row..<(row + w)])
+        }
+        x.withUnsafeBufferPointer { xb in
+            normed.withUnsafeMutableBufferPointer { n in
+                fused.withUnsafeMutableBufferPointer { q in
+                    norm1.apply(xb.baseAddress!, rows: rows, into: n.baseAddress!)
+                    qkv.apply(n.baseAddress!, rows: rows, into: q.baseAddress!)
+                }
+            }
+        }
+        let scale = 1 / Float(d).squareRoot()
+        fused.withUnsafeBufferPointer { qb in
+            attended.withUnsafeMutableBufferPointer { ab in
+                scores.withUnsafeMutableBufferPointer { sb in
+                    let s = sb.baseAddress!
+                    for g in 0..<groups {
+                        let base = qb.baseAddress! + g * tokens * ld
+                        let query = base + position * ld
+                        for h in 0..<heads {
+                            for t in 0..<tokens { s[t] = scale * FastMath.dot(query + h * d, base + t * ld + w + h * d, count: d) }
+                            FastMath.softmax(s, count: tokens)
+                            let o = ab.baseAddress! + g * w + h * d
+                            for t in 0..<tokens { FastMath.axpy(s[t], base + t * ld + 2 * w + h * d, o, count: d) }
+                        }
+                    }
+                }
+            }
+        }
+        y.withUnsafeMutableBufferPointer { yb in
+            attended.withUnsafeMutableBufferPointer { ab in
+                hidden.withUnsafeMutableBufferPointer { hb in
+                    let y = yb.baseAddress!, a = ab.baseAddress!, h = hb.baseAddress!
+                    out.apply(a, rows: groups, into: y, accumulate: true)
+                    norm2.apply(y, rows: groups, into: a)  // the attention output is spent: reuse it
+                    fc1.apply(a, rows: groups, into: h)
+                    activation.apply(h, count: groups * fc1.outputs)
+                    fc2.apply(h, rows: groups, into: y, accumulate: true)
+                }
+            }
+        }
+        return y
+    }
+
     /// Runs `layers` over `groups` sequences of `tokens` rows each in `x` (`[groups·tokens,
     /// width]`, updated in place), every token attending to every token of its group (no
     /// mask: ViT images, SigLIP's padded prompts). `report` gets the first group's rows
     /// after each layer (1...), for parity checks.
     static func runUnmasked(
-        _ layers: [TransformerLayer], _ x: inout [Float], groups: Int, tokens: Int, width: Int, intermediate: Int,
+        _ layers: ArraySlice<TransformerLayer>, _ x: inout [Float], groups: Int, tokens: Int, width: Int, intermediate: Int,
         report: ((Int, [Float]) -> Void)?
     ) {
         let rows = groups * tokens

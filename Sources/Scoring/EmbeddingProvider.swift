@@ -19,6 +19,10 @@ public protocol EmbeddingProvider: AnyObject, Sendable {
     /// text is spelled (CLIP's byte-level BPE).
     var unknownTokenId: Int? { get }
     func embedTexts(_ texts: [String]) throws -> [[Float]]
+    /// The same, reusing the text tower's states of prefixes a recent call with
+    /// `reusingStates` computed (`ImageTextModel.encodeTexts(_:reusingStates:)`): for the
+    /// prompts of an edit, which share all but a few tokens with the last edit's.
+    func embedTexts(_ texts: [String], reusingStates: Bool) throws -> [[Float]]
     /// One result per file: a file that does not decode fails alone. The bytes are the
     /// ones the cache hashed (a file is read once).
     func embedImages(_ files: [ImageFile]) -> [Result<[Float], Error>]
@@ -28,6 +32,8 @@ public protocol EmbeddingProvider: AnyObject, Sendable {
 }
 
 extension EmbeddingProvider {
+    /// No states to reuse, for providers that keep none.
+    public func embedTexts(_ texts: [String], reusingStates: Bool) throws -> [[Float]] { try embedTexts(texts) }
     /// CLIP's 77, for providers that do not say.
     public var contextLength: Int { 77 }
     /// Every text spelled, for providers that do not say.

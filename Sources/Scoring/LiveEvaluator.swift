@@ -259,7 +259,7 @@ public final class LiveEvaluator {
         for s in used.indices { needed.formUnion(next[s].ensemble.promptsNeeded(changes[s], templates: used[s])) }
         guard
             let embeddings = try store.textEmbeddings(
-                needed, batchSize: Self.promptBatch, batchSeconds: Self.promptBatchSeconds, progress: progress,
+                needed, batchSize: Self.promptBatch, batchSeconds: Self.promptBatchSeconds, reusingStates: true, progress: progress,
                 shouldStop: shouldStop)
         else { return nil }
         if shouldStop() { return nil }

@@ -48,8 +48,10 @@ final class CLIPEmbeddingProvider: EmbeddingProvider {
         return (t.ids, t.untruncatedCount)
     }
 
-    func embedTexts(_ texts: [String]) throws -> [[Float]] {
-        let m = try model.encodeTexts(texts)
+    func embedTexts(_ texts: [String]) throws -> [[Float]] { try embedTexts(texts, reusingStates: false) }
+
+    func embedTexts(_ texts: [String], reusingStates: Bool) throws -> [[Float]] {
+        let m = try model.encodeTexts(texts, reusingStates: reusingStates)
         return (0..<m.rows).map { m.row($0) }
     }
 

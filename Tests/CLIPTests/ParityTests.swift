@@ -82,6 +82,57 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    /// The fixture's texts, each after a call that kept the states of its first half
+    /// followed by another token: they start from those states and still equal the reference.
+    func testTextsStartingFromKeptPrefixStatesEqualReference() throws {
+        try eachFixture { f, m in
+            let end = m.tokenizer.endToken
+            let ids = f.tokenIds.map { s in Array(s[...(s.firstIndex(of: end) ?? (s.count - 1))]) }
+            let earlier = ids.map { s in Array(s.prefix(max(1, s.count / 2))) + [s.count > 2 ? s[1] : 320, end] }
+            let cache = TextStateCache(layers: m.config.textConfig.numHiddenLayers, width: m.config.textConfig.hiddenSize)
+            var options = TextEncoder.Options()
+            options.states = cache
+            options.batchSize = 7  // several passes: later ones read what earlier ones kept
+            _ = try m.text.encode(earlier, endToken: end, options: options)
+            let before = cache.counts
+            // Passes after the first already read the start token (and any common prefix).
+            XCTAssertGreaterThanOrEqual(before.reusedRows, ids.count - 7, f.root)
+            XCTAssertGreaterThan(before.held, 0, f.root)
+            let embeddings = try m.text.encode(ids, endToken: end, options: options)
+            let after = cache.counts
+            // Every text reuses its first half (the start token at least).
+            XCTAssertGreaterThanOrEqual(after.reusedRows - before.reusedRows, ids.reduce(0) { $0 + max(1, $1.count / 2) }, f.root)
+            XCTAssertLessThan(after.computedRows - before.computedRows, ids.reduce(0) { $0 + $1.count }, f.root)
+            let (expected, shape) = try f.tensor("text_embeds")
+            XCTAssertEqual(shape, [f.texts.count, m.config.projectionDim])
+            assertRowsMatch(embeddings.storage, expected, cols: shape[1], "\(f.root) text_embeds from kept states")
+        }
+    }
+
+    /// A cache too small for one call drops the least recently used prefixes, continuations
+    /// first, and what it keeps still gives the uncached embeddings.
+    func testATextStateCacheOverItsLimitEvictsAndStaysExact() throws {
+        try eachFixture { f, m in
+            let end = m.tokenizer.endToken
+            let ids = f.tokenIds.map { s in Array(s[...(s.firstIndex(of: end) ?? (s.count - 1))]) }
+            let cache = TextStateCache(
+                layers: m.config.textConfig.numHiddenLayers, width: m.config.textConfig.hiddenSize, slotLimit: 40)
+            var options = TextEncoder.Options()
+            options.states = cache
+            options.batchSize = 5
+            let plain = try m.text.encode(ids, endToken: end)
+            for round in 0..<3 {
+                let again = try m.text.encode(round == 1 ? ids.reversed() : ids, endToken: end, options: options)
+                let expected = round == 1 ? (0..<plain.rows).reversed().flatMap { plain.row($0) } : plain.storage
+                assertRowsMatch(again.storage, expected, cols: plain.cols, "\(f.root) round \(round)")
+            }
+            let counts = cache.counts
+            XCTAssertLessThanOrEqual(counts.held, 40, f.root)
+            XCTAssertGreaterThan(counts.evicted, 0, f.root)
+            XCTAssertGreaterThan(counts.reusedRows, 0, f.root)
+        }
+    }
+
     func testLogitsEqualReference() throws {
         try eachFixture { f, m in
             let images = try m.encodeImageFiles(f.images).rowNormalized()

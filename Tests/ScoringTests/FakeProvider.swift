@@ -12,6 +12,8 @@ final class FakeProvider: EmbeddingProvider, @unchecked Sendable {
     var imageVectors: [String: [Float]] = [:]
     private(set) var encodedTexts: [String] = []
     private(set) var encodedImages: [String] = []
+    /// Whether each call asked to reuse the text tower's prefix states.
+    private(set) var reusingStates: [Bool] = []
 
     init(fingerprint: String = "fake-model", dimension: Int = 4) {
         self.fingerprint = fingerprint
@@ -30,8 +32,11 @@ final class FakeProvider: EmbeddingProvider, @unchecked Sendable {
         return v
     }
 
-    func embedTexts(_ texts: [String]) throws -> [[Float]] {
+    func embedTexts(_ texts: [String]) throws -> [[Float]] { try embedTexts(texts, reusingStates: false) }
+
+    func embedTexts(_ texts: [String], reusingStates reuse: Bool) throws -> [[Float]] {
         encodedTexts += texts
+        reusingStates.append(reuse)
         return texts.map { vectors[$0] ?? derived($0) }
     }
 

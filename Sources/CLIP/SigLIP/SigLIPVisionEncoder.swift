@@ -66,7 +66,7 @@ public final class SigLIPVisionEncoder: Sendable {
         }
         hiddenStates?(0, Array(x[0..<(tokens * w)]))
         TransformerLayer.runUnmasked(
-            layers, &x, groups: images, tokens: tokens, width: w, intermediate: config.intermediateSize, report: hiddenStates)
+            layers[...], &x, groups: images, tokens: tokens, width: w, intermediate: config.intermediateSize, report: hiddenStates)
         let normed = postNorm.apply(Matrix(rows: rows, cols: w, storage: x))
         return head.pool(normed, images: images, tokens: tokens)
     }
