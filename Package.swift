@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, one way (every import follows these arrows):
-//   C libraries (CBLAS, CPNG/CJPEG → CImageCodecs, CNcursesw, CTerminalGuard, CSentencePiece)
+//   C libraries (CBLAS, CPNG/CJPEG/CWebP/CGIF → CImageCodecs, CNcursesw, CTerminalGuard, CSentencePiece)
 //   → InputLimits, FileWriting, UserPaths, Tensors, Digests
 //   → SafeTensors, Tokenization, Imaging (on InputLimits)
 //   → CLIP (the encoders), Hub (downloads);
@@ -33,9 +33,16 @@ let package = Package(
         .systemLibrary(
             name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
             providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(
+            name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebpdemux",
+            providers: [.apt(["libwebp-dev"])]),
+        .systemLibrary(
+            name: "CGIF", path: "Sources/CGIF", pkgConfig: "libgif",
+            providers: [.apt(["libgif-dev"])]),
         // libpng and libjpeg report errors with longjmp, which Swift cannot call through:
-        // this small C target catches them and returns a code and a message.
-        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"], path: "Sources/CImageCodecs"),
+        // this small C target catches them and returns a code and a message (libwebp and
+        // giflib, which return codes, sit beside them so that every codec answers alike).
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG", "CWebP", "CGIF"], path: "Sources/CImageCodecs"),
 
         // No pkg-config here: ncursesw.pc's cflags (-D_XOPEN_SOURCE=600) are flags SwiftPM
         // refuses with a warning; shim.h defines what the wide-character API needs instead.
@@ -145,6 +152,10 @@ if Context.environment["CLIP_TUI_FUZZ"] != nil {
         ("fuzz-tokenizer", ["Tokenization"]),
         ("fuzz-png", ["Imaging"]),
         ("fuzz-jpeg", ["Imaging"]),
+        ("fuzz-webp", ["Imaging"]),
+        ("fuzz-gif", ["Imaging"]),
+        ("fuzz-bmp", ["Imaging"]),
+        ("fuzz-ppm", ["Imaging"]),
         ("fuzz-prompt-files", ["PeerFiles", "ScoringCore"]),
         ("fuzz-session", ["TerminalUI"]),
         ("fuzz-hub-json", ["Hub"])

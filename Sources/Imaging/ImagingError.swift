@@ -12,7 +12,7 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .cannotRead(path, reason): return "\(path): cannot read: \(reason)"
         case let .empty(path): return "\(path): empty file"
-        case let .unknownFormat(path): return "\(path): not a PNG or JPEG file"
+        case let .unknownFormat(path): return "\(path): not a \(ImageDecoder.formatList) file"
         case let .corrupt(path, format, reason): return "\(path): corrupt \(format): \(reason)"
         case let .tooLarge(path, reason): return "\(path): image too large: \(reason)"
         case let .unsupported(path, reason): return "\(path): \(reason)"

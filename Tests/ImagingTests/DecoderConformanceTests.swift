@@ -51,13 +51,57 @@ final class DecoderConformanceTests: XCTestCase {
 
     func testJPEGsMatchPIL() throws {
         let expected = try expectations("jpeg/expected-pil-rgb.json")
-        XCTAssertEqual(expected.count, 2)
+        XCTAssertEqual(expected.count, 3)  // 4:4:4, progressive, CMYK
         for (name, e) in expected {
             let image = try ImageDecoder.decode(path: try fixture("jpeg/\(name)").path)
             XCTAssertEqual(image.width, e.width, name)
             XCTAssertEqual(image.height, e.height, name)
             XCTAssertEqual(sha256(image.pixels), e.rgb8_sha256, name)
         }
+    }
+
+    /// Every file of `formats/` (CMYK and YCCK JPEG, 4:2:2 and EXIF-rotated JPEG, LA PNG,
+    /// WebP lossy, lossless, with alpha and animated, GIF, BMP, PPM/PGM/PBM) against
+    /// Pillow's pixels, bit for bit (`scripts/make_format_fixtures.py` made them).
+    func testOtherFormatsMatchPIL() throws {
+        let expected = try expectations("formats/expected-pil-rgb.json").filter { !$0.key.hasPrefix("_") }
+        XCTAssertGreaterThanOrEqual(expected.count, 33)
+        for (name, e) in expected.sorted(by: { $0.key < $1.key }) {
+            let path = try fixture("formats/\(name)").path
+            if e.error != nil {
+                XCTAssertThrowsError(try ImageDecoder.decode(path: path), name)
+                continue
+            }
+            let image: RGBImage
+            do { image = try ImageDecoder.decode(path: path) } catch {
+                XCTFail("\(name): \(error)")
+                continue
+            }
+            XCTAssertEqual(image.width, e.width, name)
+            XCTAssertEqual(image.height, e.height, name)
+            XCTAssertEqual(sha256(image.pixels), e.rgb8_sha256, name)
+        }
+    }
+
+    /// The same pixels whatever the container: a CMYK JPEG and its YCCK twin differ only
+    /// by lossy coding, and the PPM, PGM's grey and the BMPs hold the source exactly.
+    func testLosslessFormatsAgree() throws {
+        let ppm = try ImageDecoder.decode(path: fixture("formats/p6.ppm").path)
+        for name in ["p3.ppm", "rgb24.bmp", "topdown24.bmp", "bgrx32.bmp", "lossless.webp", "rgba-bitfields-v5.bmp", "animated.webp"] {
+            XCTAssertEqual(try ImageDecoder.decode(path: fixture("formats/\(name)").path), ppm, name)
+        }
+    }
+
+    /// An 8-bit BMP whose pixels are run-length coded (RLE8): refused by name.
+    private func rle8BMP() -> [UInt8] {
+        var b: [UInt8] = Array("BM".utf8) + [UInt8](repeating: 0, count: 12)
+        let info: [UInt32] = [40, 2, 2]
+        for v in info { b += withUnsafeBytes(of: v.littleEndian, Array.init) }
+        b += [1, 0, 8, 0]  // planes, bits
+        b += withUnsafeBytes(of: UInt32(1).littleEndian, Array.init)  // BI_RLE8
+        b += [UInt8](repeating: 0, count: 20)
+        b.replaceSubrange(10..<14, with: withUnsafeBytes(of: UInt32(b.count).littleEndian, Array.init))
+        return b + [2, 1, 0, 0, 2, 1, 0, 1]
     }
 
     func testBadFilesGiveErrorsNamingThem() throws {
@@ -77,10 +121,17 @@ final class DecoderConformanceTests: XCTestCase {
         huge.replaceSubrange(29..<33, with: [UInt8(crc >> 24), UInt8((crc >> 16) & 0xFF), UInt8((crc >> 8) & 0xFF), UInt8(crc & 0xFF)])
         let cases: [(String, [UInt8], String)] = [
             ("empty.png", [], "empty file"),
-            ("text.png", Array("hello, not an image".utf8), "not a PNG or JPEG file"),
+            ("text.png", Array("hello, not an image".utf8), "not a PNG, JPEG, WebP, GIF, BMP or PPM/PGM/PBM file"),
+            ("scan.tif", [0x49, 0x49, 0x2A, 0x00, 8, 0, 0, 0], "TIFF images are not supported"),
+            ("float.pfm", Array("Pf\n2 2\n-1.0\n".utf8), "the Pf variant of PPM is not supported"),
+            ("rle.bmp", rle8BMP(), "run-length compressed BMP (RLE8) is not supported"),
+            ("truncated.webp", Array(try Data(contentsOf: fixture("formats/lossy.webp")).prefix(60)), "corrupt WebP"),
+            ("truncated.gif", Array(try Data(contentsOf: fixture("formats/single.gif")).prefix(200)), "corrupt GIF"),
+            ("truncated.bmp", Array(try Data(contentsOf: fixture("formats/rgb24.bmp")).prefix(500)), "corrupt BMP: file is truncated"),
+            ("truncated.ppm", Array(try Data(contentsOf: fixture("formats/p6.ppm")).prefix(500)), "corrupt PPM: file is truncated"),
+            ("over-maxval.pgm", Array("P2 2 1 7 3 9\n".utf8), "sample 9 is over the maxval 7"),
             ("truncated.png", Array(png.prefix(png.count / 2)), "corrupt PNG"),
             ("huge.png", huge, "too large"),
-            ("cmyk.jpg", Array(try Data(contentsOf: fixture("jpeg/cmyk-60x40.jpg"))), "CMYK JPEG is not supported"),
             ("truncated.jpg", Array(try Data(contentsOf: fixture("jpeg/truncated-60x40.jpg"))), "corrupt JPEG"),
             ("header-only.jpg", [0xFF, 0xD8, 0xFF, 0xE0, 0, 16], "corrupt JPEG")
         ]
