@@ -156,6 +156,7 @@ if Context.environment["CLIP_TUI_FUZZ"] != nil {
         ("fuzz-gif", ["Imaging"]),
         ("fuzz-bmp", ["Imaging"]),
         ("fuzz-ppm", ["Imaging"]),
+        ("fuzz-tar", ["Scoring"]),
         ("fuzz-prompt-files", ["PeerFiles", "ScoringCore"]),
         ("fuzz-session", ["TerminalUI"]),
         ("fuzz-hub-json", ["Hub"])

@@ -159,10 +159,29 @@ public final class EmbeddingStore: Sendable {
         _ paths: [String], batchSize: Int = 16,
         progress: ((ImageProgress) -> Void)? = nil
     ) -> [Result<[Float], Error>] {
+        imageEmbeddings(located: paths.map { ($0, .file($0)) }, batchSize: batchSize, progress: progress)
+    }
+
+    /// The same for images named `name` (in errors) whose bytes are at `location`: files,
+    /// or members of webdataset shards. A member's content hash is recorded under its
+    /// shard's path and offset, with the shard's stamp: a second open of unchanged shards
+    /// reads no member for its hash.
+    public func imageEmbeddings(
+        located images: [(name: String, location: ImageLocation)], batchSize: Int = 16,
+        progress: ((ImageProgress) -> Void)? = nil
+    ) -> [Result<[Float], Error>] {
+        let paths = images.map(\.location.hashIndexKey)
         var results = [Result<[Float], Error>?](repeating: nil, count: paths.count)
         // A file whose path, size, modification time and inode match the cache's record
         // is not read for its hash (and is read only if its embedding is missing).
-        let stamps = paths.map { EmbeddingCache.FileStamp(path: $0) }
+        var stampOf: [String: EmbeddingCache.FileStamp?] = [:]  // a shard is stat'ed once
+        let stamps = images.map { image -> EmbeddingCache.FileStamp? in
+            let file = image.location.stampedFile
+            if let s = stampOf[file] { return s }
+            let s = EmbeddingCache.FileStamp(path: file)
+            stampOf[file] = s
+            return s
+        }
         let known = cache.flatMap { c in guarded { try c.knownHashes(zip(paths, stamps).compactMap { p, s in s.map { (p, $0) } }) } } ?? [:]
         var done = 0, cached = 0
         let chunk = max(1, batchSize) * 16
@@ -175,7 +194,7 @@ public final class EmbeddingStore: Sendable {
             for i in range {
                 if let h = known[paths[i]] { hashes[i] = h; continue }
                 do {
-                    let file = try ImageFile(path: paths[i])
+                    let file = try images[i].location.read(name: images[i].name)
                     let h = SHA256.hash(data: file.bytes).hex
                     (hashes[i], files[i]) = (h, file)
                     if let stamp = stamps[i] { recorded.append((paths[i], stamp, h)) }
@@ -193,7 +212,9 @@ public final class EmbeddingStore: Sendable {
                 // A file whose hash came from its stamp is read now, once.
                 var readable: [(index: Int, file: ImageFile)] = []
                 for i in batch {
-                    do { readable.append((i, try files[i] ?? ImageFile(path: paths[i]))) } catch { results[i] = .failure(error) }
+                    do { readable.append((i, try files[i] ?? images[i].location.read(name: images[i].name))) } catch {
+                        results[i] = .failure(error)
+                    }
                 }
                 let encoded = provider.embedImages(readable.map(\.file))
                 var fresh: [(String, [Float])] = []

@@ -12,11 +12,14 @@ public struct ImageCollection: Sendable {
         /// name, never a position in a label list the user can edit. It is matched against
         /// the current labels at every evaluation (`LabelSet.truthIndices`).
         public var truthName: String?
+        /// Where its bytes are: the file at `path`, or a member of a webdataset shard.
+        public let location: ImageLocation
 
-        public init(path: String, relativePath: String, truthName: String?) {
+        public init(path: String, relativePath: String, truthName: String?, location: ImageLocation? = nil) {
             self.path = path
             self.relativePath = relativePath
             self.truthName = truthName
+            self.location = location ?? .file(path)
         }
     }
 
@@ -25,15 +28,32 @@ public struct ImageCollection: Sendable {
     /// Subfolder or truth-file names that match no class (reported, not fatal).
     public private(set) var unmatchedClasses: [String] = []
 
-    static let extensions: Set<String> = ["png", "jpg", "jpeg"]
+    /// The file names taken as images (the decoder then goes by the content).
+    static let extensions: Set<String> = ["png", "jpg", "jpeg", "jpe", "jfif", "webp", "gif", "bmp", "dib", "ppm", "pgm", "pbm", "pnm"]
 
-    /// Scans `root` for PNG and JPEG files, sorted by relative path.
-    public init(root: String, labels: LabelSet) throws {
-        self.root = root
+    /// The webdataset the images come from, if they do (its class names and templates).
+    public private(set) var dataset: WebDataset?
+
+    /// Scans `root` for image files (PNG, JPEG, WebP, GIF, BMP, PPM/PGM/PBM), sorted by
+    /// relative path. A folder in CLIP_benchmark's webdataset layout (`split/nshards.txt`)
+    /// or a `.tar` shard is read in place instead: its samples in shard order, named
+    /// `SHARD/KEY`, the truth the `.cls` index into the folder's `classnames.txt`.
+    public init(root: String, labels: LabelSet, split: String = "test") throws {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ScoringError.cannotRead(path: root, reason: "not a folder")
+        let exists = FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory)
+        if exists, !isDirectory.boolValue, root.lowercased().hasSuffix(".tar") {
+            self = try Self(dataset: try WebDataset(shards: [root]), root: root, labels: labels)
+        } else if exists, isDirectory.boolValue, WebDataset.isDataset(folder: root, split: split) {
+            self = try Self(dataset: try WebDataset(folder: root, split: split), root: root, labels: labels)
+        } else {
+            guard exists, isDirectory.boolValue else { throw ScoringError.cannotRead(path: root, reason: "not a folder") }
+            self = try Self(folder: root, labels: labels)
         }
+    }
+
+    /// The image files under `root`, sorted by relative path.
+    private init(folder root: String, labels: LabelSet) throws {
+        self.root = root
         let base = URL(fileURLWithPath: root).standardizedFileURL
         var found: [Item] = []
         if let e = FileManager.default.enumerator(
@@ -48,6 +68,29 @@ public struct ImageCollection: Sendable {
             }
         }
         items = found.sorted { $0.relativePath < $1.relativePath }
+        unmatchedClasses = Self.unmatched(items, labels)
+    }
+
+    /// The samples of `dataset`, in shard order.
+    private init(dataset: WebDataset, root: String, labels: LabelSet) throws {
+        self.root = root
+        self.dataset = dataset
+        let names = dataset.classNames
+        items = try dataset.samples().map { s in
+            let shardName = URL(fileURLWithPath: s.shard).lastPathComponent
+            var truth: String?
+            if let index = s.classIndex, let names {
+                guard index < names.count else {
+                    throw ScoringError.badFormat(
+                        path: "\(s.shard)/\(s.key).cls", line: nil,
+                        reason: "class index \(index) is outside classnames.txt's \(names.count) classes")
+                }
+                truth = names[index]
+            }
+            return Item(
+                path: "\(s.shard)/\(s.key)", relativePath: "\(shardName)/\(s.key)", truthName: truth,
+                location: .member(shard: s.shard, offset: s.image.offset, size: s.image.size, name: s.image.name))
+        }
         unmatchedClasses = Self.unmatched(items, labels)
     }
 

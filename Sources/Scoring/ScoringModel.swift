@@ -64,7 +64,8 @@ public final class ScoringModel: Sendable {
         _ collection: ImageCollection, batchSize: Int = 16,
         progress: ((ImageProgress) -> Void)? = nil
     ) -> EmbeddedImages {
-        let results = store.imageEmbeddings(collection.items.map(\.path), batchSize: batchSize, progress: progress)
+        let results = store.imageEmbeddings(
+            located: collection.items.map { ($0.path, $0.location) }, batchSize: batchSize, progress: progress)
         var items: [ImageCollection.Item] = [], rows: [[Float]] = [], failures: [(String, String)] = []
         for (item, r) in zip(collection.items, results) {
             switch r {

@@ -35,7 +35,7 @@ struct CandidateRun {
             if let w = model.unreadableLabelsWarning(labels) { warn(w) }
             for (file, set) in zip(files, parsed) {
                 for line in model.plan(labels: labels, templates: set).summary(
-                    labels: sets.labels, templates: file, contextLength: model.store.provider.contextLength)
+                    labels: try sets.labelSource, templates: file, contextLength: model.store.provider.contextLength)
                 {
                     warn(line)
                 }

@@ -6,13 +6,14 @@ struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "embed", abstract: "Encode a folder of images into the embedding cache (resumes where it stopped).")
 
-    @Argument(help: "Folder of images, searched recursively.") var folder: String
+    @Argument(help: "Folder of images, searched recursively; or a CLIP_benchmark webdataset folder or .tar shard.") var folder: String
+    @Option(help: "The split of a webdataset folder to read (FOLDER/SPLIT/0.tar …).") var split = "test"
     @OptionGroup var engine: EngineOptions
 
     func run() throws {
         try reportingErrors {
             let model = try engine.makeModel()
-            let collection = try ImageCollection(root: folder, labels: LabelSet(name: "", classes: []))
+            let collection = try ImageCollection(root: folder, labels: LabelSet(name: "", classes: []), split: split)
             let reporter = ProgressReporter("embedding images")
             let start = Date()
             let embedded = model.embed(collection, progress: reporter.update)

@@ -180,18 +180,38 @@ struct TruthOptions: ParsableArguments {
 
 /// Labels, templates and images as the commands take them.
 struct SetOptions: ParsableArguments {
-    @Option(help: "Folder of images (searched recursively; subfolders name classes).") var images: String
+    @Option(
+        help:
+            "Folder of images (searched recursively; subfolders name classes), or a CLIP_benchmark webdataset: its folder (SPLIT/nshards.txt, classnames.txt) or a .tar shard."
+    )
+    var images: String
+    @Option(help: "The split of a webdataset folder to read (FOLDER/SPLIT/0.tar …).") var split = "test"
     @Option(
         help: ArgumentHelp(
-            "Label set: .txt, .json or .py; FILE#KEY picks one entry of a file with several (README: Files from other tools).", valueName: "file[#key]"))
-    var labels: String
+            "Label set: .txt, .json or .py; FILE#KEY picks one entry of a file with several (README: Files from other tools). Default for a webdataset folder: its classnames.txt.",
+            valueName: "file[#key]"))
+    var labels: String?
+
+    /// The label file used: the one given, else a webdataset's own `classnames.txt`.
+    var labelSource: String {
+        get throws {
+            if let labels { return labels }
+            if let names = WebDataset.classNamesFile(folder: images, split: split) { return names }
+            throw ValidationError("give --labels: \(images) is not a webdataset folder with a classnames.txt")
+        }
+    }
     @OptionGroup var truthFiles: TruthOptions
     var truth: String? { truthFiles.truth }
     var folderNames: String? { truthFiles.folderNames }
 
     func load(_ model: ScoringModel, progress: Bool = true) throws -> (LabelSet, EmbeddedImages) {
+        let labels = try labelSource
+        if self.labels == nil { warn("labels: \(labels) (the dataset's own class names)") }
         let labelSet = try PromptFiles.readLabels(path: labels)
-        var collection = try ImageCollection(root: images, labels: labelSet)
+        var collection = try ImageCollection(root: images, labels: labelSet, split: split)
+        if let d = collection.dataset {
+            warn("images: \(collection.items.count) samples from \(d.shards.count) webdataset shard\(d.shards.count == 1 ? "" : "s")")
+        }
         if let folderNames { try collection.applyFolderNames(file: folderNames, labels: labelSet) }
         if let truth { try collection.applyTruth(file: truth, labels: labelSet) }
         if folderNames == nil, truth == nil, collection.items.contains(where: { $0.truthName.map(ImageNetClasses.isWordNetID) ?? false }) {

@@ -69,7 +69,7 @@ struct EvalCommand: ParsableCommand {
             let (labels, images) = try sets.load(model)
             if let w = model.unreadableLabelsWarning(labels) { warn(w) }
             let plan = model.plan(labels: labels, templates: templateSet)
-            for line in plan.summary(labels: sets.labels, templates: templates, contextLength: model.store.provider.contextLength) { warn(line) }
+            for line in plan.summary(labels: try sets.labelSource, templates: templates, contextLength: model.store.provider.contextLength) { warn(line) }
             // A one-shot evaluation of what the session evaluates live; no per-template stage.
             let reporter = progressOptions.progress ? PromptProgressReporter(sets: [templateSet.name], model: nil) : nil
             let e = try model.evaluator(images).evaluateOnce(

@@ -47,6 +47,39 @@ final class EngineCommandTests: XCTestCase {
         }
     }
 
+    /// A CLIP_benchmark webdataset folder (two shards, lossless WebP, `.cls`, class names and
+    /// templates; `scripts/make_webdataset_fixture.py`) and the class folders it was made
+    /// from give the same per-image probabilities and truth; without `--labels` the
+    /// dataset's own class names are used, and stderr says so.
+    func testEvalOnAWebDatasetEqualsEvalOnItsClassFolders() throws {
+        let wds = CLIToolTests.root.appendingPathComponent("Tests/CLIToolTests/Fixtures/wds").path
+        let common = ["--model", CLIToolTests.model, "--templates", "\(Self.eval)/templates.txt", "--no-cache", "--format", "json"]
+        let fromShards = try run(["eval", "--images", wds] + common)
+        XCTAssertEqual(fromShards.status, 0, fromShards.stderr)
+        XCTAssertTrue(fromShards.stderr.contains("labels: \(wds)/classnames.txt (the dataset's own class names)"), fromShards.stderr)
+        XCTAssertTrue(fromShards.stderr.contains("12 samples from 2 webdataset shards"), fromShards.stderr)
+        let fromFolders = try run(["eval", "--images", "\(Self.eval)/images", "--labels", "\(wds)/classnames.txt"] + common)
+        XCTAssertEqual(fromFolders.status, 0, fromFolders.stderr)
+        let index = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(wds)/samples.json"))) as? [String: String])
+        func images(_ r: (status: Int32, stdout: Data, stderr: String)) throws -> [[String: Any]] {
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+            XCTAssertEqual(object["classes"] as? [String], ["gradient", "noise", "shapes"])
+            return try XCTUnwrap(object["images"] as? [[String: Any]])
+        }
+        let a = try images(fromShards), b = try images(fromFolders)
+        XCTAssertEqual(a.count, 12)
+        XCTAssertEqual(b.count, 12)
+        for (x, y) in zip(a, b) {
+            let shardKey = try XCTUnwrap(x["path"] as? String).components(separatedBy: "/test/").last ?? ""
+            let file = try XCTUnwrap(y["path"] as? String)
+            XCTAssertTrue(file.hasSuffix("/" + (index[shardKey] ?? "?")), "\(shardKey) is \(file)")
+            XCTAssertEqual(x["truth"] as? String, y["truth"] as? String, shardKey)
+            let p = try XCTUnwrap(x["probs"] as? [Double]), q = try XCTUnwrap(y["probs"] as? [Double])
+            for (u, v) in zip(p, q) { XCTAssertEqual(u, v, accuracy: 1e-6, shardKey) }
+        }
+    }
+
     /// A SigLIP checkpoint through `eval`: the same folder and prompts, sigmoid probabilities
     /// per class equal to transformers' (make_expected_siglip.py), compared as logits
     /// (log p/(1−p)): with the bias at −10 the probabilities themselves are near 0.
