@@ -40,6 +40,12 @@ public struct WebDataset: Sendable {
         return isDataset(folder: folder, split: split) && FileManager.default.fileExists(atPath: names) ? names : nil
     }
 
+    /// A webdataset folder's templates file, when `folder` is one and has it.
+    public static func templatesFile(folder: String, split: String) -> String? {
+        let file = URL(fileURLWithPath: folder).appendingPathComponent("zeroshot_classification_templates.txt").path
+        return isDataset(folder: folder, split: split) && FileManager.default.fileExists(atPath: file) ? file : nil
+    }
+
     /// Whether `folder` has the layout's shard count for `split`.
     public static func isDataset(folder: String, split: String) -> Bool {
         FileManager.default.fileExists(atPath: URL(fileURLWithPath: folder).appendingPathComponent("\(split)/nshards.txt").path)
@@ -137,6 +143,26 @@ public struct WebDataset: Sendable {
             flush()
         }
         return out
+    }
+
+    /// Where the image named `SHARD.tar/KEY` is (items of a webdataset are named so): for
+    /// what has only the name, the session's preview. Nil when the name is no such member.
+    public static func location(named path: String) -> ImageLocation? {
+        guard let r = path.range(of: ".tar/", options: .backwards) else { return nil }
+        let shard = String(path[..<r.upperBound].dropLast()), key = String(path[r.upperBound...])
+        guard let members = try? TarArchive.members(of: shard) else { return nil }
+        for m in members {
+            let (k, suffix) = split(m.name)
+            if k == key, imageSuffixes.contains(suffix) { return .member(shard: shard, offset: m.offset, size: m.size, name: m.name) }
+        }
+        return nil
+    }
+
+    /// How views name an image of `path`: its file name, or `SHARD.tar/KEY` for a member.
+    public static func shortName(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        let parent = url.deletingLastPathComponent().lastPathComponent
+        return parent.lowercased().hasSuffix(".tar") ? "\(parent)/\(url.lastPathComponent)" : url.lastPathComponent
     }
 
     /// webdataset's `base_plus_ext`: the key is the path up to the first dot of its last

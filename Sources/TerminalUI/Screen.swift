@@ -152,7 +152,7 @@ public struct Screen {
             // What gives way when the row is narrow: the file name first (the preview's title
             // has it), then the predictions that are right (the ✓ says them), then the
             // truth's end; a wrong prediction is what the row is for.
-            let name = URL(fileURLWithPath: row.name).lastPathComponent
+            let name = WebDataset.shortName(row.name)
             let predictions = "A:\(pa)\(pa == pb ? "" : " B:\(pb)")"
             let room = r.x + r.width - 1 - x
             var text = "\(match) \(name)  \(truth) → \(predictions)"
@@ -286,7 +286,7 @@ public struct Screen {
     }
 
     private func drawPreview(_ g: inout CellGrid, _ r: Rect) {
-        let name = selectedImage().map { URL(fileURLWithPath: $0.name).lastPathComponent } ?? "Preview"
+        let name = selectedImage().map { WebDataset.shortName($0.name) } ?? "Preview"
         box(&g, r, title: name, focused: false)
         guard let p = preview, p.width > 0, p.height > 0 else { return }
         let w = r.width - 2, h = r.height - 2

@@ -204,6 +204,17 @@ struct SetOptions: ParsableArguments {
     var truth: String? { truthFiles.truth }
     var folderNames: String? { truthFiles.folderNames }
 
+    /// The template file used: the one given, else a webdataset's own templates file (said
+    /// on stderr).
+    func templateSource(_ given: String?) throws -> String {
+        if let given { return given }
+        if let file = WebDataset.templatesFile(folder: images, split: split) {
+            warn("templates: \(file) (the dataset's own)")
+            return file
+        }
+        throw ValidationError("give --templates: \(images) is not a webdataset folder with a zeroshot_classification_templates.txt")
+    }
+
     func load(_ model: ScoringModel, progress: Bool = true) throws -> (LabelSet, EmbeddedImages) {
         let labels = try labelSource
         if self.labels == nil { warn("labels: \(labels) (the dataset's own class names)") }

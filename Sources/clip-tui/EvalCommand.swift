@@ -8,7 +8,12 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var engine: EngineOptions
     @OptionGroup var sets: SetOptions
-    @Option(help: ArgumentHelp("Template set: .txt, .json or .py; FILE#KEY picks one entry.", valueName: "file[#key]")) var templates: String
+    @Option(
+        name: .customLong("templates"),
+        help: ArgumentHelp(
+            "Template set: .txt, .json or .py; FILE#KEY picks one entry. Default for a webdataset folder: its zeroshot_classification_templates.txt.",
+            valueName: "file[#key]"))
+    var templatesOption: String?
     @OptionGroup var scoring: ScoreOptions
     @OptionGroup var progressOptions: ProgressOptions
     @Option(help: "Output: table or json.") var format: ReportFormat = .table
@@ -65,6 +70,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let model = try engine.makeModel(logitScale: scoring.logitScale)
+            let templates = try sets.templateSource(templatesOption)
             let templateSet = try PromptFiles.readTemplates(path: templates)
             let (labels, images) = try sets.load(model)
             if let w = model.unreadableLabelsWarning(labels) { warn(w) }

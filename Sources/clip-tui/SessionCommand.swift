@@ -161,7 +161,13 @@ struct SessionCommand: ParsableCommand {
 
     /// A picture at most 48 pixels wide (two pixel rows per text row), box-filtered.
     static func preview(_ path: String) -> PreviewImage? {
-        guard let image = try? ImageDecoder.decode(path: path) else { return nil }
+        // A webdataset sample is named SHARD.tar/KEY: its bytes come from the shard.
+        let decoded =
+            (try? ImageDecoder.decode(path: path))
+            ?? WebDataset.location(named: path).flatMap { try? $0.read(name: path) }.flatMap {
+                try? ImageDecoder.decode(data: $0.bytes, path: path)
+            }
+        guard let image = decoded else { return nil }
         let scale = max(1, max(image.width, image.height) / 48 + (max(image.width, image.height) % 48 == 0 ? 0 : 1))
         let w = max(1, image.width / scale), h = max(1, image.height / scale)
         var out = [UInt8](repeating: 0, count: w * h * 3)

@@ -56,6 +56,16 @@ final class EngineCommandTests: XCTestCase {
         let common = ["--model", CLIToolTests.model, "--templates", "\(Self.eval)/templates.txt", "--no-cache", "--format", "json"]
         let fromShards = try run(["eval", "--images", wds] + common)
         XCTAssertEqual(fromShards.status, 0, fromShards.stderr)
+        // Without --templates either: the dataset's own file, {c} and all.
+        let own = try run(["eval", "--images", wds, "--model", CLIToolTests.model, "--no-cache", "--format", "json"])
+        XCTAssertEqual(own.status, 0, own.stderr)
+        XCTAssertTrue(own.stderr.contains("templates: \(wds)/zeroshot_classification_templates.txt (the dataset's own)"), own.stderr)
+        let ownObject = try XCTUnwrap(JSONSerialization.jsonObject(with: own.stdout) as? [String: Any])
+        XCTAssertEqual(ownObject["templates"] as? [String], ["a photo of a {}.", "itap of a {}."])
+        // Not a webdataset: both files are still needed, and the error says which.
+        let plain = try run(["eval", "--images", "\(Self.eval)/images", "--model", CLIToolTests.model, "--no-cache"])
+        XCTAssertNotEqual(plain.status, 0)
+        XCTAssertTrue(plain.stderr.contains("give --templates"), plain.stderr)
         XCTAssertTrue(fromShards.stderr.contains("labels: \(wds)/classnames.txt (the dataset's own class names)"), fromShards.stderr)
         XCTAssertTrue(fromShards.stderr.contains("12 samples from 2 webdataset shards"), fromShards.stderr)
         let fromFolders = try run(["eval", "--images", "\(Self.eval)/images", "--labels", "\(wds)/classnames.txt"] + common)

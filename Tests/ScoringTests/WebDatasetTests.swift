@@ -62,6 +62,10 @@ final class WebDatasetTests: XCTestCase {
         // The bytes are each sample's image member, read from its shard.
         let bytes = try c.items.map { Array(try $0.location.read(name: $0.path).bytes) }
         XCTAssertEqual(bytes, [[1, 2, 3], [4, 5], [6], [7, 8, 9]])
+        // What has only the name (the session's preview) finds the same member; views say SHARD/KEY.
+        for item in c.items { XCTAssertEqual(WebDataset.location(named: item.path), item.location, item.path) }
+        XCTAssertEqual(WebDataset.shortName(c.items[1].path), "0.tar/k1")
+        XCTAssertNil(WebDataset.location(named: dir.appendingPathComponent("test/0.tar/nokey").path))
         // A bare shard: the same samples, no class names.
         let bare = try ImageCollection(root: dir.appendingPathComponent("test/1.tar").path, labels: labels)
         XCTAssertEqual(bare.items.map(\.relativePath), ["1.tar/sub/k2", "1.tar/k3"])
