@@ -1,3 +1,5 @@
+import Crypto
+import Digests
 import Foundation
 
 /// Image embeddings computed elsewhere (on a GPU, by open_clip's scripts or clip-retrieval)
@@ -43,13 +45,23 @@ public struct EmbeddingImport {
         }
         let base = root.map { URL(fileURLWithPath: $0) }
         let full = paths.map { p in p.hasPrefix("/") || base == nil ? p : base!.appendingPathComponent(p).path }
+        // With a webdataset as the root, a line may name a sample as the views do
+        // (`0.tar/s0000`, or its full path): its bytes come from the shard.
+        var members: [String: ImageLocation] = [:]
+        if let root, let c = try? ImageCollection(root: root, labels: LabelSet(name: "", classes: [])), c.dataset != nil {
+            for item in c.items {
+                members[item.relativePath] = item.location
+                members[item.path] = item.location
+            }
+        }
+        let located = zip(paths, full).map { p, f in members[p] ?? members[f] ?? .file(f) }
 
         // The content of each file is its key (a renamed or moved file is the same image).
         progress?("hashing \(full.count) files")
         var hashes = [String?](repeating: nil, count: full.count)
         var missing: [String] = []
         for (i, p) in full.enumerated() {
-            do { hashes[i] = try EmbeddingStore.contentHash(path: p) } catch { missing.append(p) }
+            do { hashes[i] = SHA256.hash(data: try located[i].read(name: p).bytes).hex } catch { missing.append(p) }
         }
         let present = hashes.indices.filter { hashes[$0] != nil }
         guard !present.isEmpty else { throw ScoringError.invalid("none of the \(full.count) listed images can be read (first: \(full.first ?? "none"))") }
@@ -65,7 +77,7 @@ public struct EmbeddingImport {
             let batch = Array(order.prefix(want - cosines.count))
             order.removeFirst(batch.count)
             progress?("encoding \(batch.count) sample images to check the rows")
-            let files = batch.compactMap { i in (try? ImageFile(path: full[i])).map { (i, $0) } }
+            let files = batch.compactMap { i in (try? located[i].read(name: full[i])).map { (i, $0) } }
             for ((i, _), r) in zip(files, provider.embedImages(files.map(\.1))) {
                 guard case let .success(v) = r else { continue }  // an image that does not decode is not evidence
                 sample.append(i)

@@ -121,8 +121,10 @@ public enum TarArchive {
     private static func paxPath(_ bytes: [UInt8]) -> String? {
         var at = 0
         while at < bytes.count {
+            // A record's length counts its own digits and space (found by fuzz-tar: a length
+            // shorter than that once made an inverted range).
             guard let space = bytes[at...].firstIndex(of: 0x20), let length = Int(String(decoding: bytes[at..<space], as: UTF8.self)),
-                length > 0, at + length <= bytes.count
+                length > space - at, at + length <= bytes.count
             else { return nil }
             let record = String(decoding: bytes[(space + 1)..<(at + length)], as: UTF8.self)
             if record.hasPrefix("path=") { return String(record.dropFirst(5).dropLast(record.hasSuffix("\n") ? 1 : 0)) }

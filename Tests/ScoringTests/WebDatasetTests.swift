@@ -146,6 +146,47 @@ final class WebDatasetTests: XCTestCase {
         refused("\(dir.path)/dataset_type.txt: a retrieval dataset: clip-tui evaluates zero-shot classification only")
     }
 
+    /// `cache import --paths` names samples as the views do (`SHARD/KEY`): their bytes come
+    /// from the shard, keyed by content like files.
+    func testImportedRowsNameSamplesByShardAndKey() throws {
+        try write("test/nshards.txt", "1\n")
+        try write("classnames.txt", "cat\n")
+        try write("test/0.tar", Self.tar([("a.webp", [1]), ("a.cls", Array("0".utf8)), ("b.webp", [2]), ("b.cls", Array("0".utf8))]))
+        let fake = FakeProvider(dimension: 4)
+        fake.imageVectors = ["a": [1, 0, 0, 0], "b": [0, 1, 0, 0]]
+        // A float32 .npy of the two rows, as numpy writes it.
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 4), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0]) + Data(header.utf8)
+        for x: Float in [1, 0, 0, 0, 0, 1, 0, 0] { withUnsafeBytes(of: x.bitPattern.littleEndian) { npy += Data($0) } }
+        let npyPath = dir.appendingPathComponent("rows.npy").path
+        try npy.write(to: URL(fileURLWithPath: npyPath))
+        let cache = try EmbeddingCache(path: dir.appendingPathComponent("cache.sqlite").path)
+        let store = EmbeddingStore(provider: fake, cache: cache)
+        let report = try EmbeddingImport.run(
+            store: store, matrix: try NumpyMatrix(path: npyPath), paths: ["0.tar/a", "0.tar/b"], root: dir.path, source: "rows.npy",
+            sampleSize: 2)
+        XCTAssertEqual(report.added, 2)
+        XCTAssertEqual(report.missing, [])
+        XCTAssertEqual(report.sampleSize, 2)
+        // The imported rows serve the samples: nothing is encoded again.
+        fake.imageVectors = [:]
+        let c = try ImageCollection(root: dir.path, labels: LabelSet(name: "l", classes: [ClassLabel(name: "cat")]))
+        let served = EmbeddingStore(provider: fake, cache: cache).imageEmbeddings(located: c.items.map { ($0.path, $0.location) })
+        XCTAssertEqual(try served.map { try $0.get() }, [[1, 0, 0, 0], [0, 1, 0, 0]])
+    }
+
+    /// fuzz-tar's finding: a pax record whose length is shorter than its own length field
+    /// made an inverted range (a trap). The record is now ignored and the archive read on.
+    func testAPaxRecordShorterThanItsLengthFieldIsIgnored() throws {
+        let shard = try XCTUnwrap(Bundle.module.path(forResource: "Fixtures/tar/pax-short-length", ofType: "tar"))
+        // The input then ends after the pax record, without end blocks: refused, not a trap.
+        XCTAssertThrowsError(try TarArchive.members(of: shard)) {
+            XCTAssertTrue("\($0)".hasSuffix("not a readable tar archive: truncated: the archive ends at byte 1024 without its end blocks"), "\($0)")
+        }
+    }
+
     /// webdataset's `base_plus_ext`: the key ends at the first dot of the last component.
     func testKeysEndAtTheFirstDotOfTheName() {
         XCTAssertTrue(WebDataset.split("a/b.c/key.seg.webp") == ("a/b.c/key", "seg.webp"))
