@@ -179,10 +179,17 @@ public final class TextEncoder: Sendable {
             }
             report(index + 1)
         }
-        for (n, slot) in slotOf.enumerated() where slot >= 0 {
+        for n in slotOf.indices where slotOf[n] >= 0 {
             let p = tree.parents[n]
+            // A node whose parent kept no state is unreachable (its parent pooled: only an
+            // end token is, and nothing follows one): its slot goes back, as do its children's.
+            if p >= 0 && slotOf[p] < 0 {
+                slots.free.append(slotOf[n])
+                slotOf[n] = -1
+                continue
+            }
             let parent: Int32 = p >= 0 ? slotOf[p] : p == -1 ? -1 : Int32(-p - 2)
-            slots.insert(slot, parent: parent, token: tree.tokens[n], depth: tree.positions[n])
+            slots.insert(slotOf[n], parent: parent, token: tree.tokens[n], depth: tree.positions[n])
         }
         // Final norm on the pooled nodes only. [sequences, W]
         var pooled = [Float](repeating: 0, count: sequences.count * w)
