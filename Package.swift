@@ -150,17 +150,19 @@ if Context.environment["CLIP_TUI_FUZZ"] != nil {
         ("fuzz-safetensors", ["SafeTensors"]),
         ("fuzz-config", ["CLIP"]),
         ("fuzz-tokenizer", ["Tokenization"]),
-        ("fuzz-png", ["Imaging"]),
-        ("fuzz-jpeg", ["Imaging"]),
-        ("fuzz-webp", ["Imaging"]),
-        ("fuzz-gif", ["Imaging"]),
-        ("fuzz-bmp", ["Imaging"]),
-        ("fuzz-ppm", ["Imaging"]),
+        ("fuzz-png", ["ImageFuzzing"]),
+        ("fuzz-jpeg", ["ImageFuzzing"]),
+        ("fuzz-webp", ["ImageFuzzing"]),
+        ("fuzz-gif", ["ImageFuzzing"]),
+        ("fuzz-bmp", ["ImageFuzzing"]),
+        ("fuzz-ppm", ["ImageFuzzing"]),
         ("fuzz-tar", ["Scoring"]),
         ("fuzz-prompt-files", ["PeerFiles", "ScoringCore"]),
         ("fuzz-session", ["TerminalUI"]),
         ("fuzz-hub-json", ["Hub"])
     ]
+    // The image targets' shared body (a target per format, so each has its own corpus).
+    package.targets.append(.target(name: "ImageFuzzing", dependencies: ["Imaging"], path: "Fuzz/ImageFuzzing"))
     for (name, dependencies) in fuzzTargets {
         package.targets.append(
             .executableTarget(

@@ -1,17 +1,8 @@
-import Foundation
-import Imaging
+import ImageFuzzing
 
-/// PNG decoding through the project's own wrapper (libpng/libjpeg behind the C shim's
-/// error handling), then CLIP's preprocessing of whatever decoded.
+/// PNG through libpng behind the C shim's error handling, then CLIP's preprocessing.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let bytes = Data(bytes: data, count: size)
-    // A pixel limit small enough that the fuzzer cannot spend its time on huge allocations;
-    // the limit itself is what is being exercised for larger headers.
-    guard let image = try? ImageDecoder.decode(data: bytes, path: "fuzz.png", maxPixels: 1 << 22) else { return 0 }
-    precondition(image.pixels.count == image.width * image.height * 3)
-    if image.width * image.height <= 1 << 16 {
-        _ = Preprocessor(size: 32).pixelValues(image)
-    }
+    fuzzImage(data, size, name: "fuzz.png")
     return 0
 }
