@@ -51,6 +51,11 @@ public struct ImageCollection: Sendable {
         }
     }
 
+    /// The samples of several `.tar` shards, in the order given.
+    public init(shards: [String], labels: LabelSet) throws {
+        self = try Self(dataset: try WebDataset(shards: shards), root: shards.joined(separator: ", "), labels: labels)
+    }
+
     /// The image files under `root`, sorted by relative path.
     private init(folder root: String, labels: LabelSet) throws {
         self.root = root
@@ -75,7 +80,8 @@ public struct ImageCollection: Sendable {
     private init(dataset: WebDataset, root: String, labels: LabelSet) throws {
         self.root = root
         self.dataset = dataset
-        let names = dataset.classNames
+        // Bare shards have no classnames.txt: the `.cls` indexes the labels given instead.
+        let names = dataset.classNames ?? (labels.classes.isEmpty ? nil : labels.classes.map(\.name))
         items = try dataset.samples().map { s in
             let shardName = URL(fileURLWithPath: s.shard).lastPathComponent
             var truth: String?
@@ -83,7 +89,8 @@ public struct ImageCollection: Sendable {
                 guard index < names.count else {
                     throw ScoringError.badFormat(
                         path: "\(s.shard)/\(s.key).cls", line: nil,
-                        reason: "class index \(index) is outside classnames.txt's \(names.count) classes")
+                        reason:
+                            "class index \(index) is outside \(dataset.classNames == nil ? "the labels'" : "classnames.txt's") \(names.count) classes")
                 }
                 truth = names[index]
             }

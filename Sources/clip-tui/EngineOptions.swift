@@ -181,10 +181,21 @@ struct TruthOptions: ParsableArguments {
 /// Labels, templates and images as the commands take them.
 struct SetOptions: ParsableArguments {
     @Option(
+        name: .customLong("images"),
         help:
-            "Folder of images (searched recursively; subfolders name classes), or a CLIP_benchmark webdataset: its folder (SPLIT/nshards.txt, classnames.txt) or a .tar shard."
+            "Folder of images (searched recursively; subfolders name classes), or a CLIP_benchmark webdataset: its folder (SPLIT/nshards.txt, classnames.txt) or a .tar shard (repeat --images for several shards)."
     )
-    var images: String
+    var imageSources: [String] = []
+
+    /// The folder or shard given (several shards: their paths, for messages).
+    var images: String { imageSources.joined(separator: ", ") }
+
+    func validate() throws {
+        guard !imageSources.isEmpty else { throw ValidationError("Missing expected argument '--images <images>'") }
+        if imageSources.count > 1, let other = imageSources.first(where: { !$0.lowercased().hasSuffix(".tar") }) {
+            throw ValidationError("--images more than once takes .tar shards only, not \(other)")
+        }
+    }
     @Option(help: "The split of a webdataset folder to read (FOLDER/SPLIT/0.tar …).") var split = "test"
     @Option(
         help: ArgumentHelp(
@@ -219,7 +230,10 @@ struct SetOptions: ParsableArguments {
         let labels = try labelSource
         if self.labels == nil { warn("labels: \(labels) (the dataset's own class names)") }
         let labelSet = try PromptFiles.readLabels(path: labels)
-        var collection = try ImageCollection(root: images, labels: labelSet, split: split)
+        var collection =
+            imageSources.count > 1
+            ? try ImageCollection(shards: imageSources, labels: labelSet)
+            : try ImageCollection(root: images, labels: labelSet, split: split)
         if let d = collection.dataset {
             warn("images: \(collection.items.count) samples from \(d.shards.count) webdataset shard\(d.shards.count == 1 ? "" : "s")")
         }

@@ -88,6 +88,16 @@ final class EngineCommandTests: XCTestCase {
             let p = try XCTUnwrap(x["probs"] as? [Double]), q = try XCTUnwrap(y["probs"] as? [Double])
             for (u, v) in zip(p, q) { XCTAssertEqual(u, v, accuracy: 1e-6, shardKey) }
         }
+        // The two shards given one by one: the same samples (no class names there: --labels).
+        let shards = try run(
+            ["eval", "--images", "\(wds)/test/0.tar", "--images", "\(wds)/test/1.tar", "--labels", "\(wds)/classnames.txt"] + common)
+        XCTAssertEqual(shards.status, 0, shards.stderr)
+        let fromTars = try images(shards)
+        XCTAssertEqual(fromTars.map { $0["truth"] as? String }, a.map { $0["truth"] as? String }, "the .cls indexes --labels")
+        XCTAssertEqual(fromTars.map { $0["probs"] as? [Double] }, a.map { $0["probs"] as? [Double] })
+        let mixed = try run(["eval", "--images", "\(wds)/test/0.tar", "--images", "\(Self.eval)/images"] + common)
+        XCTAssertNotEqual(mixed.status, 0)
+        XCTAssertTrue(mixed.stderr.contains("--images more than once takes .tar shards only"), mixed.stderr)
     }
 
     /// A SigLIP checkpoint through `eval`: the same folder and prompts, sigmoid probabilities

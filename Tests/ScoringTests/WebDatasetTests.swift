@@ -69,7 +69,8 @@ final class WebDatasetTests: XCTestCase {
         // A bare shard: the same samples, no class names.
         let bare = try ImageCollection(root: dir.appendingPathComponent("test/1.tar").path, labels: labels)
         XCTAssertEqual(bare.items.map(\.relativePath), ["1.tar/sub/k2", "1.tar/k3"])
-        XCTAssertEqual(bare.items.map(\.truthName), [nil, nil])
+        XCTAssertEqual(bare.items.map(\.truthName), ["dog", nil], "a bare shard's .cls indexes the labels given")
+        XCTAssertEqual(try ImageCollection(root: bare.root, labels: LabelSet(name: "", classes: [])).items.map(\.truthName), [nil, nil])
     }
 
     /// A second embedding of unchanged shards reads no member for its hash: the hash is
