@@ -88,7 +88,7 @@ struct SessionCommand: ParsableCommand {
     /// the command line that is missing or does not parse stops the command before the
     /// screen opens, as `eval` does (exit 1, the file and the reason on stderr); a demo
     /// file that fails is reported on the status line and the session opens without it.
-    private func startingDocument(from saved: SessionDocument?, notes: inout [String]) throws -> SessionDocument {
+    func startingDocument(from saved: SessionDocument?, notes: inout [String]) throws -> SessionDocument {
         var problems: [String] = []
         func lines(_ path: String?, labels: Bool) throws -> [String]? {
             guard let path else { return nil }
@@ -139,6 +139,20 @@ struct SessionCommand: ParsableCommand {
         if let folderNames = truthFiles.folderNames { doc.folderNames = absolute(folderNames) }
         if let t = scoring.temperature { doc.temperature = t; doc.logitScale = nil }
         if let s = scoring.logitScale { doc.logitScale = s; doc.temperature = nil }
+        // A webdataset folder named now brings its own class names and templates: ahead of
+        // the last session's and the demo sets, behind files named on the command line.
+        var own: [String] = []  // one status line says what came from the dataset
+        if let images, named.labels == nil, let file = WebDataset.classNamesFile(folder: images, split: "test") {
+            doc.setLabels(try PromptFiles.readLabels(path: file))
+            own.append("labels from \(URL(fileURLWithPath: file).lastPathComponent)")
+        }
+        if let images, named.sets.isEmpty, let file = WebDataset.templatesFile(folder: images, split: "test") {
+            let set = try Self.readSet(file)
+            doc.templatesA = set.templates.map(\.text)
+            doc.nameA = set.name
+            own.append("templates A from \(set.name)")
+        }
+        if !own.isEmpty { notes.append("the webdataset's own \(own.joined(separator: ", "))") }
         if let l = named.labels { doc.setLabels(l) }
         // Sets named on the command line: one replaces A's (as before); two or more are the
         // session's sets, in order, with A and B on the first two.
