@@ -180,6 +180,27 @@ extension TransformerLayer {
         return y
     }
 
+    /// Runs `layers` as `runUnmasked` does and returns the states at `position` of each
+    /// group (`[groups, width]`), what a pool of that position reads: the last layer computes
+    /// every token's keys and values but the rest at `position` alone (`outputs(at:)`). With
+    /// `report` (a parity check that wants every layer's states whole) it runs whole.
+    static func runPooled(
+        _ layers: [TransformerLayer], _ x: inout [Float], groups: Int, tokens: Int, position: Int, width: Int, intermediate: Int,
+        report: ((Int, [Float]) -> Void)?
+    ) -> [Float] {
+        let whole = report != nil || layers.isEmpty
+        runUnmasked(
+            whole ? layers[...] : layers.dropLast(), &x, groups: groups, tokens: tokens, width: width, intermediate: intermediate,
+            report: report)
+        guard whole else { return layers[layers.count - 1].outputs(at: position, of: x, groups: groups, tokens: tokens) }
+        var pooled = [Float](repeating: 0, count: groups * width)
+        for g in 0..<groups {
+            let row = (g * tokens + position) * width
+            pooled.replaceSubrange((g * width)..<((g + 1) * width), with: x[row..<(row + width)])
+        }
+        return pooled
+    }
+
     /// Runs `layers` over `groups` sequences of `tokens` rows each in `x` (`[groups·tokens,
     /// width]`, updated in place), every token attending to every token of its group (no
     /// mask: ViT images, SigLIP's padded prompts). `report` gets the first group's rows

@@ -1,5 +1,3 @@
-import Crypto
-import Digests
 import Foundation
 
 /// Image embeddings computed elsewhere (on a GPU, by open_clip's scripts or clip-retrieval)
@@ -61,7 +59,7 @@ public struct EmbeddingImport {
         var hashes = [String?](repeating: nil, count: full.count)
         var missing: [String] = []
         for (i, p) in full.enumerated() {
-            do { hashes[i] = SHA256.hash(data: try located[i].read(name: p).bytes).hex } catch { missing.append(p) }
+            do { hashes[i] = EmbeddingStore.contentHash(try located[i].read(name: p)) } catch { missing.append(p) }
         }
         let present = hashes.indices.filter { hashes[$0] != nil }
         guard !present.isEmpty else { throw ScoringError.invalid("none of the \(full.count) listed images can be read (first: \(full.first ?? "none"))") }

@@ -145,8 +145,10 @@ public final class EmbeddingStore: Sendable {
         }
     }
 
-    /// SHA-256 of a file's bytes: the image's identity in the cache.
-    public static func contentHash(path: String) throws -> String { SHA256.hash(data: try ImageFile(path: path).bytes).hex }
+    /// SHA-256 of an image's bytes: its identity in the cache (a file's or a shard member's).
+    public static func contentHash(_ file: ImageFile) -> String { SHA256.hash(data: file.bytes).hex }
+    /// The same for the file at `path`, read whole.
+    public static func contentHash(path: String) throws -> String { contentHash(try ImageFile(path: path)) }
 
     /// Unit-length embeddings of image files: cached ones by content, the rest encoded in
     /// batches of `batchSize` and stored after each batch (an interrupted run resumes).
@@ -195,7 +197,7 @@ public final class EmbeddingStore: Sendable {
                 if let h = known[paths[i]] { hashes[i] = h; continue }
                 do {
                     let file = try images[i].location.read(name: images[i].name)
-                    let h = SHA256.hash(data: file.bytes).hex
+                    let h = Self.contentHash(file)
                     (hashes[i], files[i]) = (h, file)
                     if let stamp = stamps[i] { recorded.append((paths[i], stamp, h)) }
                 } catch { results[i] = .failure(error) }

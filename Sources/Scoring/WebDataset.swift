@@ -1,4 +1,5 @@
 import Foundation
+import PeerFiles
 
 /// An evaluation set in CLIP_benchmark's webdataset layout (`build_wds_dataset` in
 /// clip_benchmark 1.6.2's `datasets/builder.py`), read in place:
@@ -21,11 +22,10 @@ public struct WebDataset: Sendable {
         public let classIndex: Int?
     }
 
-    /// The folder (nil for bare tars), the split read, the shards in order.
-    public let root: String?
-    public let split: String?
+    /// The shards, in order.
     public let shards: [String]
-    /// `classnames.txt` and the templates file, when the folder has them.
+    /// `classnames.txt` (a line per class index, as clip_benchmark strips them) and the
+    /// templates file (read as `--templates` reads it), when the folder has them.
     public let classNames: [String]?
     public let templates: [String]?
 
@@ -74,8 +74,6 @@ public struct WebDataset: Sendable {
         for s in shards where !FileManager.default.fileExists(atPath: s) {
             throw ScoringError.cannotRead(path: s, reason: "missing: \(countPath) lists \(n) shards")
         }
-        root = folder
-        self.split = split
         self.shards = shards
         /// A file's lines, stripped as clip_benchmark strips them, trailing empty ones dropped.
         func lines(_ path: String) -> [String]? {
@@ -85,17 +83,13 @@ public struct WebDataset: Sendable {
             return l
         }
         classNames = lines(file("classnames.txt"))
-        // clip_benchmark writes templates with {c}; clip-tui's placeholder is {}.
-        templates = lines(file("zeroshot_classification_templates.txt"))?.filter { !$0.isEmpty }.map {
-            $0.replacingOccurrences(of: "{c}", with: "{}")
-        }
+        templates = Self.templatesFile(folder: folder, split: split).flatMap { try? PromptFiles.readTemplates(path: $0) }?
+            .templates.map(\.text)
     }
 
     /// Bare tar shards, in the order given.
     public init(shards: [String]) throws {
         for s in shards where !FileManager.default.fileExists(atPath: s) { throw ScoringError.cannotRead(path: s, reason: "no such file") }
-        root = nil
-        split = nil
         self.shards = shards
         classNames = nil
         templates = nil
