@@ -17,15 +17,16 @@ struct CompareCommand: ParsableCommand {
     var failIfWorse = false
 
     func validate() throws {
-        try templateSets.validate()
-        guard max(1, engine.models.count) * templateSets.files.count >= 2 else {
+        try templateSets.validate(required: false)
+        // No --templates: a webdataset's own templates are the one set (checked in `run`).
+        guard max(1, engine.models.count) * max(1, templateSets.files.count) >= 2 else {
             throw ValidationError("compare needs two candidates at least: give --templates twice (or --templates-b), or --model twice")
         }
     }
 
     func run() throws {
         try reportingErrors {
-            let files = templateSets.files
+            let files = templateSets.files.isEmpty ? [try sets.templateSource(nil)] : templateSets.files
             let parsed = try files.map { try PromptFiles.readTemplates(path: $0) }
             let models = try engine.makeModels(logitScale: scoring.logitScale)
             let run = try CandidateRun(
@@ -63,13 +64,18 @@ struct TemplateSetsOptions: ParsableArguments {
     /// The sets' files, in order.
     var files: [String] { (templatesA.map { [$0] } ?? []) + templates + (templatesB.map { [$0] } ?? []) }
 
-    func validate() throws {
+    /// `required: false` lets a command fall back on a webdataset's own templates.
+    func validate(required: Bool = true) throws {
         if templatesA != nil {
             guard templates.isEmpty else { throw ValidationError("give set A once: --templates (--templates-a is its old name)") }
             warn("--templates-a is now --templates (set A); the old name still works")
         }
-        guard !(templates + (templatesA.map { [$0] } ?? [])).isEmpty else { throw ValidationError("give a template set with --templates FILE") }
+        if required, (templates + (templatesA.map { [$0] } ?? [])).isEmpty {
+            throw ValidationError("give a template set with --templates FILE")
+        }
         if templatesB != nil, templates.count + (templatesA == nil ? 0 : 1) != 1 {
+            // Also refuses --templates-b alone: B beside the dataset's templates would be
+            // an A nobody named.
             throw ValidationError("--templates-b is the second set, beside a single --templates: with more, repeat --templates")
         }
     }

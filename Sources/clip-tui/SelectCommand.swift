@@ -9,7 +9,11 @@ struct SelectCommand: ParsableCommand {
 
     @OptionGroup var engine: EngineOptions
     @OptionGroup var sets: SetOptions
-    @Option(help: ArgumentHelp("Template set to choose from (FILE or FILE#KEY).", valueName: "file[#key]")) var templates: String
+    @Option(
+        help: ArgumentHelp(
+            "Template set to choose from (FILE or FILE#KEY). Default for a webdataset folder: its zeroshot_classification_templates.txt.",
+            valueName: "file[#key]"))
+    var templates: String?
     @OptionGroup var scoring: ScoreOptions
     @Option(help: "Cross-validation folds.") var folds: Int = 5
     @Option(help: "At most this many templates.") var maxTemplates: Int?
@@ -47,7 +51,7 @@ struct SelectCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let model = try engine.makeModel(logitScale: scoring.logitScale)
-            let set = try PromptFiles.readTemplates(path: templates)
+            let set = try PromptFiles.readTemplates(path: try sets.templateSource(templates))
             let (labels, images) = try sets.load(model)
             guard images.truth(labels).contains(where: { $0 != nil }) else {
                 throw ScoringError.invalid("\(sets.images): no labelled images (use class subfolders or --truth)")

@@ -100,6 +100,31 @@ final class EngineCommandTests: XCTestCase {
         XCTAssertTrue(mixed.stderr.contains("--images more than once takes .tar shards only"), mixed.stderr)
     }
 
+    /// `select` and `compare` fall back on a webdataset's own templates as `eval` does: select
+    /// chooses from them, compare makes them the one set of each model's candidate.
+    func testSelectAndCompareTakeAWebDatasetsOwnTemplates() throws {
+        let wds = CLIToolTests.root.appendingPathComponent("Tests/CLIToolTests/Fixtures/wds").path
+        let own = "templates: \(wds)/zeroshot_classification_templates.txt (the dataset's own)"
+        let select = try run(["select", "--images", wds, "--model", CLIToolTests.model, "--no-cache", "--random-control", "0", "--format", "json"])
+        XCTAssertEqual(select.status, 0, select.stderr)
+        XCTAssertTrue(select.stderr.contains(own), select.stderr)
+        let chosen = try XCTUnwrap(JSONSerialization.jsonObject(with: select.stdout) as? [String: Any])
+        XCTAssertEqual(chosen["templates"] as? [String], ["a photo of a {}.", "itap of a {}."])
+        let siglip = CLIToolTests.root.appendingPathComponent("Tests/CLIPTests/Fixtures/siglip-tiny/model").path
+        let compare = try run([
+            "compare", "--images", wds, "--model", CLIToolTests.model, "--model", siglip, "--no-cache", "--format", "json"
+        ])
+        XCTAssertEqual(compare.status, 0, compare.stderr)
+        XCTAssertTrue(compare.stderr.contains(own), compare.stderr)
+        let board = try XCTUnwrap(JSONSerialization.jsonObject(with: compare.stdout) as? [String: Any])
+        let candidates = try XCTUnwrap(board["candidates"] as? [[String: Any]])
+        XCTAssertEqual(candidates.count, 2)
+        // B alone would sit beside an A nobody named: refused.
+        let bAlone = try run(["compare", "--images", wds, "--model", CLIToolTests.model, "--templates-b", "\(Self.eval)/templates.txt"])
+        XCTAssertNotEqual(bAlone.status, 0)
+        XCTAssertTrue(bAlone.stderr.contains("--templates-b is the second set"), bAlone.stderr)
+    }
+
     /// A SigLIP checkpoint through `eval`: the same folder and prompts, sigmoid probabilities
     /// per class equal to transformers' (make_expected_siglip.py), compared as logits
     /// (log p/(1−p)): with the bias at −10 the probabilities themselves are near 0.
