@@ -123,7 +123,21 @@ public struct KeystrokeBenchmark {
         var cold_open: ColdOpenFigures?
         /// The text tower's prefix states kept across keystrokes, at the end of the replay.
         var text_states = TextStateFigures()
+        /// Template weights and the temperature fitted on set A (nil: not measured; `bench --live-weights`).
+        var weights: WeightFigures?
         public var sorted_keystroke_ms: [Double] = []
+    }
+
+    /// `--weights fit` and `--temperature fit` at the bench's scale, beside `headless_eval_ms`.
+    public struct WeightFigures: Encodable {
+        var templates = 0, classes = 0, images = 0
+        /// `LiveEvaluator.fitWeights`: k folds and the final fit.
+        var fit_ms = 0.0
+        /// `LiveEvaluator.fitTemperature` (with the fitted weights).
+        var temperature_fit_ms = 0.0
+        /// What `eval` does after embedding with the fitted weights applied: beside `headless_eval_ms`.
+        var weighted_eval_ms = 0.0
+        var held_out_top1 = 0.0, equal_top1 = 0.0
     }
 
     /// What `TextStateCache` holds and saved over the replay.
@@ -165,6 +179,9 @@ public struct KeystrokeBenchmark {
     static func deletions(from text: String, before offset: String.Index, count: Int) -> [String] {
         (1...max(1, count)).map { n in String(text[..<text.index(offset, offsetBy: -n)] + text[offset...]) }
     }
+
+    /// Whether `run` measures template weights and the temperature fit (`live.weights`).
+    public var measureWeights = false
 
     public func run(measureBurst: Bool = true) throws -> Figures {
         let provider = TextOnlyProvider(text: text, tokenizer: tokenizer)
@@ -374,6 +391,28 @@ public struct KeystrokeBenchmark {
                     EvaluationRequest(labels: labelSet, sets: [templatesA.map(Template.init)], through: .statistics))
                 return milliseconds(since: s)
             }.min() ?? 0
+        if measureWeights {
+            var f = WeightFigures()
+            let evaluator = LiveEvaluator(store: store, images: embedded, rule: .softmax(scale: 100))
+            var plain = EvaluationRequest(labels: labelSet, sets: [templatesA.map(Template.init)], through: .statistics)
+            f.templates = Set(templatesA).count; f.classes = labels.count; f.images = imageCount
+            var start = DispatchTime.now()
+            let fit = try evaluator.fitWeights(set: 0, request: plain)
+            f.fit_ms = milliseconds(since: start)
+            f.held_out_top1 = fit?.heldOutTop1 ?? 0; f.equal_top1 = fit?.equalTop1 ?? 0
+            plain.weights = [fit?.byTemplate]
+            start = DispatchTime.now()
+            _ = try evaluator.fitTemperature(set: 0, request: plain)
+            f.temperature_fit_ms = milliseconds(since: start)
+            f.weighted_eval_ms =
+                try (0..<3).map { _ in
+                    let s = DispatchTime.now()
+                    let fresh = LiveEvaluator(store: store, images: embedded, rule: .softmax(scale: 100))
+                    _ = try fresh.evaluateOnce(plain)
+                    return milliseconds(since: s)
+                }.min() ?? 0
+            r.weights = f
+        }
         let w = Matrix(rows: (0..<labels.count).map { _ in unit() }, dimension: d)
         let images = embedded.matrix
         r.product_floor_ms =

@@ -53,10 +53,13 @@ public struct PromptSetExport: Codable, Sendable {
         public var ece: Double
         public var perClassRecall: [ClassFigure]
         public var confusions: [NamedConfusion]
+        /// The bins the ECE is read off: a reliability diagram's data (absent in files
+        /// written before it was reported).
+        public var reliability: [Metrics.ReliabilityBin]?
 
         enum CodingKeys: String, CodingKey {
             case count, top1, top5, meanPerClassRecall = "mean_per_class_recall", meanTrueProbability = "mean_true_probability"
-            case nll, ece, perClassRecall = "per_class_recall", confusions
+            case nll, ece, perClassRecall = "per_class_recall", confusions, reliability
         }
 
         public init(_ m: Metrics, classes: [String]) {
@@ -65,6 +68,7 @@ public struct PromptSetExport: Codable, Sendable {
             // Classes with labelled images only: a class without any has no recall.
             perClassRecall = zip(classes, m.perClassRecall).compactMap { name, r in r.map { ClassFigure(class: name, value: $0) } }
             confusions = m.confusions.map { NamedConfusion(truth: classes[$0.truth], predicted: classes[$0.predicted], count: $0.count) }
+            reliability = m.reliability
         }
     }
 

@@ -17,18 +17,25 @@ public struct EvaluationRequest: Sendable, Equatable {
     /// The sets whose per-template figures the last stage computes (nil: every set). A
     /// session with eight sets shows two of them: the other six cost nothing there.
     public var figuresFor: Set<Int>?
+    /// Each set's template weights (`WeightedEnsemble`); nil, or a set past its end: equal
+    /// weights, the plain ensemble. A template of the set missing from its weights weighs 0.
+    public var weights: [[Template: Double]?]
 
     /// - Parameters: `sets` in order; `temperature` divides the model's logits.
     public init(
         labels: LabelSet, sets: [[Template]], temperature: Float = 1, through: LiveEvaluator.Stage = .templates,
-        figuresFor: Set<Int>? = nil
+        figuresFor: Set<Int>? = nil, weights: [[Template: Double]?] = []
     ) {
         self.labels = labels
         self.sets = sets
         self.temperature = temperature
         self.through = through
         self.figuresFor = figuresFor
+        self.weights = weights
     }
+
+    /// Set `s`'s weights (nil: equal).
+    public func weights(of s: Int) -> [Template: Double]? { s < weights.count ? weights[s] : nil }
 
     /// A session's two sets, A and B.
     public init(labels: LabelSet, templatesA: [Template], templatesB: [Template], temperature: Float = 1) {
@@ -73,6 +80,8 @@ public final class LiveEvaluator {
         /// The metrics of `scores` under a truth: kept while neither moves (a keystroke in
         /// one set leaves the other sets' metrics as they were).
         var metrics: (truth: [Int?], value: Metrics)?
+        /// The template weights `scores` were made with (nil: equal).
+        var weights: [Template: Double]?
     }
 
     private var sides: [Side] = []
@@ -263,7 +272,20 @@ public final class LiveEvaluator {
                 shouldStop: shouldStop)
         else { return nil }
         if shouldStop() { return nil }
-        for s in used.indices { update(&next[s], changes[s], labels: labels, templates: used[s], embeddings: embeddings) }
+        for s in used.indices {
+            let weights = request.weights(of: s)
+            update(
+                &next[s], changes[s], labels: labels, templates: used[s], embeddings: embeddings,
+                everyClass: weights != next[s].weights)
+            if let weights {
+                // Weighted: every class's vector from its prompts, weighted per template.
+                guard let w = try weightedCosines(labels: labels, templates: used[s], weights: weights, shouldStop: shouldStop)
+                else { return nil }
+                next[s].scores = SetScores(cosines: w, rule: rule)
+                next[s].metrics = nil
+            }
+            next[s].weights = weights
+        }
         sides = next
         return LiveEvaluation(
             classNames: labels.classes.map(\.name), truth: truth, truthNames: truthNames, rule: rule,
@@ -389,6 +411,77 @@ public final class LiveEvaluator {
             maxSize: maxSize, progress: progress)
     }
 
+    /// `--weights fit` for set `s` of `request`: weights fitted on the labelled images, with
+    /// their k-fold held-out figures against equal weights (`WeightFit`), at the request's
+    /// temperature. Nil without labelled images, or when stopped.
+    public func fitWeights(
+        set s: Int, request: EvaluationRequest, folds: Int = 5, seed: UInt64 = 7, shouldStop: () -> Bool = { false }
+    ) throws -> WeightFit? {
+        let labels = request.labels, truth = labels.truthIndices(truthNames)
+        let labelled = truth.indices.filter { truth[$0] != nil }
+        guard !labelled.isEmpty, !labels.classes.isEmpty else { return nil }
+        let templates = request.sets[s].filter(\.hasPlaceholder)
+        let prompts = Set(labels.classes.flatMap { $0.prompts(templates) })
+        guard let vectors = try store.textEmbeddings(prompts, shouldStop: shouldStop) else { return nil }
+        let d = images.cols
+        var rows = Matrix(zeros: labelled.count, d)
+        for (r, i) in labelled.enumerated() { rows.storage.replaceSubrange((r * d)..<((r + 1) * d), with: images.storage[(i * d)..<((i + 1) * d)]) }
+        let ensemble = WeightedEnsemble(templates: templates, labels: labels, images: rows, embeddings: vectors)
+        let rule = baseRule.at(temperature: request.temperature)
+        return WeightFit(
+            ensemble, truth: labelled.map { truth[$0]! }, scale: Double(rule.scale), bias: rule.bias.map(Double.init), folds: folds,
+            seed: seed, shouldStop: shouldStop)
+    }
+
+    /// `--temperature fit` for set `s` of `request` (its weights included): the T dividing
+    /// the model's logits that minimises the NLL of the labelled images. Nil without them.
+    public func fitTemperature(set s: Int, request: EvaluationRequest, folds: Int = 5, seed: UInt64 = 7) throws -> TemperatureFit? {
+        var scoresOnly = request
+        scoresOnly.through = .scores
+        let e = try evaluateOnce(scoresOnly)
+        let labelled = e.truth.indices.filter { e.truth[$0] != nil }
+        let k = e.classNames.count
+        guard !labelled.isEmpty, k > 0 else { return nil }
+        let cos = e.sets[s].scores.cosines.storage
+        let scale = Double(baseRule.scale), bias = Double(baseRule.bias ?? 0)
+        var logits = [Double](repeating: 0, count: labelled.count * k)
+        for (r, i) in labelled.enumerated() { for c in 0..<k { logits[r * k + c] = scale * Double(cos[i * k + c]) + bias } }
+        return TemperatureFit(
+            logits: logits, classes: k, truth: labelled.map { e.truth[$0]! }, sigmoid: baseRule.isSigmoid, folds: folds, seed: seed)
+    }
+
+    /// Cosines `[images, classes]` of the ensemble weighted per template: class c's vector is
+    /// Σ_t w_t Σ_names e(t, name) normalised (a class with its own sentences: their equal
+    /// sum). Nil when stopped.
+    private func weightedCosines(
+        labels: LabelSet, templates: [Template], weights: [Template: Double], shouldStop: () -> Bool
+    ) throws -> Matrix? {
+        let d = images.cols, k = labels.classes.count
+        let prompts = Set(labels.classes.flatMap { $0.prompts(templates) })
+        guard let vectors = try store.textEmbeddings(prompts, shouldStop: shouldStop) else { return nil }
+        var distinct: [Template] = []
+        var seen = Set<Template>()
+        for t in templates where seen.insert(t).inserted { distinct.append(t) }
+        var w = Matrix(zeros: k, d)
+        var sum = [Double](repeating: 0, count: d)
+        for (c, label) in labels.classes.enumerated() {
+            for j in 0..<d { sum[j] = 0 }
+            func add(_ prompt: String, _ weight: Double) {
+                guard weight != 0, let e = vectors[prompt] else { return }
+                for j in 0..<min(d, e.count) { sum[j] += weight * Double(e[j]) }
+            }
+            if label.sentences.isEmpty {
+                for t in distinct { for name in label.names { add(t.render(name), weights[t] ?? 0) } }
+            } else {
+                for sentence in label.sentences { add(sentence, 1) }
+            }
+            let norm = sum.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if norm > 0 { for j in 0..<d { w.storage[c * d + j] = Float(sum[j] / norm) } }
+        }
+        guard images.rows > 0, k > 0 else { return Matrix(zeros: images.rows, k) }
+        return BLAS.withThreads(rows: images.rows, minimumRows: 32) { BLAS.matmul(images, w, transB: true) }
+    }
+
     /// Each image's cosine to a text (its unit embedding, through the same encoder and
     /// cache as the prompts): what a search of the images by text ranks them by.
     public func similarities(to text: String) throws -> [Float] {
@@ -396,11 +489,13 @@ public final class LiveEvaluator {
         return BLAS.matmul(images, Matrix(rows: 1, cols: v.count, storage: v), transB: true).storage  // [n, 1]
     }
 
+    /// `everyClass`: the weights changed, so no column of the old cosines can be kept.
     private func update(
         _ side: inout Side, _ change: EnsembleState.Change, labels: LabelSet, templates: [Template],
-        embeddings: [String: [Float]]
+        embeddings: [String: [Float]], everyClass: Bool = false
     ) {
-        let moved = side.ensemble.apply(change, labels: labels, templates: templates, embeddings: embeddings)
+        var moved = side.ensemble.apply(change, labels: labels, templates: templates, embeddings: embeddings)
+        if everyClass { moved = Set(labels.classes) }
         if let old = side.scores, moved.isEmpty, side.classKeys == labels.classes {
             // Only the rule moved (a temperature): the cosines are kept, the last step redone.
             if old.rule != rule {

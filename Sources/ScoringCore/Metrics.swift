@@ -26,6 +26,26 @@ public struct Metrics: Sendable, Equatable, Codable {
     public var perClassRecall: [Double?]
     /// The most frequent (true, predicted) mistakes, most frequent first.
     public var confusions: [Confusion]
+    /// The bins `ece` is computed from (`calibrationBins` of them, empty ones included):
+    /// a reliability diagram's data. Not part of `Metrics`' own coding (the session's
+    /// files predate it); reports carry it as `reliability`.
+    public var reliability: [ReliabilityBin] = []
+
+    /// One bin of the top-1 confidence: the images whose confidence is in [low, high) (the
+    /// last bin includes 1), their mean confidence and how many of them are right.
+    public struct ReliabilityBin: Sendable, Equatable, Codable {
+        public var low: Double
+        public var high: Double
+        public var count: Int
+        /// Mean top-1 confidence in the bin (0 when empty).
+        public var confidence: Double
+        /// Fraction right in the bin (0 when empty).
+        public var accuracy: Double
+
+        public init(low: Double, high: Double, count: Int, confidence: Double, accuracy: Double) {
+            self.low = low; self.high = high; self.count = count; self.confidence = confidence; self.accuracy = accuracy
+        }
+    }
 
     /// How often one true class was predicted as another.
     public struct Confusion: Sendable, Equatable, Codable {
@@ -109,11 +129,15 @@ public struct Metrics: Sendable, Equatable, Codable {
         perClassRecall = perClass.map { $0.total > 0 ? Double($0.hits) / Double($0.total) : nil }
         let recalls = perClassRecall.compactMap { $0 }
         meanPerClassRecall = recalls.isEmpty ? 0 : recalls.reduce(0, +) / Double(recalls.count)
-        var e = 0.0
-        for b in 0..<Self.calibrationBins where binCount[b] > 0 {
-            e += Double(binCount[b]) / d * abs(binConfidence[b] / Double(binCount[b]) - binCorrect[b] / Double(binCount[b]))
+        let bins = Self.calibrationBins
+        reliability = (0..<bins).map { b in
+            let c = Double(max(binCount[b], 1))
+            return ReliabilityBin(
+                low: Double(b) / Double(bins), high: Double(b + 1) / Double(bins), count: binCount[b],
+                confidence: binCount[b] > 0 ? binConfidence[b] / c : 0, accuracy: binCount[b] > 0 ? binCorrect[b] / c : 0)
         }
-        ece = e
+        // The ECE is read off the same bins the diagram draws.
+        ece = reliability.reduce(0) { $0 + Double($1.count) / d * abs($1.confidence - $1.accuracy) }
         confusions = confusion.map { Confusion(truth: $0.key / k, predicted: $0.key % k, count: $0.value) }
             .sorted { ($0.count, -$0.truth, -$0.predicted) > ($1.count, -$1.truth, -$1.predicted) }
             .prefix(maxConfusions).map { $0 }

@@ -87,4 +87,55 @@ public enum BLAS {
         }
         return Matrix(rows: m, cols: n, storage: storage)
     }
+
+    /// `a · bᵀ` in float64, `a` `[m, k]` and `b` `[n, k]` row-major: for fits whose results
+    /// are compared with a float64 reference to 1e-6 (float32 products would move them by
+    /// 1e-7 of every cosine before an optimiser amplifies it).
+    public static func matmulTransB(_ a: [Double], rows m: Int, _ b: [Double], rows n: Int, inner k: Int) -> [Double] {
+        precondition(a.count == m * k && b.count == n * k, "matmulTransB: shapes [\(m), \(k)] and [\(n), \(k)] do not fit")
+        var c = [Double](repeating: 0, count: m * n)
+        guard m > 0, n > 0, k > 0 else { return c }
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    cblas_dgemm(
+                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, pa.baseAddress!, Int32(k),
+                        pb.baseAddress!, Int32(k), 0, pc.baseAddress!, Int32(n))
+                }
+            }
+        }
+        return c
+    }
+
+    /// `c + aᵀ · x` in float64, `a` `[rows, cols]` row-major, `x` `rows` long: a weighted
+    /// sum of `a`'s rows, in one pass over it.
+    public static func rowCombination(_ a: [Double], rows: Int, cols: Int, weights x: [Double], adding c: [Double]) -> [Double] {
+        precondition(a.count == rows * cols && x.count == rows && c.count == cols, "rowCombination: shapes do not fit")
+        var y = c
+        guard rows > 0, cols > 0 else { return y }
+        a.withUnsafeBufferPointer { pa in
+            x.withUnsafeBufferPointer { px in
+                y.withUnsafeMutableBufferPointer { py in
+                    cblas_dgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(cols), 1, pa.baseAddress!, Int32(cols), px.baseAddress!, 1, 1, py.baseAddress!, 1)
+                }
+            }
+        }
+        return y
+    }
+
+    /// `a · x` in float64, `a` `[rows, cols]` row-major: each row's dot product with `x`.
+    public static func rowDots(_ a: [Double], rows: Int, cols: Int, _ x: [Double]) -> [Double] {
+        precondition(a.count == rows * cols && x.count == cols, "rowDots: shapes do not fit")
+        var y = [Double](repeating: 0, count: rows)
+        guard rows > 0, cols > 0 else { return y }
+        a.withUnsafeBufferPointer { pa in
+            x.withUnsafeBufferPointer { px in
+                y.withUnsafeMutableBufferPointer { py in
+                    cblas_dgemv(
+                        CblasRowMajor, CblasNoTrans, Int32(rows), Int32(cols), 1, pa.baseAddress!, Int32(cols), px.baseAddress!, 1, 0, py.baseAddress!, 1)
+                }
+            }
+        }
+        return y
+    }
 }

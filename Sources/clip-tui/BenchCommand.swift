@@ -31,6 +31,8 @@ struct BenchCommand: ParsableCommand {
     var liveMemoryKeys: Int = 0
     @Flag(help: "Live replay: a cold open of A and B (every prompt new) against the same prompts in plain batches (`live.cold_open`).")
     var liveColdOpen = false
+    @Flag(help: "Also measure --weights fit and --temperature fit on set A (live.weights).")
+    var liveWeights = false
 
     func validate() throws {
         guard (model == nil) != (random == nil) else { throw ValidationError("give one of --model and --random") }
@@ -104,6 +106,7 @@ struct BenchCommand: ParsableCommand {
                     bench.templatesB = b
                     bench.memoryKeys = liveMemoryKeys
                     bench.measureColdOpen = liveColdOpen
+                    bench.measureWeights = liveWeights
                     live = try bench.run()
                     live?.sorted_keystroke_ms = []
                 }

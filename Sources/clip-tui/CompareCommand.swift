@@ -17,6 +17,7 @@ struct CompareCommand: ParsableCommand {
     var failIfWorse = false
 
     func validate() throws {
+        try scoring.refuseFit("compare")
         try templateSets.validate(required: false)
         // No --templates: a webdataset's own templates are the one set (checked in `run`).
         guard max(1, engine.models.count) * max(1, templateSets.files.count) >= 2 else {

@@ -147,9 +147,9 @@ struct ProgressOptions: ParsableArguments {
 struct ScoreOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Divides the model's logits: 1 is the model as trained; CLIP softmax(scale/T·cos), SigLIP sigmoid((scale·cos + bias)/T).",
-            valueName: "T"))
-    var temperature: Float?
+            "Divides the model's logits: 1 is the model as trained; CLIP softmax(scale/T·cos), SigLIP sigmoid((scale·cos + bias)/T). 'fit' (eval): the T that minimises the labelled images' NLL.",
+            valueName: "T|fit"))
+    var temperature: TemperatureChoice?
     @Option(
         help: ArgumentHelp("An absolute logit scale in place of the checkpoint's (CLIP's 1/τ form; SigLIP keeps its bias).", valueName: "S"))
     var logitScale: Float?
@@ -158,12 +158,89 @@ struct ScoreOptions: ParsableArguments {
         if temperature != nil && logitScale != nil {
             throw ValidationError("give --temperature or --logit-scale, not both: a temperature divides the model's logits, a logit scale replaces its scale")
         }
-        if let t = temperature, !(t > 0 && t.isFinite) { throw ValidationError("--temperature must be a positive number, not \(t)") }
+        if case .value(let t)? = temperature, !(t > 0 && t.isFinite) { throw ValidationError("--temperature must be a positive number, not \(t)") }
         if let s = logitScale, !(s > 0 && s.isFinite) { throw ValidationError("--logit-scale must be a positive number, not \(s)") }
     }
 
-    /// The temperature a request divides by (1 unless given).
-    var resolvedTemperature: Float { temperature ?? 1 }
+    /// Whether `--temperature fit` was asked for.
+    var fitsTemperature: Bool { temperature == .fit }
+
+    /// Refuses `--temperature fit` in a command that has no fit.
+    func refuseFit(_ command: String) throws {
+        if fitsTemperature { throw ValidationError("--temperature fit is for eval; \(command) takes a number (eval --temperature fit reports one)") }
+    }
+
+    /// The temperature a request divides by (1 unless a number was given; a fit starts at 1).
+    var resolvedTemperature: Float {
+        if case .value(let t)? = temperature { return t }
+        return 1
+    }
+}
+
+/// `--temperature`: a number, or `fit`.
+enum TemperatureChoice: ExpressibleByArgument, Equatable {
+    case value(Float)
+    case fit
+
+    init?(argument: String) {
+        if argument == "fit" {
+            self = .fit
+        } else if let t = Float(argument) {
+            self = .value(t)
+        } else {
+            return nil
+        }
+    }
+}
+
+/// `--weights`: how a set's templates are weighted in its ensemble.
+enum WeightingChoice: ExpressibleByArgument, Equatable {
+    /// Every template alike: the plain ensemble.
+    case equal
+    /// Fitted to the labelled images (`WeightFit`), judged by k-fold cross-validation.
+    case fit
+    /// Weights saved by clip-tui (`TemplateWeightsFile`).
+    case file(String)
+    /// Allingham et al.'s label-free weights: refused until built (`validate`).
+    case zpe
+
+    init?(argument: String) {
+        switch argument {
+        case "equal": self = .equal
+        case "fit": self = .fit
+        case "zpe": self = .zpe
+        default: self = .file(argument)
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .equal: return "equal"
+        case .fit: return "fit"
+        case .file(let path): return path
+        case .zpe: return "zpe"
+        }
+    }
+}
+
+/// `--weights` and the folds its fit is judged on.
+struct WeightOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Template weights: equal (the plain ensemble), fit (fitted to the labelled images, judged on held-out folds), or a FILE an eval --format json report (or {\"weights\": {template: w}}) wrote.",
+            valueName: "equal|fit|FILE"))
+    var weights: WeightingChoice = .equal
+    @Option(help: "Cross-validation folds of --weights fit and --temperature fit.") var folds: Int = 5
+    @Option(help: "Seed of the folds.") var foldSeed: UInt64 = 7
+
+    func validate() throws {
+        guard folds >= 2 else { throw ValidationError("--folds must be at least 2: a fit is judged on images it did not see") }
+        if weights == .zpe {
+            throw ValidationError(
+                "--weights zpe is not built yet: it must follow Allingham et al. (ICML 2023) as published, and the paper could not be read here; use fit (labelled images) or equal"
+            )
+        }
+    }
 }
 
 /// Where the images' truth comes from besides class folders: every command that reads

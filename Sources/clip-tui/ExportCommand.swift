@@ -21,7 +21,10 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var progressOptions: ProgressOptions
     @OptionGroup var output: ExportOptions
 
-    func validate() throws { try templateSets.validate() }
+    func validate() throws {
+        try scoring.refuseFit("export")
+        try templateSets.validate()
+    }
 
     func run() throws {
         try reportingErrors {

@@ -27,6 +27,7 @@ struct SelectCommand: ParsableCommand {
     @Option(help: "Output: table or json.") var format: ReportFormat = .table
 
     func validate() throws {
+        try scoring.refuseFit("select")
         guard folds >= 1 else { throw ValidationError("--folds must be at least 1") }
         if let m = maxTemplates, m < 1 { throw ValidationError("--max-templates must be at least 1") }
         guard randomControl >= 0 else { throw ValidationError("--random-control cannot be negative") }

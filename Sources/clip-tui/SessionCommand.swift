@@ -31,6 +31,7 @@ struct SessionCommand: ParsableCommand {
     static var defaultSessionPath: String { UserPaths().sessionFile }
 
     func validate() throws {
+        try scoring.refuseFit("session")
         if templatesB != nil && templates.count > 1 {
             throw ValidationError("--templates-b is the second set, beside a single --templates: with more, repeat --templates")
         }
@@ -137,7 +138,7 @@ struct SessionCommand: ParsableCommand {
         if let images { doc.images = absolute(images) }
         if let truth = truthFiles.truth { doc.truth = absolute(truth) }
         if let folderNames = truthFiles.folderNames { doc.folderNames = absolute(folderNames) }
-        if let t = scoring.temperature { doc.temperature = t; doc.logitScale = nil }
+        if case .value(let t)? = scoring.temperature { doc.temperature = t; doc.logitScale = nil }
         if let s = scoring.logitScale { doc.logitScale = s; doc.temperature = nil }
         // A webdataset folder named now brings its own class names and templates: ahead of
         // the last session's and the demo sets, behind files named on the command line.

@@ -1,0 +1,150 @@
+import Foundation
+
+/// Template weights fitted to labelled images: non-negative, summing to 1, maximising the
+/// log-likelihood of the truth (minimising the mean NLL) of the weighted ensemble.
+///
+/// The optimiser is exponentiated gradient (mirror descent on the simplex, which keeps
+/// weights positive and summing to 1 without a projection) with a backtracking step:
+/// from equal weights, w' = w ⊙ exp(−η g) / Z, accepted when the loss falls by at least
+/// 10⁻⁴ of the linear prediction g · (w − w'), η halved until it does and doubled after.
+/// It stops when the weighted spread of the gradient, Σ_t w_t |g_t − g · w| (zero exactly at
+/// a stationary point on the simplex), is below `tolerance`, or after `maxIterations`.
+/// `scripts/weights_reference.py` runs the same steps in numpy; the tests compare the two.
+///
+/// The loss is not convex in w (the class vector is normalised), so this is a local
+/// optimum reached from the equal weights; it never ends worse than where it started.
+public enum WeightFitter {
+    public static let tolerance = 1e-7
+    public static let maxIterations = 500
+
+    /// The weights fitted on `rows`, and the iterations taken.
+    public static func fit(
+        _ e: WeightedEnsemble, rows: [Int], truth: [Int], scale: Double, bias: Double?, shouldStop: () -> Bool = { false }
+    ) -> (weights: [Double], iterations: Int)? {
+        var w = e.equalWeights
+        guard w.count > 1, !rows.isEmpty else { return (w, 0) }
+        var (f, g) = e.objective(w, rows: rows, truth: truth, scale: scale, bias: bias)
+        var eta = 1.0
+        for iteration in 0..<maxIterations {
+            if shouldStop() { return nil }
+            let mean = zip(w, g).reduce(0) { $0 + $1.0 * $1.1 }
+            let gap = zip(w, g).reduce(0) { $0 + $1.0 * abs($1.1 - mean) }
+            if gap < tolerance { return (w, iteration) }
+            let low = g.min() ?? 0
+            var accepted = false
+            while eta > 1e-12 {
+                var next = zip(w, g).map { $0 * exp(-eta * ($1 - low)) }
+                let z = next.reduce(0, +)
+                next = next.map { $0 / z }
+                let predicted = zip(g, zip(w, next)).reduce(0) { $0 + $1.0 * ($1.1.0 - $1.1.1) }
+                let (fn, gn) = e.objective(next, rows: rows, truth: truth, scale: scale, bias: bias)
+                if fn <= f - 1e-4 * predicted {
+                    w = next; f = fn; g = gn
+                    eta *= 2
+                    accepted = true
+                    break
+                }
+                eta /= 2
+            }
+            if !accepted { return (w, iteration) }
+        }
+        return (w, maxIterations)
+    }
+}
+
+/// `--weights fit`: the weights fitted on every labelled image (what is used and
+/// exported), and how such a fit does on images it did not see: k-fold, each fold's
+/// images scored by weights fitted on the other folds, against equal weights on the same
+/// images. No figure here is measured on the images its weights were fitted on.
+public struct WeightFit: Sendable {
+    public let templates: [Template]
+    /// Fitted on every labelled image, in `templates` order.
+    public let weights: [Double]
+    public let folds: Int
+    public let seed: UInt64
+    /// Labelled images the fit and the held-out figures are over.
+    public let images: Int
+    /// Held-out top-1 and mean NLL of the fitted weights, and of equal weights on the same images.
+    public let heldOutTop1: Double
+    public let heldOutNLL: Double
+    public let equalTop1: Double
+    public let equalNLL: Double
+    /// Fitted minus equal, per image, paired: mean ± 1.96 standard errors.
+    public let top1Difference: PairedInterval
+    public let nllDifference: PairedInterval
+    /// Each fold's weights (`folds` rows).
+    public let foldWeights: [[Double]]
+
+    /// The weight of each template.
+    public var byTemplate: [Template: Double] { Dictionary(zip(templates, weights), uniquingKeysWith: { a, _ in a }) }
+
+    /// - Parameters: `truth` is every image's class (the ensemble's images are the labelled ones).
+    public init?(
+        _ e: WeightedEnsemble, truth: [Int], scale: Double, bias: Double?, folds k: Int = 5, seed: UInt64 = 7,
+        shouldStop: () -> Bool = { false }
+    ) {
+        let n = e.imageCount
+        let split = CrossValidationFolds(count: n, folds: k, seed: seed)
+        var fitted = [(correct: Double, nll: Double)](repeating: (0, 0), count: n)
+        var foldWeights: [[Double]] = []
+        for f in 0..<split.folds {
+            let (train, test) = split.split(f)
+            guard let w = WeightFitter.fit(e, rows: train.isEmpty ? test : train, truth: truth, scale: scale, bias: bias, shouldStop: shouldStop)
+            else { return nil }
+            foldWeights.append(w.weights)
+            for (x, s) in zip(test, Self.score(e, w.weights, images: test, truth: truth, scale: scale, bias: bias)) { fitted[x] = s }
+        }
+        guard let all = WeightFitter.fit(e, rows: Array(0..<n), truth: truth, scale: scale, bias: bias, shouldStop: shouldStop) else {
+            return nil
+        }
+        let equal = Self.score(e, e.equalWeights, images: Array(0..<n), truth: truth, scale: scale, bias: bias)
+        templates = e.templates
+        weights = all.weights
+        self.folds = split.folds
+        self.seed = seed
+        images = n
+        self.foldWeights = foldWeights
+        let m = Double(max(1, n))
+        heldOutTop1 = fitted.reduce(0) { $0 + $1.correct } / m
+        heldOutNLL = fitted.reduce(0) { $0 + $1.nll } / m
+        equalTop1 = equal.reduce(0) { $0 + $1.correct } / m
+        equalNLL = equal.reduce(0) { $0 + $1.nll } / m
+        top1Difference = PairedInterval(zip(fitted, equal).map { $0.correct - $1.correct })
+        nllDifference = PairedInterval(zip(fitted, equal).map { $0.nll - $1.nll })
+    }
+
+    /// Whether each of `images` is right (first largest cosine) and its loss, under `w`.
+    static func score(
+        _ e: WeightedEnsemble, _ w: [Double], images: [Int], truth: [Int], scale: Double, bias: Double?
+    ) -> [(correct: Double, nll: Double)] {
+        let k = e.classCount
+        let (v, norms) = e.classVectors(w)
+        let cos = e.cosines(rows: images, v: v, norms: norms)
+        var g = [Double](repeating: 0, count: k)
+        return images.enumerated().map { i, x in
+            let row = cos[(i * k)..<((i + 1) * k)]
+            var best = row.startIndex
+            for c in row.indices where row[c] > row[best] { best = c }
+            let z = row.map { scale * $0 + (bias ?? 0) }
+            return (best - row.startIndex == truth[x] ? 1 : 0, WeightedEnsemble.loss(z[...], truth: truth[x], sigmoid: bias != nil, gradient: &g))
+        }
+    }
+}
+
+/// A paired difference's mean with a normal 95% interval (mean ± 1.96 · sd / √n, sd with
+/// n − 1): what fitted weights gain over equal ones on the same images.
+public struct PairedInterval: Sendable, Equatable, Codable {
+    public let mean: Double
+    public let low: Double
+    public let high: Double
+
+    public init(_ d: [Double]) {
+        let n = Double(d.count)
+        let mean = d.isEmpty ? 0 : d.reduce(0, +) / n
+        let variance = d.count > 1 ? d.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1) : 0
+        let half = 1.959963984540054 * (variance / max(1, n)).squareRoot()
+        self.mean = mean
+        low = mean - half
+        high = mean + half
+    }
+}
