@@ -127,7 +127,7 @@ class Ensemble:
         return loss / m, g
 
 
-def fit_weights(e, rows, truth, scale, bias, tolerance=1e-7, max_iterations=500):
+def fit_weights(e, rows, truth, scale, bias, tolerance=1e-7, max_iterations=300):
     w = np.full(e.T, 1.0 / e.T)
     if e.T <= 1 or len(rows) == 0:
         return w, 0
@@ -146,7 +146,10 @@ def fit_weights(e, rows, truth, scale, bias, tolerance=1e-7, max_iterations=500)
             predicted = float(g @ (w - nxt))
             fn, gn = e.objective(nxt, rows, truth, scale, bias)
             if fn <= f - 1e-4 * predicted:
+                stalled = f - fn < 1e-12 * max(1.0, abs(f))
                 w, f, g = nxt, fn, gn
+                if stalled:
+                    return w, iteration + 1
                 eta *= 2
                 accepted = True
                 break

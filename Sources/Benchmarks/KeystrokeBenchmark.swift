@@ -137,7 +137,11 @@ public struct KeystrokeBenchmark {
         var temperature_fit_ms = 0.0
         /// What `eval` does after embedding with the fitted weights applied: beside `headless_eval_ms`.
         var weighted_eval_ms = 0.0
+        /// The same one-shot eval without weights, on these images.
+        var plain_eval_ms = 0.0
         var held_out_top1 = 0.0, equal_top1 = 0.0
+        var iterations = 0
+        var converged = false
     }
 
     /// What `TextStateCache` holds and saved over the replay.
@@ -392,25 +396,40 @@ public struct KeystrokeBenchmark {
                 return milliseconds(since: s)
             }.min() ?? 0
         if measureWeights {
+            // Images near their class's ensemble (plus noise as large), so that the truth
+            // says something a fit can learn: the replay's random images carry none.
             var f = WeightFigures()
-            let evaluator = LiveEvaluator(store: store, images: embedded, rule: .softmax(scale: 100))
+            let setA = templatesA.map(Template.init).filter(\.hasPlaceholder)
+            var near: [[Float]] = []
+            for i in 0..<imageCount {
+                let label = labels[i % max(1, labels.count)]
+                var v = [Float](repeating: 0, count: d)
+                for t in setA { if let e = warm[t.render(label)] { for j in 0..<d { v[j] += e[j] } } }
+                let n = Vector.normalized(v), noise = unit()
+                near.append(Vector.normalized((0..<d).map { n[$0] + 1.2 * noise[$0] }))
+            }
+            let labelled = EmbeddedImages(items: embedded.items, matrix: Matrix(rows: near, dimension: d), failures: [])
+            let evaluator = LiveEvaluator(store: store, images: labelled, rule: .softmax(scale: 100))
             var plain = EvaluationRequest(labels: labelSet, sets: [templatesA.map(Template.init)], through: .statistics)
-            f.templates = Set(templatesA).count; f.classes = labels.count; f.images = imageCount
+            f.templates = Set(setA).count; f.classes = labels.count; f.images = imageCount
+            func eval(_ r: EvaluationRequest) throws -> Double {
+                try (0..<3).map { _ in
+                    let s = DispatchTime.now()
+                    _ = try LiveEvaluator(store: store, images: labelled, rule: .softmax(scale: 100)).evaluateOnce(r)
+                    return milliseconds(since: s)
+                }.min() ?? 0
+            }
+            f.plain_eval_ms = try eval(plain)
             var start = DispatchTime.now()
             let fit = try evaluator.fitWeights(set: 0, request: plain)
             f.fit_ms = milliseconds(since: start)
             f.held_out_top1 = fit?.heldOutTop1 ?? 0; f.equal_top1 = fit?.equalTop1 ?? 0
+            f.iterations = fit?.iterations ?? 0; f.converged = fit?.converged ?? false
             plain.weights = [fit?.byTemplate]
             start = DispatchTime.now()
             _ = try evaluator.fitTemperature(set: 0, request: plain)
             f.temperature_fit_ms = milliseconds(since: start)
-            f.weighted_eval_ms =
-                try (0..<3).map { _ in
-                    let s = DispatchTime.now()
-                    let fresh = LiveEvaluator(store: store, images: embedded, rule: .softmax(scale: 100))
-                    _ = try fresh.evaluateOnce(plain)
-                    return milliseconds(since: s)
-                }.min() ?? 0
+            f.weighted_eval_ms = try eval(plain)
             r.weights = f
         }
         let w = Matrix(rows: (0..<labels.count).map { _ in unit() }, dimension: d)

@@ -8,28 +8,30 @@ import Foundation
 /// from equal weights, w' = w ⊙ exp(−η g) / Z, accepted when the loss falls by at least
 /// 10⁻⁴ of the linear prediction g · (w − w'), η halved until it does and doubled after.
 /// It stops when the weighted spread of the gradient, Σ_t w_t |g_t − g · w| (zero exactly at
-/// a stationary point on the simplex), is below `tolerance`, or after `maxIterations`.
+/// a stationary point on the simplex), is below `tolerance`; when an accepted step lowers
+/// the loss by less than 10⁻¹² of it (float64's noise: the spread can stall above the
+/// tolerance there, with 1,000 classes); or after `maxIterations`.
 /// `scripts/weights_reference.py` runs the same steps in numpy; the tests compare the two.
 ///
 /// The loss is not convex in w (the class vector is normalised), so this is a local
 /// optimum reached from the equal weights; it never ends worse than where it started.
 public enum WeightFitter {
     public static let tolerance = 1e-7
-    public static let maxIterations = 500
+    public static let maxIterations = 300
 
     /// The weights fitted on `rows`, and the iterations taken.
     public static func fit(
         _ e: WeightedEnsemble, rows: [Int], truth: [Int], scale: Double, bias: Double?, shouldStop: () -> Bool = { false }
-    ) -> (weights: [Double], iterations: Int)? {
+    ) -> (weights: [Double], iterations: Int, converged: Bool)? {
         var w = e.equalWeights
-        guard w.count > 1, !rows.isEmpty else { return (w, 0) }
+        guard w.count > 1, !rows.isEmpty else { return (w, 0, true) }
         var (f, g) = e.objective(w, rows: rows, truth: truth, scale: scale, bias: bias)
         var eta = 1.0
         for iteration in 0..<maxIterations {
             if shouldStop() { return nil }
             let mean = zip(w, g).reduce(0) { $0 + $1.0 * $1.1 }
             let gap = zip(w, g).reduce(0) { $0 + $1.0 * abs($1.1 - mean) }
-            if gap < tolerance { return (w, iteration) }
+            if gap < tolerance { return (w, iteration, true) }
             let low = g.min() ?? 0
             var accepted = false
             while eta > 1e-12 {
@@ -39,16 +41,18 @@ public enum WeightFitter {
                 let predicted = zip(g, zip(w, next)).reduce(0) { $0 + $1.0 * ($1.1.0 - $1.1.1) }
                 let (fn, gn) = e.objective(next, rows: rows, truth: truth, scale: scale, bias: bias)
                 if fn <= f - 1e-4 * predicted {
+                    let stalled = f - fn < 1e-12 * max(1, abs(f))
                     w = next; f = fn; g = gn
+                    if stalled { return (w, iteration + 1, true) }
                     eta *= 2
                     accepted = true
                     break
                 }
                 eta /= 2
             }
-            if !accepted { return (w, iteration) }
+            if !accepted { return (w, iteration, true) }
         }
-        return (w, maxIterations)
+        return (w, maxIterations, false)
     }
 }
 
@@ -74,6 +78,10 @@ public struct WeightFit: Sendable {
     public let nllDifference: PairedInterval
     /// Each fold's weights (`folds` rows).
     public let foldWeights: [[Double]]
+    /// The most iterations a fit took, and whether every fit stopped at a stationary point
+    /// (false: one stopped at `WeightFitter.maxIterations`, short of it).
+    public let iterations: Int
+    public let converged: Bool
 
     /// The weight of each template.
     public var byTemplate: [Template: Double] { Dictionary(zip(templates, weights), uniquingKeysWith: { a, _ in a }) }
@@ -87,11 +95,14 @@ public struct WeightFit: Sendable {
         let split = CrossValidationFolds(count: n, folds: k, seed: seed)
         var fitted = [(correct: Double, nll: Double)](repeating: (0, 0), count: n)
         var foldWeights: [[Double]] = []
+        var iterations = 0, converged = true
         for f in 0..<split.folds {
             let (train, test) = split.split(f)
             guard let w = WeightFitter.fit(e, rows: train.isEmpty ? test : train, truth: truth, scale: scale, bias: bias, shouldStop: shouldStop)
             else { return nil }
             foldWeights.append(w.weights)
+            iterations = max(iterations, w.iterations)
+            converged = converged && w.converged
             for (x, s) in zip(test, Self.score(e, w.weights, images: test, truth: truth, scale: scale, bias: bias)) { fitted[x] = s }
         }
         guard let all = WeightFitter.fit(e, rows: Array(0..<n), truth: truth, scale: scale, bias: bias, shouldStop: shouldStop) else {
@@ -100,6 +111,8 @@ public struct WeightFit: Sendable {
         let equal = Self.score(e, e.equalWeights, images: Array(0..<n), truth: truth, scale: scale, bias: bias)
         templates = e.templates
         weights = all.weights
+        self.iterations = max(iterations, all.iterations)
+        self.converged = converged && all.converged
         self.folds = split.folds
         self.seed = seed
         images = n

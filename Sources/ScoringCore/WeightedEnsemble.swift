@@ -101,10 +101,13 @@ public struct WeightedEnsemble: Sendable {
         }
         let top = z.max() ?? 0
         var sum = 0.0
-        for c in 0..<k { sum += exp(z[b + c] - top) }
-        let lse = top + log(sum)
-        for c in 0..<k { gradient[c] = exp(z[b + c] - lse) - (c == y ? 1 : 0) }
-        return lse - z[b + y]
+        for c in 0..<k {
+            let e = exp(z[b + c] - top)
+            gradient[c] = e
+            sum += e
+        }
+        for c in 0..<k { gradient[c] = gradient[c] / sum - (c == y ? 1 : 0) }
+        return top + log(sum) - z[b + y]
     }
 
     static func softplus(_ x: Double) -> Double { x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)) }
@@ -130,19 +133,17 @@ public struct WeightedEnsemble: Sendable {
             for c in 0..<k { r[i * k + c] = dz[c] * scale / m }
         }
         guard wantGradient, tc > 0, k > 0, d > 0 else { return (loss / m, [Double](repeating: 0, count: tc)) }
-        // M = rᵀ X `[k, d]`; A_c = Σ_x r[x, c] cos[x, c].
-        var xt = [Double](repeating: 0, count: d * rows.count), rt = [Double](repeating: 0, count: k * rows.count)
-        for (i, x) in rows.enumerated() {
-            for j in 0..<d { xt[j * rows.count + i] = images[x * d + j] }
-            for c in 0..<k { rt[c * rows.count + i] = r[i * k + c] }
+        // M = rᵀ X `[k, d]`; A_c = Σ_x r[x, c] cos[x, c], both row by row.
+        var x = [Double](repeating: 0, count: rows.count * d), a = [Double](repeating: 0, count: k)
+        for (i, row) in rows.enumerated() {
+            for j in 0..<d { x[i * d + j] = images[row * d + j] }
+            for c in 0..<k { a[c] += r[i * k + c] * cos[i * k + c] }
         }
-        let mm = BLAS.matmulTransB(rt, rows: k, xt, rows: d, inner: rows.count)
+        let mm = BLAS.matmulTransA(r, x, rows: rows.count, colsA: k, colsB: d)
         var h = [Double](repeating: 0, count: k * d)
         for c in 0..<k where norms[c] > 0 {
-            var a = 0.0
-            for i in 0..<rows.count { a += r[i * k + c] * cos[i * k + c] }
             let n = norms[c], n2 = n * n
-            for j in 0..<d { h[c * d + j] = mm[c * d + j] / n - a * v[c * d + j] / n2 }
+            for j in 0..<d { h[c * d + j] = mm[c * d + j] / n - a[c] * v[c * d + j] / n2 }
         }
         return (loss / m, BLAS.rowDots(units, rows: tc, cols: k * d, h))
     }

@@ -138,4 +138,22 @@ public enum BLAS {
         }
         return y
     }
+
+    /// `aᵀ · b` in float64, `a` `[r, m]` and `b` `[r, n]` row-major: a sum over rows (a
+    /// gradient's), without transposing either.
+    public static func matmulTransA(_ a: [Double], _ b: [Double], rows r: Int, colsA m: Int, colsB n: Int) -> [Double] {
+        precondition(a.count == r * m && b.count == r * n, "matmulTransA: shapes [\(r), \(m)] and [\(r), \(n)] do not fit")
+        var c = [Double](repeating: 0, count: m * n)
+        guard m > 0, n > 0, r > 0 else { return c }
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    cblas_dgemm(
+                        CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(r), 1, pa.baseAddress!, Int32(m),
+                        pb.baseAddress!, Int32(n), 0, pc.baseAddress!, Int32(n))
+                }
+            }
+        }
+        return c
+    }
 }

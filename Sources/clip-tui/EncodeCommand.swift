@@ -9,7 +9,7 @@ struct EncodeCommand: ParsableCommand {
 
     @Option(help: "Checkpoint folder (Hugging Face CLIPModel or SiglipModel, or open_clip layout); default: $CLIP_TUI_MODEL, else the demo model.") var model:
         String?
-    @Option(name: .customLong("image"), help: "An image file (PNG or JPEG); repeat for more.") var images: [String] = []
+    @Option(name: .customLong("image"), help: "An image file (PNG, JPEG, WebP, GIF, BMP, PPM/PGM/PBM); repeat for more.") var images: [String] = []
     @Option(name: .customLong("text"), help: "A text; repeat for more.") var texts: [String] = []
     @Option(help: "A file of texts, one per line.") var textsFile: String?
     @Flag(help: "L2-normalise the embeddings.") var normalize = false

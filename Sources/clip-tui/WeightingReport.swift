@@ -20,6 +20,9 @@ struct WeightingReport: Encodable {
         let equal_nll: Double
         let top1_difference: PairedInterval
         let nll_difference: PairedInterval
+        /// The most iterations a fit took, and whether every fit reached a stationary point.
+        let iterations: Int
+        let converged: Bool
     }
 
     /// "equal", "fit", or the file the weights were read from.
@@ -37,7 +40,8 @@ struct WeightingReport: Encodable {
         self.fit = fit.map {
             Fit(
                 folds: $0.folds, seed: $0.seed, images: $0.images, held_out_top1: $0.heldOutTop1, held_out_nll: $0.heldOutNLL,
-                equal_top1: $0.equalTop1, equal_nll: $0.equalNLL, top1_difference: $0.top1Difference, nll_difference: $0.nllDifference)
+                equal_top1: $0.equalTop1, equal_nll: $0.equalNLL, top1_difference: $0.top1Difference, nll_difference: $0.nllDifference,
+                iterations: $0.iterations, converged: $0.converged)
         }
     }
 
@@ -60,6 +64,9 @@ struct WeightingReport: Encodable {
                 String(
                     format: "    NLL %.4f fitted vs %.4f equal: %+.4f [%+.4f, %+.4f]", fit.held_out_nll, fit.equal_nll,
                     fit.nll_difference.mean, fit.nll_difference.low, fit.nll_difference.high))
+        }
+        if let fit, !fit.converged {
+            lines.append("  note: a fit stopped after \(fit.iterations) iterations, short of a stationary point")
         }
         for note in notes { lines.append("  note: \(note)") }
         return lines.joined(separator: "\n")
