@@ -11,9 +11,9 @@ against to 1e-6.
 What it computes (the Swift side's doc comments give the reasons):
 - the weighted ensemble: class vector sum_t w_t u_tc normalised, u_tc the sum of template
   t's prompt embeddings for class c (WeightedEnsemble);
-- `fit` weights: exponentiated-gradient descent on the simplex from equal weights, with
-  the same backtracking rule and stop (WeightFitter), on k folds dealt out by SplitMix64
-  keys (CrossValidationFolds), and on every image;
+- `fit` weights: L-BFGS on theta with w = softmax(theta), from equal weights, with the
+  same line search and stops (WeightFitter), on k folds dealt out by SplitMix64 keys
+  (CrossValidationFolds), and on every image;
 - the fitted temperature: Newton's method in beta = 1/T inside a bracket, bisecting
   geometrically when a step leaves it (TemperatureFit), softmax and sigmoid;
 - the reliability bins and ECE of the equal-weight scores (Metrics, 15 equal-width bins).
@@ -127,35 +127,66 @@ class Ensemble:
         return loss / m, g
 
 
-def fit_weights(e, rows, truth, scale, bias, tolerance=1e-7, max_iterations=300):
-    w = np.full(e.T, 1.0 / e.T)
+def softmax(theta):
+    e = np.exp(theta - theta.max())
+    return e / e.sum()
+
+
+def fit_weights(e, rows, truth, scale, bias, tolerance=1e-7, max_iterations=300, memory=10):
+    """L-BFGS on theta, w = softmax(theta), as WeightFitter.fit does it step for step."""
+    theta = np.zeros(e.T)
+    w = softmax(theta)
     if e.T <= 1 or len(rows) == 0:
         return w, 0
     f, g = e.objective(w, rows, truth, scale, bias)
-    eta = 1.0
+    theta_grad = lambda w, g: w * (g - float(w @ g))
+    gt = theta_grad(w, g)
+    pairs = []
     for iteration in range(max_iterations):
-        mean = float(w @ g)
-        gap = float((w * np.abs(g - mean)).sum())
-        if gap < tolerance:
+        if np.abs(gt).sum() < tolerance:
             return w, iteration
-        low = g.min()
-        accepted = False
-        while eta > 1e-12:
-            nxt = w * np.exp(-eta * (g - low))
-            nxt = nxt / nxt.sum()
-            predicted = float(g @ (w - nxt))
-            fn, gn = e.objective(nxt, rows, truth, scale, bias)
-            if fn <= f - 1e-4 * predicted:
-                stalled = f - fn < 1e-12 * max(1.0, abs(f))
-                w, f, g = nxt, fn, gn
-                if stalled:
-                    return w, iteration + 1
-                eta *= 2
-                accepted = True
+        q = gt.copy()
+        alphas = [0.0] * len(pairs)
+        for i in reversed(range(len(pairs))):
+            s_i, y_i, rho_i = pairs[i]
+            alphas[i] = rho_i * float(s_i @ q)
+            q = q - alphas[i] * y_i
+        gamma = float(pairs[-1][0] @ pairs[-1][1]) / float(pairs[-1][1] @ pairs[-1][1]) if pairs else 1.0
+        r = gamma * q
+        for i in range(len(pairs)):
+            s_i, y_i, rho_i = pairs[i]
+            b = rho_i * float(y_i @ r)
+            r = r + s_i * (alphas[i] - b)
+        direction = -r
+        slope = float(gt @ direction)
+        if not slope < 0:
+            pairs = []
+            direction = -gt
+            slope = float(gt @ direction)
+        step = 1.0
+        accepted = None
+        for _ in range(50):
+            nxt = theta + step * direction
+            wn = softmax(nxt)
+            fn, gn = e.objective(wn, rows, truth, scale, bias)
+            if fn <= f + 1e-4 * step * slope:
+                accepted = (nxt, wn, fn, gn)
                 break
-            eta /= 2
-        if not accepted:
+            step /= 2
+        if accepted is None:
             return w, iteration
+        nxt, wn, fn, gn = accepted
+        stalled = f - fn < 1e-12 * max(1.0, abs(f))
+        gt_next = theta_grad(wn, gn)
+        s, y = nxt - theta, gt_next - gt
+        sy = float(s @ y)
+        if sy > 1e-12 * float(y @ y):
+            pairs.append((s, y, 1 / sy))
+            if len(pairs) > memory:
+                pairs.pop(0)
+        theta, w, f, g, gt = nxt, wn, fn, gn, gt_next
+        if stalled:
+            return w, iteration + 1
     return w, max_iterations
 
 
