@@ -35,9 +35,21 @@ def main():
     files = sorted(p for p in (ROOT / "Tests/ImagingTests/Fixtures/formats").iterdir() if p.suffix != ".json")
     model = CLIPModel.from_pretrained(args.model).eval()
     processor = CLIPImageProcessor.from_pretrained(args.model)
+    def rgb(path):
+        # PIL's convert("RGB"), as OpenAI's preprocessing takes it. PIL keeps a GIF's
+        # transparent colour in `info` after converting, and transformers 5's processor
+        # then composites those pixels on white (convert_to_rgb): 1.6 of a normalised
+        # pixel on transparent.gif. OpenAI's CLIP and clip-tui do not; the key is dropped
+        # so that both sides start from the same pixels.
+        image = Image.open(path).convert("RGB")
+        image.info.pop("transparency", None)
+        return image
+
     with torch.no_grad():
-        pixels = processor(images=[Image.open(f).convert("RGB") for f in files], return_tensors="pt")["pixel_values"]
-        reference = model.get_image_features(pixel_values=pixels)
+        pixels = processor(images=[rgb(f) for f in files], return_tensors="pt")["pixel_values"]
+        # CLIPModel's image_embeds, spelled out (get_image_features changed its return
+        # type in transformers 5): the projection of the vision tower's pooled output.
+        reference = model.visual_projection(model.vision_model(pixel_values=pixels).pooler_output)
         reference = torch.nn.functional.normalize(reference, dim=-1).numpy().astype(np.float64)
 
     command = [args.clip_tui, "encode", "--model", args.model, "--normalize", "--threads", "1"]
