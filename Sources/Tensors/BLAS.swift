@@ -93,14 +93,26 @@ public enum BLAS {
     /// 1e-7 of every cosine before an optimiser amplifies it).
     public static func matmulTransB(_ a: [Double], rows m: Int, _ b: [Double], rows n: Int, inner k: Int) -> [Double] {
         precondition(a.count == m * k && b.count == n * k, "matmulTransB: shapes [\(m), \(k)] and [\(n), \(k)] do not fit")
+        return dgemm(a, b, m: m, n: n, k: k, transA: false, transB: true)
+    }
+
+    /// `aᵀ · b` in float64, `a` `[r, m]` and `b` `[r, n]` row-major: a sum over rows (a
+    /// gradient's), without transposing either.
+    public static func matmulTransA(_ a: [Double], _ b: [Double], rows r: Int, colsA m: Int, colsB n: Int) -> [Double] {
+        precondition(a.count == r * m && b.count == r * n, "matmulTransA: shapes [\(r), \(m)] and [\(r), \(n)] do not fit")
+        return dgemm(a, b, m: m, n: n, k: r, transA: true, transB: false)
+    }
+
+    /// `op(a) · op(b)` `[m, n]` in float64, both row-major as stored.
+    private static func dgemm(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transA: Bool, transB: Bool) -> [Double] {
         var c = [Double](repeating: 0, count: m * n)
         guard m > 0, n > 0, k > 0 else { return c }
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
                     cblas_dgemm(
-                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, pa.baseAddress!, Int32(k),
-                        pb.baseAddress!, Int32(k), 0, pc.baseAddress!, Int32(n))
+                        CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                        pa.baseAddress!, Int32(transA ? m : k), pb.baseAddress!, Int32(transB ? k : n), 0, pc.baseAddress!, Int32(n))
                 }
             }
         }
@@ -137,23 +149,5 @@ public enum BLAS {
             }
         }
         return y
-    }
-
-    /// `aᵀ · b` in float64, `a` `[r, m]` and `b` `[r, n]` row-major: a sum over rows (a
-    /// gradient's), without transposing either.
-    public static func matmulTransA(_ a: [Double], _ b: [Double], rows r: Int, colsA m: Int, colsB n: Int) -> [Double] {
-        precondition(a.count == r * m && b.count == r * n, "matmulTransA: shapes [\(r), \(m)] and [\(r), \(n)] do not fit")
-        var c = [Double](repeating: 0, count: m * n)
-        guard m > 0, n > 0, r > 0 else { return c }
-        a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                c.withUnsafeMutableBufferPointer { pc in
-                    cblas_dgemm(
-                        CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(r), 1, pa.baseAddress!, Int32(m),
-                        pb.baseAddress!, Int32(n), 0, pc.baseAddress!, Int32(n))
-                }
-            }
-        }
-        return c
     }
 }
