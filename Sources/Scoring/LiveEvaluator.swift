@@ -274,15 +274,21 @@ public final class LiveEvaluator {
         if shouldStop() { return nil }
         for s in used.indices {
             let weights = request.weights(of: s)
-            update(
-                &next[s], changes[s], labels: labels, templates: used[s], embeddings: embeddings,
-                everyClass: weights != next[s].weights)
             if let weights {
-                // Weighted: every class's vector from its prompts, weighted per template.
+                // Weighted: every class's vector from its prompts, weighted per template. The
+                // equal-weight sums still follow the edit (a later unweighted request reads
+                // them); their cosines are not made.
+                _ = next[s].ensemble.apply(changes[s], labels: labels, templates: used[s], embeddings: embeddings)
                 guard let w = try weightedCosines(labels: labels, templates: used[s], weights: weights, shouldStop: shouldStop)
                 else { return nil }
                 next[s].scores = SetScores(cosines: w, rule: rule)
                 next[s].metrics = nil
+                next[s].classKeys = labels.classes
+            } else {
+                // Leaving weights: no column of the weighted cosines can be kept.
+                update(
+                    &next[s], changes[s], labels: labels, templates: used[s], embeddings: embeddings,
+                    everyClass: next[s].weights != nil)
             }
             next[s].weights = weights
         }

@@ -118,7 +118,7 @@ public struct WeightedEnsemble: Sendable {
     ///     ∂loss/∂V_c = Σ_x r[x, c] (x / ‖V_c‖ − cos[x, c] V_c / ‖V_c‖²) =: H_c,
     ///     ∂loss/∂w_t = Σ_c u_tc · H_c   (one pass over U).
     public func objective(
-        _ w: [Double], rows: [Int], truth: [Int], scale: Double, bias: Double?, wantGradient: Bool = true
+        _ w: [Double], rows: [Int], truth: [Int], scale: Double, bias: Double?
     ) -> (loss: Double, gradient: [Double]) {
         let k = classCount, d = dimension, tc = templates.count
         let (v, norms) = classVectors(w)
@@ -132,7 +132,7 @@ public struct WeightedEnsemble: Sendable {
             loss += Self.loss(z[(i * k)..<((i + 1) * k)], truth: truth[x], sigmoid: bias != nil, gradient: &dz)
             for c in 0..<k { r[i * k + c] = dz[c] * scale / m }
         }
-        guard wantGradient, tc > 0, k > 0, d > 0 else { return (loss / m, [Double](repeating: 0, count: tc)) }
+        guard tc > 0, k > 0, d > 0 else { return (loss / m, [Double](repeating: 0, count: tc)) }
         // M = rᵀ X `[k, d]`; A_c = Σ_x r[x, c] cos[x, c], both row by row.
         var x = [Double](repeating: 0, count: rows.count * d), a = [Double](repeating: 0, count: k)
         for (i, row) in rows.enumerated() {

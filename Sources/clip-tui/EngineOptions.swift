@@ -212,15 +212,6 @@ enum WeightingChoice: ExpressibleByArgument, Equatable {
         default: self = .file(argument)
         }
     }
-
-    var name: String {
-        switch self {
-        case .equal: return "equal"
-        case .fit: return "fit"
-        case .file(let path): return path
-        case .zpe: return "zpe"
-        }
-    }
 }
 
 /// `--weights` and the folds its fit is judged on.
