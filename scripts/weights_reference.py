@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """A numpy reference for template weights, the fitted temperature and the reliability bins.
 
-Builds a small fixture (8-dimensional unit embeddings, 4 classes, 6 templates of which one
-is harmful: its prompt for each class points at the next class, as a template that names
-the wrong class would; 100 labelled images), runs the same computations as clip-tui's
+Builds a small fixture (8-dimensional unit embeddings, 4 classes, 7 templates of which two
+are harmful: one's prompt for each class points at the next class; the other names one
+wrong class in every prompt; 100 labelled images, 60 reference images), runs the same computations as clip-tui's
 ScoringCore in float64 numpy, and writes inputs and results to
 Tests/ScoringTests/Fixtures/weights/reference.json, which TemplateWeightsTests compares
 against to 1e-6.
@@ -16,7 +16,8 @@ What it computes (the Swift side's doc comments give the reasons):
   (CrossValidationFolds), and on every image;
 - the fitted temperature: Newton's method in beta = 1/T inside a bracket, bisecting
   geometrically when a step leaves it (TemperatureFit), softmax and sigmoid;
-- the reliability bins and ECE of the equal-weight scores (Metrics, 15 equal-width bins).
+- the reliability bins and ECE of the equal-weight scores (Metrics, 15 equal-width bins);
+- ZPE weights (ZeroShotPromptWeights), with and without the reference images.
 
 Usage: python3 scripts/weights_reference.py [OUT]   (numpy only)
 """
@@ -77,7 +78,40 @@ def make_fixture():
     n = 100
     truth = rng.randint(0, k, size=n)
     images = unit(mu[truth] + rng.randn(n, d) * 0.9).astype(np.float32)
-    return classes, templates, harmful, prompts, images, truth
+    # A second planted template names one wrong class in every prompt ("a cat or a {}"):
+    # its prompts lean towards the first class, with a weak, noisy trace of their own.
+    # ZPE, reading no truth, finds this one (its prompts separate the images less); the
+    # first (each class swapped for the next, one to one) it cannot see as such, since
+    # ZPE's scores do not change when classes are relabelled. Drawn from a second
+    # generator so the inputs above stay as they were.
+    rng2 = np.random.RandomState(2027)
+    named = "a cat or a {}."
+    templates.append(named)
+    for c, name in enumerate(classes):
+        e = unit(0.8 * mu[0] + 0.4 * mu[c] + rng2.randn(d) * 0.8)
+        prompts[named.replace("{}", name)] = e.astype(np.float32)
+    # Images standing for the pre-training data: any class, more spread, some off every class.
+    m = 60
+    reference = unit(np.vstack([mu[rng2.randint(0, k, size=m // 2)] + rng2.randn(m // 2, d) * 1.5, rng2.randn(m - m // 2, d)]))
+    return classes, templates, harmful, prompts, images, truth, len(templates) - 1, reference.astype(np.float32)
+
+
+def zpe(classes, templates, prompts, images, reference, scale):
+    """Allingham et al. 2023, Section 3 and Algorithm 2, as the authors' notebook computes
+    it (`get_weights`, debias 'both', or 'test' without reference images; `softmax_scores`):
+    score_p = mean_x max_c [l(x,p,c) - (E_ref[l] + E_test[l]) / 2], w = softmax(score)."""
+    X = images.astype(np.float64)
+    scores = []
+    for t in templates:
+        Z = np.stack([prompts[t.replace("{}", c)].astype(np.float64) for c in classes])
+        Z = unit(Z)
+        L = scale * X @ Z.T
+        mean = L.mean(axis=0)
+        if reference is not None:
+            mean = 0.5 * (mean + (scale * reference.astype(np.float64) @ Z.T).mean(axis=0))
+        scores.append(float((L - mean).max(axis=1).mean()))
+    scores = np.array(scores)
+    return {"scores": scores.tolist(), "weights": softmax(scores).tolist()}
 
 
 class Ensemble:
@@ -329,7 +363,7 @@ def reliability(cos, truth, scale):
 
 def main():
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "Tests/ScoringTests/Fixtures/weights/reference.json")
-    classes, templates, harmful, prompts, images, truth = make_fixture()
+    classes, templates, harmful, prompts, images, truth, named, reference = make_fixture()
     e = Ensemble(classes, templates, prompts, images)
     equal = np.full(e.T, 1.0 / e.T)
     cos, _ = e.cosines(equal)
@@ -345,6 +379,10 @@ def main():
         "classes": classes,
         "templates": templates,
         "harmful_template": templates[harmful],
+        "named_wrong_class_template": templates[named],
+        "reference_images": [[float(x) for x in row] for row in reference],
+        "zpe_softmax": zpe(classes, templates, prompts, images, reference, SCALE),
+        "zpe_no_reference": zpe(classes, templates, prompts, images, None, SCALE),
         "prompts": {p: [float(x) for x in v] for p, v in prompts.items()},
         "images": [[float(x) for x in row] for row in images],
         "truth": [int(t) for t in truth],
@@ -358,9 +396,10 @@ def main():
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
     fs = result["fit_softmax"]
-    print(f"wrote {out}: weights {np.round(fs['weights'], 4).tolist()} (harmful last), "
+    print(f"wrote {out}: weights {np.round(fs['weights'], 4).tolist()} (swapped classes 6th, a wrong class named last), "
           f"held-out top-1 {fs['held_out_top1']:.3f} vs equal {fs['equal_top1']:.3f}, "
-          f"T {result['temperature_softmax']['temperature']:.4f}, ECE {ece:.4f}")
+          f"T {result['temperature_softmax']['temperature']:.4f}, ECE {ece:.4f}; "
+          f"ZPE {np.round(result['zpe_softmax']['weights'], 4).tolist()}")
 
 
 if __name__ == "__main__":

@@ -142,6 +142,10 @@ public struct KeystrokeBenchmark {
         var held_out_top1 = 0.0, equal_top1 = 0.0
         var iterations = 0
         var converged = false
+        /// `LiveEvaluator.zpeWeights` (no reference images), and the top-1 its weights give
+        /// on these images (no fit: ZPE reads no truth, so no figure needs holding out).
+        var zpe_ms = 0.0
+        var zpe_top1 = 0.0
     }
 
     /// What `TextStateCache` holds and saved over the replay.
@@ -433,6 +437,11 @@ public struct KeystrokeBenchmark {
             _ = try evaluator.fitTemperature(set: 0, request: plain)
             f.temperature_fit_ms = milliseconds(since: start)
             f.weighted_eval_ms = try eval(plain)
+            start = DispatchTime.now()
+            let zpe = try evaluator.zpeWeights(set: 0, request: plain, reference: nil)
+            f.zpe_ms = milliseconds(since: start)
+            plain.weights = [zpe?.byTemplate]
+            f.zpe_top1 = try evaluator.evaluateOnce(plain).sets[0].metrics?.top1 ?? 0
             r.weights = f
         }
         let w = Matrix(rows: (0..<labels.count).map { _ in unit() }, dimension: d)

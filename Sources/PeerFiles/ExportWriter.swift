@@ -50,7 +50,14 @@ public enum ExportWriter {
     public static func write(_ export: PromptSetExport, format: ExportFormat, to out: String, dataset: String? = nil) throws -> Written {
         guard let first = export.templateSets.first else { throw ScoringError.invalid("nothing to export: no template set") }
         let others = export.templateSets.dropFirst().map(\.name)
-        let onlyFirst = others.isEmpty ? [] : ["\(format.rawValue) holds one template set: wrote \(first.name), not \(others.joined(separator: ", "))"]
+        var onlyFirst = others.isEmpty ? [] : ["\(format.rawValue) holds one template set: wrote \(first.name), not \(others.joined(separator: ", "))"]
+        // Only clip-tui's JSON holds template weights: a peer format's reader averages every
+        // template alike, so the set it reads is not the one that was scored.
+        if format != .clipTUI, let weights = first.weights {
+            onlyFirst.append(
+                "\(format.rawValue) holds no template weights: \(first.name)'s \(weights.count) weights were dropped (its readers average the templates equally); export to clip-tui JSON to keep them"
+            )
+        }
         switch format {
         case .clipTUI:
             try export.write(to: out)

@@ -83,6 +83,14 @@ public struct PromptSetExport: Codable, Sendable {
         }
     }
 
+    /// One template's weight in its set's ensemble (`--weights`): exported, and read back
+    /// by `--weights FILE`.
+    public struct TemplateWeight: Codable, Sendable, Equatable {
+        public var template: Template
+        public var weight: Double
+        public init(template: Template, weight: Double) { self.template = template; self.weight = weight }
+    }
+
     public struct Entry: Codable, Sendable {
         public var name: String
         /// "A", "B", … as the sets were given; nil for a set of its own.
@@ -100,10 +108,13 @@ public struct PromptSetExport: Codable, Sendable {
         /// Top-1 against the best candidate of the file, McNemar's p Holm-corrected (version 3;
         /// nil for the best).
         public var versusBest: Leaderboard.Paired?
+        /// Each distinct template's weight, in the set's order, when the set was scored with
+        /// weights (nil: equal weights, the plain ensemble).
+        public var weights: [TemplateWeight]?
 
         enum CodingKeys: String, CodingKey {
             case name, role, templates, metrics, perTemplate = "per_template", leftOut = "left_out", candidate, model
-            case versusBest = "versus_best"
+            case versusBest = "versus_best", weights
         }
 
         public init(

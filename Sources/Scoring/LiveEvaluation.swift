@@ -32,6 +32,8 @@ public struct LiveEvaluation: Sendable {
         /// Whether the scores are from part of the set's templates (`scoredTemplates` of
         /// `templateCount`), on the way to the full ensemble.
         public var isPartial: Bool { scoredTemplates < templateCount }
+        /// The template weights the scores were made with (nil: equal, the plain ensemble).
+        public internal(set) var weights: [Template: Double]? = nil
     }
 
     public let classNames: [String]

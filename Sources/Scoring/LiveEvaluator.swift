@@ -299,7 +299,8 @@ public final class LiveEvaluator {
             sets: request.sets.indices.map { s in
                 LiveEvaluation.SetResult(
                     scores: sides[s].scores!, leftOut: uniqued(request.sets[s].filter { !$0.hasPlaceholder }),
-                    scoredTemplates: Set(used[s]).count, templateCount: Set(request.sets[s].filter(\.hasPlaceholder)).count)
+                    scoredTemplates: Set(used[s]).count, templateCount: Set(request.sets[s].filter(\.hasPlaceholder)).count,
+                    weights: sides[s].weights)
             },
             seconds: seconds(since: start))
     }
@@ -437,6 +438,22 @@ public final class LiveEvaluator {
         return WeightFit(
             ensemble, truth: labelled.map { truth[$0]! }, scale: Double(rule.scale), bias: rule.bias.map(Double.init), folds: folds,
             seed: seed, shouldStop: shouldStop)
+    }
+
+    /// `--weights zpe` for set `s` of `request`: Allingham et al.'s label-free weights over
+    /// every image (`ZeroShotPromptWeights`), with the pre-training term taken over
+    /// `reference` (unit image embeddings) when given. ZPE scores the model's own logits,
+    /// so the request's temperature plays no part. Nil when stopped or nothing to score.
+    public func zpeWeights(
+        set s: Int, request: EvaluationRequest, reference: Matrix?, shouldStop: () -> Bool = { false }
+    ) throws -> ZeroShotPromptWeights? {
+        let labels = request.labels
+        let templates = request.sets[s].filter(\.hasPlaceholder)
+        let prompts = Set(labels.classes.flatMap { $0.prompts(templates) })
+        guard let vectors = try store.textEmbeddings(prompts, shouldStop: shouldStop) else { return nil }
+        return ZeroShotPromptWeights(
+            templates: templates, labels: labels, images: images, reference: reference, embeddings: vectors,
+            scale: Double(baseRule.scale), shouldStop: shouldStop)
     }
 
     /// `--temperature fit` for set `s` of `request` (its weights included): the T dividing

@@ -80,8 +80,13 @@ extension PromptSetExport {
                 figures.append(.init(template: t, top1Alone: effect.accuracy, leaveOneOut: effect.leaveOneOut))
             }
         }
-        return Entry(
+        var entry = Entry(
             name: set.name, role: role, templates: set.templates, metrics: result.metrics.map { NamedMetrics($0, classes: classes) },
             perTemplate: figures.isEmpty ? nil : figures, leftOut: result.leftOut.isEmpty ? nil : result.leftOut)
+        if let w = result.weights {
+            let total = set.scoredTemplates.reduce(0) { $0 + (w[$1] ?? 0) }
+            entry.weights = set.scoredTemplates.map { .init(template: $0, weight: total > 0 ? (w[$0] ?? 0) / total : 0) }
+        }
+        return entry
     }
 }

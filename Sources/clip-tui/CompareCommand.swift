@@ -11,6 +11,7 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var sets: SetOptions
     @OptionGroup var templateSets: TemplateSetsOptions
     @OptionGroup var scoring: ScoreOptions
+    @OptionGroup var weighting: WeightOptions
     @OptionGroup var progressOptions: ProgressOptions
     @Option(help: "Output: table or json.") var format: ReportFormat = .table
     @Flag(help: "Exit with status 3 when any candidate is significantly worse than the first (Holm-corrected; for CI).")
@@ -18,6 +19,7 @@ struct CompareCommand: ParsableCommand {
 
     func validate() throws {
         try scoring.refuseFit("compare")
+        try weighting.refuseFit("compare")
         try templateSets.validate(required: false)
         // No --templates: a webdataset's own templates are the one set (checked in `run`).
         guard max(1, engine.models.count) * max(1, templateSets.files.count) >= 2 else {
@@ -32,7 +34,7 @@ struct CompareCommand: ParsableCommand {
             let models = try engine.makeModels(logitScale: scoring.logitScale)
             let run = try CandidateRun(
                 models: models, files: files, parsed: parsed, sets: sets, temperature: scoring.resolvedTemperature,
-                through: .statistics, progress: progressOptions.progress)
+                through: .statistics, progress: progressOptions.progress, weighting: weighting)
             guard run.board.evaluations.allSatisfy({ $0.result.labelledCount > 0 }) else {
                 throw ScoringError.invalid("\(sets.images): no labelled images (use class subfolders or --truth)")
             }

@@ -21,12 +21,16 @@ struct CandidateRun {
     /// The labels as read (the same for every model).
     let labels: LabelSet
     let board: CandidateBoard
+    /// Per candidate: its template weights' report (nil: equal weights, no `--weights`).
+    let weightings: [WeightingReport?]
 
-    /// - Parameters: `files` are the sets' files (for names and warnings), `parsed` the sets.
+    /// - Parameters: `files` are the sets' files (for names and warnings), `parsed` the sets;
+    ///   `weighting` weights every set alike (`--weights`; nil or equal: the plain ensemble).
     init(
         models: [ScoringModel], files: [String], parsed: [TemplateSet], sets: SetOptions, temperature: Float,
-        through: LiveEvaluator.Stage, progress: Bool = false
+        through: LiveEvaluator.Stage, progress: Bool = false, weighting: WeightOptions? = nil
     ) throws {
+        var weightings: [WeightingReport?] = []
         var candidates: [Candidate] = [], images: [EmbeddedImages] = [], evaluations: [CandidateBoard.ModelEvaluation] = []
         var read: LabelSet?
         for model in models {
@@ -41,9 +45,26 @@ struct CandidateRun {
                 }
             }
             let reporter = progress ? PromptProgressReporter(sets: parsed.map(\.name), model: models.count > 1 ? model.name : nil) : nil
-            let e = try model.evaluator(embedded).evaluateOnce(
-                EvaluationRequest(labels: labels, sets: parsed.map(\.templates), temperature: temperature, through: through),
-                progress: reporter.map { r in { r.prompts($0, $1) } }, partial: reporter.map { r in { r.partial($0) } })
+            let evaluator = model.evaluator(embedded)
+            var request = EvaluationRequest(labels: labels, sets: parsed.map(\.templates), temperature: temperature, through: through)
+            var e = try evaluator.evaluateOnce(
+                request, progress: reporter.map { r in { r.prompts($0, $1) } }, partial: reporter.map { r in { r.partial($0) } })
+            if let weighting, weighting.weights != .equal {
+                // Weighted on the embeddings just made, then scored again (nothing encoded twice).
+                let reference = try weighting.referenceImages(model, labels: labels)
+                var used: [[Template: Double]?] = []
+                for (s, set) in parsed.enumerated() {
+                    let w = try weighting.resolve(
+                        evaluator, request: request, set: s, labels: labels, templates: set, reference: reference, images: sets.images)
+                    for note in w.report.notes { warn("weights of \(set.name): \(note)") }
+                    used.append(w.used)
+                    weightings.append(w.report)
+                }
+                request.weights = used
+                e = try evaluator.evaluateOnce(request)
+            } else {
+                weightings += parsed.map { _ in nil }
+            }
             for (s, (file, set)) in zip(files, parsed).enumerated() {
                 candidates.append(Candidate(model: model, evaluation: evaluations.count, set: s, file: file, templates: set))
             }
@@ -51,6 +72,7 @@ struct CandidateRun {
             evaluations.append(.init(paths: embedded.items.map(\.path), result: e))
         }
         self.models = models
+        self.weightings = weightings
         self.labels = read!  // one model at least
         self.candidates = candidates
         self.images = images
@@ -69,9 +91,12 @@ struct CompareReport {
     var leaderboard: Leaderboard { board.leaderboard }
     var classes: [String] { board.classes }
 
+    let weightings: [WeightingReport?]
+
     init(_ run: CandidateRun) {
         candidates = run.candidates
         board = run.board
+        weightings = run.weightings
     }
 
     func result(_ i: Int) -> (set: LiveEvaluation.SetResult, evaluation: LiveEvaluation) { board.result(i) }
@@ -111,6 +136,8 @@ struct CompareReport {
         let top1_interval: WilsonInterval
         /// Against the first candidate (null for the first).
         let versus_reference: Leaderboard.Paired?
+        /// Its template weights (absent: equal weights).
+        let weighting: WeightingReport?
 
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -118,8 +145,11 @@ struct CompareReport {
             try c.encode(score_rule, forKey: .score_rule); try c.encode(temperature, forKey: .temperature)
             try c.encode(set, forKey: .set); try c.encode(metrics, forKey: .metrics)
             try c.encode(top1_interval, forKey: .top1_interval); try c.encode(versus_reference, forKey: .versus_reference)
+            try c.encodeIfPresent(weighting, forKey: .weighting)
         }
-        enum CodingKeys: String, CodingKey { case id, model, score_rule, temperature, set, metrics, top1_interval, versus_reference }
+        enum CodingKeys: String, CodingKey {
+            case id, model, score_rule, temperature, set, metrics, top1_interval, versus_reference, weighting
+        }
     }
 
     struct SetOutput: Encodable {
@@ -180,7 +210,7 @@ struct CompareReport {
                 id: ids[i], model: c.model.name, score_rule: e.rule.description, temperature: e.temperature,
                 set: SetOutput(file: c.file, name: c.templates.name, templates: c.templates.templates.map(\.text)),
                 metrics: .init(set.metrics!, classes: classes), top1_interval: Self.interval(set.metrics!),
-                versus_reference: leaderboard.versusReference[i])
+                versus_reference: leaderboard.versusReference[i], weighting: weightings[i])
         }
         let rows = leaderboard.order.enumerated().map { rank, i in
             Row(
@@ -238,6 +268,11 @@ struct CompareReport {
         if let c = pair {
             lines.append("")
             lines.append(Report.comparisonTable(c, classes: classes, nameA: ids[0], nameB: ids[1], paths: paths))
+        }
+        for (i, w) in weightings.enumerated() {
+            guard let w else { continue }
+            lines.append("")
+            lines.append("\(ids[i]) " + w.table())
         }
         return lines.joined(separator: "\n")
     }

@@ -193,47 +193,6 @@ enum TemperatureChoice: ExpressibleByArgument, Equatable {
     }
 }
 
-/// `--weights`: how a set's templates are weighted in its ensemble.
-enum WeightingChoice: ExpressibleByArgument, Equatable {
-    /// Every template alike: the plain ensemble.
-    case equal
-    /// Fitted to the labelled images (`WeightFit`), judged by k-fold cross-validation.
-    case fit
-    /// Weights saved by clip-tui (`TemplateWeightsFile`).
-    case file(String)
-    /// Allingham et al.'s label-free weights: refused until built (`validate`).
-    case zpe
-
-    init?(argument: String) {
-        switch argument {
-        case "equal": self = .equal
-        case "fit": self = .fit
-        case "zpe": self = .zpe
-        default: self = .file(argument)
-        }
-    }
-}
-
-/// `--weights` and the folds its fit is judged on.
-struct WeightOptions: ParsableArguments {
-    @Option(
-        help: ArgumentHelp(
-            "Template weights: equal (the plain ensemble), fit (fitted to the labelled images, judged on held-out folds), or a FILE an eval --format json report (or {\"weights\": {template: w}}) wrote.",
-            valueName: "equal|fit|FILE"))
-    var weights: WeightingChoice = .equal
-    @Option(help: "Cross-validation folds of --weights fit and --temperature fit.") var folds: Int = 5
-    @Option(help: "Seed of the folds.") var foldSeed: UInt64 = 7
-
-    func validate() throws {
-        guard folds >= 2 else { throw ValidationError("--folds must be at least 2: a fit is judged on images it did not see") }
-        if weights == .zpe {
-            throw ValidationError(
-                "--weights zpe is not built yet: it must follow Allingham et al. (ICML 2023) as published, and the paper could not be read here; use fit (labelled images) or equal"
-            )
-        }
-    }
-}
-
 /// Where the images' truth comes from besides class folders: every command that reads
 /// images takes these, and the session keeps them in its file.
 struct TruthOptions: ParsableArguments {

@@ -94,7 +94,9 @@ struct EvalCommand: ParsableCommand {
                 request, progress: reporter.map { r in { r.prompts($0, $1) } }, partial: reporter.map { r in { r.partial($0) } })
             // Weights and a temperature are fitted on the embeddings just made, then the set
             // is scored again with them (no prompt is encoded twice).
-            let weights = try self.weights(evaluator, request: request, labels: labels, templates: templateSet)
+            let reference = try weighting.referenceImages(model, labels: labels)
+            let weights = try weighting.resolve(
+                evaluator, request: request, set: 0, labels: labels, templates: templateSet, reference: reference, images: sets.images)
             for note in weights.report.notes { warn("weights: \(note)") }
             request.weights = [weights.used]
             var temperatureFit: TemperatureFit?
@@ -137,49 +139,6 @@ struct EvalCommand: ParsableCommand {
                 if weighting.weights != .equal { print(weights.report.table()) }
                 if let tReport { print(tReport.table()) }
             }
-        }
-    }
-
-    /// The weights `--weights` asks for (nil: equal) and their report.
-    private func weights(
-        _ evaluator: LiveEvaluator, request: EvaluationRequest, labels: LabelSet, templates set: TemplateSet
-    ) throws -> (used: [Template: Double]?, report: WeightingReport) {
-        var distinct: [Template] = []
-        var seen = Set<Template>()
-        for t in set.templates where t.hasPlaceholder && seen.insert(t).inserted { distinct.append(t) }
-        var notes: [String] = []
-        let own = labels.classes.filter { !$0.sentences.isEmpty }.count, synonyms = labels.classes.filter { $0.synonyms.count > 0 }.count
-        if weighting.weights != .equal, own + synonyms > 0 {
-            notes.append(
-                "\(own) class\(own == 1 ? "" : "es") with \(own == 1 ? "its" : "their") own sentences and \(synonyms) with synonyms keep equal weights over those"
-            )
-        }
-        switch weighting.weights {
-        case .equal, .zpe:
-            let w = 1 / Double(max(1, distinct.count))
-            return (nil, WeightingReport(method: "equal", templates: distinct, weights: distinct.map { _ in w }, notes: notes, fit: nil))
-        case .fit:
-            guard let fit = try evaluator.fitWeights(set: 0, request: request, folds: weighting.folds, seed: weighting.foldSeed) else {
-                throw ScoringError.invalid("\(sets.images): --weights fit needs labelled images (class subfolders or --truth)")
-            }
-            let byTemplate = fit.byTemplate
-            return (
-                byTemplate,
-                WeightingReport(method: "fit", templates: distinct, weights: distinct.map { byTemplate[$0] ?? 0 }, notes: notes, fit: fit)
-            )
-        case .file(let path):
-            let read = try TemplateWeightsFile.read(path: path)
-            let missing = distinct.filter { read[$0] == nil }, unused = read.keys.filter { !seen.contains($0) }
-            if !missing.isEmpty {
-                notes.append(
-                    "\(missing.count) template\(missing.count == 1 ? "" : "s") not in \(path) weigh 0: \(missing.map { "\"\($0.text)\"" }.joined(separator: ", "))"
-                )
-            }
-            if !unused.isEmpty { notes.append("\(unused.count) weighted template\(unused.count == 1 ? "" : "s") of \(path) not in the set (ignored)") }
-            let total = distinct.reduce(0) { $0 + (read[$1] ?? 0) }
-            guard total > 0 else { throw ScoringError.invalid("\(path): no template of \(set.name) has a weight above 0") }
-            let used = Dictionary(uniqueKeysWithValues: distinct.map { ($0, (read[$0] ?? 0) / total) })
-            return (used, WeightingReport(method: path, templates: distinct, weights: distinct.map { used[$0]! }, notes: notes, fit: nil))
         }
     }
 }

@@ -18,11 +18,13 @@ struct ExportCommand: ParsableCommand {
             valueName: "n|name"))
     var chosen: [String] = []
     @OptionGroup var scoring: ScoreOptions
+    @OptionGroup var weighting: WeightOptions
     @OptionGroup var progressOptions: ProgressOptions
     @OptionGroup var output: ExportOptions
 
     func validate() throws {
         try scoring.refuseFit("export")
+        try weighting.refuseFit("export")
         try templateSets.validate()
     }
 
@@ -34,7 +36,7 @@ struct ExportCommand: ParsableCommand {
             // The same evaluation the session exports from: every stage, per-template figures included.
             let run = try CandidateRun(
                 models: models, files: files, parsed: parsed, sets: sets, temperature: scoring.resolvedTemperature,
-                through: .templates, progress: progressOptions.progress)
+                through: .templates, progress: progressOptions.progress, weighting: weighting)
             let picked = try chosen.isEmpty ? nil : chosen.map { try Self.candidate($0, in: run.board) }
             // Roles as the sets were given: A, B, … per set (nil for a lone set), the same for every model.
             let roles = run.candidates.map { c in parsed.count == 1 ? nil : Optional(String(UnicodeScalar(UInt8(65 + c.set % 26)))) }

@@ -7,6 +7,28 @@ struct WeightingReport: Encodable {
     struct Row: Encodable {
         let template: String
         let weight: Double
+        /// ZPE's score of the template, in logits (absent for other methods).
+        let score: Double?
+    }
+    /// `--weights zpe`: what the scores were taken over.
+    struct ZPE: Encodable {
+        /// The `--reference` folder of the pre-training term; null: the term was left out.
+        let reference: String?
+        let reference_images: Int
+        let images: Int
+        let classes_scored: Int
+        /// The logit scale the scores are in (the model's own, T = 1).
+        let scale: Double
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(reference, forKey: .reference)
+            try c.encode(reference_images, forKey: .reference_images)
+            try c.encode(images, forKey: .images)
+            try c.encode(classes_scored, forKey: .classes_scored)
+            try c.encode(scale, forKey: .scale)
+        }
+        enum CodingKeys: String, CodingKey { case reference, reference_images, images, classes_scored, scale }
     }
     /// A fit's k-fold figures: the fitted weights on images they were not fitted on, and
     /// equal weights on the same images, with the paired difference's 95% interval.
@@ -25,18 +47,23 @@ struct WeightingReport: Encodable {
         let converged: Bool
     }
 
-    /// "equal", "fit", or the file the weights were read from.
+    /// "equal", "zpe", "fit", or the file the weights were read from.
     let method: String
     let per_template: [Row]
     /// What the weights leave alone (classes with their own sentences or synonyms), and
     /// a file's templates that are missing or unused.
     let notes: [String]
     let fit: Fit?
+    let zpe: ZPE?
 
-    init(method: String, templates: [Template], weights: [Double], notes: [String], fit: WeightFit?) {
+    init(
+        method: String, templates: [Template], weights: [Double], notes: [String], fit: WeightFit?, scores: [Double]? = nil,
+        zpe: ZPE? = nil
+    ) {
         self.method = method
-        per_template = zip(templates, weights).map { Row(template: $0.text, weight: $1) }
+        per_template = templates.indices.map { Row(template: templates[$0].text, weight: weights[$0], score: scores?[$0]) }
         self.notes = notes
+        self.zpe = zpe
         self.fit = fit.map {
             Fit(
                 folds: $0.folds, seed: $0.seed, images: $0.images, held_out_top1: $0.heldOutTop1, held_out_nll: $0.heldOutNLL,
@@ -50,7 +77,13 @@ struct WeightingReport: Encodable {
         let width = min(48, per_template.map { $0.template.count }.max() ?? 0)
         for row in per_template {
             let text = row.template.count > width ? String(row.template.prefix(width - 1)) + "…" : row.template
-            lines.append("  " + text.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "  %.4f", row.weight))
+            let score = row.score.map { String(format: "  score %8.3f", $0) } ?? ""
+            lines.append("  " + text.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "  %.4f", row.weight) + score)
+        }
+        if let zpe {
+            lines.append(
+                "  ZPE (Allingham et al. 2023) over \(zpe.images) images, no truth read; pre-training term: "
+                    + (zpe.reference.map { "\(zpe.reference_images) images of \($0)" } ?? "left out (no --reference)"))
         }
         if let fit {
             lines.append(

@@ -67,6 +67,57 @@ final class WeightingCommandTests: XCTestCase {
         for row in equalRows { XCTAssertEqual(row["weight"] as? Double ?? 0, 1.0 / 3, accuracy: 1e-12) }
     }
 
+    /// `--weights zpe` end to end: a score and weight per template, the pre-training term
+    /// said to be left out without `--reference` and taken with it, and the same weights
+    /// from the same images in a flat folder (no truth at all).
+    func testZPEWeightsAreReportedAndReadNoTruth() throws {
+        func weighting(_ arguments: [String]) throws -> [String: Any] {
+            let r = try run(arguments + ["--weights", "zpe", "--format", "json"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            try assertValid(r.stdout, schema: "eval", "eval --weights zpe")
+            return try XCTUnwrap(try object(r.stdout)["weighting"] as? [String: Any])
+        }
+        let plain = try weighting(["eval"] + demo)
+        XCTAssertEqual(plain["method"] as? String, "zpe")
+        let rows = try XCTUnwrap(plain["per_template"] as? [[String: Any]])
+        let weights = rows.compactMap { $0["weight"] as? Double }, scores = rows.compactMap { $0["score"] as? Double }
+        XCTAssertEqual(weights.count, 3)
+        XCTAssertEqual(scores.count, 3)
+        XCTAssertEqual(weights.reduce(0, +), 1, accuracy: 1e-9)
+        // softmax of the scores: the weights' log-ratios are the scores' differences.
+        XCTAssertEqual(log(weights[0] / weights[1]), scores[0] - scores[1], accuracy: 1e-9)
+        let zpe = try XCTUnwrap(plain["zpe"] as? [String: Any])
+        XCTAssertTrue(zpe["reference"] is NSNull)
+        XCTAssertEqual(zpe["images"] as? Int, 80)
+        XCTAssertTrue((plain["notes"] as? [String] ?? []).contains { $0.contains("pre-training term is left out") })
+
+        let reference = CLIToolTests.root.appendingPathComponent("Images/demo/blue_star").path
+        let withReference = try weighting(["eval"] + demo + ["--reference", reference])
+        XCTAssertEqual((withReference["zpe"] as? [String: Any])?["reference_images"] as? Int, 2)
+        XCTAssertFalse((withReference["notes"] as? [String] ?? []).contains { $0.contains("pre-training term") })
+        let referenced = try XCTUnwrap(withReference["per_template"] as? [[String: Any]]).compactMap { $0["weight"] as? Double }
+        XCTAssertNotEqual(referenced, weights, "the reference term changed nothing")
+
+        // The same images flat, with no class folders: no truth, the same weights.
+        let flat = FileManager.default.temporaryDirectory.appendingPathComponent("flat-\(UUID())")
+        try FileManager.default.createDirectory(at: flat, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: flat) }
+        let demoImages = CLIToolTests.root.appendingPathComponent("Images/demo")
+        for folder in try FileManager.default.contentsOfDirectory(atPath: demoImages.path) {
+            let dir = demoImages.appendingPathComponent(folder)
+            guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { continue }
+            for f in files where f.hasSuffix(".png") {
+                try FileManager.default.copyItem(at: dir.appendingPathComponent(f), to: flat.appendingPathComponent("\(folder)-\(f)"))
+            }
+        }
+        var flatArguments = demo
+        flatArguments[3] = flat.path
+        let unlabelled = try weighting(["eval"] + flatArguments)
+        let flatWeights = try XCTUnwrap(unlabelled["per_template"] as? [[String: Any]]).compactMap { $0["weight"] as? Double }
+        XCTAssertEqual(flatWeights.count, weights.count)
+        for (a, b) in zip(flatWeights, weights) { XCTAssertEqual(a, b, accuracy: 1e-12, "truth changed ZPE's weights") }
+    }
+
     func testBadWeightsAndUnbuiltChoicesAreRefusedByName() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("weights-\(UUID()).json")
         defer { try? FileManager.default.removeItem(at: file) }
@@ -78,9 +129,9 @@ final class WeightingCommandTests: XCTestCase {
         let mangled = try run(["eval"] + demo + ["--weights", file.path])
         XCTAssertNotEqual(mangled.status, 0)
         XCTAssertTrue(mangled.stderr.contains(file.path), mangled.stderr)
-        let zpe = try run(["eval"] + demo + ["--weights", "zpe"])
-        XCTAssertNotEqual(zpe.status, 0)
-        XCTAssertTrue(zpe.stderr.contains("--weights zpe is not built yet"), zpe.stderr)
+        let stray = try run(["eval"] + demo + ["--reference", demo[3]])
+        XCTAssertNotEqual(stray.status, 0)
+        XCTAssertTrue(stray.stderr.contains("--reference is read by --weights zpe only"), stray.stderr)
         let compare = try run(["compare"] + demo + ["--templates-b", demo[7], "--temperature", "fit"])
         XCTAssertNotEqual(compare.status, 0)
         XCTAssertTrue(compare.stderr.contains("--temperature fit is for eval"), compare.stderr)
@@ -89,5 +140,46 @@ final class WeightingCommandTests: XCTestCase {
         let partial = try run(["eval"] + demo + ["--weights", file.path, "--format", "json"])
         XCTAssertEqual(partial.status, 0, partial.stderr)
         XCTAssertTrue(partial.stderr.contains("2 templates not in \(file.path) weigh 0"), partial.stderr)
+    }
+
+    /// `compare` and `export` take the same weights: each candidate's weighting in compare's
+    /// report, an export's sets carry their weights and `--weights EXPORT` reads them back,
+    /// a peer format says it drops them, and `--weights fit` is refused with its reason.
+    func testCompareAndExportCarryWeights() throws {
+        let plain = CLIToolTests.root.appendingPathComponent("Prompts/demo-templates-plain.txt").path
+        let compared = try run(["compare"] + demo + ["--templates", plain, "--weights", "zpe", "--format", "json"])
+        XCTAssertEqual(compared.status, 0, compared.stderr)
+        try assertValid(compared.stdout, schema: "compare", "compare --weights zpe")
+        let candidates = try XCTUnwrap(try object(compared.stdout)["candidates"] as? [[String: Any]])
+        XCTAssertEqual(candidates.count, 2)
+        for c in candidates { XCTAssertEqual((c["weighting"] as? [String: Any])?["method"] as? String, "zpe") }
+
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("weighted-\(UUID()).json")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let exported = try run(["export"] + demo + ["--weights", "zpe", "--out", out.path])
+        XCTAssertEqual(exported.status, 0, exported.stderr)
+        try assertValid(try Data(contentsOf: out), schema: "prompt-set", "export --weights zpe")
+        let sets = try XCTUnwrap(try object(Data(contentsOf: out))["template_sets"] as? [[String: Any]])
+        let written = try XCTUnwrap(sets.first?["weights"] as? [[String: Any]]).compactMap { $0["weight"] as? Double }
+        let zpeRows = try XCTUnwrap((candidates[0]["weighting"] as? [String: Any])?["per_template"] as? [[String: Any]])
+        let reported = zpeRows.compactMap { $0["weight"] as? Double }
+        XCTAssertEqual(written.count, 3)
+        for (a, b) in zip(written, reported) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+        let readBack = try run(["eval"] + demo + ["--weights", out.path, "--format", "json"])
+        XCTAssertEqual(readBack.status, 0, readBack.stderr)
+        let back = try XCTUnwrap((try object(readBack.stdout)["weighting"] as? [String: Any])?["per_template"] as? [[String: Any]])
+        for (a, b) in zip(back.compactMap { $0["weight"] as? Double }, written) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+
+        let txt = FileManager.default.temporaryDirectory.appendingPathComponent("weighted-\(UUID()).txt")
+        defer { try? FileManager.default.removeItem(at: txt) }
+        let peer = try run(["export"] + demo + ["--weights", "zpe", "--out", txt.path])
+        XCTAssertEqual(peer.status, 0, peer.stderr)
+        XCTAssertTrue(peer.stderr.contains("txt holds no template weights") && peer.stderr.contains("3 weights were dropped"), peer.stderr)
+        let equalExport = try run(["export"] + demo + ["--out", txt.path])
+        XCTAssertFalse(equalExport.stderr.contains("weights were dropped"), equalExport.stderr)
+
+        let fit = try run(["compare"] + demo + ["--templates", plain, "--weights", "fit"])
+        XCTAssertNotEqual(fit.status, 0)
+        XCTAssertTrue(fit.stderr.contains("--weights fit is for eval"), fit.stderr)
     }
 }

@@ -18,11 +18,15 @@ final class TemplateWeightsTests: XCTestCase {
         }
         struct Temperature: Decodable { let temperature, nll, nll_at_one, held_out_nll: Double }
         struct Bin: Decodable { let low, high: Double; let count: Int; let confidence, accuracy: Double }
+        struct ZPE: Decodable { let scores, weights: [Double] }
         let scale, sigmoid_bias: Double
         let folds: Int
         let seed: UInt64
         let classes, templates: [String]
         let harmful_template: String
+        let named_wrong_class_template: String
+        let reference_images: [[Float]]
+        let zpe_softmax, zpe_no_reference: ZPE
         let prompts: [String: [Float]]
         let images: [[Float]]
         let truth: [Int]
@@ -169,5 +173,71 @@ final class TemplateWeightsTests: XCTestCase {
         // The engine's fit is the same fit as on the ensemble itself.
         let fit = try XCTUnwrap(live.fitWeights(set: 0, request: EvaluationRequest(labels: labels, sets: [templates]), folds: r.folds, seed: r.seed))
         assertEqual(fit.weights, r.fit_softmax.weights, "engine fit")
+    }
+
+    func median(_ w: [Double]) -> Double {
+        let sorted = w.sorted()
+        return (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
+    }
+
+    /// ZPE's scores and weights, with the reference images' pre-training term and without
+    /// it, equal numpy's to 1e-6.
+    func testZPEWeightsEqualTheNumpyReference() throws {
+        let r = try reference()
+        let labels = LabelSet(name: "fixture", classes: r.classes.map { ClassLabel(name: $0) })
+        let images = Matrix(rows: r.images, dimension: r.images[0].count)
+        let reference = Matrix(rows: r.reference_images, dimension: r.images[0].count)
+        for (ref, expected) in [(reference, r.zpe_softmax), (nil, r.zpe_no_reference)] as [(Matrix?, Reference.ZPE)] {
+            let zpe = try XCTUnwrap(
+                ZeroShotPromptWeights(
+                    templates: r.templates.map(Template.init), labels: labels, images: images, reference: ref, embeddings: r.prompts,
+                    scale: r.scale))
+            assertEqual(zpe.scores, expected.scores, "ZPE scores \(ref == nil ? "without" : "with") reference")
+            assertEqual(zpe.weights, expected.weights, "ZPE weights \(ref == nil ? "without" : "with") reference")
+            XCTAssertEqual(zpe.referenceImages, ref?.rows ?? 0)
+            XCTAssertEqual(zpe.weights.reduce(0, +), 1, accuracy: 1e-12)
+        }
+        XCTAssertNotEqual(r.zpe_softmax.weights, r.zpe_no_reference.weights, "the reference term changes the weights")
+    }
+
+    /// The template that names a wrong class in every prompt weighs less than the median
+    /// template under ZPE (which reads no truth) and under the fit.
+    func testZPEAndTheFitWeighATemplateNamingAWrongClassBelowTheMedian() throws {
+        let r = try reference()
+        let templates = r.templates.map(Template.init)
+        let named = try XCTUnwrap(templates.firstIndex(of: Template(r.named_wrong_class_template)))
+        let zpe = try XCTUnwrap(
+            ZeroShotPromptWeights(
+                templates: templates, labels: LabelSet(name: "fixture", classes: r.classes.map { ClassLabel(name: $0) }),
+                images: Matrix(rows: r.images, dimension: r.images[0].count),
+                reference: Matrix(rows: r.reference_images, dimension: r.images[0].count), embeddings: r.prompts, scale: r.scale))
+        XCTAssertLessThan(zpe.weights[named], median(zpe.weights))
+        let fit = try XCTUnwrap(WeightFit(ensemble(r), truth: r.truth, scale: r.scale, bias: nil, folds: r.folds, seed: r.seed))
+        XCTAssertLessThan(fit.weights[named], median(fit.weights))
+    }
+
+    /// ZPE through the engine reads no truth: the same images with their classes and with
+    /// none (a flat folder) give identical weights, equal to the reference's.
+    func testZPEUsesNoTruth() throws {
+        let r = try reference()
+        let labels = LabelSet(name: "fixture", classes: r.classes.map { ClassLabel(name: $0) }), templates = r.templates.map(Template.init)
+        var weights: [[Double]] = []
+        for labelled in [true, false] {
+            let provider = FakeProvider(dimension: r.images[0].count)
+            provider.vectors = r.prompts
+            let items = r.truth.indices.map { i in
+                ImageCollection.Item(path: "/i/\(i).png", relativePath: "\(i).png", truthName: labelled ? r.classes[r.truth[i]] : nil)
+            }
+            let images = EmbeddedImages(items: items, matrix: Matrix(rows: r.images, dimension: r.images[0].count), failures: [])
+            let live = LiveEvaluator(
+                store: EmbeddingStore(provider: provider, cache: nil), images: images, rule: .softmax(scale: Float(r.scale)))
+            let zpe = try XCTUnwrap(
+                live.zpeWeights(
+                    set: 0, request: EvaluationRequest(labels: labels, sets: [templates]),
+                    reference: Matrix(rows: r.reference_images, dimension: r.images[0].count)))
+            weights.append(zpe.weights)
+        }
+        XCTAssertEqual(weights[0], weights[1], "truth changed ZPE's weights")
+        assertEqual(weights[1], r.zpe_softmax.weights, "engine ZPE")
     }
 }
