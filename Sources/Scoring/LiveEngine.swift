@@ -37,6 +37,12 @@ public final class LiveEngine: Sendable {
         try evaluator.withLock { try $0?.selection(set: s, request: request, progress: progress) }
     }
 
+    /// The temperature fitted to the labelled images under set `s` of `request`
+    /// (`LiveEvaluator.fitTemperature`; nil: no images loaded, or none labelled).
+    public func fitTemperature(set s: Int, request: EvaluationRequest) throws -> TemperatureFit? {
+        try evaluator.withLock { try $0?.fitTemperature(set: s, request: request) }
+    }
+
     /// Each loaded image's cosine to `text` (empty before images are loaded).
     public func similarities(to text: String) throws -> [Float] {
         try evaluator.withLock { try $0?.similarities(to: text) ?? [] }

@@ -20,6 +20,9 @@ public struct EvaluationRequest: Sendable, Equatable {
     /// Each set's template weights (`WeightedEnsemble`); nil, or a set past its end: equal
     /// weights, the plain ensemble. A template of the set missing from its weights weighs 0.
     public var weights: [[Template: Double]?]
+    /// Each set's weights made inside the evaluation, from its embeddings, again after
+    /// every edit (the session's weighting); a set with `weights` of its own keeps those.
+    public var methods: [WeightingMethod?] = []
 
     /// - Parameters: `sets` in order; `temperature` divides the model's logits.
     public init(
@@ -36,11 +39,24 @@ public struct EvaluationRequest: Sendable, Equatable {
 
     /// Set `s`'s weights (nil: equal).
     public func weights(of s: Int) -> [Template: Double]? { s < weights.count ? weights[s] : nil }
+    /// How set `s`'s weights are made when it has none given (nil: equal).
+    public func method(of s: Int) -> WeightingMethod? { s < methods.count ? methods[s] : nil }
 
     /// A session's two sets, A and B.
     public init(labels: LabelSet, templatesA: [Template], templatesB: [Template], temperature: Float = 1) {
         self.init(labels: labels, sets: [templatesA, templatesB], temperature: temperature)
     }
+}
+
+/// How a set's template weights are made inside an evaluation, from the embeddings it has.
+public enum WeightingMethod: String, Sendable, Equatable, CaseIterable, Codable {
+    /// Allingham et al.'s label-free weights over the evaluator's images
+    /// (`ZeroShotPromptWeights`), without a pre-training term; each template's score is
+    /// kept, so an edit re-scores the templates it changed.
+    case zpe
+    /// Weights fitted to the labelled images (`WeightFitter`, on all of them: the session
+    /// shows the weights, not held-out figures; `eval --weights fit` reports those).
+    case fit
 }
 
 /// The one engine of clip-tui: the session evaluates with it live, and every command
@@ -82,6 +98,8 @@ public final class LiveEvaluator {
         var metrics: (truth: [Int?], value: Metrics)?
         /// The template weights `scores` were made with (nil: equal).
         var weights: [Template: Double]?
+        /// ZPE's score of each template under these classes (kept across edits).
+        var zpeScores: (classes: [ClassLabel], scores: [Template: Double])?
     }
 
     private var sides: [Side] = []
@@ -273,7 +291,12 @@ public final class LiveEvaluator {
         else { return nil }
         if shouldStop() { return nil }
         for s in used.indices {
-            let weights = request.weights(of: s)
+            var weights = request.weights(of: s)
+            if weights == nil, let method = request.method(of: s) {
+                guard let made = try madeWeights(method, side: &next[s], labels: labels, truth: truth, templates: used[s], shouldStop: shouldStop)
+                else { return nil }
+                weights = made
+            }
             if let weights {
                 // Weighted: every class's vector from its prompts, weighted per template. The
                 // equal-weight sums still follow the edit (a later unweighted request reads
@@ -454,6 +477,56 @@ public final class LiveEvaluator {
         return ZeroShotPromptWeights(
             templates: templates, labels: labels, images: images, reference: reference, embeddings: vectors,
             scale: Double(baseRule.scale), shouldStop: shouldStop)
+    }
+
+    /// A set's weights by `method`, from the store's embeddings of its prompts (all encoded
+    /// by now). Nil when stopped; equal weights (an empty dictionary is never returned)
+    /// when there is nothing to weigh by: no template, or for a fit no labelled image.
+    private func madeWeights(
+        _ method: WeightingMethod, side: inout Side, labels: LabelSet, truth: [Int?], templates: [Template], shouldStop: () -> Bool
+    ) throws -> [Template: Double]? {
+        var distinct: [Template] = []
+        var seen = Set<Template>()
+        for t in templates where t.hasPlaceholder && seen.insert(t).inserted { distinct.append(t) }
+        let equal = Dictionary(uniqueKeysWithValues: distinct.map { ($0, 1 / Double(max(1, distinct.count))) })
+        guard !distinct.isEmpty else { return equal }
+        switch method {
+        case .zpe:
+            guard let scorer = ZeroShotPromptWeights.Scorer(labels: labels, images: images, reference: nil, scale: Double(baseRule.scale))
+            else { return equal }
+            var kept = side.zpeScores?.classes == labels.classes ? side.zpeScores!.scores : [:]
+            let missing = distinct.filter { kept[$0] == nil }
+            if !missing.isEmpty {
+                let prompts = Set(scorer.classes.flatMap { c in missing.flatMap { t in c.names.map(t.render) } })
+                guard let vectors = try store.textEmbeddings(prompts, shouldStop: shouldStop) else { return nil }
+                for t in missing {
+                    if shouldStop() { return nil }
+                    kept[t] = scorer.score(t, embeddings: vectors)
+                }
+            }
+            // Only the set's templates are kept: an edited-away template's score goes.
+            side.zpeScores = (labels.classes, kept.filter { seen.contains($0.key) })
+            return ZeroShotPromptWeights(
+                templates: distinct, scores: distinct.map { kept[$0]! }, referenceImages: 0, classesScored: scorer.classes.count
+            ).byTemplate
+        case .fit:
+            let labelled = truth.indices.filter { truth[$0] != nil }
+            guard !labelled.isEmpty else { return equal }
+            let prompts = Set(labels.classes.flatMap { $0.prompts(distinct) })
+            guard let vectors = try store.textEmbeddings(prompts, shouldStop: shouldStop) else { return nil }
+            let d = images.cols
+            var rows = Matrix(zeros: labelled.count, d)
+            for (r, i) in labelled.enumerated() {
+                rows.storage.replaceSubrange((r * d)..<((r + 1) * d), with: images.storage[(i * d)..<((i + 1) * d)])
+            }
+            let ensemble = WeightedEnsemble(templates: distinct, labels: labels, images: rows, embeddings: vectors)
+            guard
+                let fit = WeightFitter.fit(
+                    ensemble, rows: Array(labelled.indices), truth: labelled.map { truth[$0]! }, scale: Double(rule.scale),
+                    bias: rule.bias.map(Double.init), shouldStop: shouldStop)
+            else { return nil }
+            return Dictionary(uniqueKeysWithValues: zip(ensemble.templates, fit.weights))
+        }
     }
 
     /// `--temperature fit` for set `s` of `request` (its weights included): the T dividing

@@ -45,8 +45,9 @@ public struct ScoreSnapshot: Sendable {
 
     /// One template line's figures, as the template pane shows them.
     public struct TemplateRow: Sendable, Equatable {
-        public init(tokens: Int?, warning: String?, accuracy: Double?, leaveOneOut: Double?) {
+        public init(tokens: Int?, warning: String?, accuracy: Double?, leaveOneOut: Double?, weight: Double? = nil) {
             self.tokens = tokens; self.warning = warning; self.accuracy = accuracy; self.leaveOneOut = leaveOneOut
+            self.weight = weight
         }
 
         /// The longest prompt's token count (nil while that stage is pending).
@@ -54,8 +55,12 @@ public struct ScoreSnapshot: Sendable {
         public let warning: String?
         public let accuracy: Double?
         public let leaveOneOut: Double?
+        /// The template's weight in its set's ensemble (nil: equal weights).
+        public let weight: Double?
     }
 
+    /// A's and B's template weights (nil: equal weights).
+    public let weights: [[Template: Double]?]
     public let generation: Int
     public let classNames: [String]
     public let images: [ImageRow]
@@ -98,7 +103,8 @@ public struct ScoreSnapshot: Sendable {
         testGeneration generation: Int, classNames: [String], images: [ImageRow],
         probabilitiesA: [[Float]], probabilitiesB: [[Float]],
         templatesA: [String: TemplateRow], templatesB: [String: TemplateRow], comparison: ABComparison? = nil,
-        rule: ScoreRule = .softmax(scale: 100), partialA: (scored: Int, of: Int)? = nil, partialB: (scored: Int, of: Int)? = nil
+        rule: ScoreRule = .softmax(scale: 100), partialA: (scored: Int, of: Int)? = nil, partialB: (scored: Int, of: Int)? = nil,
+        weightsA: [String: Double]? = nil
     ) {
         let k = classNames.count
         self.rule = rule
@@ -113,6 +119,7 @@ public struct ScoreSnapshot: Sendable {
             partialA != nil || partialB != nil ? QuickComparison(a: scoresA, b: scoresB, truth: images.map(\.truth)) : nil
         self.comparison = comparison
         figures = [templatesA, templatesB].map { rows in Dictionary(rows.map { (Template($0.key), $0.value) }, uniquingKeysWith: { a, _ in a }) }
+        weights = [weightsA.map { Dictionary($0.map { (Template($0.key), $0.value) }, uniquingKeysWith: { a, _ in a }) }, nil]
         templateSample = nil; seconds = 0; stage = .templates
         evaluation = nil
         self.partialA = partialA; self.partialB = partialB
@@ -174,6 +181,7 @@ public struct ScoreSnapshot: Sendable {
             }
             return rows
         }
+        weights = [ra.weights, rb.weights]
         self.board = board
     }
 
@@ -181,7 +189,10 @@ public struct ScoreSnapshot: Sendable {
     /// blank line, and a pending row for a line this evaluation has not seen (typed since).
     public func templateRow(set: Int, line: String) -> TemplateRow? {
         guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-        return figures[set][Template(line)] ?? TemplateRow(tokens: nil, warning: nil, accuracy: nil, leaveOneOut: nil)
+        let t = Template(line)
+        let row = figures[set][t] ?? TemplateRow(tokens: nil, warning: nil, accuracy: nil, leaveOneOut: nil)
+        guard let w = weights[set], t.hasPlaceholder else { return row }
+        return TemplateRow(tokens: row.tokens, warning: row.warning, accuracy: row.accuracy, leaveOneOut: row.leaveOneOut, weight: w[t] ?? 0)
     }
 
     /// One image's class probabilities under A and B.

@@ -56,20 +56,58 @@ public struct ZeroShotPromptWeights: Sendable {
         var distinct: [Template] = []
         var seen = Set<Template>()
         for t in templates where t.hasPlaceholder && seen.insert(t).inserted { distinct.append(t) }
-        let scored = labels.classes.filter { $0.sentences.isEmpty }
-        let n = images.rows, d = images.cols, k = scored.count
-        guard n > 0, d > 0, k > 0, !distinct.isEmpty else { return nil }
-        let x = images.storage.map(Double.init)
-        let testMean = Self.mean(images)
-        let referenceMean = reference.flatMap { $0.rows > 0 && $0.cols == d ? Self.mean($0) : nil }
-        // The subtracted direction: ½(x̄_ref + x̄_test), or x̄_test alone.
-        let centre = referenceMean.map { r in zip(r, testMean).map { 0.5 * ($0 + $1) } } ?? testMean
-
+        guard let scorer = Scorer(labels: labels, images: images, reference: reference, scale: scale), !distinct.isEmpty else { return nil }
         var scores: [Double] = []
-        var z = [Double](repeating: 0, count: k * d)
         for template in distinct {
             if shouldStop() { return nil }
-            for (c, label) in scored.enumerated() {
+            scores.append(scorer.score(template, embeddings: embeddings))
+        }
+        self.init(templates: distinct, scores: scores, referenceImages: scorer.referenceImages, classesScored: scorer.classes.count)
+    }
+
+    /// Weights from scores already made (`Scorer`, one template at a time): softmax(scores).
+    public init(templates: [Template], scores: [Double], referenceImages: Int, classesScored: Int) {
+        let top = scores.max() ?? 0
+        let e = scores.map { exp($0 - top) }
+        let sum = e.reduce(0, +)
+        self.templates = templates
+        self.scores = scores
+        weights = e.map { $0 / sum }
+        self.referenceImages = referenceImages
+        self.classesScored = classesScored
+    }
+
+    /// Scores one template at a time over fixed images: a template's score depends on its
+    /// own prompts only, so an edit of one template re-scores that one (the live session).
+    public struct Scorer: Sendable {
+        let x: [Double]
+        let n: Int, d: Int
+        /// The subtracted direction: ½(x̄_ref + x̄_test), or x̄_test alone.
+        let centre: [Double]
+        let scale: Double
+        /// The classes scored: those without their own sentences.
+        public let classes: [ClassLabel]
+        public let referenceImages: Int
+
+        public init?(labels: LabelSet, images: Matrix, reference: Matrix?, scale: Double) {
+            classes = labels.classes.filter { $0.sentences.isEmpty }
+            n = images.rows
+            d = images.cols
+            guard n > 0, d > 0, !classes.isEmpty else { return nil }
+            x = images.storage.map(Double.init)
+            let testMean = ZeroShotPromptWeights.mean(images)
+            let dimension = images.cols
+            let referenceMean = reference.flatMap { $0.rows > 0 && $0.cols == dimension ? ZeroShotPromptWeights.mean($0) : nil }
+            centre = referenceMean.map { r in zip(r, testMean).map { 0.5 * ($0 + $1) } } ?? testMean
+            referenceImages = referenceMean == nil ? 0 : reference?.rows ?? 0
+            self.scale = scale
+        }
+
+        /// score_p: the mean over the images of the largest normalised logit.
+        public func score(_ template: Template, embeddings: [String: [Float]]) -> Double {
+            let k = classes.count
+            var z = [Double](repeating: 0, count: k * d)
+            for (c, label) in classes.enumerated() {
                 var sum = [Double](repeating: 0, count: d)
                 for name in label.names {
                     guard let e = embeddings[template.render(name)] else { preconditionFailure("no embedding for \(template.render(name))") }
@@ -91,16 +129,8 @@ public struct ZeroShotPromptWeights: Sendable {
                 for c in 0..<k { best = max(best, scale * cos[i * k + c] - bias[c]) }
                 total += best
             }
-            scores.append(total / Double(n))
+            return total / Double(n)
         }
-        let top = scores.max() ?? 0
-        let e = scores.map { exp($0 - top) }
-        let sum = e.reduce(0, +)
-        self.templates = distinct
-        self.scores = scores
-        weights = e.map { $0 / sum }
-        referenceImages = referenceMean == nil ? 0 : reference?.rows ?? 0
-        classesScored = k
     }
 
     /// The mean row of `[n, d]`, in float64.

@@ -32,6 +32,15 @@ public enum Action: Equatable, Sendable {
     case requestPrompts, showPrompts(PromptsView), scrollPrompts(Int), togglePromptIds, closePrompts
     /// Multiplies the softmax temperature (the cosines stay; probabilities, NLL and ECE move).
     case scaleTemperature(Float)
+    /// `w`: the focused set's weighting, in turn: equal, ZPE (no truth), fitted to the labelled images.
+    case cycleWeighting
+    /// `=`: fit the temperature to the labelled images (the controller asks the engine,
+    /// which answers with `.fittedTemperature`).
+    case fitTemperature
+    /// The engine's fitted T (nil: no labelled image), with what it was fitted on.
+    case fittedTemperature(Float?, note: String)
+    /// `R`: the reliability diagram of A and B (the controller answers with `.showPrompts`).
+    case showReliability
     case beginExport
     /// `O`: asks for a path to open into the focused pane.
     case beginOpen
@@ -103,6 +112,8 @@ public enum Effect: Equatable, Sendable {
     /// Rank the images by similarity to this text.
     case search(String)
     case selectIntoB, cancelSelection
+    /// Fit T to the labelled images under set A's ensemble.
+    case fitTemperature
     /// The prompts of the template or label under the cursor, as the engine makes them
     /// (answered with `.showPrompts`); the skipped images (also `.showPrompts`).
     case listPrompts, listSkipped

@@ -142,6 +142,9 @@ public enum KeyBindings {
         case .character("O"): return .beginOpen
         case .character("t"): return .scaleTemperature(1.25)
         case .character("T"): return .scaleTemperature(0.8)
+        case .character("w"): return .cycleWeighting
+        case .character("="): return .fitTemperature
+        case .character("R"): return .showReliability
         case .character("?"): return .toggleHelp
         case .character("v"): return .togglePreview
         case .character("z"): return .toggleZoom
@@ -184,6 +187,9 @@ public enum KeyBindings {
         ("/", "search the images by text: ranked by similarity (empty or Esc clears)"),
         ("p", "the real prompts of the template or label under the cursor, token counts, the cut at the model's context (77 CLIP, 64 SigLIP; i: token ids)"),
         ("t, T", "temperature up, down (×1.25): probabilities, NLL and ECE follow; top-1 does not"),
+        ("=", "fit the temperature to the labelled images (minimum NLL under A; u undoes it)"),
+        ("w", "weights of the focused set: equal, zpe (Allingham et al. 2023, no truth read), fit (to the labelled images); w0.42 beside a template"),
+        ("R", "reliability of A and B: accuracy against confidence in 15 bins, with counts; ECE is read off them"),
         (
             "L",
             "leaderboard: every candidate (model × template set) by top-1, against the best (Holm-corrected); a / b make one A / B, O adds a set or a model, d removes a set"

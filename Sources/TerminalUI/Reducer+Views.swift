@@ -76,6 +76,38 @@ extension Reducer {
             s.document.temperature = abs(t - 1) < 1e-3 ? nil : t
             s.status = String(format: "temperature %.2f: logits are the checkpoint's logit scale ÷ %.2f", t, t)
             return [.rescore, .save]
+        case .cycleWeighting:
+            guard s.editing == nil else { return [] }
+            let role: Role = s.focus == .templatesB ? .b : .a
+            let set = role == .a ? s.document.setA : s.document.setB
+            let order: [WeightingMethod?] = [nil, .zpe, .fit]
+            let now = s.document.sets[set].weighting
+            let next = order[((order.firstIndex(of: now) ?? 0) + 1) % order.count]
+            checkpoint(&s, "weighting of \(role.rawValue)", pane: role == .a ? .templatesA : .templatesB)
+            s.document.sets[set].weighting = next
+            switch next {
+            case nil: s.status = "\(role.rawValue): equal weights (the plain ensemble)"
+            case .zpe?:
+                s.status =
+                    "\(role.rawValue): ZPE weights (Allingham et al. 2023) from the images alone, no truth read; no reference images, so the pre-training term is left out"
+            case .fit?: s.status = "\(role.rawValue): weights fitted to the labelled images (eval --weights fit gives their held-out figures)"
+            }
+            return [.rescore, .save]
+        case .fitTemperature:
+            guard s.editing == nil else { return [] }
+            s.status = "fitting the temperature to the labelled images…"
+            return [.fitTemperature]
+        case let .fittedTemperature(t, note):
+            guard let t else {
+                s.status = note
+                return []
+            }
+            checkpoint(&s, "temperature fit")
+            s.document.temperature = abs(t - 1) < 1e-6 ? nil : t
+            s.status = String(format: "temperature fitted: T = %.4f (%@; u undoes)", t, note)
+            return [.rescore, .save]
+        case .showReliability:
+            return []  // the controller answers with .showPrompts
         case .toggleClassView:
             let effects = s.editing != nil ? commit(&s) : []
             s.classView = s.classView == nil ? 0 : nil

@@ -202,6 +202,7 @@ public struct Screen {
                 info += t.tokens.map { "\($0)t" } ?? "…"
                 if let a = t.accuracy { info += " \(pct(a))" }
                 if let l = t.leaveOneOut { info += String(format: " %+.0f", 100 * l) }
+                if let w = t.weight { info += String(format: " w%.2f", w) }
             }
             let infoWidth = TextWidth.columns(info)
             let textRight = right - (info.isEmpty ? 0 : infoWidth + 1)
@@ -265,6 +266,7 @@ public struct Screen {
                 figures += String(format: " NLL %.2f ECE %.2f", full.nll, full.ece)
             }
         }
+        if let method = doc.sets[pane == .templatesA ? doc.setA : doc.setB].weighting { figures += " · w \(method.rawValue)" }
         let room = width - 5  // the corners and a space either side
         func titled(_ head: String, _ name: String?) -> String {
             head + (name.map { " (\($0))" } ?? "") + (figures.isEmpty ? "" : "  " + figures)

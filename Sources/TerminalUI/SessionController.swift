@@ -219,6 +219,24 @@ public final class SessionController {
             view.offset = max(0, rows.count - (height - 5))  // the newest in view
             action = .showPrompts(view)
         }
+        if action == .showReliability {
+            let s = engine.withShared { $0.snapshot }
+            var rows: [PromptsView.Row] = []
+            for (role, m) in [("A", s?.metricsA), ("B", s?.metricsB)] {
+                guard let m else { continue }
+                if !rows.isEmpty { rows.append(.init(prompt: "", tokens: nil, ids: [])) }
+                rows.append(.init(prompt: "\(role): \(role == "A" ? state.document.nameA : state.document.nameB)", tokens: nil, ids: []))
+                for line in ReliabilityDiagram.lines(m.reliability, ece: m.ece, width: max(20, width - 40)) {
+                    rows.append(.init(prompt: line, tokens: nil, ids: []))
+                }
+            }
+            action = .showPrompts(
+                PromptsView(
+                    title: rows.isEmpty
+                        ? "Reliability: no labelled images, or the statistics are still on their way"
+                        : "Reliability: accuracy (█) against confidence (│) per bin, with counts",
+                    rows: rows))
+        }
         if case let .mouseClick(x, y) = key, state.editing == nil, state.prompt == nil,
             let layout = Layout(width: width, height: height, state: state), let pane = layout.pane(at: x, y),
             let rect = layout.panes[pane]
@@ -313,6 +331,7 @@ public final class SessionController {
         case let .open(pane, path): open(pane, path: path)
         case let .search(text): search(text)
         case .selectIntoB: engine.selectIntoB(state.document)
+        case .fitTemperature: engine.fitTemperature(state.document)
         case .cancelSelection: engine.cancelSelection()
         case .completePath: completePath()
         case .followCursors: followCursors()

@@ -11,7 +11,11 @@ public struct SessionDocument: Codable, Equatable, Sendable {
     public struct SetLines: Codable, Equatable, Sendable {
         public var name: String
         public var lines: [String]
-        public init(name: String, lines: [String]) { self.name = name; self.lines = lines }
+        /// How the set's templates are weighted (`w` cycles it; nil: equal weights).
+        public var weighting: WeightingMethod?
+        public init(name: String, lines: [String], weighting: WeightingMethod? = nil) {
+            self.name = name; self.lines = lines; self.weighting = weighting
+        }
     }
 
     /// The checkpoint folder (absolute) or Hub id the session opened first; nil: the default model.
@@ -227,9 +231,11 @@ public struct SessionDocument: Codable, Equatable, Sendable {
     /// its temperature; per-template figures only for the sets A and B show on that model.
     public func evaluationRequest(model m: Int = 0) -> EvaluationRequest {
         let shown = [candidateA, candidateB].map(candidate).filter { $0.model == m }.map(\.set)
-        return EvaluationRequest(
+        var request = EvaluationRequest(
             labels: labelSet, sets: sets.indices.map { templateSet($0).templates }, temperature: temperature ?? 1,
             figuresFor: Set(shown))
+        request.methods = sets.map(\.weighting)
+        return request
     }
 
     /// Reads a session file; an unreadable one is an error naming it (the caller keeps it).

@@ -373,6 +373,29 @@ final class SessionEngine: Sendable {
         }
     }
 
+    /// `=`: the temperature fitted to the labelled images under candidate A (its model, its
+    /// set, its weights), on the engine queue; answered with `.fittedTemperature`.
+    func fitTemperature(_ doc: SessionDocument) {
+        queue.async { [self] in
+            let a = doc.candidate(doc.candidateA)
+            let live = shared.withLock { $0.lives[a.model] }
+            let answer: Action
+            do {
+                if let fit = try live.fitTemperature(set: a.set, request: doc.evaluationRequest(model: a.model)) {
+                    let note = String(
+                        format: "NLL %.4f, at T = 1 %.4f; held out over %d folds %.4f; %d images under A", fit.nll, fit.nllAtOne, fit.folds,
+                        fit.heldOutNLL, fit.images)
+                    answer = .fittedTemperature(Float(fit.temperature), note: note + (fit.atBound ? "; the NLL still falls at this bound" : ""))
+                } else {
+                    answer = .fittedTemperature(nil, note: "fitting the temperature needs labelled images")
+                }
+            } catch {
+                answer = .fittedTemperature(nil, note: "temperature fit: \(error)")
+            }
+            shared.withLock { $0.pending.append(answer) }
+        }
+    }
+
     /// Stops a running forward selection at its next trial.
     func cancelSelection() { shared.withLock { $0.cancelSelection = true } }
 

@@ -9,19 +9,7 @@ enum Report {
     /// long as its accuracy, `│` where its mean confidence is (a calibrated bin's bar ends
     /// there), and its figures. The ECE printed is the count-weighted gap of these bins.
     static func reliabilityDiagram(_ bins: [Metrics.ReliabilityBin], ece: Double, width: Int = 30) -> String {
-        var lines = [String(format: "reliability (top-1 confidence in %d bins; ECE %.3f, the count-weighted gap):", bins.count, ece)]
-        lines.append("  confidence  " + "accuracy".padding(toLength: width + 2, withPad: " ", startingAt: 0) + "  acc   conf      n")
-        let eighths = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
-        for b in bins where b.count > 0 {
-            let filled = Int((b.accuracy * Double(width * 8)).rounded())
-            var cells = Array(repeating: "█", count: filled / 8) + (filled % 8 > 0 ? [eighths[filled % 8]] : [])
-            cells += Array(repeating: " ", count: max(0, width - cells.count))
-            let marker = min(width - 1, Int(b.confidence * Double(width)))
-            cells[marker] = "│"
-            lines.append(
-                String(format: "  %.2f–%.2f   ", b.low, b.high) + cells.joined() + String(format: "  %.2f  %.2f  %5d", b.accuracy, b.confidence, b.count))
-        }
-        return lines.joined(separator: "\n")
+        ReliabilityDiagram.lines(bins, ece: ece, width: width).joined(separator: "\n")
     }
 
     static func metricsTable(_ m: Metrics, classes: [String], title: String) -> String {

@@ -240,4 +240,49 @@ final class TemplateWeightsTests: XCTestCase {
         XCTAssertEqual(weights[0], weights[1], "truth changed ZPE's weights")
         assertEqual(weights[1], r.zpe_softmax.weights, "engine ZPE")
     }
+
+    /// The session's weighting inside the evaluation: ZPE made by the engine equals ZPE on
+    /// the whole set (no reference), and after an edit of one template (only its score made
+    /// again) equals a fresh evaluation's; a fit equals `WeightFitter` on every image.
+    func testWeightsMadeInsideTheEvaluationEqualAFreshEvaluation() throws {
+        let r = try reference()
+        let labels = LabelSet(name: "fixture", classes: r.classes.map { ClassLabel(name: $0) }), templates = r.templates.map(Template.init)
+        func evaluator() -> LiveEvaluator {
+            let provider = FakeProvider(dimension: r.images[0].count)
+            provider.vectors = r.prompts
+            let items = r.truth.indices.map { i in
+                ImageCollection.Item(path: "/i/\(i).png", relativePath: "\(i).png", truthName: r.classes[r.truth[i]])
+            }
+            let images = EmbeddedImages(items: items, matrix: Matrix(rows: r.images, dimension: r.images[0].count), failures: [])
+            return LiveEvaluator(store: EmbeddingStore(provider: provider, cache: nil), images: images, rule: .softmax(scale: Float(r.scale)))
+        }
+        var request = EvaluationRequest(labels: labels, sets: [templates], through: .scores)
+        request.methods = [.zpe]
+        let live = evaluator()
+        let first = try live.evaluateOnce(request)
+        let weights = try XCTUnwrap(first.sets[0].weights)
+        assertEqual(templates.map { weights[$0]! }, r.zpe_no_reference.weights, "engine ZPE")
+        // The given weights, scored: the same cosines.
+        let given = try evaluator().evaluateOnce(EvaluationRequest(labels: labels, sets: [templates], through: .scores, weights: [weights]))
+        XCTAssertEqual(first.sets[0].scores.cosines.storage, given.sets[0].scores.cosines.storage)
+
+        // An edit: the last template gone, the first one's text changed to another template
+        // of the fixture (its prompts exist); only that template is scored again.
+        var edited = Array(templates.dropLast())
+        edited[0] = templates.last!
+        request.sets = [edited]
+        let incremental = try live.evaluateOnce(request)
+        let fresh = try evaluator().evaluateOnce(request)
+        let a = try XCTUnwrap(incremental.sets[0].weights), b = try XCTUnwrap(fresh.sets[0].weights)
+        XCTAssertEqual(Set(a.keys), Set(edited))
+        for t in edited { XCTAssertEqual(a[t]!, b[t]!, accuracy: 1e-12) }
+        XCTAssertEqual(incremental.sets[0].scores.cosines.storage, fresh.sets[0].scores.cosines.storage)
+
+        request.sets = [templates]
+        request.methods = [.fit]
+        let fitted = try XCTUnwrap(try evaluator().evaluateOnce(request).sets[0].weights)
+        let direct = try XCTUnwrap(WeightFitter.fit(ensemble(r), rows: Array(r.truth.indices), truth: r.truth, scale: r.scale, bias: nil))
+        assertEqual(templates.map { fitted[$0]! }, direct.weights, "engine fit")
+        assertEqual(direct.weights, r.fit_softmax.weights, "fit on every image")
+    }
 }

@@ -10,7 +10,7 @@ final class KeyBindingsTests: XCTestCase {
     func action(_ key: Key, _ state: SessionState? = nil) -> Action? { KeyBindings.action(for: key, state: state ?? main) }
 
     func testEveryKeyInTheHelp() {
-        XCTAssertEqual(KeyBindings.help.count, 30, "a key was added to or removed from the help: test it here")
+        XCTAssertEqual(KeyBindings.help.count, 33, "a key was added to or removed from the help: test it here")
         // Panes
         for k in [Key.tab, .right, .character("l")] { XCTAssertEqual(action(k), .focusNext) }
         for k in [Key.backTab, .left, .character("h")] { XCTAssertEqual(action(k), .focusPrevious) }
@@ -48,6 +48,9 @@ final class KeyBindingsTests: XCTestCase {
             [Key.character("e"), .character("/"), .character("p"), .character("c"), .character("!"), .character("O")].map { action($0) },
             [.beginExport, .beginSearch, .requestPrompts, .toggleClassView, .requestSkipped, .beginOpen])
         XCTAssertEqual([Key.character("t"), .character("T")].map { action($0) }, [.scaleTemperature(1.25), .scaleTemperature(0.8)])
+        // Weights, the fitted temperature, the reliability view.
+        XCTAssertEqual(
+            [Key.character("w"), .character("="), .character("R")].map { action($0) }, [.cycleWeighting, .fitTemperature, .showReliability])
         XCTAssertEqual(action(.character("?")), .toggleHelp)
         // The preview (the controller makes .setPreview of it for the screen's width), zoom, messages.
         XCTAssertEqual([Key.character("v"), .character("z"), .character("m")].map { action($0) }, [.togglePreview, .toggleZoom, .showMessages])

@@ -388,4 +388,41 @@ final class ReducerTests: XCTestCase {
         _ = reduce(&s, .scaleTemperature(0.8), .scaleTemperature(0.8))
         XCTAssertNil(s.document.temperature, "back at 1: the checkpoint's scale")
     }
+
+    /// `w` cycles the focused set's weighting (equal, ZPE, fit, equal), one undo step each,
+    /// rescored and saved; the session request carries it; the file keeps it.
+    func testWeightingKeyCyclesTheFocusedSetAndIsKept() throws {
+        var s = SessionState(document: document())
+        XCTAssertEqual(KeyBindings.action(for: .character("w"), state: s), .cycleWeighting)
+        s.focus = .templatesB
+        XCTAssertEqual(reduce(&s, .cycleWeighting), [.rescore, .save])
+        XCTAssertEqual(s.document.sets[s.document.setB].weighting, .zpe)
+        XCTAssertNil(s.document.sets[s.document.setA].weighting, "only the focused set")
+        XCTAssertTrue(s.status.contains("ZPE") && s.status.contains("no truth read"), s.status)
+        _ = reduce(&s, .cycleWeighting)
+        XCTAssertEqual(s.document.sets[s.document.setB].weighting, .fit)
+        XCTAssertEqual(s.document.evaluationRequest().methods, [nil, .fit])
+        let data = try JSONEncoder().encode(s.document)
+        XCTAssertEqual(try JSONDecoder().decode(SessionDocument.self, from: data), s.document)
+        _ = reduce(&s, .cycleWeighting)
+        XCTAssertNil(s.document.sets[s.document.setB].weighting, "back to equal")
+        _ = reduce(&s, .undo)
+        XCTAssertEqual(s.document.sets[s.document.setB].weighting, .fit)
+    }
+
+    /// `=` asks the engine; its fitted T becomes the document's (undoable), and no labelled
+    /// image leaves the temperature alone with the reason.
+    func testFittedTemperatureIsTakenAndUndone() {
+        var s = SessionState(document: document())
+        XCTAssertEqual(KeyBindings.action(for: .character("="), state: s), .fitTemperature)
+        XCTAssertEqual(reduce(&s, .fitTemperature), [.fitTemperature])
+        XCTAssertEqual(reduce(&s, .fittedTemperature(1.25, note: "NLL 0.5")), [.rescore, .save])
+        XCTAssertEqual(s.document.temperature, 1.25)
+        XCTAssertTrue(s.status.contains("T = 1.2500"), s.status)
+        _ = reduce(&s, .undo)
+        XCTAssertNil(s.document.temperature)
+        XCTAssertEqual(reduce(&s, .fittedTemperature(nil, note: "fitting the temperature needs labelled images")), [])
+        XCTAssertNil(s.document.temperature)
+        XCTAssertEqual(s.status, "fitting the temperature needs labelled images")
+    }
 }

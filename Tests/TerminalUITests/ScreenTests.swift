@@ -154,6 +154,24 @@ final class ScreenTests: XCTestCase {
         XCTAssertEqual(KeyBindings.action(for: .character("x"), state: s), .toggleHelp, "any other key closes")
     }
 
+    /// A weighted set shows each template's weight beside its figures, and its method in
+    /// the pane's title; a line without {} has no weight.
+    func testTemplateWeightsBesideTheirFigures() {
+        var doc = document()
+        doc.sets[doc.setA].weighting = .zpe
+        let base = snapshot()
+        let weighted = ScoreSnapshot(
+            testGeneration: 1, classNames: base.classNames, images: base.images,
+            probabilitiesA: [[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]], probabilitiesB: [[0.3, 0.7], [0.1, 0.9], [0.6, 0.4]],
+            templatesA: Self.templatesA, templatesB: Self.templatesB, weightsA: ["a photo of a {}.": 0.7, "{} art": 0.3])
+        let text = Screen(state: SessionState(document: doc), snapshot: weighted, preview: nil, header: "demo", engineStatus: "", directColor: false)
+            .render(width: 120, height: 26).text
+        let lines = text.split(separator: "\n")
+        XCTAssertTrue(lines.contains { $0.contains("a photo of a {}.") && $0.contains("w0.70") }, text)
+        XCTAssertFalse(lines.contains { $0.contains("no placeholder") && $0.contains("w0.") }, text)
+        XCTAssertTrue(text.contains("· w zpe"), text)
+    }
+
     func testHelpOverlay() throws {
         var s = SessionState(document: document())
         s.showHelp = true
