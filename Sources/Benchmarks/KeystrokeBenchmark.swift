@@ -146,6 +146,10 @@ public struct KeystrokeBenchmark {
         /// on these images (no fit: ZPE reads no truth, so no figure needs holding out).
         var zpe_ms = 0.0
         var zpe_top1 = 0.0
+        /// `edits.insert_word` replayed with set A weighted by ZPE in the session (`w`):
+        /// settled and first scores, beside the same keys' figures with equal weights.
+        var zpe_insert_word_settled_ms_median = 0.0, zpe_insert_word_first_ms_median = 0.0
+        var insert_word_settled_ms_median = 0.0
     }
 
     /// What `TextStateCache` holds and saved over the replay.
@@ -212,10 +216,14 @@ public struct KeystrokeBenchmark {
         var generation = 0
         /// Sets beyond A and B (the eight-set replay), scored but shown only on the leaderboard.
         var extraSets: [[Template]] = []
+        /// Set A's weighting in the session (nil: equal; `--live-weights` replays with ZPE).
+        var weightingA: WeightingMethod? = nil
         func request(_ a: [String], labels: LabelSet? = nil) -> EvaluationRequest {
-            EvaluationRequest(
+            var r = EvaluationRequest(
                 labels: labels ?? labelSet, sets: [a.map(Template.init), templatesB.map(Template.init)] + extraSets,
                 figuresFor: extraSets.isEmpty ? nil : [0, 1])
+            r.methods = [weightingA]
+            return r
         }
         /// The leaderboard of every set, as the session makes it once statistics are in.
         @Sendable func board(_ e: LiveEvaluation) -> CandidateBoard {
@@ -343,6 +351,15 @@ public struct KeystrokeBenchmark {
             }
         }
         if let insert = r.edits["insert_word"] { r.stages_after_encode_ms = max(0, insert.settled_ms_median - insert.encode_ms) }
+        // The same keys with A weighted by ZPE, made live at each key as the session makes
+        // it (`w`): beside `edits.insert_word`, the same keys with equal weights.
+        var weightedInsert: EditFigures?
+        if measureWeights {
+            weightingA = .zpe
+            weightedInsert = try figures(inserted.map { ([$0] + rest, nil) }) { try encodeMilliseconds(inserted.last!) }
+            weightingA = nil
+            _ = try evaluate([edited] + rest, allStages: true)
+        }
         // The same keys with eight sets: only A's candidates change; the leaderboard is made per key.
         if templatesA.count >= 6 {
             let size = max(1, templatesA.count / 6)
@@ -442,6 +459,9 @@ public struct KeystrokeBenchmark {
             f.zpe_ms = milliseconds(since: start)
             plain.weights = [zpe?.byTemplate]
             f.zpe_top1 = try evaluator.evaluateOnce(plain).sets[0].metrics?.top1 ?? 0
+            f.zpe_insert_word_settled_ms_median = weightedInsert?.settled_ms_median ?? 0
+            f.zpe_insert_word_first_ms_median = weightedInsert?.first_ms_median ?? 0
+            f.insert_word_settled_ms_median = r.edits["insert_word"]?.settled_ms_median ?? 0
             r.weights = f
         }
         let w = Matrix(rows: (0..<labels.count).map { _ in unit() }, dimension: d)

@@ -100,6 +100,8 @@ public final class LiveEvaluator {
         var weights: [Template: Double]?
         /// ZPE's score of each template under these classes (kept across edits).
         var zpeScores: (classes: [ClassLabel], scores: [Template: Double])?
+        /// A weighted set's per-template class sums (`TemplateSums`), kept across edits.
+        var templateSums: TemplateSums?
     }
 
     private var sides: [Side] = []
@@ -302,13 +304,16 @@ public final class LiveEvaluator {
                 // equal-weight sums still follow the edit (a later unweighted request reads
                 // them); their cosines are not made.
                 _ = next[s].ensemble.apply(changes[s], labels: labels, templates: used[s], embeddings: embeddings)
-                guard let w = try weightedCosines(labels: labels, templates: used[s], weights: weights, shouldStop: shouldStop)
+                guard
+                    let w = try weightedCosines(
+                        labels: labels, templates: used[s], weights: weights, sums: &next[s].templateSums, shouldStop: shouldStop)
                 else { return nil }
                 next[s].scores = SetScores(cosines: w, rule: rule)
                 next[s].metrics = nil
                 next[s].classKeys = labels.classes
             } else {
                 // Leaving weights: no column of the weighted cosines can be kept.
+                next[s].templateSums = nil
                 update(
                     &next[s], changes[s], labels: labels, templates: used[s], embeddings: embeddings,
                     everyClass: next[s].weights != nil)
@@ -548,32 +553,30 @@ public final class LiveEvaluator {
 
     /// Cosines `[images, classes]` of the ensemble weighted per template: class c's vector is
     /// Σ_t w_t Σ_names e(t, name) normalised (a class with its own sentences: their equal
-    /// sum). Nil when stopped.
+    /// sum). The per-template sums are kept in `sums` between keys: a key that changes one
+    /// template rebuilds that template's sums only, then one weighted pass over the rest.
+    /// Nil when stopped.
     private func weightedCosines(
-        labels: LabelSet, templates: [Template], weights: [Template: Double], shouldStop: () -> Bool
+        labels: LabelSet, templates: [Template], weights: [Template: Double], sums: inout TemplateSums?, shouldStop: () -> Bool
     ) throws -> Matrix? {
         let d = images.cols, k = labels.classes.count
-        let prompts = Set(labels.classes.flatMap { $0.prompts(templates) })
-        guard let vectors = try store.textEmbeddings(prompts, shouldStop: shouldStop) else { return nil }
         var distinct: [Template] = []
         var seen = Set<Template>()
-        for t in templates where seen.insert(t).inserted { distinct.append(t) }
-        var w = Matrix(zeros: k, d)
-        var sum = [Double](repeating: 0, count: d)
-        for (c, label) in labels.classes.enumerated() {
-            for j in 0..<d { sum[j] = 0 }
-            func add(_ prompt: String, _ weight: Double) {
-                guard weight != 0, let e = vectors[prompt] else { return }
-                for j in 0..<min(d, e.count) { sum[j] += weight * Double(e[j]) }
-            }
-            if label.sentences.isEmpty {
-                for t in distinct { for name in label.names { add(t.render(name), weights[t] ?? 0) } }
-            } else {
-                for sentence in label.sentences { add(sentence, 1) }
-            }
-            let norm = sum.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if norm > 0 { for j in 0..<d { w.storage[c * d + j] = Float(sum[j] / norm) } }
+        for t in templates where t.hasPlaceholder && seen.insert(t).inserted { distinct.append(t) }
+        if sums?.classes != labels.classes || sums?.dimension != d {
+            let sentences = Set(labels.classes.flatMap(\.sentences))
+            guard let vectors = try store.textEmbeddings(sentences, shouldStop: shouldStop) else { return nil }
+            sums = TemplateSums(classes: labels.classes, dimension: d, sentences: vectors)
         }
+        let missing = distinct.filter { sums!.byTemplate[$0] == nil }
+        if !missing.isEmpty {
+            let prompts = Set(labels.classes.filter { $0.sentences.isEmpty }.flatMap { $0.prompts(missing) })
+            guard let vectors = try store.textEmbeddings(prompts, shouldStop: shouldStop) else { return nil }
+            for t in missing { sums!.add(t, vectors) }
+        }
+        sums!.keep(only: seen)
+        if shouldStop() { return nil }
+        let w = sums!.unitClassVectors(distinct.map { ($0, weights[$0] ?? 0) })
         guard images.rows > 0, k > 0 else { return Matrix(zeros: images.rows, k) }
         return BLAS.withThreads(rows: images.rows, minimumRows: 32) { BLAS.matmul(images, w, transB: true) }
     }
