@@ -355,8 +355,10 @@ public struct KeystrokeBenchmark {
         // it (`w`): beside `edits.insert_word`, the same keys with equal weights.
         var weightedInsert: EditFigures?
         if measureWeights {
+            // Another word than insert_word's: its prompts are not in memory yet, as for a user.
+            let typedWeighted = Self.keystrokes(into: edited, at: placeholder.lowerBound, typing: "old ")
             weightingA = .zpe
-            weightedInsert = try figures(inserted.map { ([$0] + rest, nil) }) { try encodeMilliseconds(inserted.last!) }
+            weightedInsert = try figures(typedWeighted.map { ([$0] + rest, nil) }) { try encodeMilliseconds(typedWeighted.last!) }
             weightingA = nil
             _ = try evaluate([edited] + rest, allStages: true)
         }

@@ -91,7 +91,7 @@ public final class LiveEvaluator {
         var classKeys: [ClassLabel] = []
         var scores: SetScores?
         var effects = TemplateEffects()
-        var effectsFor: (labels: LabelSet, templates: [Template], images: Int)?
+        var effectsFor: (labels: LabelSet, templates: [Template], images: Int, weights: [Template: Double]?)?
         var lastEffects: [Template: TemplateEffects.Row]?
         /// The metrics of `scores` under a truth: kept while neither moves (a keystroke in
         /// one set leaves the other sets' metrics as they were).
@@ -403,16 +403,26 @@ public final class LiveEvaluator {
         // in place (a copy of 80 × 4 MB otherwise).
         sides[s].effects = TemplateEffects()
         defer { sides[s] = side }
-        if let f = side.effectsFor, f.labels == labels, f.templates == templates, f.images == images.rows, let last = side.lastEffects {
+        if let f = side.effectsFor, f.labels == labels, f.templates == templates, f.images == images.rows, f.weights == side.weights,
+            let last = side.lastEffects
+        {
             return last
+        }
+        // A weighted set's figures are its weighted ensemble's: leaving a template out
+        // leaves the others at their weights.
+        var weighted: TemplateEffects.Weighted?
+        if let w = side.weights, let sums = side.templateSums {
+            var seen = Set<Template>()
+            let distinct = templates.filter { seen.insert($0).inserted }
+            weighted = .init(vectors: sums.classVectors(distinct.map { ($0, w[$0] ?? 0) }), weights: w)
         }
         guard
             let rows = side.effects.compute(
                 templates: templates, labels: labels, truth: truth, images: images,
-                ensemble: side.ensemble, scores: side.scores!,
+                ensemble: side.ensemble, scores: side.scores!, weighted: weighted,
                 embeddings: { try? self.store.textEmbeddings($0, shouldStop: shouldStop) }, shouldStop: shouldStop)
         else { return nil }
-        side.effectsFor = (labels, templates, images.rows)
+        side.effectsFor = (labels, templates, images.rows, side.weights)
         side.lastEffects = rows
         return rows
     }

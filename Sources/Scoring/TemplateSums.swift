@@ -49,6 +49,20 @@ struct TemplateSums {
     /// V_c / ‖V_c‖ `[classes, dimension]` for these weights (a class with no prompt: 0).
     func unitClassVectors(_ weights: [(Template, Double)]) -> Matrix {
         let d = dimension, k = classes.count
+        let v = classVectors(weights)
+        var out = Matrix(zeros: k, d)
+        for c in 0..<k {
+            var norm = 0.0
+            for j in 0..<d { norm += v[c * d + j] * v[c * d + j] }
+            norm = norm.squareRoot()
+            if norm > 0 { for j in 0..<d { out.storage[c * d + j] = Float(v[c * d + j] / norm) } }
+        }
+        return out
+    }
+
+    /// V_c = Σ_t w_t u_tc + s_c `[classes, dimension]`, in float64, not normalised.
+    func classVectors(_ weights: [(Template, Double)]) -> [Double] {
+        let d = dimension, k = classes.count
         var v = fixed
         for (t, w) in weights where w != 0 {
             guard let u = byTemplate[t] else { continue }
@@ -58,13 +72,6 @@ struct TemplateSums {
                 }
             }
         }
-        var out = Matrix(zeros: k, d)
-        for c in 0..<k {
-            var norm = 0.0
-            for j in 0..<d { norm += v[c * d + j] * v[c * d + j] }
-            norm = norm.squareRoot()
-            if norm > 0 { for j in 0..<d { out.storage[c * d + j] = Float(v[c * d + j] / norm) } }
-        }
-        return out
+        return v
     }
 }

@@ -42,11 +42,22 @@ public struct TemplateEffects: Sendable {
         public var leaveOneOut: Double
     }
 
+    /// A weighted set's ensemble for `compute`: its class vectors V_c = Σ_t w_t u_tc + s_c
+    /// (not normalised, `[classes, dimension]`) and the weights. Leaving template t out of
+    /// it leaves V_c − w_t u_tc: the same algebra as the plain ensemble's, with t's
+    /// prompts scaled by w_t (a template of weight 0 changes nothing when left out).
+    public struct Weighted: Sendable {
+        public let vectors: [Double]
+        public let weights: [Template: Double]
+        public init(vectors: [Double], weights: [Template: Double]) { self.vectors = vectors; self.weights = weights }
+    }
+
     /// Effects of `templates`, by template (a repeated template has one row), or nil when
-    /// `shouldStop` said stop between templates.
+    /// `shouldStop` said stop between templates. `scores` are the set's as scored: the
+    /// plain ensemble's, or with `weighted`, the weighted ensemble's.
     public mutating func compute(
         templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
-        ensemble: EnsembleState, scores: SetScores,
+        ensemble: EnsembleState, scores: SetScores, weighted: Weighted? = nil,
         embeddings: (Set<String>) -> [String: [Float]]?, shouldStop: () -> Bool
     ) -> [Template: Row]? {
         guard prepare(templates: templates, labels: labels, truth: truth, images: images, embeddings: embeddings, shouldStop: shouldStop)
@@ -61,6 +72,13 @@ public struct TemplateEffects: Sendable {
         var sNorm = [Double](repeating: 0, count: k), sCount = [Int](repeating: 0, count: k)
         var sFloat = Matrix(zeros: k, dim)
         for (c, label) in labels.classes.enumerated() {
+            if let weighted {
+                let v = weighted.vectors[(c * dim)..<((c + 1) * dim)]
+                sNorm[c] = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                sCount[c] = label.sentences.isEmpty ? label.names.count * used.count : label.sentences.count
+                for j in 0..<dim { sFloat.storage[c * dim + j] = Float(v[v.startIndex + j]) }
+                continue
+            }
             guard let s = ensemble.sum(label) else { continue }
             sNorm[c] = s.vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
             sCount[c] = s.count
@@ -78,6 +96,8 @@ public struct TemplateEffects: Sendable {
         for t in used {
             if shouldStop() { return nil }
             let p = products[t]!
+            // Weighted: t's prompts enter the class vector scaled by w_t.
+            let wt = weighted.map { $0.weights[t] ?? 0 } ?? 1
             // Per class, the leave-one-out score is (cos·w − o·D)·s, the template alone's
             // D·a + cos·b: a class with its own sentences keeps its cosine in both (w = s = 1,
             // o = 0; a = 0, b = 1), and a class left without prompts scores 0.
@@ -92,15 +112,15 @@ public struct TemplateEffects: Sendable {
                     }
                 }
                 let left = sCount[c] - names[c]
-                let v2 = sNorm[c] * sNorm[c] - 2 * su + Double(p.normSquared[c])
-                // score = (cos·‖S‖ − D) / ‖S − u‖
-                if left > 0, v2 > 0 {
+                let v2 = sNorm[c] * sNorm[c] - 2 * wt * su + wt * wt * Double(p.normSquared[c])
+                // score = (cos·‖S‖ − w_t·D) / ‖S − w_t·u‖ (w_t = 1 for the plain ensemble)
+                if left > 0, v2 > 1e-12 * sNorm[c] * sNorm[c] {
                     sc[c] = Float(1 / v2.squareRoot())
                     w[c] = Float(sNorm[c])
                 } else {
                     sc[c] = 0; w[c] = 0
                 }
-                o[c] = 1
+                o[c] = Float(wt)
             }
             let computeAlone = p.aloneHits == nil
             // Leave-one-out: (cos·w − o·D)·s; alone: cos·b + a·D (ArgmaxHits' one form).

@@ -285,4 +285,40 @@ final class TemplateWeightsTests: XCTestCase {
         assertEqual(templates.map { fitted[$0]! }, direct.weights, "engine fit")
         assertEqual(direct.weights, r.fit_softmax.weights, "fit on every image")
     }
+
+    /// A weighted set's per-template figures are its weighted ensemble's: each template's
+    /// leave-one-out effect equals scoring the set again without it (the others at their
+    /// weights), and its own top-1 equals the template alone; within one image of 100
+    /// (the figures' float32 algebra against a direct product can split a tie).
+    func testAWeightedSetsTemplateFiguresAreItsOwn() throws {
+        let r = try reference()
+        let provider = FakeProvider(dimension: r.images[0].count)
+        provider.vectors = r.prompts
+        let items = r.truth.indices.map { i in
+            ImageCollection.Item(path: "/i/\(i).png", relativePath: "\(i).png", truthName: r.classes[r.truth[i]])
+        }
+        let images = EmbeddedImages(items: items, matrix: Matrix(rows: r.images, dimension: r.images[0].count), failures: [])
+        let live = LiveEvaluator(store: EmbeddingStore(provider: provider, cache: nil), images: images, rule: .softmax(scale: Float(r.scale)))
+        let labels = LabelSet(name: "fixture", classes: r.classes.map { ClassLabel(name: $0) }), templates = r.templates.map(Template.init)
+        let weights = Dictionary(uniqueKeysWithValues: zip(templates, r.fit_softmax.weights))
+        let e = try live.evaluateOnce(EvaluationRequest(labels: labels, sets: [templates], through: .templates, weights: [weights]))
+        let full = try XCTUnwrap(e.sets[0].metrics?.top1)
+        var moved = 0
+        for t in templates {
+            let figures = try XCTUnwrap(e.sets[0].templates[t]?.effect)
+            var without = weights
+            without[t] = 0
+            let left = try LiveEvaluator(
+                store: EmbeddingStore(provider: provider, cache: nil), images: images, rule: .softmax(scale: Float(r.scale))
+            ).evaluateOnce(EvaluationRequest(labels: labels, sets: [templates], through: .statistics, weights: [without]))
+            XCTAssertEqual(figures.leaveOneOut, try XCTUnwrap(left.sets[0].metrics?.top1) - full, accuracy: 0.0101, "\(t.text)")
+            let alone = try LiveEvaluator(
+                store: EmbeddingStore(provider: provider, cache: nil), images: images, rule: .softmax(scale: Float(r.scale))
+            ).evaluateOnce(EvaluationRequest(labels: labels, sets: [[t]], through: .statistics))
+            XCTAssertEqual(figures.accuracy, try XCTUnwrap(alone.sets[0].metrics?.top1), accuracy: 0.0101, "\(t.text) alone")
+            if weights[t]! < 1e-9 { XCTAssertEqual(figures.leaveOneOut, 0, "a template of weight 0 changes nothing") }
+            if figures.leaveOneOut != 0 { moved += 1 }
+        }
+        XCTAssertGreaterThan(moved, 0, "some template's removal moves top-1")
+    }
 }
