@@ -149,7 +149,8 @@ public struct KeystrokeBenchmark {
         /// `edits.insert_word` replayed with set A weighted by ZPE in the session (`w`):
         /// settled and first scores, beside the same keys' figures with equal weights.
         var zpe_insert_word_settled_ms_median = 0.0, zpe_insert_word_first_ms_median = 0.0
-        var insert_word_settled_ms_median = 0.0
+        /// The same kind of keys (another one-token word, typed just before) with equal weights.
+        var insert_word_settled_ms_median = 0.0, insert_word_first_ms_median = 0.0
     }
 
     /// What `TextStateCache` holds and saved over the replay.
@@ -353,9 +354,13 @@ public struct KeystrokeBenchmark {
         if let insert = r.edits["insert_word"] { r.stages_after_encode_ms = max(0, insert.settled_ms_median - insert.encode_ms) }
         // The same keys with A weighted by ZPE, made live at each key as the session makes
         // it (`w`): beside `edits.insert_word`, the same keys with equal weights.
-        var weightedInsert: EditFigures?
+        var weightedInsert: EditFigures?, plainInsert: EditFigures?
         if measureWeights {
-            // Another word than insert_word's: its prompts are not in memory yet, as for a user.
+            // Two more words than insert_word's, of one token each, typed in turn: "new "
+            // with equal weights, then "old " weighted. Neither's prompts are in memory yet
+            // (as for a user), and both meet the text-state cache as the replay left it.
+            let typedPlain = Self.keystrokes(into: edited, at: placeholder.lowerBound, typing: "new ")
+            plainInsert = try figures(typedPlain.map { ([$0] + rest, nil) }) { try encodeMilliseconds(typedPlain.last!) }
             let typedWeighted = Self.keystrokes(into: edited, at: placeholder.lowerBound, typing: "old ")
             weightingA = .zpe
             weightedInsert = try figures(typedWeighted.map { ([$0] + rest, nil) }) { try encodeMilliseconds(typedWeighted.last!) }
@@ -463,7 +468,8 @@ public struct KeystrokeBenchmark {
             f.zpe_top1 = try evaluator.evaluateOnce(plain).sets[0].metrics?.top1 ?? 0
             f.zpe_insert_word_settled_ms_median = weightedInsert?.settled_ms_median ?? 0
             f.zpe_insert_word_first_ms_median = weightedInsert?.first_ms_median ?? 0
-            f.insert_word_settled_ms_median = r.edits["insert_word"]?.settled_ms_median ?? 0
+            f.insert_word_settled_ms_median = plainInsert?.settled_ms_median ?? 0
+            f.insert_word_first_ms_median = plainInsert?.first_ms_median ?? 0
             r.weights = f
         }
         let w = Matrix(rows: (0..<labels.count).map { _ in unit() }, dimension: d)

@@ -1,4 +1,5 @@
 import Synchronization
+import Tensors
 
 /// The live evaluator as a value the session's threads can share: the evaluator behind a
 /// mutex (only the engine's worker takes it, for a whole evaluation), and the newest
@@ -12,8 +13,13 @@ public final class LiveEngine: Sendable {
     public init() {}
 
     /// Starts over on these images (their embeddings are already in `store`).
-    public func load(store: EmbeddingStore, images: EmbeddedImages, rule: ScoreRule? = nil) {
-        evaluator.withLock { $0 = LiveEvaluator(store: store, images: images, rule: rule) }
+    /// `reference`: unit embeddings for ZPE's pre-training term (`LiveEvaluator.zpeReference`).
+    public func load(store: EmbeddingStore, images: EmbeddedImages, rule: ScoreRule? = nil, reference: Matrix? = nil) {
+        evaluator.withLock {
+            let e = LiveEvaluator(store: store, images: images, rule: rule)
+            e.zpeReference = reference
+            $0 = e
+        }
     }
 
     /// Whether images have been loaded.

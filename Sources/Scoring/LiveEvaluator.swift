@@ -105,6 +105,11 @@ public final class LiveEvaluator {
     }
 
     private var sides: [Side] = []
+    /// Images standing for the pre-training data: ZPE's pre-training term when a set is
+    /// weighted by `.zpe` (nil: the term is left out). Setting it re-scores every template.
+    public var zpeReference: Matrix? {
+        didSet { for s in sides.indices { sides[s].zpeScores = nil } }
+    }
     /// Token counts by prompt text: each distinct prompt is tokenized once.
     private var tokenCounts: [String: Int] = [:]
     /// Each template's longest prompt under `longestFor` (the labels of the last request),
@@ -507,7 +512,9 @@ public final class LiveEvaluator {
         guard !distinct.isEmpty else { return equal }
         switch method {
         case .zpe:
-            guard let scorer = ZeroShotPromptWeights.Scorer(labels: labels, images: images, reference: nil, scale: Double(baseRule.scale))
+            guard
+                let scorer = ZeroShotPromptWeights.Scorer(
+                    labels: labels, images: images, reference: zpeReference, scale: Double(baseRule.scale))
             else { return equal }
             var kept = side.zpeScores?.classes == labels.classes ? side.zpeScores!.scores : [:]
             let missing = distinct.filter { kept[$0] == nil }
@@ -522,7 +529,8 @@ public final class LiveEvaluator {
             // Only the set's templates are kept: an edited-away template's score goes.
             side.zpeScores = (labels.classes, kept.filter { seen.contains($0.key) })
             return ZeroShotPromptWeights(
-                templates: distinct, scores: distinct.map { kept[$0]! }, referenceImages: 0, classesScored: scorer.classes.count
+                templates: distinct, scores: distinct.map { kept[$0]! }, referenceImages: scorer.referenceImages,
+                classesScored: scorer.classes.count
             ).byTemplate
         case .fit:
             let labelled = truth.indices.filter { truth[$0] != nil }

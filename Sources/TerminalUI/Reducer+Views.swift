@@ -89,7 +89,9 @@ extension Reducer {
             case nil: s.status = "\(role.rawValue): equal weights (the plain ensemble)"
             case .zpe?:
                 s.status =
-                    "\(role.rawValue): ZPE weights (Allingham et al. 2023) from the images alone, no truth read; no reference images, so the pre-training term is left out"
+                    "\(role.rawValue): ZPE weights (Allingham et al. 2023) from the images alone, no truth read; "
+                    + (s.document.zpeReference.map { "pre-training term over \($0)" }
+                        ?? "no reference images (session --reference DIR), so the pre-training term is left out")
             case .fit?: s.status = "\(role.rawValue): weights fitted to the labelled images (eval --weights fit gives their held-out figures)"
             }
             return [.rescore, .save]

@@ -41,8 +41,18 @@ public final class SessionController {
         self.headerImages = document.images
         self.sessionPath = sessionPath
         engine = SessionEngine(models: models, imagesProblem: imagesProblem, preview: preview)
-        if let collection { engine.startEmbedding(collection) }
+        if let collection { engine.startEmbedding(collection, reference: referenceCollection()) }
         requestRescore()
+    }
+
+    /// The `--reference` images ZPE's pre-training term is taken over (nil: none, or a
+    /// folder that does not read, which is said).
+    private func referenceCollection() -> ImageCollection? {
+        guard let folder = state.document.zpeReference else { return nil }
+        do { return try ImageCollection(root: folder, labels: state.document.labelSet) } catch {
+            state.status = "reference images: \(error) (ZPE leaves its pre-training term out)"
+            return nil
+        }
     }
 
     /// Reads what `O` named into a pane: the document changes through the reducer (one
@@ -61,7 +71,7 @@ public final class SessionController {
                 let collection = try state.document.collection(folder: absolute)
                 engine.forgetImages()
                 dispatch(.openedImages(path: absolute, count: collection.items.count))
-                engine.startEmbedding(collection)
+                engine.startEmbedding(collection, reference: referenceCollection())
             }
         } catch let ScoringError.needsKey(file, what, keys) {
             dispatch(.showChooser(Chooser(path: file, what: what, keys: keys, target: .open(pane))))

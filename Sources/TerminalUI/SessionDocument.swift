@@ -49,6 +49,9 @@ public struct SessionDocument: Codable, Equatable, Sendable {
     public var classSentences: [String: [String]]?
     /// Each class's ImageNet index, where the label file gave one.
     public var classImageNetIndices: [String: Int]?
+    /// Images standing for the model's pre-training data (`--reference`, absolute): ZPE's
+    /// pre-training term; nil: the term is left out.
+    public var zpeReference: String?
     /// The preview shown or hidden by the user (`v`); nil: shown where the screen is wide
     /// enough (`Layout.previewWidth`).
     public var showPreview: Bool?
@@ -57,7 +60,7 @@ public struct SessionDocument: Codable, Equatable, Sendable {
         case model, otherModels = "other_models", images, labels, sets = "template_sets", pair
         case selectedImage = "selected_image", temperature
         case classSentences = "class_sentences", classImageNetIndices = "class_imagenet_indices"
-        case logitScale = "logit_scale", truth, folderNames = "folder_names", preview
+        case logitScale = "logit_scale", truth, folderNames = "folder_names", preview, zpeReference = "zpe_reference"
         // Files written before candidates: two sets, A and B.
         case templatesA = "templates_a", templatesB = "templates_b", nameA = "name_a", nameB = "name_b"
     }
@@ -101,6 +104,7 @@ public struct SessionDocument: Codable, Equatable, Sendable {
         logitScale = try c.decodeIfPresent(Float.self, forKey: .logitScale)
         truth = try c.decodeIfPresent(String.self, forKey: .truth)
         folderNames = try c.decodeIfPresent(String.self, forKey: .folderNames)
+        zpeReference = try c.decodeIfPresent(String.self, forKey: .zpeReference)
         classSentences = try c.decodeIfPresent([String: [String]].self, forKey: .classSentences)
         classImageNetIndices = try c.decodeIfPresent([String: Int].self, forKey: .classImageNetIndices)
         switch try c.decodeIfPresent(String.self, forKey: .preview) {
@@ -125,6 +129,7 @@ public struct SessionDocument: Codable, Equatable, Sendable {
         try c.encodeIfPresent(logitScale, forKey: .logitScale)
         try c.encodeIfPresent(truth, forKey: .truth)
         try c.encodeIfPresent(folderNames, forKey: .folderNames)
+        try c.encodeIfPresent(zpeReference, forKey: .zpeReference)
         try c.encodeIfPresent(classSentences, forKey: .classSentences)
         try c.encodeIfPresent(classImageNetIndices, forKey: .classImageNetIndices)
         try c.encodeIfPresent(showPreview.map { $0 ? "shown" : "hidden" }, forKey: .preview)

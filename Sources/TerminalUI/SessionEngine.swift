@@ -15,6 +15,8 @@ final class SessionEngine: Sendable {
         var models: [ScoringModel]
         /// One incremental evaluator per model.
         var lives: [LiveEngine]
+        /// Each model's embedding of the `--reference` images (ZPE's pre-training term).
+        var references: [EmbeddedImages] = []
         /// The folder being scored, and each model's embedding of it in full.
         var collection: ImageCollection?
         var embedded: [EmbeddedImages] = []
@@ -74,7 +76,8 @@ final class SessionEngine: Sendable {
 
     /// Embeds a folder's images with every model on the engine queue, then asks for scoring
     /// (at start, and when another folder is opened, after `forgetImages`).
-    func startEmbedding(_ collection: ImageCollection) {
+    /// `reference`: images for ZPE's pre-training term, embedded by every model too.
+    func startEmbedding(_ collection: ImageCollection, reference: ImageCollection? = nil) {
         queue.async { [self] in
             let models = shared.withLock { s in
                 s.collection = collection
@@ -84,6 +87,10 @@ final class SessionEngine: Sendable {
             var embedded: [EmbeddedImages] = []
             for (m, model) in models.enumerated() {
                 embedded.append(embed(collection, with: model, label: models.count > 1 ? "model \(m + 1)/\(models.count): " : ""))
+            }
+            if let reference {
+                let references = models.map { embed(reference, with: $0, label: "reference images: ") }
+                shared.withLock { $0.references = references }
             }
             install(embedded)
         }
@@ -132,8 +139,10 @@ final class SessionEngine: Sendable {
         let models = shared.withLock { $0.models }
         let common = embedded.dropFirst().reduce(Set(embedded[0].items.map(\.path))) { $0.intersection($1.items.map(\.path)) }
         let restricted = embedded.map { $0.restricted(to: common) }
-        let lives = shared.withLock { $0.lives }
-        for (m, images) in restricted.enumerated() { lives[m].load(store: models[m].store, images: images, rule: models[m].rule) }
+        let (lives, references) = shared.withLock { ($0.lives, $0.references) }
+        for (m, images) in restricted.enumerated() {
+            lives[m].load(store: models[m].store, images: images, rule: models[m].rule, reference: m < references.count ? references[m].matrix : nil)
+        }
         var failures: [(path: String, error: String)] = []
         var seen = Set<String>()
         for (m, e) in embedded.enumerated() {

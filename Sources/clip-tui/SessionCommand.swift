@@ -25,6 +25,11 @@ struct SessionCommand: ParsableCommand {
     var templatesB: String?
     /// `--truth` and `--folder-names`, as `eval` takes them (kept in the session file).
     @OptionGroup var truthFiles: TruthOptions
+    @Option(
+        help: ArgumentHelp(
+            "Images standing for the model's pre-training data: ZPE's pre-training term when w weighs a set by ZPE (kept in the session file).",
+            valueName: "folder"))
+    var reference: String?
     @OptionGroup var scoring: ScoreOptions
     @Option(help: "Session file, autosaved (default: ~/.local/state/clip-tui/session.json).") var session: String?
 
@@ -138,6 +143,7 @@ struct SessionCommand: ParsableCommand {
         if let images { doc.images = absolute(images) }
         if let truth = truthFiles.truth { doc.truth = absolute(truth) }
         if let folderNames = truthFiles.folderNames { doc.folderNames = absolute(folderNames) }
+        if let reference { doc.zpeReference = absolute(reference) }
         if case .value(let t)? = scoring.temperature { doc.temperature = t; doc.logitScale = nil }
         if let s = scoring.logitScale { doc.logitScale = s; doc.temperature = nil }
         // A webdataset folder named now brings its own class names and templates: ahead of

@@ -278,7 +278,13 @@ final class TemplateWeightsTests: XCTestCase {
         for t in edited { XCTAssertEqual(a[t]!, b[t]!, accuracy: 1e-12) }
         XCTAssertEqual(incremental.sets[0].scores.cosines.storage, fresh.sets[0].scores.cosines.storage)
 
+        // With the session's reference images (`--reference`): the reference's weights.
+        let referenced = evaluator()
+        referenced.zpeReference = Matrix(rows: r.reference_images, dimension: r.images[0].count)
         request.sets = [templates]
+        let withReference = try XCTUnwrap(try referenced.evaluateOnce(request).sets[0].weights)
+        assertEqual(templates.map { withReference[$0]! }, r.zpe_softmax.weights, "engine ZPE with reference images")
+
         request.methods = [.fit]
         let fitted = try XCTUnwrap(try evaluator().evaluateOnce(request).sets[0].weights)
         let direct = try XCTUnwrap(WeightFitter.fit(ensemble(r), rows: Array(r.truth.indices), truth: r.truth, scale: r.scale, bias: nil))
