@@ -51,8 +51,8 @@ public struct EvaluationRequest: Sendable, Equatable {
 /// How a set's template weights are made inside an evaluation, from the embeddings it has.
 public enum WeightingMethod: String, Sendable, Equatable, CaseIterable, Codable {
     /// Allingham et al.'s label-free weights over the evaluator's images
-    /// (`ZeroShotPromptWeights`), without a pre-training term; each template's score is
-    /// kept, so an edit re-scores the templates it changed.
+    /// (`ZeroShotPromptWeights`), with the pre-training term over `zpeReference` when set;
+    /// each template's score is kept, so an edit re-scores the templates it changed.
     case zpe
     /// Weights fitted to the labelled images (`WeightFitter`, on all of them: the session
     /// shows the weights, not held-out figures; `eval --weights fit` reports those).
@@ -416,10 +416,9 @@ public final class LiveEvaluator {
         // A weighted set's figures are its weighted ensemble's: leaving a template out
         // leaves the others at their weights.
         var weighted: TemplateEffects.Weighted?
-        if let w = side.weights, let sums = side.templateSums {
-            var seen = Set<Template>()
-            let distinct = templates.filter { seen.insert($0).inserted }
-            weighted = .init(vectors: sums.classVectors(distinct.map { ($0, w[$0] ?? 0) }), weights: w)
+        if let w = side.weights, side.templateSums != nil {
+            // The vectors stage 1 scored with (kept by `TemplateSums`), not made again.
+            weighted = .init(vectors: side.templateSums!.classVectors(uniqued(templates.filter(\.hasPlaceholder)).map { ($0, w[$0] ?? 0) }), weights: w)
         }
         guard
             let rows = side.effects.compute(
@@ -470,17 +469,25 @@ public final class LiveEvaluator {
         let labels = request.labels, truth = labels.truthIndices(truthNames)
         let labelled = truth.indices.filter { truth[$0] != nil }
         guard !labelled.isEmpty, !labels.classes.isEmpty else { return nil }
-        let templates = request.sets[s].filter(\.hasPlaceholder)
+        guard
+            let ensemble = try labelledEnsemble(
+                labels: labels, templates: request.sets[s].filter(\.hasPlaceholder), labelled: labelled, shouldStop: shouldStop)
+        else { return nil }
+        let rule = baseRule.at(temperature: request.temperature)
+        return WeightFit(
+            ensemble, truth: labelled.map { truth[$0]! }, scale: Double(rule.scale), bias: rule.bias.map(Double.init), folds: folds,
+            seed: seed, shouldStop: shouldStop)
+    }
+
+    /// The weighted ensemble of `templates` over the `labelled` images' rows, in their
+    /// order: what a weight fit works on. Nil when stopped.
+    private func labelledEnsemble(labels: LabelSet, templates: [Template], labelled: [Int], shouldStop: () -> Bool) throws -> WeightedEnsemble? {
         let prompts = Set(labels.classes.flatMap { $0.prompts(templates) })
         guard let vectors = try store.textEmbeddings(prompts, shouldStop: shouldStop) else { return nil }
         let d = images.cols
         var rows = Matrix(zeros: labelled.count, d)
         for (r, i) in labelled.enumerated() { rows.storage.replaceSubrange((r * d)..<((r + 1) * d), with: images.storage[(i * d)..<((i + 1) * d)]) }
-        let ensemble = WeightedEnsemble(templates: templates, labels: labels, images: rows, embeddings: vectors)
-        let rule = baseRule.at(temperature: request.temperature)
-        return WeightFit(
-            ensemble, truth: labelled.map { truth[$0]! }, scale: Double(rule.scale), bias: rule.bias.map(Double.init), folds: folds,
-            seed: seed, shouldStop: shouldStop)
+        return WeightedEnsemble(templates: templates, labels: labels, images: rows, embeddings: vectors)
     }
 
     /// `--weights zpe` for set `s` of `request`: Allingham et al.'s label-free weights over
@@ -505,9 +512,7 @@ public final class LiveEvaluator {
     private func madeWeights(
         _ method: WeightingMethod, side: inout Side, labels: LabelSet, truth: [Int?], templates: [Template], shouldStop: () -> Bool
     ) throws -> [Template: Double]? {
-        var distinct: [Template] = []
-        var seen = Set<Template>()
-        for t in templates where t.hasPlaceholder && seen.insert(t).inserted { distinct.append(t) }
+        let distinct = uniqued(templates.filter(\.hasPlaceholder))
         let equal = Dictionary(uniqueKeysWithValues: distinct.map { ($0, 1 / Double(max(1, distinct.count))) })
         guard !distinct.isEmpty else { return equal }
         switch method {
@@ -527,7 +532,8 @@ public final class LiveEvaluator {
                 }
             }
             // Only the set's templates are kept: an edited-away template's score goes.
-            side.zpeScores = (labels.classes, kept.filter { seen.contains($0.key) })
+            let current = Set(distinct)
+            side.zpeScores = (labels.classes, kept.filter { current.contains($0.key) })
             return ZeroShotPromptWeights(
                 templates: distinct, scores: distinct.map { kept[$0]! }, referenceImages: scorer.referenceImages,
                 classesScored: scorer.classes.count
@@ -535,15 +541,8 @@ public final class LiveEvaluator {
         case .fit:
             let labelled = truth.indices.filter { truth[$0] != nil }
             guard !labelled.isEmpty else { return equal }
-            let prompts = Set(labels.classes.flatMap { $0.prompts(distinct) })
-            guard let vectors = try store.textEmbeddings(prompts, shouldStop: shouldStop) else { return nil }
-            let d = images.cols
-            var rows = Matrix(zeros: labelled.count, d)
-            for (r, i) in labelled.enumerated() {
-                rows.storage.replaceSubrange((r * d)..<((r + 1) * d), with: images.storage[(i * d)..<((i + 1) * d)])
-            }
-            let ensemble = WeightedEnsemble(templates: distinct, labels: labels, images: rows, embeddings: vectors)
             guard
+                let ensemble = try labelledEnsemble(labels: labels, templates: distinct, labelled: labelled, shouldStop: shouldStop),
                 let fit = WeightFitter.fit(
                     ensemble, rows: Array(labelled.indices), truth: labelled.map { truth[$0]! }, scale: Double(rule.scale),
                     bias: rule.bias.map(Double.init), shouldStop: shouldStop)
@@ -578,9 +577,7 @@ public final class LiveEvaluator {
         labels: LabelSet, templates: [Template], weights: [Template: Double], sums: inout TemplateSums?, shouldStop: () -> Bool
     ) throws -> Matrix? {
         let d = images.cols, k = labels.classes.count
-        var distinct: [Template] = []
-        var seen = Set<Template>()
-        for t in templates where t.hasPlaceholder && seen.insert(t).inserted { distinct.append(t) }
+        let distinct = uniqued(templates.filter(\.hasPlaceholder))
         if sums?.classes != labels.classes || sums?.dimension != d {
             let sentences = Set(labels.classes.flatMap(\.sentences))
             guard let vectors = try store.textEmbeddings(sentences, shouldStop: shouldStop) else { return nil }
@@ -592,7 +589,7 @@ public final class LiveEvaluator {
             guard let vectors = try store.textEmbeddings(prompts, shouldStop: shouldStop) else { return nil }
             for t in missing { sums!.add(t, vectors) }
         }
-        sums!.keep(only: seen)
+        sums!.keep(only: Set(distinct))
         if shouldStop() { return nil }
         let w = sums!.unitClassVectors(distinct.map { ($0, weights[$0] ?? 0) })
         guard images.rows > 0, k > 0 else { return Matrix(zeros: images.rows, k) }

@@ -14,6 +14,8 @@ struct TemplateSums {
     let dimension: Int
     private(set) var byTemplate: [Template: [Float]] = [:]
     private let fixed: [Double]  // [c][j]
+    /// The last weights' class vectors: stage 1 makes them, the template figures read them.
+    private var last: (weights: [(Template, Double)], vectors: [Double])?
 
     init(classes: [ClassLabel], dimension d: Int, sentences: [String: [Float]]) {
         self.classes = classes
@@ -39,6 +41,7 @@ struct TemplateSums {
             }
         }
         byTemplate[t] = u
+        last = nil
     }
 
     /// Drops the sums of templates no longer in the set.
@@ -47,7 +50,7 @@ struct TemplateSums {
     }
 
     /// V_c / ‖V_c‖ `[classes, dimension]` for these weights (a class with no prompt: 0).
-    func unitClassVectors(_ weights: [(Template, Double)]) -> Matrix {
+    mutating func unitClassVectors(_ weights: [(Template, Double)]) -> Matrix {
         let d = dimension, k = classes.count
         let v = classVectors(weights)
         var out = Matrix(zeros: k, d)
@@ -61,7 +64,8 @@ struct TemplateSums {
     }
 
     /// V_c = Σ_t w_t u_tc + s_c `[classes, dimension]`, in float64, not normalised.
-    func classVectors(_ weights: [(Template, Double)]) -> [Double] {
+    mutating func classVectors(_ weights: [(Template, Double)]) -> [Double] {
+        if let last, last.weights.elementsEqual(weights, by: { $0.0 == $1.0 && $0.1 == $1.1 }) { return last.vectors }
         let d = dimension, k = classes.count
         var v = fixed
         for (t, w) in weights where w != 0 {
@@ -72,6 +76,7 @@ struct TemplateSums {
                 }
             }
         }
+        last = (weights, v)
         return v
     }
 }

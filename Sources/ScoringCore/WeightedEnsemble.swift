@@ -27,9 +27,7 @@ public struct WeightedEnsemble: Sendable {
     ///   - images: `[n, d]` unit image embeddings (the rows a fit is over).
     ///   - embeddings: unit embeddings of every prompt the set makes over `labels`.
     public init(templates: [Template], labels: LabelSet, images: Matrix, embeddings: [String: [Float]]) {
-        var distinct: [Template] = []
-        var seen = Set<Template>()
-        for t in templates where t.hasPlaceholder && seen.insert(t).inserted { distinct.append(t) }
+        let distinct = uniqued(templates.filter(\.hasPlaceholder))
         self.templates = distinct
         let d = images.cols, k = labels.classes.count
         imageCount = images.rows

@@ -53,9 +53,7 @@ public struct ZeroShotPromptWeights: Sendable {
         templates: [Template], labels: LabelSet, images: Matrix, reference: Matrix?, embeddings: [String: [Float]], scale: Double,
         shouldStop: () -> Bool = { false }
     ) {
-        var distinct: [Template] = []
-        var seen = Set<Template>()
-        for t in templates where t.hasPlaceholder && seen.insert(t).inserted { distinct.append(t) }
+        let distinct = uniqued(templates.filter(\.hasPlaceholder))
         guard let scorer = Scorer(labels: labels, images: images, reference: reference, scale: scale), !distinct.isEmpty else { return nil }
         var scores: [Double] = []
         for template in distinct {

@@ -71,9 +71,7 @@ extension WeightOptions {
         _ evaluator: LiveEvaluator, request: EvaluationRequest, set s: Int, labels: LabelSet, templates set: TemplateSet,
         reference: EmbeddedImages?, images: String
     ) throws -> (used: [Template: Double]?, report: WeightingReport) {
-        var distinct: [Template] = []
-        var seen = Set<Template>()
-        for t in set.templates where t.hasPlaceholder && seen.insert(t).inserted { distinct.append(t) }
+        let distinct = uniqued(set.templates.filter(\.hasPlaceholder))
         var notes: [String] = []
         let own = labels.classes.filter { !$0.sentences.isEmpty }.count, synonyms = labels.classes.filter { $0.synonyms.count > 0 }.count
         if weights != .equal, own + synonyms > 0 {
@@ -114,7 +112,7 @@ extension WeightOptions {
             )
         case .file(let path):
             let read = try TemplateWeightsFile.read(path: path)
-            let missing = distinct.filter { read[$0] == nil }, unused = read.keys.filter { !seen.contains($0) }
+            let missing = distinct.filter { read[$0] == nil }, unused = read.keys.filter { !distinct.contains($0) }
             if !missing.isEmpty {
                 notes.append(
                     "\(missing.count) template\(missing.count == 1 ? "" : "s") not in \(path) weigh 0: \(missing.map { "\"\($0.text)\"" }.joined(separator: ", "))"
