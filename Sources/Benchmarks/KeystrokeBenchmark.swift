@@ -31,6 +31,11 @@ public struct KeystrokeBenchmark {
     public var memoryKeys = 0
     /// Whether to measure a cold open (every prompt of A and B new) against plain batches.
     public var measureColdOpen = false
+    /// Whether the prompts that exist before typing are random unit vectors rather than the
+    /// model's own (encoding ImageNet × 87 templates takes 15 s with the demo model, minutes
+    /// at ViT-B/32 shapes). Random prompts are the template figures' worst case: a class's
+    /// templates point every way, so no class can be ruled out of a leave-one-out argmax.
+    public var randomPrompts = false
 
     /// An `EmbeddingProvider` over the text tower alone (images come pre-embedded).
     final class TextOnlyProvider: EmbeddingProvider {
@@ -106,6 +111,13 @@ public struct KeystrokeBenchmark {
         /// What `eval` does after embedding: set A's scores and metrics over every image,
         /// one shot, its prompts cached.
         var headless_eval_ms = 0.0
+        /// How the prompts that exist before typing were made: "model" (encoded, in
+        /// `warm_encode_ms`) or "random" (unit vectors; `bench --live-random-prompts`).
+        var warm_prompts = "model"
+        var warm_encode_ms = 0.0
+        /// Classes the template figures scanned per image at the last settled key (of
+        /// `classes`; all of them when the bounds rule out too few).
+        var effect_classes_scanned = 0.0
         /// Keystrokes that change prompts, by kind (`insert_word`, `append_after_placeholder`,
         /// `delete_character`, `label_edit`): each key waits for the last one's settled scores.
         var edits: [String: EditFigures] = [:]
@@ -204,7 +216,17 @@ public struct KeystrokeBenchmark {
         func unit() -> [Float] { Vector.normalized((0..<d).map { _ in Float(Int64(bitPattern: rng.next() >> 11) % 2001 - 1000) / 1000 }) }
         let labelSet = LabelSet(name: "bench", classes: labels.map { ClassLabel(name: $0) })
         var warm: [String: [Float]] = [:]
-        for t in templatesA + templatesB { for l in labels { warm[Template(t).render(l)] = unit() } }
+        var r = Figures()
+        if randomPrompts {
+            for t in templatesA + templatesB { for l in labels { warm[Template(t).render(l)] = unit() } }
+            r.warm_prompts = "random"
+        } else {
+            // The model's own vectors: the geometry the template figures' bounds work on.
+            let prompts = Set((templatesA + templatesB).map(Template.init).filter(\.hasPlaceholder).flatMap { t in labels.map { t.render($0) } })
+            let start = DispatchTime.now()
+            warm = try EmbeddingStore(provider: provider, cache: nil).textEmbeddings(prompts, batchSize: LiveEvaluator.coldOpenBatch)!
+            r.warm_encode_ms = milliseconds(since: start)
+        }
         store.remember(texts: warm)
         var rows: [[Float]] = []
         for _ in 0..<imageCount { rows.append(unit()) }
@@ -232,6 +254,7 @@ public struct KeystrokeBenchmark {
                 models: ["bench"], sets: e.sets.indices.map { "set \($0 + 1)" },
                 evaluations: [.init(paths: embedded.items.map(\.path), result: e)], showModel: false, againstReference: false)
         }
+        let classesScanned = Mutex(0.0)
         /// Milliseconds to the first stage (and, when asked, to the last).
         func evaluate(_ a: [String], labels: LabelSet? = nil, allStages: Bool = false) throws -> (first: Double, last: Double) {
             generation += 1
@@ -244,6 +267,7 @@ public struct KeystrokeBenchmark {
             let many = !extraSets.isEmpty
             try engine.evaluate(request(a, labels: labels), generation: current) { e in
                 first.withLock { if $0 == nil { $0 = milliseconds(since: start) } }
+                if let scanned = e.effectClassesScanned { classesScanned.withLock { $0 = scanned } }
                 if many, e.completed >= .statistics, !boardOnce.withLock({ $0 }) {
                     boardOnce.withLock { $0 = true }
                     _ = board(e)
@@ -253,7 +277,6 @@ public struct KeystrokeBenchmark {
             engine.supersede(with: generation)
             return (first.withLock { $0 } ?? .nan, milliseconds(since: start))
         }
-        var r = Figures()
         r.classes = labels.count; r.templates_a = templatesA.count; r.templates_b = templatesB.count; r.images = imageCount
         _ = try evaluate(templatesA, allStages: true)
         var times: [Double] = []
@@ -300,6 +323,8 @@ public struct KeystrokeBenchmark {
         func encodeMilliseconds(_ template: String) throws -> Double {
             let fresh = EmbeddingStore(provider: provider, cache: nil)
             let prompts = Set(labels.map { Template(template).render($0) })
+            // Tokenized again too, as the key tokenized them: encoding includes tokenizing.
+            tokenizer.forgetRecentTexts()
             let start = DispatchTime.now()
             _ = try fresh.textEmbeddings(prompts, batchSize: LiveEvaluator.promptBatch)
             return milliseconds(since: start)
@@ -346,12 +371,14 @@ public struct KeystrokeBenchmark {
                 // One class's prompts under both sets.
                 let fresh = EmbeddingStore(provider: provider, cache: nil)
                 let prompts = Set((templatesA + templatesB).map(Template.init).filter(\.hasPlaceholder).map { $0.render(renamed.last!) })
+                tokenizer.forgetRecentTexts()
                 let start = DispatchTime.now()
                 _ = try fresh.textEmbeddings(prompts, batchSize: LiveEvaluator.promptBatch)
                 return milliseconds(since: start)
             }
         }
         if let insert = r.edits["insert_word"] { r.stages_after_encode_ms = max(0, insert.settled_ms_median - insert.encode_ms) }
+        r.effect_classes_scanned = classesScanned.withLock { $0 }
         // The same keys with A weighted by ZPE, made live at each key as the session makes
         // it (`w`): beside `edits.insert_word`, the same keys with equal weights.
         var weightedInsert: EditFigures?, plainInsert: EditFigures?

@@ -58,6 +58,9 @@ public struct LiveEvaluation: Sendable {
     public internal(set) var comparison: ABComparison?
     /// How many labelled images the template effects were computed on.
     public internal(set) var effectSample: Int?
+    /// Classes the first shown set's leave-one-out figures scanned per image (of all of
+    /// them; fewer where bounds rule the rest out): for the bench.
+    public internal(set) var effectClassesScanned: Double?
 
     init(
         classNames: [String], truth: [Int?], truthNames: [String?], rule: ScoreRule, temperature: Float, sets: [SetResult],

@@ -7,6 +7,12 @@ public struct Template: Hashable, Sendable, Codable {
 
     private enum Piece: Hashable { case literal(String), placeholder }
     private let pieces: [Piece]
+    /// The text around the placeholder when there is exactly one (almost every template):
+    /// a render is then one concatenation (a keystroke renders thousands of prompts).
+    private let around: (before: String, after: String)?
+
+    public static func == (a: Template, b: Template) -> Bool { a.text == b.text }
+    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
 
     public init(_ text: String) {
         var pieces: [Piece] = []
@@ -27,6 +33,11 @@ public struct Template: Hashable, Sendable, Codable {
         }
         pieces.append(.literal(literal))
         self.pieces = pieces
+        if pieces.count == 3, case let .literal(before) = pieces[0], case let .literal(after) = pieces[2] {
+            around = (before, after)
+        } else {
+            around = nil
+        }
         // Normalise {c} to {} so that equal templates compare equal.
         self.text = pieces.map { piece -> String in
             switch piece {
@@ -48,7 +59,8 @@ public struct Template: Hashable, Sendable, Codable {
 
     /// The prompt for a class name: every placeholder replaced by it, escapes resolved.
     public func render(_ name: String) -> String {
-        pieces.map { piece -> String in
+        if let around { return around.before + name + around.after }
+        return pieces.map { piece -> String in
             switch piece {
             case .placeholder: return name
             case let .literal(s): return s

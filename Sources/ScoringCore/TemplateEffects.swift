@@ -33,6 +33,9 @@ public struct TemplateEffects: Sendable {
     private var classKeys: [ClassLabel] = []
     /// The labelled images the products are over (all of them, or a seeded sample).
     public private(set) var sample: [Int] = []
+    /// Classes scanned per image for the leave-one-out figures at the last `compute` (of
+    /// all of them), for the bench.
+    public private(set) var lastCandidatesPerImage = 0.0
 
     /// No products yet.
     public init() {}
@@ -93,26 +96,43 @@ public struct TemplateEffects: Sendable {
         let ones = [Float](repeating: 1, count: k)
         // Prompts a template adds to each class: one per name, none for a sentence class.
         let names = labels.classes.map { $0.sentences.isEmpty ? $0.names.count : 0 }
-        for t in used {
+        // Each template's leave-one-out coefficients, and their bounds per class over every
+        // template, so that an image's leave-one-out winner is looked for among a few
+        // classes. Write u_tc = λ·Ŝ_c + u⊥ with λ = u_tc·S_c/‖S_c‖; then x·u_tc = λ·cos + x·u⊥,
+        // and with |x·u⊥| ≤ ‖u⊥‖ (images are unit) the score (cos·‖S‖ − o·x·u)·s lies within
+        // o·s·‖u⊥‖ of cos·(‖S‖ − o·λ)·s. A class whose highest such score is below another's
+        // lowest cannot win for any template. CLIP's templates of one class point nearly the
+        // same way, so ‖u⊥‖ is a fraction of ‖u‖ and few classes stay; the scan then reads
+        // those of each product, and finds the same winners as a scan of every class.
+        let order = Array(used)
+        var coefficients: [(p: [Float], q: [Float], m: [Float])] = []
+        var low = [Double](repeating: .infinity, count: k), high = [Double](repeating: -.infinity, count: k)
+        var spread = [Double](repeating: 0, count: k)
+        for t in order {
             if shouldStop() { return nil }
             let p = products[t]!
             // Weighted: t's prompts enter the class vector scaled by w_t.
             let wt = weighted.map { $0.weights[t] ?? 0 } ?? 1
-            // Per class, the leave-one-out score is (cos·w − o·D)·s, the template alone's
-            // D·a + cos·b: a class with its own sentences keeps its cosine in both (w = s = 1,
-            // o = 0; a = 0, b = 1), and a class left without prompts scores 0.
+            // Per class, the leave-one-out score is (cos·w − o·D)·s: a class with its own
+            // sentences keeps its cosine (w = s = 1, o = 0), and a class left without prompts
+            // scores 0.
             var w = [Float](repeating: 1, count: k), o = [Float](repeating: 0, count: k), sc = [Float](repeating: 1, count: k)
-            var a = [Float](repeating: 0, count: k), b = [Float](repeating: 0, count: k)
-            for c in 0..<k {
-                guard names[c] > 0 else { b[c] = 1; continue }
-                a[c] = p.normSquared[c] > 0 ? 1 / p.normSquared[c].squareRoot() : 0
-                let su = p.units.storage.withUnsafeBufferPointer { u in
-                    sFloat.storage.withUnsafeBufferPointer { s in
-                        Double(FastMath.dot(u.baseAddress! + c * dim, s.baseAddress! + c * dim, count: dim))
-                    }
+            // S_c·u_tc for every class, in one pass over both matrices.
+            var dots = [Float](repeating: 0, count: k)
+            p.units.storage.withUnsafeBufferPointer { u in
+                sFloat.storage.withUnsafeBufferPointer { s in
+                    for c in 0..<k where names[c] > 0 { dots[c] = FastMath.dot(u.baseAddress! + c * dim, s.baseAddress! + c * dim, count: dim) }
                 }
+            }
+            for c in 0..<k {
+                guard names[c] > 0 else {
+                    low[c] = min(low[c], 1); high[c] = max(high[c], 1)
+                    continue
+                }
+                let su = Double(dots[c])
                 let left = sCount[c] - names[c]
-                let v2 = sNorm[c] * sNorm[c] - 2 * wt * su + wt * wt * Double(p.normSquared[c])
+                let uu = Double(p.normSquared[c])
+                let v2 = sNorm[c] * sNorm[c] - 2 * wt * su + wt * wt * uu
                 // score = (cos·‖S‖ − w_t·D) / ‖S − w_t·u‖ (w_t = 1 for the plain ensemble)
                 if left > 0, v2 > 1e-12 * sNorm[c] * sNorm[c] {
                     sc[c] = Float(1 / v2.squareRoot())
@@ -121,16 +141,43 @@ public struct TemplateEffects: Sendable {
                     sc[c] = 0; w[c] = 0
                 }
                 o[c] = Float(wt)
+                let lambda = sNorm[c] > 0 ? su / sNorm[c] : 0
+                let m = Double(sc[c]), along = Double(w[c]) * m - Double(o[c]) * lambda * m
+                // ‖u⊥‖ with room for float32 round-off: in ‖u‖² (a hundredth of ‖u‖ at
+                // least), in λ and the cosine, and in the product D (a thousandth of ‖u‖).
+                let across = (max(0, uu - lambda * lambda) + 1e-4 * uu).squareRoot() + 1e-3 * uu.squareRoot()
+                low[c] = min(low[c], along); high[c] = max(high[c], along)
+                spread[c] = max(spread[c], abs(Double(o[c])) * m * across)
             }
-            let computeAlone = p.aloneHits == nil
-            // Leave-one-out: (cos·w − o·D)·s; alone: cos·b + a·D (ArgmaxHits' one form).
-            let looHits = ArgmaxHits.count(
-                a: scores.cosines, rows: sampleRows, b: p.d, p: w, q: o.map { -$0 }, m: sc, truth: sampleTruth)
-            var aloneHits = 0
-            if computeAlone {
+            coefficients.append((w, o.map { -$0 }, sc))
+        }
+        if shouldStop() { return nil }
+        // Where most classes stay (templates pointing every way, as random vectors do), a
+        // full scan of each product reads memory in order and is quicker.
+        var candidates: ArgmaxHits.Candidates? = ArgmaxHits.candidates(
+            a: scores.cosines, rows: sampleRows, low: low, high: high, spread: spread)
+        if candidates!.perRow > Double(k) / 8 { candidates = nil }
+        lastCandidatesPerImage = candidates?.perRow ?? Double(k)
+        for (i, t) in order.enumerated() {
+            if shouldStop() { return nil }
+            let p = products[t]!
+            let (w, q, sc) = coefficients[i]
+            let looHits =
+                candidates.map { ArgmaxHits.count(a: scores.cosines, rows: sampleRows, b: p.d, p: w, q: q, m: sc, truth: sampleTruth, among: $0) }
+                ?? ArgmaxHits.count(a: scores.cosines, rows: sampleRows, b: p.d, p: w, q: q, m: sc, truth: sampleTruth)
+            // The template alone: D·a + cos·b (a class with its own sentences keeps its
+            // cosine, b = 1), counted once per template and kept while labels and sample stay.
+            let aloneHits: Int
+            if let kept = p.aloneHits {
+                aloneHits = kept
+            } else {
+                var a = [Float](repeating: 0, count: k), b = [Float](repeating: 0, count: k)
+                for c in 0..<k {
+                    if names[c] > 0 { a[c] = p.normSquared[c] > 0 ? 1 / p.normSquared[c].squareRoot() : 0 } else { b[c] = 1 }
+                }
                 aloneHits = ArgmaxHits.count(a: scores.cosines, rows: sampleRows, b: p.d, p: b, q: a, m: ones, truth: sampleTruth)
+                products[t]?.aloneHits = aloneHits
             }
-            if computeAlone { products[t]?.aloneHits = aloneHits } else { aloneHits = p.aloneHits! }
             let n = Double(sample.count)
             rows[t] = Row(
                 accuracy: Double(aloneHits) / n,

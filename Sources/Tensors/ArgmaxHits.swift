@@ -22,6 +22,42 @@ public enum ArgmaxHits {
             clip_argmax_hits(a.storage, rows, b.storage, p, q, m, truth, Int64(rows.count), Int64(k)))
     }
 
+    /// Each row's classes that can be its first maximum of any score whose coefficients lie
+    /// in per-class bounds (`clip_argmax_candidates`): for every set of coefficients that
+    /// will be counted, `p[c]·m[c]` in `low[c]...high[c]` and `|q[c]·b[r][c]|·m[c]` at most
+    /// `spread[c]`. A template's figures then scan a few classes per image, not all of them.
+    public struct Candidates: Sendable {
+        public let offsets: [Int64]
+        public let indices: [Int32]
+        /// Classes kept per row, on average.
+        public var perRow: Double { offsets.count > 1 ? Double(indices.count) / Double(offsets.count - 1) : 0 }
+    }
+
+    public static func candidates(a: Matrix, rows: [Int32], low: [Double], high: [Double], spread: [Double]) -> Candidates {
+        let k = a.cols, n = rows.count
+        precondition(low.count == k && high.count == k && spread.count == k, "one bound per class")
+        precondition(rows.allSatisfy { $0 >= 0 && Int($0) < a.rows }, "rows of a")
+        var offsets = [Int64](repeating: 0, count: n + 1)
+        var indices = [Int32](repeating: 0, count: n * k)
+        let total = clip_argmax_candidates(a.storage, rows, Int64(n), Int64(k), low, high, spread, &offsets, &indices)
+        indices.removeLast(indices.count - Int(total))
+        return Candidates(offsets: offsets, indices: indices)
+    }
+
+    /// `count(a:rows:b:p:q:m:truth:)` over each row's `candidates` only: the same count
+    /// when the coefficients lie in the bounds the candidates were chosen with.
+    public static func count(
+        a: Matrix, rows: [Int32], b: Matrix, p: [Float], q: [Float], m: [Float], truth: [Int32], among candidates: Candidates
+    ) -> Int {
+        let k = a.cols
+        precondition(b.cols == k && p.count == k && q.count == k && m.count == k, "one figure per class")
+        precondition(rows.count == truth.count && b.rows >= rows.count, "one truth and one row of b per row")
+        precondition(candidates.offsets.count == rows.count + 1, "candidates of these rows")
+        return Int(
+            clip_argmax_hits_among(
+                a.storage, rows, b.storage, p, q, m, truth, candidates.offsets, candidates.indices, Int64(rows.count), Int64(k)))
+    }
+
     /// Whether the AVX2 kernel runs on this CPU.
     public static var usesAVX2: Bool { clip_kernels_avx2() != 0 }
 

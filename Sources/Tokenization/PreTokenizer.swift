@@ -5,6 +5,8 @@
 enum PreTokenizer {
     static let specials = ["<|startoftext|>", "<|endoftext|>"].map { Array($0.unicodeScalars) }
     static let contractions = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d"].map { Array($0.unicodeScalars) }
+    /// Tried first at each position, in the pattern's order.
+    static let literals = specials + contractions
 
     static func split(_ text: String) -> [String] {
         let s = Array(text.unicodeScalars)
@@ -23,7 +25,7 @@ enum PreTokenizer {
     }
 
     private static func matchEnd(_ s: [Unicode.Scalar], at i: Int) -> Int {
-        for literal in specials + contractions where hasPrefix(s, literal, at: i) {
+        for literal in literals where hasPrefix(s, literal, at: i) {
             return i + literal.count
         }
         if isLetter(s[i]) {
@@ -55,7 +57,9 @@ enum PreTokenizer {
         return false
     }
 
+    // ASCII first: its letters are A–Z and a–z, its numbers 0–9, by the Unicode tables too.
     static func isLetter(_ c: Unicode.Scalar) -> Bool {
+        if c.isASCII { return (c.value | 0x20) >= 0x61 && (c.value | 0x20) <= 0x7A }
         switch c.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
         default: return false
@@ -63,6 +67,7 @@ enum PreTokenizer {
     }
 
     static func isNumber(_ c: Unicode.Scalar) -> Bool {
+        if c.isASCII { return c.value >= 0x30 && c.value <= 0x39 }
         switch c.properties.generalCategory {
         case .decimalNumber, .letterNumber, .otherNumber: return true
         default: return false

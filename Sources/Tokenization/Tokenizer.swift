@@ -107,6 +107,10 @@ public final class Tokenizer: Sendable {
         return ids
     }
 
+    /// Forgets the recent texts' ids (not the pieces' BPE): a benchmark's baseline then
+    /// tokenizes its prompts as a keystroke does.
+    public func forgetRecentTexts() { recent.withLock { $0.removeAll() } }
+
     private func encodeUncached(_ text: String) -> [Int] {
         var ids: [Int] = []
         for piece in PreTokenizer.split(TextNormalizer.normalize(Self.clipped(text))) {

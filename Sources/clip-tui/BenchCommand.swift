@@ -33,6 +33,11 @@ struct BenchCommand: ParsableCommand {
     var liveColdOpen = false
     @Flag(help: "Also measure --weights fit and --temperature fit on set A (live.weights).")
     var liveWeights = false
+    @Flag(
+        help:
+            "Live replay: random unit vectors for the prompts that exist before typing, not the model's own (those take minutes to encode at ViT-B/32 shapes; random ones are the template figures' worst case)."
+    )
+    var liveRandomPrompts = false
 
     func validate() throws {
         guard (model == nil) != (random == nil) else { throw ValidationError("give one of --model and --random") }
@@ -107,6 +112,7 @@ struct BenchCommand: ParsableCommand {
                     bench.memoryKeys = liveMemoryKeys
                     bench.measureColdOpen = liveColdOpen
                     bench.measureWeights = liveWeights
+                    bench.randomPrompts = liveRandomPrompts
                     live = try bench.run()
                     live?.sorted_keystroke_ms = []
                 }

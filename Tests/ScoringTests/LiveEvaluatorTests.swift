@@ -187,6 +187,58 @@ final class LiveEvaluatorTests: XCTestCase {
         }
     }
 
+    /// Prompts shaped as CLIP's are (a class's templates pointing nearly the same way):
+    /// the leave-one-out figures scan a few classes per image, ruling the rest out by
+    /// bounds, and still equal scoring the set again without each template, to the image,
+    /// with equal weights and with weights of the set's own.
+    func testTemplateFiguresScanningFewClassesEqualRescoring() throws {
+        let dim = 32, classCount = 60
+        let names = (0..<classCount).map { "class\($0)" }
+        let templates = (0..<12).map { Template("t\($0) of a {}.") }
+        var rng = SplitMix64(seed: 21)
+        func noise() -> [Float] { (0..<dim).map { _ in Float(Int(rng.next() % 2001) - 1000) / 1000 } }
+        let centers = names.map { _ in Vector.normalized(noise()) }
+        let offsets = templates.map { _ in noise() }
+        let provider = FakeProvider(dimension: dim)
+        for (c, name) in names.enumerated() {
+            for (t, template) in templates.enumerated() {
+                let n = noise()
+                provider.vectors[template.render(name)] = Vector.normalized((0..<dim).map { centers[c][$0] * 4 + offsets[t][$0] * 0.3 + n[$0] * 0.5 })
+            }
+        }
+        var rows: [[Float]] = [], items: [ImageCollection.Item] = []
+        for i in 0..<300 {
+            // Half the images between two classes, where leaving a template out flips the
+            // winner: the cases a bound too tight would get wrong.
+            let c = i % classCount, d = (c + 1) % classCount, n = noise()
+            let between: Float = i % 2 == 0 ? 0.5 : 0
+            rows.append(Vector.normalized((0..<dim).map { centers[c][$0] * (1 - between) + centers[d][$0] * between + n[$0] * 0.05 }))
+            items.append(.init(path: "/i/\(i).png", relativePath: "\(i).png", truthName: names[c]))
+        }
+        let imgs = EmbeddedImages(items: items, matrix: Matrix(rows: rows, dimension: dim), failures: [])
+        let store = EmbeddingStore(provider: provider, cache: nil)
+        let labels = LabelSet(name: "l", classes: names.map { ClassLabel(name: $0) })
+        let weights = Dictionary(uniqueKeysWithValues: templates.enumerated().map { ($1, Double($0 % 4 + 1)) })
+        for weighted in [false, true] {
+            var request = EvaluationRequest(labels: labels, sets: [templates])
+            if weighted { request.weights = [weights] }
+            let e = try evaluateAll(LiveEvaluator(store: store, images: imgs), request)
+            let scanned = try XCTUnwrap(e.effectClassesScanned)
+            XCTAssertLessThan(scanned, Double(classCount) / 8, "weighted \(weighted): the bounds rule most classes out")
+            let full = try XCTUnwrap(e.sets[0].metrics).top1
+            let figures = e.sets[0].templates
+            for t in templates.indices {
+                var without = EvaluationRequest(labels: labels, sets: [templates.enumerated().filter { $0.offset != t }.map(\.element)])
+                if weighted { without.weights = [weights.filter { $0.key != templates[t] }] }
+                let top1 = try XCTUnwrap(evaluateAll(LiveEvaluator(store: store, images: imgs), without).sets[0].metrics).top1
+                let effect = try XCTUnwrap(figures[templates[t]]?.effect)
+                // One image in 300 is 0.0033: the figures agree to the image (a weighted
+                // set is scored through float32 sums, where a near tie may fall either way).
+                XCTAssertEqual(effect.leaveOneOut, top1 - full, accuracy: weighted ? 0.004 : 1e-9, "weighted \(weighted), template \(t)")
+            }
+        }
+    }
+
     /// Forward selection on the engine's products: each fold's choice and the chosen set's
     /// held-out figure match an evaluation of the chosen templates on the same images.
     func testForwardSelectionEqualsEvaluatingTheChosenSets() throws {

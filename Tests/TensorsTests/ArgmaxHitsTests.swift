@@ -68,4 +68,86 @@ final class ArgmaxHitsTests: XCTestCase {
             ArgmaxHits.count(a: a, rows: rows, b: b, p: zeros, q: ones, m: ones, truth: ties.map { Int32($0[0]) }), ties.count,
             "the first maximum wins (AVX2: \(ArgmaxHits.usesAVX2))")
     }
+
+    /// The leave-one-out figures' shape: classes whose templates' vectors cluster, unit
+    /// images near a class, every template left out in turn. Scanning each row's
+    /// candidates finds the full scan's first maximum for every template (two classes are
+    /// the same class twice, so their tie goes to the first), and scans a fraction.
+    func testCandidatesFindTheFullScansWinnerForEveryTemplate() {
+        var g = Lcg(state: 9)
+        let n = 200, k = 300, templates = 20, dim = 16
+        func unit(_ v: [Float]) -> [Float] {
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return v.map { $0 / norm }
+        }
+        var centers = (0..<k).map { _ in unit((0..<dim).map { _ in g.next() }) }
+        centers[6] = centers[5]
+        // u[t][c]: a unit vector near the class's centre (class 6 is class 5 again).
+        var u = (0..<templates).map { _ in (0..<k).map { c in unit(zip(centers[c], (0..<dim).map { _ in g.next() * 0.5 }).map { $0 + $1 }) } }
+        for t in 0..<templates { u[t][6] = u[t][5] }
+        var sum = [[Double]](repeating: [Double](repeating: 0, count: dim), count: k)
+        for t in 0..<templates { for c in 0..<k { for j in 0..<dim { sum[c][j] += Double(u[t][c][j]) } } }
+        let sNorm = sum.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        var x = Matrix(zeros: n, dim)
+        for r in 0..<n {
+            let c = r % 2 == 0 ? 5 : (r * 7) % k
+            let v = unit(zip(centers[c], (0..<dim).map { _ in g.next() * 0.8 }).map { $0 + $1 })
+            x.storage.replaceSubrange((r * dim)..<((r + 1) * dim), with: v)
+        }
+        var cosines = Matrix(zeros: n, k)
+        for r in 0..<n {
+            for c in 0..<k {
+                var dot = 0.0
+                for j in 0..<dim { dot += Double(x.storage[r * dim + j]) * sum[c][j] }
+                cosines.storage[r * k + c] = Float(dot / sNorm[c])
+            }
+        }
+        let rows = (0..<n).map(Int32.init)
+        var coefficients: [(d: Matrix, p: [Float], q: [Float], m: [Float])] = []
+        var low = [Double](repeating: .infinity, count: k), high = [Double](repeating: -.infinity, count: k)
+        var spread = [Double](repeating: 0, count: k)
+        for t in 0..<templates {
+            var d = Matrix(zeros: n, k)
+            var p = [Float](repeating: 0, count: k), m = [Float](repeating: 0, count: k)
+            for c in 0..<k {
+                var su = 0.0, uu = 0.0
+                for j in 0..<dim { su += Double(u[t][c][j]) * sum[c][j]; uu += Double(u[t][c][j] * u[t][c][j]) }
+                p[c] = Float(sNorm[c])
+                m[c] = Float(1 / (sNorm[c] * sNorm[c] - 2 * su + uu).squareRoot())
+                for r in 0..<n {
+                    var dot: Float = 0
+                    for j in 0..<dim { dot += x.storage[r * dim + j] * u[t][c][j] }
+                    d.storage[r * k + c] = dot
+                }
+                let alpha = Double(p[c]) * Double(m[c])
+                low[c] = min(low[c], alpha); high[c] = max(high[c], alpha)
+                spread[c] = max(spread[c], uu.squareRoot() * Double(m[c]) * 1.001)
+            }
+            coefficients.append((d, p, [Float](repeating: -1, count: k), m))
+        }
+        let candidates = ArgmaxHits.candidates(a: cosines, rows: rows, low: low, high: high, spread: spread)
+        XCTAssertLessThan(candidates.perRow, Double(k) / 4, "a fraction of the classes is scanned")
+        XCTAssertGreaterThanOrEqual(candidates.perRow, 1)
+        var tied = 0
+        for (t, f) in coefficients.enumerated() {
+            let expected = reference(a: cosines, rows: rows, b: f.d, p: f.p, q: f.q, m: f.m)
+            tied += expected.filter { $0 == 5 }.count
+            XCTAssertEqual(
+                ArgmaxHits.count(a: cosines, rows: rows, b: f.d, p: f.p, q: f.q, m: f.m, truth: expected, among: candidates), n,
+                "template \(t): every row's winner among its candidates")
+            XCTAssertEqual(
+                ArgmaxHits.count(a: cosines, rows: rows, b: f.d, p: f.p, q: f.q, m: f.m, truth: expected), n, "template \(t): the full scan")
+        }
+        XCTAssertGreaterThan(tied, 0, "class 5 ties with its copy, class 6, and wins")
+    }
+
+    /// A row with a NaN keeps every class (the scan then decides as the full one does).
+    func testARowWithANaNKeepsEveryClass() {
+        var a = Matrix(zeros: 2, 4)
+        a.storage = [0.9, 0.1, 0.2, 0.3, 0.5, .nan, 0.1, 0.1]
+        let ones = [Double](repeating: 1, count: 4), none = [Double](repeating: 0, count: 4)
+        let c = ArgmaxHits.candidates(a: a, rows: [0, 1], low: ones, high: ones, spread: none)
+        XCTAssertEqual(c.offsets, [0, 1, 5])
+        XCTAssertEqual(c.indices, [0, 0, 1, 2, 3])
+    }
 }

@@ -15,6 +15,23 @@ int64_t clip_argmax_hits(
     const float *a, const int32_t *rows, const float *b, const float *p, const float *q, const float *m,
     const int32_t *truth, int64_t n, int64_t k);
 
+/// The classes that can be a row's first maximum of any score of the form above whose
+/// coefficients lie in per-class bounds: for every template t, p[c]·m_t[c] between low[c]
+/// and high[c], and |q_t[c]·b[r][c]|·m_t[c] at most spread[c]. A class whose highest
+/// possible score is below some class's lowest (less a margin over float rounding) is
+/// left out. Row r's classes, ascending, are indices[offsets[r] ..< offsets[r + 1]]
+/// (`indices` has room for n·k); returns offsets[n]. A row with a NaN or an infinity
+/// keeps every class.
+int64_t clip_argmax_candidates(
+    const float *a, const int32_t *rows, int64_t n, int64_t k, const double *low, const double *high,
+    const double *spread, int64_t *offsets, int32_t *indices);
+
+/// `clip_argmax_hits` over each row's candidates only (from `clip_argmax_candidates`):
+/// the same count, as every class left out scores below a candidate.
+int64_t clip_argmax_hits_among(
+    const float *a, const int32_t *rows, const float *b, const float *p, const float *q, const float *m,
+    const int32_t *truth, const int64_t *offsets, const int32_t *indices, int64_t n, int64_t k);
+
 /// 1 when the AVX2 kernel is the one used (for the benchmark's report).
 int clip_kernels_avx2(void);
 
