@@ -35,36 +35,19 @@ public struct SetScores: Sendable {
             logSumExp = [Float](repeating: 0, count: cosines.rows)
             return
         }
-        let scale = rule.scale
-        let n = cosines.rows, k = cosines.cols
-        var lse = [Float](repeating: 0, count: n), preds = [Int?](repeating: nil, count: n)
-        var conf = [Float](repeating: 0, count: n), margin = [Float](repeating: 0, count: n)
-        var scratch = [Float](repeating: 0, count: k)
-        cosines.storage.withUnsafeBufferPointer { c in
-            scratch.withUnsafeMutableBufferPointer { e in
-                for r in 0..<n where k > 0 {
-                    let row = c.baseAddress! + r * k
-                    // Eight lanes at a time: this runs over every image × class after an edit.
-                    let top = Self.maximum(row, count: k)
-                    var best = 0
-                    while best < k - 1, row[best] != top { best += 1 }
-                    // Σ exp(scale · (x − max)): every term ≤ 1, so no overflow.
-                    for j in 0..<k { e[j] = scale * (row[j] - top) }
-                    FastMath.expInPlace(e.baseAddress!, count: k)
-                    let s = Self.sum(e.baseAddress!, count: k)
-                    e[best] = -1
-                    let second = k > 1 ? Double(Self.maximum(e.baseAddress!, count: k)) : 0
-                    lse[r] = scale * top + Float(Foundation.log(s))
-                    preds[r] = best
-                    conf[r] = Float(1 / s)
-                    margin[r] = Float((1 - second) / s)
-                }
-            }
+        // Every image × class after an edit (10 million at 10,000 images): in C, eight lanes.
+        guard cosines.cols > 0 else {
+            logSumExp = [Float](repeating: 0, count: cosines.rows)
+            predictions = [Int?](repeating: nil, count: cosines.rows)
+            confidence = [Float](repeating: 0, count: cosines.rows)
+            margin = [Float](repeating: 0, count: cosines.rows)
+            return
         }
-        logSumExp = lse
-        predictions = preds
-        confidence = conf
-        self.margin = margin
+        let summary = SoftmaxRows.summarize(cosines, scale: rule.scale)
+        logSumExp = summary.logSumExp
+        predictions = summary.best.map { $0 }
+        confidence = summary.confidence
+        margin = summary.margin
     }
 
     /// Under a sigmoid the most probable class is still the largest cosine; its probability
@@ -98,17 +81,6 @@ public struct SetScores: Sendable {
         }
         while i < count { m = max(m, x[i]); i += 1 }
         return m
-    }
-
-    /// A sum of terms in [0, 1]: eight float32 lanes (each ≤ 125 terms for 1,000 classes,
-    /// so ≈ 11 ulps at worst), added in float64.
-    private static func sum(_ x: UnsafePointer<Float>, count: Int) -> Double {
-        var v = SIMD8<Float>(repeating: 0), i = 0
-        while i + 8 <= count { v += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self); i += 8 }
-        var s = 0.0
-        for l in 0..<8 { s += Double(v[l]) }
-        while i < count { s += Double(x[i]); i += 1 }
-        return s
     }
 
     /// Scores from given probabilities (screen and metric tests): the cosines are their

@@ -32,6 +32,18 @@ int64_t clip_argmax_hits_among(
     const float *a, const int32_t *rows, const float *b, const float *p, const float *q, const float *m,
     const int32_t *truth, const int64_t *offsets, const int32_t *indices, int64_t n, int64_t k);
 
+/// Per row of `cosines` [n, k], under a softmax at `scale`: the first largest class, the
+/// log-sum-exp of scale·cosine, the top probability and its lead over the second (what
+/// `SetScores` keeps). `scratch` holds k floats. Cephes' exp eight lanes at a time (AVX2
+/// where the CPU has it; the same operations lane by lane otherwise), the same bits as
+/// the Swift path it replaces.
+void clip_softmax_rows(
+    const float *cosines, int64_t n, int64_t k, float scale, float *scratch, int64_t *best, float *lse, float *conf,
+    float *margin);
+
+/// Makes the portable softmax loop the one used (on = 1) or the CPU's choice again (0).
+void clip_softmax_force_portable(int on);
+
 /// 1 when the AVX2 kernel is the one used (for the benchmark's report).
 int clip_kernels_avx2(void);
 

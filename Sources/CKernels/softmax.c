@@ -1,0 +1,124 @@
+#include "clip_kernels.h"
+
+#include <float.h>
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+// Every operation as FastMath.exp and SetScores write them in Swift, in the same order and
+// without fused multiply-adds (see the pragma): the AVX2 kernel and the portable loop give
+// the same bits, and so do they and the Swift path they replace.
+#pragma STDC FP_CONTRACT OFF
+
+static inline float bitsToFloat(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+static inline uint32_t floatToBits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+
+// Cephes' single-precision exp (FastMath.exp), one lane.
+static inline float exp1(float x) {
+    const float magic = 12582912.0f;
+    if (x < -87.3f) x = -87.3f;
+    if (x > 88.3f) x = 88.3f;
+    float shifted = x * 1.44269504088896341f + magic;
+    float fx = shifted - magic;
+    x = x - fx * 0.693359375f + fx * 2.12194440e-4f;
+    float z = x * x;
+    float y = 1.9875691500e-4f;
+    y = y * x + 1.3981999507e-3f;
+    y = y * x + 8.3334519073e-3f;
+    y = y * x + 4.1665795894e-2f;
+    y = y * x + 1.6666665459e-1f;
+    y = y * x + 5.0000001201e-1f;
+    y = y * z + x + 1;
+    return y * bitsToFloat((floatToBits(shifted) + 127u) << 23);
+}
+
+__attribute__((target("avx2")))
+static inline __m256 exp8(__m256 x) {
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    const __m256 lo = _mm256_set1_ps(-87.3f), hi = _mm256_set1_ps(88.3f);
+    x = _mm256_blendv_ps(x, lo, _mm256_cmp_ps(x, lo, _CMP_LT_OQ));
+    x = _mm256_blendv_ps(x, hi, _mm256_cmp_ps(x, hi, _CMP_GT_OQ));
+    __m256 shifted = _mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), magic);
+    __m256 fx = _mm256_sub_ps(shifted, magic);
+    x = _mm256_add_ps(
+        _mm256_sub_ps(x, _mm256_mul_ps(fx, _mm256_set1_ps(0.693359375f))), _mm256_mul_ps(fx, _mm256_set1_ps(2.12194440e-4f)));
+    __m256 z = _mm256_mul_ps(x, x);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_add_ps(_mm256_mul_ps(y, x), _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_add_ps(_mm256_mul_ps(y, x), _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_add_ps(_mm256_mul_ps(y, x), _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_add_ps(_mm256_mul_ps(y, x), _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_add_ps(_mm256_mul_ps(y, x), _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(y, z), x), _mm256_set1_ps(1.0f));
+    __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_castps_si256(shifted), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(bits));
+}
+
+// The row's maximum: eight lanes, then the tail (a maximum is exact in any order).
+static float maximum(const float *x, int64_t k) {
+    float m = -INFINITY;
+    int64_t i = 0;
+    if (k >= 8) {
+        float lanes[8];
+        for (int l = 0; l < 8; l++) lanes[l] = -INFINITY;
+        for (; i + 8 <= k; i += 8)
+            for (int l = 0; l < 8; l++) lanes[l] = fmaxf(lanes[l], x[i + l]);
+        for (int l = 0; l < 8; l++) m = fmaxf(m, lanes[l]);
+    }
+    for (; i < k; i++) m = fmaxf(m, x[i]);
+    return m;
+}
+
+static int useAVX2(void) {
+    static int chosen = -1;
+    if (chosen < 0) {
+        __builtin_cpu_init();
+        chosen = __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    return chosen;
+}
+
+static int forcePortableSoftmax = 0;
+void clip_softmax_force_portable(int on) { forcePortableSoftmax = on; }
+
+__attribute__((target("avx2")))
+static void exponentials_avx2(const float *row, float top, float scale, float *e, int64_t k) {
+    int64_t i = 0;
+    __m256 t = _mm256_set1_ps(top), s = _mm256_set1_ps(scale);
+    for (; i + 8 <= k; i += 8) _mm256_storeu_ps(e + i, exp8(_mm256_mul_ps(s, _mm256_sub_ps(_mm256_loadu_ps(row + i), t))));
+    for (; i < k; i++) e[i] = expf(scale * (row[i] - top));
+}
+
+static void exponentials_portable(const float *row, float top, float scale, float *e, int64_t k) {
+    int64_t i = 0;
+    for (; i + 8 <= k; i += 8)
+        for (int l = 0; l < 8; l++) e[i + l] = exp1(scale * (row[i + l] - top));
+    for (; i < k; i++) e[i] = expf(scale * (row[i] - top));
+}
+
+void clip_softmax_rows(
+    const float *cosines, int64_t n, int64_t k, float scale, float *scratch, int64_t *best, float *lse, float *conf,
+    float *margin) {
+    int avx2 = useAVX2() && !forcePortableSoftmax;
+    for (int64_t r = 0; r < n && k > 0; r++) {
+        const float *row = cosines + r * k;
+        float top = maximum(row, k);
+        int64_t b = 0;
+        while (b < k - 1 && row[b] != top) b++;
+        if (avx2) exponentials_avx2(row, top, scale, scratch, k); else exponentials_portable(row, top, scale, scratch, k);
+        // Σ: eight float lanes, then in double (SetScores.sum).
+        float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int64_t i = 0;
+        for (; i + 8 <= k; i += 8)
+            for (int l = 0; l < 8; l++) lanes[l] += scratch[i + l];
+        double s = 0;
+        for (int l = 0; l < 8; l++) s += (double)lanes[l];
+        for (; i < k; i++) s += (double)scratch[i];
+        scratch[b] = -1;
+        double second = k > 1 ? (double)maximum(scratch, k) : 0;
+        best[r] = b;
+        lse[r] = scale * top + (float)log(s);
+        conf[r] = (float)(1 / s);
+        margin[r] = (float)((1 - second) / s);
+    }
+}

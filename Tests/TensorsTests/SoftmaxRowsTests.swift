@@ -1,0 +1,69 @@
+import Foundation
+import Tensors
+import XCTest
+
+/// The C softmax summary (AVX2 where the CPU has it, and its portable loop) against the
+/// Swift path it replaced, written out here: the same bits, since both do the same float
+/// operations in the same order; and against a float64 softmax within exp's 2 ulp and the
+/// sum's rounding.
+final class SoftmaxRowsTests: XCTestCase {
+    /// SetScores' former Swift body: FastMath's exp eight lanes at a time, libm's for the tail.
+    func swiftSummary(_ c: Matrix, scale: Float) -> SoftmaxRows.Summary {
+        let n = c.rows, k = c.cols
+        var out = SoftmaxRows.Summary(
+            best: [], logSumExp: .init(repeating: 0, count: n), confidence: .init(repeating: 0, count: n), margin: .init(repeating: 0, count: n))
+        for r in 0..<n {
+            let row = Array(c.storage[(r * k)..<((r + 1) * k)])
+            let top = row.max()!
+            let best = row.firstIndex(of: top)!
+            var e = row.map { scale * ($0 - top) }
+            e.withUnsafeMutableBufferPointer { FastMath.expInPlace($0.baseAddress!, count: k) }
+            var lanes = SIMD8<Float>(repeating: 0), i = 0
+            while i + 8 <= k { lanes += SIMD8<Float>(e[i..<(i + 8)]); i += 8 }
+            var s = 0.0
+            for l in 0..<8 { s += Double(lanes[l]) }
+            while i < k { s += Double(e[i]); i += 1 }
+            e[best] = -1
+            let second = k > 1 ? Double(e.max()!) : 0
+            out.best.append(best)
+            out.logSumExp[r] = scale * top + Float(log(s))
+            out.confidence[r] = Float(1 / s)
+            out.margin[r] = Float((1 - second) / s)
+        }
+        return out
+    }
+
+    func testTheKernelsEqualTheSwiftPathAndAFloat64Softmax() {
+        var state: UInt64 = 5
+        func next() -> Float {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(state >> 40) / Float(1 << 24) - 0.5
+        }
+        for k in [1, 7, 8, 13, 1000] {
+            var c = Matrix(zeros: 40, k)
+            for i in c.storage.indices { c.storage[i] = next() }
+            if k > 8 { c.storage[3] = 0.9; c.storage[7] = 0.9 }  // a tie in row 0: the first wins
+            c.storage[k] = -100  // exp's clamp, in row 1
+            let reference = swiftSummary(c, scale: 100)
+            for portable in [false, true] {
+                SoftmaxRows.forcePortable(portable)
+                defer { SoftmaxRows.forcePortable(false) }
+                let got = SoftmaxRows.summarize(c, scale: 100)
+                XCTAssertEqual(got.best, reference.best, "k = \(k), portable \(portable)")
+                XCTAssertEqual(got.logSumExp, reference.logSumExp, "k = \(k), portable \(portable)")
+                XCTAssertEqual(got.confidence, reference.confidence, "k = \(k), portable \(portable)")
+                XCTAssertEqual(got.margin, reference.margin, "k = \(k), portable \(portable)")
+            }
+            if k > 8 { XCTAssertEqual(reference.best[0], 3) }
+            // Against float64: exp within 2 ulp per term, a sum of ≤ 125 float terms per lane.
+            for r in 0..<c.rows {
+                let row = (0..<k).map { Double(c.storage[r * k + $0]) }
+                let top = row.max()!
+                let s = row.reduce(0) { $0 + Foundation.exp(100 * ($1 - top)) }
+                let tolerance = Double(2 + k / 8 + 8) * Double(Float.ulpOfOne)
+                XCTAssertEqual(Double(reference.confidence[r]), 1 / s, accuracy: tolerance / s, "k = \(k), row \(r)")
+                XCTAssertEqual(Double(reference.logSumExp[r]), 100 * top + Foundation.log(s), accuracy: 1e-4 * max(1, abs(100 * top)))
+            }
+        }
+    }
+}
