@@ -196,7 +196,14 @@ public struct SessionDocument: Codable, Equatable, Sendable {
         LabelSet(
             name: "labels",
             classes: labels.compactMap { line in
-                let names = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                // Made at every keystroke: a line that is one plain name (no `|`, nothing to
+                // trim, as 1,000 ImageNet names are) skips the split and Foundation's trim.
+                let scalars = line.unicodeScalars
+                let plain =
+                    scalars.first.map { !CharacterSet.whitespaces.contains($0) } == true
+                    && !CharacterSet.whitespaces.contains(scalars.last!) && !line.contains("|")
+                let names =
+                    plain ? [line] : line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                 guard let first = names.first else { return nil }
                 return ClassLabel(
                     name: first, synonyms: Array(names.dropFirst()), sentences: classSentences?[first] ?? [],

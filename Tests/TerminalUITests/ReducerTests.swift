@@ -14,6 +14,14 @@ final class ReducerTests: XCTestCase {
         actions.flatMap { Reducer.reduce(&s, $0, imageCount: 5) }
     }
 
+    /// Label lines become classes: names split at `|` and trimmed of spaces (a plain name
+    /// is taken as it is), blank lines and names dropped.
+    func testLabelLinesBecomeClasses() {
+        let lines = ["cat", " cat ", "cat | kitty ", "|", "", "  ", "owl\u{3000}", "\tdog", "eel |", "fox\u{301}"]
+        let doc = SessionDocument(model: nil, images: "i", labels: lines, templatesA: ["{}"], templatesB: ["{}"])
+        XCTAssertEqual(doc.labelSet.classes.map(\.names), [["cat"], ["cat"], ["cat", "kitty"], ["owl"], ["dog"], ["eel"], ["fox\u{301}"]])
+    }
+
     /// The session reads its images' truth as `eval` does: `--truth` (kept in the session
     /// file, which round-trips it) over the folder names.
     func testTheSessionsTruthFileLabelsItsImages() throws {
