@@ -122,3 +122,25 @@ void clip_softmax_rows(
         margin[r] = (float)((1 - second) / s);
     }
 }
+
+__attribute__((target("avx2")))
+static void quick_gelu_avx2(float *x, int64_t count) {
+    int64_t i = 0;
+    const __m256 k = _mm256_set1_ps(-1.702f), one = _mm256_set1_ps(1.0f);
+    for (; i + 8 <= count; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        _mm256_storeu_ps(x + i, _mm256_div_ps(v, _mm256_add_ps(one, exp8(_mm256_mul_ps(v, k)))));
+    }
+    for (; i < count; i++) x[i] = x[i] / (1 + expf(-1.702f * x[i]));
+}
+
+static void quick_gelu_portable(float *x, int64_t count) {
+    int64_t i = 0;
+    for (; i + 8 <= count; i += 8)
+        for (int l = 0; l < 8; l++) x[i + l] = x[i + l] / (1 + exp1(x[i + l] * -1.702f));
+    for (; i < count; i++) x[i] = x[i] / (1 + expf(-1.702f * x[i]));
+}
+
+void clip_quick_gelu(float *x, int64_t count) {
+    if (useAVX2() && !forcePortableSoftmax) quick_gelu_avx2(x, count); else quick_gelu_portable(x, count);
+}

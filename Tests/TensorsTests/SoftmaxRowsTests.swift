@@ -66,4 +66,35 @@ final class SoftmaxRowsTests: XCTestCase {
             }
         }
     }
+
+    /// QuickGELU in C gives the Swift form's bits, AVX2 and portable, over values from −100
+    /// to 100 (exp's clamps included) at lengths with and without a tail.
+    func testQuickGELUEqualsTheSwiftForm() {
+        var state: UInt64 = 17
+        for count in [1, 7, 8, 13, 1000] {
+            let values = (0..<count).map { _ -> Float in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return (Float(state >> 40) / Float(1 << 24) - 0.5) * 200
+            }
+            var reference = values
+            reference.withUnsafeMutableBufferPointer { FastMath.quickGELUSwift($0.baseAddress!, count: count) }
+            for portable in [false, true] {
+                SoftmaxRows.forcePortable(portable)
+                defer { SoftmaxRows.forcePortable(false) }
+                var got = values
+                got.withUnsafeMutableBufferPointer { FastMath.quickGELU($0.baseAddress!, count: count) }
+                XCTAssertEqual(got.map(\.bitPattern), reference.map(\.bitPattern), "count \(count), portable \(portable)")
+            }
+            // And the definition, x·σ(1.702x): the float product 1.702·x is off by up to
+            // |1.702·x|·ε/2, which exp turns into that relative error, beside exp's 2 ulp and
+            // the add's and the division's rounding.
+            // (Below x = −51, exp's argument −1.702·x passes its clamp at 88.3, where both forms give
+            // x·e^−88.3 rather than the true, smaller value.)
+            for (x, y) in zip(values, reference) where -1.702 * x < 87 {
+                let exact = Double(x) / (1 + Foundation.exp(-1.702 * Double(x)))
+                let relative = (abs(1.702 * Double(x)) + 8) * Double(Float.ulpOfOne)
+                XCTAssertEqual(Double(y), exact, accuracy: relative * abs(exact) + 1e-38, "x = \(x)")
+            }
+        }
+    }
 }

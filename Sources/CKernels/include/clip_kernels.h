@@ -41,7 +41,12 @@ void clip_softmax_rows(
     const float *cosines, int64_t n, int64_t k, float scale, float *scratch, int64_t *best, float *lse, float *conf,
     float *margin);
 
-/// Makes the portable softmax loop the one used (on = 1) or the CPU's choice again (0).
+/// OpenAI's QuickGELU in place, x · σ(1.702 x) as x / (1 + exp(−1.702 x)): the same
+/// operations and bits as `FastMath.quickGELU`'s Swift, eight lanes with AVX2.
+void clip_quick_gelu(float *x, int64_t count);
+
+/// Makes the portable softmax and QuickGELU loops the ones used (on = 1) or the CPU's
+/// choice again (0).
 void clip_softmax_force_portable(int on);
 
 /// 1 when the AVX2 kernel is the one used (for the benchmark's report).
