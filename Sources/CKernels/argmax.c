@@ -1,4 +1,5 @@
 #include "clip_kernels.h"
+#include "cpu.h"
 
 #include <float.h>
 #include <math.h>
@@ -68,14 +69,16 @@ static int forcePortable = 0;
 
 void clip_kernels_force_portable(int on) { forcePortable = on; }
 
-int clip_kernels_avx2(void) {
+int clip_cpu_avx2(void) {
     static int chosen = -1;
     if (chosen < 0) {
         __builtin_cpu_init();
         chosen = __builtin_cpu_supports("avx2") ? 1 : 0;
     }
-    return chosen && !forcePortable;
+    return chosen;
 }
+
+int clip_kernels_avx2(void) { return clip_cpu_avx2() && !forcePortable; }
 
 int64_t clip_argmax_hits(
     const float *a, const int32_t *rows, const float *b, const float *p, const float *q, const float *m,

@@ -1,4 +1,5 @@
 #include "clip_kernels.h"
+#include "cpu.h"
 
 #include <float.h>
 #include <immintrin.h>
@@ -69,17 +70,10 @@ static float maximum(const float *x, int64_t k) {
     return m;
 }
 
-static int useAVX2(void) {
-    static int chosen = -1;
-    if (chosen < 0) {
-        __builtin_cpu_init();
-        chosen = __builtin_cpu_supports("avx2") ? 1 : 0;
-    }
-    return chosen;
-}
-
-static int forcePortableSoftmax = 0;
-void clip_softmax_force_portable(int on) { forcePortableSoftmax = on; }
+// The tests' switch to the portable loops (softmax and QuickGELU alike).
+static int forcePortableMath = 0;
+void clip_softmax_force_portable(int on) { forcePortableMath = on; }
+static int useAVX2(void) { return clip_cpu_avx2() && !forcePortableMath; }
 
 __attribute__((target("avx2")))
 static void exponentials_avx2(const float *row, float top, float scale, float *e, int64_t k) {
@@ -99,7 +93,7 @@ static void exponentials_portable(const float *row, float top, float scale, floa
 void clip_softmax_rows(
     const float *cosines, int64_t n, int64_t k, float scale, float *scratch, int64_t *best, float *lse, float *conf,
     float *margin) {
-    int avx2 = useAVX2() && !forcePortableSoftmax;
+    int avx2 = useAVX2();
     for (int64_t r = 0; r < n && k > 0; r++) {
         const float *row = cosines + r * k;
         float top = maximum(row, k);
@@ -142,5 +136,5 @@ static void quick_gelu_portable(float *x, int64_t count) {
 }
 
 void clip_quick_gelu(float *x, int64_t count) {
-    if (useAVX2() && !forcePortableSoftmax) quick_gelu_avx2(x, count); else quick_gelu_portable(x, count);
+    if (useAVX2()) quick_gelu_avx2(x, count); else quick_gelu_portable(x, count);
 }

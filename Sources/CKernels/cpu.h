@@ -1,0 +1,8 @@
+#ifndef CLIP_KERNELS_CPU_H
+#define CLIP_KERNELS_CPU_H
+
+/// 1 when this CPU runs AVX2 (asked once): the one check every kernel that has an AVX2
+/// form chooses by.
+int clip_cpu_avx2(void);
+
+#endif
