@@ -121,7 +121,9 @@ public struct KeystrokeBenchmark {
         /// Keystrokes that change prompts, by kind (`insert_word`, `append_after_placeholder`,
         /// `delete_character`, `label_edit`): each key waits for the last one's settled scores.
         var edits: [String: EditFigures] = [:]
-        /// A key inside a template: settled minus the encoding of its prompts.
+        /// A key inside a template: settled minus that key's own encoding of its new prompts
+        /// (the median over the keys of `edits.insert_word`), what the stages after the text
+        /// tower cost. Compare with `edits.insert_word.encode_ms`.
         var stages_after_encode_ms = 0.0
         /// A character appended after `{}`: key to settled scores (median).
         var append_after_placeholder_ms = 0.0
@@ -192,6 +194,10 @@ public struct KeystrokeBenchmark {
         var settled_ms_median = 0.0, settled_ms_p95 = 0.0
         /// Encoding the last key's new prompts alone, from nothing.
         var encode_ms = 0.0
+        /// Each key's own encoding of its new prompts, inside the evaluation (with the text
+        /// tower's kept prefix states), and settled minus it: the stages' cost.
+        var key_encode_ms_median = 0.0
+        var stages_ms_median = 0.0, stages_ms_p95 = 0.0
     }
 
     /// The texts each key of an edit leaves: `text` with `typed` put in, key by key, at
@@ -256,17 +262,20 @@ public struct KeystrokeBenchmark {
         }
         let classesScanned = Mutex(0.0)
         /// Milliseconds to the first stage (and, when asked, to the last).
-        func evaluate(_ a: [String], labels: LabelSet? = nil, allStages: Bool = false) throws -> (first: Double, last: Double) {
+        func evaluate(
+            _ a: [String], labels: LabelSet? = nil, allStages: Bool = false
+        ) throws -> (first: Double, last: Double, encode: Double) {
             generation += 1
             engine.supersede(with: generation)
             let start = DispatchTime.now()
             // The first stage's time, set from the engine's @Sendable publish closure.
-            let first = Mutex<Double?>(nil)
+            let first = Mutex<Double?>(nil), encode = Mutex(0.0)
             let current = generation
             let boardOnce = Mutex(false)
             let many = !extraSets.isEmpty
             try engine.evaluate(request(a, labels: labels), generation: current) { e in
                 first.withLock { if $0 == nil { $0 = milliseconds(since: start) } }
+                if e.completed == .scores { encode.withLock { $0 = 1000 * e.encodeSeconds } }
                 if let scanned = e.effectClassesScanned { classesScanned.withLock { $0 = scanned } }
                 if many, e.completed >= .statistics, !boardOnce.withLock({ $0 }) {
                     boardOnce.withLock { $0 = true }
@@ -275,7 +284,7 @@ public struct KeystrokeBenchmark {
                 if !allStages && e.completed == .scores { engine.supersede(with: current + 1_000_000) }
             }
             engine.supersede(with: generation)
-            return (first.withLock { $0 } ?? .nan, milliseconds(since: start))
+            return (first.withLock { $0 } ?? .nan, milliseconds(since: start), encode.withLock { $0 })
         }
         r.classes = labels.count; r.templates_a = templatesA.count; r.templates_b = templatesB.count; r.images = imageCount
         _ = try evaluate(templatesA, allStages: true)
@@ -339,17 +348,21 @@ public struct KeystrokeBenchmark {
         let placeholder = edited.range(of: "{}")!
         func figures(_ steps: [(a: [String], labels: LabelSet?)], encode: () throws -> Double) throws -> EditFigures {
             _ = try evaluate([edited] + rest, allStages: true)  // from the set as it was
-            var first: [Double] = [], settled: [Double] = []
+            var first: [Double] = [], settled: [Double] = [], encoded: [Double] = [], stages: [Double] = []
             for step in steps {
                 let t = try evaluate(step.a, labels: step.labels, allStages: true)
                 first.append(t.first)
                 settled.append(t.last)
+                encoded.append(t.encode)
+                stages.append(t.last - t.encode)
             }
-            first.sort(); settled.sort()
+            first.sort(); settled.sort(); encoded.sort(); stages.sort()
             var f = EditFigures()
             f.keys = steps.count
             f.first_ms_median = percentile(first, 0.5); f.first_ms_p95 = percentile(first, 0.95)
             f.settled_ms_median = percentile(settled, 0.5); f.settled_ms_p95 = percentile(settled, 0.95)
+            f.key_encode_ms_median = percentile(encoded, 0.5)
+            f.stages_ms_median = percentile(stages, 0.5); f.stages_ms_p95 = percentile(stages, 0.95)
             f.encode_ms = try encode()
             return f
         }
@@ -377,7 +390,7 @@ public struct KeystrokeBenchmark {
                 return milliseconds(since: start)
             }
         }
-        if let insert = r.edits["insert_word"] { r.stages_after_encode_ms = max(0, insert.settled_ms_median - insert.encode_ms) }
+        if let insert = r.edits["insert_word"] { r.stages_after_encode_ms = insert.stages_ms_median }
         r.effect_classes_scanned = classesScanned.withLock { $0 }
         // The same keys with A weighted by ZPE, made live at each key as the session makes
         // it (`w`): beside `edits.insert_word`, the same keys with equal weights.

@@ -157,25 +157,45 @@ public final class TextEncoder: Sendable {
             hiddenStates(index, states)
         }
         report(0)
+        // Each sequence's pooled node. The pooled position may precede the sequence's last
+        // node (tokens after an end token that is not last): walk back along the chain.
+        // Two equal sequences share one.
+        let pooledNode = tree.pooled.indices.map { Int(tree.ancestors[tree.pooled[$0]][pooledAt[$0]]) }
+        var pooledRows: [Int32] = [], seen = Set<Int>()
+        for node in pooledNode where seen.insert(node).inserted { pooledRows.append(Int32(node)) }
         var ws = TransformerLayer.Workspace(rows: rows, width: w, intermediate: config.intermediateSize)
         var scores = [Float](repeating: 0, count: config.maxPositionEmbeddings)
-        var keys = [UnsafePointer<Float>?](repeating: nil, count: config.maxPositionEmbeddings)
+        // The last layer's states at the pooled nodes: all a later call or the pool reads of
+        // it are every node's keys and values and the pooled nodes' outputs (a parity check
+        // that reports every layer's states runs it whole).
+        var last = [Float](repeating: 0, count: pooledRows.count * w)
         for (index, layer) in layers.enumerated() {
-            x.withUnsafeMutableBufferPointer { xb in
-                layer.forward(xb.baseAddress!, rows: rows, workspace: &ws) { qkv, att in
-                    scores.withUnsafeMutableBufferPointer { s in
-                        keys.withUnsafeMutableBufferPointer { k in
-                            Self.causalAttention(
-                                qkv: qkv, into: att, tree: tree, width: w, heads: layer.heads,
-                                cached: { UnsafePointer(slots.states($0, layer: index, width: w)) },
-                                scores: s.baseAddress!, keys: k.baseAddress!)
-                        }
-                    }
-                    // Keys and values sit side by side in a q, k, v row, as in a slot.
-                    for (n, slot) in slotOf.enumerated() where slot >= 0 {
-                        slots.states(slot, layer: index, width: w).update(from: qkv + n * 3 * w + w, count: 2 * w)
-                    }
+            let pooledOnly = index == layers.count - 1 && hiddenStates == nil
+            func attend(_ qkv: UnsafePointer<Float>, _ att: UnsafeMutablePointer<Float>) {
+                scores.withUnsafeMutableBufferPointer { s in
+                    Self.causalAttention(
+                        qkv: qkv, into: att, tree: tree, rows: pooledOnly ? pooledRows : nil, width: w, heads: layer.heads,
+                        cached: { UnsafePointer(slots.states($0, layer: index, width: w)) }, scores: s.baseAddress!)
                 }
+                // Keys and values sit side by side in a q, k, v row, as in a slot.
+                for (n, slot) in slotOf.enumerated() where slot >= 0 {
+                    slots.states(slot, layer: index, width: w).update(from: qkv + n * 3 * w + w, count: 2 * w)
+                }
+            }
+            x.withUnsafeMutableBufferPointer { xb in
+                if pooledOnly {
+                    last.withUnsafeMutableBufferPointer { lb in
+                        layer.forward(
+                            UnsafePointer(xb.baseAddress!), rows: rows, only: pooledRows, into: lb.baseAddress!, workspace: &ws,
+                            attend: attend)
+                    }
+                } else {
+                    layer.forward(xb.baseAddress!, rows: rows, workspace: &ws, attend: attend)
+                }
+            }
+            if pooledOnly {
+                // The other rows keep the layer before's states: nothing reads them again.
+                for (i, r) in pooledRows.enumerated() { x.replaceSubrange((Int(r) * w)..<((Int(r) + 1) * w), with: last[(i * w)..<((i + 1) * w)]) }
             }
             report(index + 1)
         }
@@ -193,38 +213,31 @@ public final class TextEncoder: Sendable {
         }
         // Final norm on the pooled nodes only. [sequences, W]
         var pooled = [Float](repeating: 0, count: sequences.count * w)
-        for (i, seqNode) in tree.pooled.enumerated() {
-            // The pooled position may precede the sequence's last node (tokens after an end
-            // token that is not last): walk back along the chain.
-            let node = Int(tree.ancestors[seqNode][pooledAt[i]])
+        for (i, node) in pooledNode.enumerated() {
             pooled.replaceSubrange((i * w)..<((i + 1) * w), with: x[(node * w)..<((node + 1) * w)])
         }
         return finalNorm.apply(Matrix(rows: sequences.count, cols: w, storage: pooled))
     }
 
-    /// Each node attends to the chain from the root to itself: the causal mask of one
-    /// sequence. A cached prefix's keys and values (slot s, as −(s + 1) in a chain) come
-    /// from `cached`, laid out as in a q, k, v row: keys, then values `width` later.
+    /// Each node of `rows` (all: nil) attends to the chain from the root to itself: the
+    /// causal mask of one sequence. A cached prefix's keys and values (slot s, as −(s + 1)
+    /// in a chain) come from `cached`, laid out as in a q, k, v row: keys, then values
+    /// `width` later. In C (`clip_causal_attention`): a chain is about ten tokens, and calls
+    /// per token and head made this a sixth of the demo model's text tower.
     static func causalAttention(
-        qkv: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, tree: PrefixTree,
-        width: Int, heads: Int, cached: (Int32) -> UnsafePointer<Float>,
-        scores: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<UnsafePointer<Float>?>
+        qkv: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, tree: PrefixTree, rows: [Int32]? = nil,
+        width: Int, heads: Int, cached: (Int32) -> UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>
     ) {
-        let d = width / heads
-        let scale = 1 / Float(d).squareRoot()
         let ld = 3 * width
-        for n in 0..<tree.count {
-            let chain = tree.ancestors[n]
-            for (j, a) in chain.enumerated() { keys[j] = a >= 0 ? qkv + Int(a) * ld + width : cached(-a - 1) }
-            let dst = out + n * width
-            for h in 0..<heads {
-                let q = qkv + n * ld + h * d
-                for j in chain.indices { scores[j] = scale * FastMath.dot(q, keys[j]! + h * d, count: d) }
-                FastMath.softmax(scores, count: chain.count)
-                let o = dst + h * d
-                o.initialize(repeating: 0, count: d)
-                for j in chain.indices { FastMath.axpy(scores[j], keys[j]! + width + h * d, o, count: d) }
-            }
+        let queries = rows ?? (0..<Int32(tree.count)).map { $0 }
+        var offsets = [Int64](repeating: 0, count: queries.count + 1)
+        var kv: [UnsafePointer<Float>?] = []
+        kv.reserveCapacity(queries.count * 12)
+        for (r, n) in queries.enumerated() {
+            for a in tree.ancestors[Int(n)] { kv.append(a >= 0 ? qkv + Int(a) * ld + width : cached(-a - 1)) }
+            offsets[r + 1] = Int64(kv.count)
         }
+        CausalAttention.apply(
+            qkv: qkv, ld: ld, rows: queries, keysAndValues: kv, offsets: offsets, width: width, heads: heads, into: out, scores: scores)
     }
 }

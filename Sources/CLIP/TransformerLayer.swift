@@ -86,6 +86,42 @@ struct TransformerLayer: Sendable {
     }
 }
 
+extension TransformerLayer {
+    /// The block's output at rows `only` of `x` (`[rows, width]`, read only) into `y`
+    /// (`[only.count, width]`): every row's q, k and v are made (later tokens' attention
+    /// reads them, and `attend` may keep them), but the attention, its projection and the
+    /// MLP only at `only`, which `attend` must fill. The last layer of a causal tower needs
+    /// no more: only the pooled token's state leaves it.
+    func forward(
+        _ x: UnsafePointer<Float>, rows: Int, only: [Int32], into y: UnsafeMutablePointer<Float>, workspace ws: inout Workspace,
+        attend: (_ qkv: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let m = only.count, w = width
+        ws.normed.withUnsafeMutableBufferPointer { normed in
+            ws.qkv.withUnsafeMutableBufferPointer { qkvBuf in
+                ws.attention.withUnsafeMutableBufferPointer { att in
+                    ws.hidden.withUnsafeMutableBufferPointer { hidden in
+                        let n = normed.baseAddress!, q = qkvBuf.baseAddress!, a = att.baseAddress!, h = hidden.baseAddress!
+                        norm1.apply(x, rows: rows, into: n)  // [rows, W]
+                        qkv.apply(n, rows: rows, into: q)  // [rows, 3W]
+                        attend(q, a)  // rows `only` of [rows, W]
+                        // The rows wanted, packed: x into y, their attention into `normed`.
+                        for (i, r) in only.enumerated() {
+                            (y + i * w).update(from: x + Int(r) * w, count: w)
+                            (n + i * w).update(from: a + Int(r) * w, count: w)
+                        }
+                        out.apply(n, rows: m, into: y, accumulate: true)  // y += attn · Wo + bo
+                        norm2.apply(y, rows: m, into: n)  // [m, W]
+                        fc1.apply(n, rows: m, into: h)  // [m, 4W]
+                        activation.apply(h, count: m * fc1.outputs)
+                        fc2.apply(h, rows: m, into: y, accumulate: true)  // y += mlp · W2 + b2
+                    }
+                }
+            }
+        }
+    }
+}
+
 extension Activation {
     /// Applies the activation in place to `count` floats.
     func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {

@@ -52,6 +52,9 @@ public struct LiveEvaluation: Sendable {
     public let summary: QuickComparison?
     /// Seconds from the request to the first stage.
     public let seconds: Double
+    /// Of `seconds`, those the first stage spent getting its prompts' embeddings (the text
+    /// tower's part of a keystroke; the rest is the stages' own arithmetic).
+    public internal(set) var encodeSeconds = 0.0
     /// The last stage that is in.
     public internal(set) var completed: LiveEvaluator.Stage = .scores
     /// Full metrics of the first two sets and the paired bootstrap (stage 2).

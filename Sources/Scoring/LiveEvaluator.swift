@@ -307,11 +307,13 @@ public final class LiveEvaluator {
         let changes = used.indices.map { next[$0].ensemble.change(to: labels, templates: used[$0]) }
         var needed = known ?? []
         if known == nil { for s in used.indices { needed.formUnion(next[s].ensemble.promptsNeeded(changes[s], templates: used[s])) } }
+        let encodeStart = DispatchTime.now()
         guard
             let embeddings = try store.textEmbeddings(
                 needed, batchSize: Self.promptBatch, batchSeconds: Self.promptBatchSeconds, reusingStates: true, progress: progress,
                 shouldStop: shouldStop)
         else { return nil }
+        let encodeSeconds = seconds(since: encodeStart)
         if shouldStop() { return nil }
         for s in used.indices {
             var weights = request.weights(of: s)
@@ -342,7 +344,7 @@ public final class LiveEvaluator {
             next[s].weights = weights
         }
         sides = next
-        return LiveEvaluation(
+        var result = LiveEvaluation(
             classNames: labels.classes.map(\.name), truth: truth, truthNames: truthNames, rule: rule,
             temperature: request.temperature,
             sets: request.sets.indices.map { s in
@@ -352,6 +354,8 @@ public final class LiveEvaluator {
                     weights: sides[s].weights)
             },
             seconds: seconds(since: start))
+        result.encodeSeconds = encodeSeconds
+        return result
     }
 
     /// Encodes `toEncode` template-major (every class's prompts of one template, then the

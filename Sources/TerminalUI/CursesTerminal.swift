@@ -18,6 +18,15 @@ public final class CursesTerminal {
     /// Whether curses is up, for the atexit handler (which may run on any thread).
     private static let active = Atomic<Bool>(false)
 
+    /// Whether a key was put back into ncurses' queue since the last read.
+    private var putBack = false
+
+    /// Puts a key read by `wget_wch` (its result and character) back into ncurses' queue.
+    private func putBack(_ result: Int32, _ ch: wint_t) {
+        if result == KEY_CODE_YES { ungetch(Int32(ch)) } else { unget_wch(wchar_t(bitPattern: ch)) }
+        putBack = true
+    }
+
     /// A driver; the terminal is taken over only by `run`.
     public init() {}
 
@@ -74,6 +83,10 @@ public final class CursesTerminal {
         }
         defer { for s in signalSources { s.cancel() } }
 
+        // The engine's news wakes the loop through a pipe, so that scores are drawn when
+        // they land, not at the next 30 ms look.
+        let wake = WakePipe()
+        if let wake { controller.onEngineChange { wake.signal() } }
         var previous: CellGrid?
         while !controller.state.quitting && !stopRequested.load(ordering: .acquiring) {
             controller.tick()
@@ -81,6 +94,11 @@ public final class CursesTerminal {
             let grid = controller.render(width: width, height: height, directColor: directColor)
             draw(grid, previous: previous)
             previous = grid
+            // Keys put back into ncurses' queue are not on stdin: read them at once.
+            if let wake, !putBack {
+                guard wake.waitForInput(fd: STDIN_FILENO, milliseconds: 30) else { continue }
+            }
+            putBack = false
             var ch: wint_t = 0
             let result = wget_wch(clip_stdscr(), &ch)
             if result == ERR { continue }
@@ -139,7 +157,7 @@ public final class CursesTerminal {
             let r = wget_wch(clip_stdscr(), &ch)
             if r == ERR { break }
             guard r != KEY_CODE_YES, ch != 27, let next = translate(result: r, ch: ch).flatMap(text) else {
-                if r == KEY_CODE_YES { ungetch(Int32(ch)) } else { unget_wch(wchar_t(bitPattern: ch)) }
+                putBack(r, ch)
                 break
             }
             gathered += next
@@ -150,7 +168,7 @@ public final class CursesTerminal {
         // whole lines) keeps that last Enter a key: it ends the edit, as typed.
         if gathered.hasSuffix("\n") {
             gathered.removeLast()
-            unget_wch(13)
+            putBack(OK, 13)
         }
         return gathered.isEmpty ? key : .paste(gathered)
     }
@@ -229,15 +247,15 @@ public final class CursesTerminal {
                     var c: wint_t = 0
                     let rc = wget_wch(clip_stdscr(), &c)
                     if rc == ERR { break }
-                    if rc == KEY_CODE_YES { ungetch(Int32(c)); break }
+                    if rc == KEY_CODE_YES { putBack(rc, c); break }
                     seen.append(c)
                     if c != expected.value { break }
                 }
                 if seen.count == 4, seen == "200~".unicodeScalars.map({ wint_t($0.value) }) { return .paste(readPaste()) }
-                for c in seen.reversed() { unget_wch(wchar_t(bitPattern: c)) }
+                for c in seen.reversed() { putBack(OK, c) }
             }
             // Esc followed by an ordinary key: both count.
-            if r == KEY_CODE_YES { ungetch(Int32(next)) } else { unget_wch(wchar_t(bitPattern: next)) }
+            putBack(r, next)
             return .escape
         case 127, 8: return .backspace
         case 1...26: return .control(Character(Unicode.Scalar(UInt8(ch) + 96)))
@@ -311,5 +329,44 @@ public final class CursesTerminal {
         init_extended_pair(p, fg, bg)
         pairs[key] = p
         return p
+    }
+}
+
+/// A self-pipe: another thread's `signal` ends the input loop's wait for a key.
+private final class WakePipe: Sendable {
+    private let read: Int32, write: Int32
+
+    init?() {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return nil }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        (read, write) = (fds[0], fds[1])
+    }
+
+    deinit {
+        close(read)
+        close(write)
+    }
+
+    /// Wakes the waiter (a full pipe is awake already).
+    func signal() {
+        var byte: UInt8 = 1
+        _ = Glibc.write(write, &byte, 1)
+    }
+
+    /// Waits up to `milliseconds` for input on `fd` or a signal; true when `fd` has input
+    /// (or the wait was interrupted: a resize is read as a key), false otherwise.
+    func waitForInput(fd: Int32, milliseconds: Int32) -> Bool {
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: read, events: Int16(POLLIN), revents: 0)]
+        let n = poll(&fds, 2, milliseconds)
+        if n < 0 { return true }
+        if fds[1].revents != 0 {
+            var buffer = [UInt8](repeating: 0, count: 64)
+            while Glibc.read(read, &buffer, buffer.count) > 0 {}
+        }
+        return fds[0].revents != 0
     }
 }

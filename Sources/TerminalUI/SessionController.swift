@@ -373,6 +373,9 @@ public final class SessionController {
     /// Queues scoring of the current document (the newest request wins; see `SessionEngine`).
     public func requestRescore() { engine.rescore(state.document) }
 
+    /// `handler` is called (on any thread) when the engine has something new to show.
+    public func onEngineChange(_ handler: @escaping @Sendable () -> Void) { engine.onChange(handler) }
+
     /// Called by the driver between keys: applies engine results, autosaves.
     public func tick() {
         let (actions, notes, rescore) = engine.withShared { s in

@@ -78,6 +78,7 @@ enum CacheHealth {
 
     static func report() {
         for store in stores.withLock({ $0 }) {
+            store.flushCache()  // the last prompts' rows are written before the process ends
             if let problem = store.cacheProblem { warn("embedding cache: \(problem) (results are correct; the cache was not used for all of them)") }
             if let cache = store.cache, cache.damagedRows > 0 {
                 warn("\(cache.path): \(cache.damagedRows) damaged cache entries were dropped and encoded again")

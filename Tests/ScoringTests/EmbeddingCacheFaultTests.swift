@@ -106,6 +106,7 @@ final class EmbeddingCacheFaultTests: XCTestCase {
         try runSQLite(path, "DROP TABLE text_embedding;")
         let vectors = try store.textEmbeddings(["a photo of a cat."])
         XCTAssertEqual(vectors.count, 1)
+        store.flushCache()  // prompts are written off the caller's path; a command waits at its end
         XCTAssertNotNil(store.cacheProblem)
         XCTAssertTrue(store.cacheProblem?.contains(path) == true, store.cacheProblem ?? "")
     }

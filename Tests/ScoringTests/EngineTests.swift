@@ -101,6 +101,7 @@ final class EngineTests: XCTestCase {
             failures: [])
         func cosines(_ provider: FakeProvider, _ set: TemplateSet) throws -> [Float] {
             let store = EmbeddingStore(provider: provider, cache: try EmbeddingCache(path: path))
+            defer { store.flushCache() }  // as a command does at its end, before the next process
             return try LiveEvaluator(store: store, images: images)
                 .evaluateOnce(EvaluationRequest(labels: labels, sets: [set.templates], through: .scores)).sets[0].scores.cosines.storage
         }

@@ -45,7 +45,17 @@ void clip_softmax_rows(
 /// operations and bits as `FastMath.quickGELU`'s Swift, eight lanes with AVX2.
 void clip_quick_gelu(float *x, int64_t count);
 
-/// Makes the portable softmax and QuickGELU loops the ones used (on = 1) or the CPU's
+/// Causal self-attention for `n` query rows of a fused q, k, v buffer (`qkv`, rows `ld`
+/// floats apart, q first): row rows[r] attends to the key rows kv[offsets[r] ..<
+/// offsets[r + 1]], each `width` key floats followed by `width` value floats, and its
+/// output (`width` floats, the heads side by side) goes to out + rows[r]·width. Scores at
+/// 1/√(width/heads), softmax by Cephes' exp; `scores` holds the longest chain. The AVX2 and
+/// portable loops give the same bits.
+void clip_causal_attention(
+    const float *qkv, int64_t ld, const int32_t *rows, int64_t n, const float *const *kv, const int64_t *offsets, int64_t width,
+    int64_t heads, float *out, float *scores);
+
+/// Makes the portable softmax, QuickGELU and attention loops the ones used (on = 1) or the CPU's
 /// choice again (0).
 void clip_softmax_force_portable(int on);
 

@@ -1,0 +1,97 @@
+#include "clip_kernels.h"
+#include "cephes_exp.h"
+
+#include <immintrin.h>
+#include <math.h>
+
+// Every sum as eight lanes over the features (then the lanes added in one order, then the
+// tail), so that the AVX2 loop and the portable one give the same bits.
+#pragma STDC FP_CONTRACT OFF
+
+static inline float laneSum(const float lanes[8]) {
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
+// Scores of one head's query against its keys, made into probabilities (max first, Cephes'
+// exp, one float sum): what FastMath.softmax does to them.
+static void softmaxInPlace(float *s, int64_t n) {
+    float m = s[0];
+    for (int64_t j = 1; j < n; j++) m = fmaxf(m, s[j]);
+    float sum = 0;
+    for (int64_t j = 0; j < n; j++) {
+        s[j] = exp1(s[j] - m);
+        sum += s[j];
+    }
+    float inv = 1 / sum;
+    for (int64_t j = 0; j < n; j++) s[j] *= inv;
+}
+
+__attribute__((target("avx2")))
+static void attend_avx2(
+    const float *q, const float *const *kv, int64_t n, int64_t width, int64_t heads, float scale, float *out, float *s) {
+    int64_t d = width / heads, full = d / 8 * 8;
+    for (int64_t h = 0; h < heads; h++) {
+        const float *qh = q + h * d;
+        for (int64_t j = 0; j < n; j++) {
+            const float *k = kv[j] + h * d;
+            __m256 acc = _mm256_setzero_ps();
+            for (int64_t i = 0; i < full; i += 8) acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(qh + i), _mm256_loadu_ps(k + i)));
+            float lanes[8];
+            _mm256_storeu_ps(lanes, acc);
+            float dot = laneSum(lanes);
+            for (int64_t i = full; i < d; i++) dot += qh[i] * k[i];
+            s[j] = scale * dot;
+        }
+        softmaxInPlace(s, n);
+        float *o = out + h * d;
+        for (int64_t i = 0; i < full; i += 8) {
+            __m256 acc = _mm256_setzero_ps();
+            for (int64_t j = 0; j < n; j++)
+                acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(s[j]), _mm256_loadu_ps(kv[j] + width + h * d + i)));
+            _mm256_storeu_ps(o + i, acc);
+        }
+        for (int64_t i = full; i < d; i++) {
+            float acc = 0;
+            for (int64_t j = 0; j < n; j++) acc += s[j] * kv[j][width + h * d + i];
+            o[i] = acc;
+        }
+    }
+}
+
+static void attend_portable(
+    const float *q, const float *const *kv, int64_t n, int64_t width, int64_t heads, float scale, float *out, float *s) {
+    int64_t d = width / heads, full = d / 8 * 8;
+    for (int64_t h = 0; h < heads; h++) {
+        const float *qh = q + h * d;
+        for (int64_t j = 0; j < n; j++) {
+            const float *k = kv[j] + h * d;
+            float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            for (int64_t i = 0; i < full; i += 8)
+                for (int l = 0; l < 8; l++) lanes[l] = lanes[l] + qh[i + l] * k[i + l];
+            float dot = laneSum(lanes);
+            for (int64_t i = full; i < d; i++) dot += qh[i] * k[i];
+            s[j] = scale * dot;
+        }
+        softmaxInPlace(s, n);
+        float *o = out + h * d;
+        for (int64_t i = 0; i < d; i++) {
+            float acc = 0;
+            for (int64_t j = 0; j < n; j++) acc = acc + s[j] * kv[j][width + h * d + i];
+            o[i] = acc;
+        }
+    }
+}
+
+void clip_causal_attention(
+    const float *qkv, int64_t ld, const int32_t *rows, int64_t n, const float *const *kv, const int64_t *offsets, int64_t width,
+    int64_t heads, float *out, float *scores) {
+    float scale = 1 / sqrtf((float)(width / heads));
+    int avx2 = clip_math_avx2();
+    for (int64_t r = 0; r < n; r++) {
+        int64_t row = rows[r], count = offsets[r + 1] - offsets[r];
+        if (count <= 0) continue;
+        const float *q = qkv + row * ld;
+        if (avx2) attend_avx2(q, kv + offsets[r], count, width, heads, scale, out + row * width, scores);
+        else attend_portable(q, kv + offsets[r], count, width, heads, scale, out + row * width, scores);
+    }
+}
