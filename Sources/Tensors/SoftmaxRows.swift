@@ -31,6 +31,7 @@ public enum SoftmaxRows {
         return summary
     }
 
-    /// The portable loop only (true), or the CPU's choice (false): for the tests.
+    /// The portable loops only (true), or the CPU's choice (false), for the softmax and
+    /// every kernel that shares its switch (QuickGELU, attention, LayerNorm): for the tests.
     public static func forcePortable(_ on: Bool) { clip_softmax_force_portable(on ? 1 : 0) }
 }

@@ -55,8 +55,13 @@ void clip_causal_attention(
     const float *qkv, int64_t ld, const int32_t *rows, int64_t n, const float *const *kv, const int64_t *offsets, int64_t width,
     int64_t heads, float *out, float *scores);
 
-/// Makes the portable softmax, QuickGELU and attention loops the ones used (on = 1) or the CPU's
-/// choice again (0).
+/// LayerNorm of `rows` rows of `n` floats: (x − mean) / √(var + eps) · γ + β, the mean and
+/// variance summed in double (two passes; four double lanes twice over with AVX2, which
+/// changes their sums by double rounding only).
+void clip_layer_norm(const float *x, int64_t rows, int64_t n, const float *g, const float *b, float eps, float *y);
+
+/// Makes the portable softmax, QuickGELU, attention and LayerNorm loops the ones used
+/// (on = 1) or the CPU's choice again (0).
 void clip_softmax_force_portable(int on);
 
 /// 1 when the AVX2 kernel is the one used (for the benchmark's report).
