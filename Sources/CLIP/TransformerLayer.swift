@@ -58,6 +58,22 @@ struct TransformerLayer: Sendable {
             attention = [Float](repeating: 0, count: rows * width)
             hidden = [Float](repeating: 0, count: rows * intermediate)
         }
+
+        /// The four buffers' storage, for one block's pass: normed, q k v, attention, hidden.
+        mutating func withPointers(
+            _ body: (
+                _ normed: UnsafeMutablePointer<Float>, _ qkv: UnsafeMutablePointer<Float>, _ attention: UnsafeMutablePointer<Float>,
+                _ hidden: UnsafeMutablePointer<Float>
+            ) -> Void
+        ) {
+            normed.withUnsafeMutableBufferPointer { n in
+                qkv.withUnsafeMutableBufferPointer { q in
+                    attention.withUnsafeMutableBufferPointer { a in
+                        hidden.withUnsafeMutableBufferPointer { h in body(n.baseAddress!, q.baseAddress!, a.baseAddress!, h.baseAddress!) }
+                    }
+                }
+            }
+        }
     }
 
     /// Runs the block on `rows` tokens in `x` (`[rows, width]`, updated in place).
@@ -66,23 +82,26 @@ struct TransformerLayer: Sendable {
         _ x: UnsafeMutablePointer<Float>, rows: Int, workspace ws: inout Workspace,
         attend: (_ qkv: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) -> Void
     ) {
-        ws.normed.withUnsafeMutableBufferPointer { normed in
-            ws.qkv.withUnsafeMutableBufferPointer { qkvBuf in
-                ws.attention.withUnsafeMutableBufferPointer { att in
-                    ws.hidden.withUnsafeMutableBufferPointer { hidden in
-                        let n = normed.baseAddress!, q = qkvBuf.baseAddress!, a = att.baseAddress!, h = hidden.baseAddress!
-                        norm1.apply(x, rows: rows, into: n)  // [rows, W]
-                        qkv.apply(n, rows: rows, into: q)  // [rows, 3W]
-                        attend(q, a)  // [rows, W]
-                        out.apply(a, rows: rows, into: x, accumulate: true)  // x += attn · Wo + bo
-                        norm2.apply(x, rows: rows, into: n)  // [rows, W]
-                        fc1.apply(n, rows: rows, into: h)  // [rows, 4W]
-                        activation.apply(h, count: rows * fc1.outputs)
-                        fc2.apply(h, rows: rows, into: x, accumulate: true)  // x += mlp · W2 + b2
-                    }
-                }
-            }
+        ws.withPointers { n, q, a, h in
+            norm1.apply(x, rows: rows, into: n)  // [rows, W]
+            qkv.apply(n, rows: rows, into: q)  // [rows, 3W]
+            attend(q, a)  // [rows, W]
+            finish(attention: a, into: x, rows: rows, normed: n, hidden: h)
         }
+    }
+
+    /// The block after its attention, on `rows` rows: y += attn · Wo + bo, then
+    /// y += fc2(act(fc1(ln2(y)))). `normed` and `hidden` are scratch (`normed` may be
+    /// where `attention` is: it is read first).
+    private func finish(
+        attention a: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int, normed n: UnsafeMutablePointer<Float>,
+        hidden h: UnsafeMutablePointer<Float>
+    ) {
+        out.apply(a, rows: rows, into: y, accumulate: true)
+        norm2.apply(y, rows: rows, into: n)  // [rows, W]
+        fc1.apply(n, rows: rows, into: h)  // [rows, 4W]
+        activation.apply(h, count: rows * fc1.outputs)
+        fc2.apply(h, rows: rows, into: y, accumulate: true)
     }
 }
 
@@ -97,27 +116,16 @@ extension TransformerLayer {
         attend: (_ qkv: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) -> Void
     ) {
         let m = only.count, w = width
-        ws.normed.withUnsafeMutableBufferPointer { normed in
-            ws.qkv.withUnsafeMutableBufferPointer { qkvBuf in
-                ws.attention.withUnsafeMutableBufferPointer { att in
-                    ws.hidden.withUnsafeMutableBufferPointer { hidden in
-                        let n = normed.baseAddress!, q = qkvBuf.baseAddress!, a = att.baseAddress!, h = hidden.baseAddress!
-                        norm1.apply(x, rows: rows, into: n)  // [rows, W]
-                        qkv.apply(n, rows: rows, into: q)  // [rows, 3W]
-                        attend(q, a)  // rows `only` of [rows, W]
-                        // The rows wanted, packed: x into y, their attention into `normed`.
-                        for (i, r) in only.enumerated() {
-                            (y + i * w).update(from: x + Int(r) * w, count: w)
-                            (n + i * w).update(from: a + Int(r) * w, count: w)
-                        }
-                        out.apply(n, rows: m, into: y, accumulate: true)  // y += attn · Wo + bo
-                        norm2.apply(y, rows: m, into: n)  // [m, W]
-                        fc1.apply(n, rows: m, into: h)  // [m, 4W]
-                        activation.apply(h, count: m * fc1.outputs)
-                        fc2.apply(h, rows: m, into: y, accumulate: true)  // y += mlp · W2 + b2
-                    }
-                }
+        ws.withPointers { n, q, a, h in
+            norm1.apply(x, rows: rows, into: n)  // [rows, W]
+            qkv.apply(n, rows: rows, into: q)  // [rows, 3W]
+            attend(q, a)  // rows `only` of [rows, W]
+            // The rows wanted, packed: x into y, their attention into `normed`.
+            for (i, r) in only.enumerated() {
+                (y + i * w).update(from: x + Int(r) * w, count: w)
+                (n + i * w).update(from: a + Int(r) * w, count: w)
             }
+            finish(attention: n, into: y, rows: m, normed: n, hidden: h)
         }
     }
 }
