@@ -205,8 +205,8 @@ public final class LiveEvaluator {
         // with a real model): template by template, with scores from the templates so far
         // handed out on the way.
         // (A keystroke adds one template: nothing to hand out before it is in.)
-        let (needed, added) = promptsNeeded(used, labels: labels)
-        var neededNow: Set<String>? = needed
+        let (needed, added, changes) = promptsNeeded(used, labels: labels)
+        var neededNow: (prompts: Set<String>, changes: [EnsembleState.Change])? = (needed, changes)
         if added >= 2, needed.count >= Self.progressiveMinimum, case let toEncode = store.missingTexts(needed),
             toEncode.count >= Self.progressiveMinimum
         {
@@ -282,30 +282,34 @@ public final class LiveEvaluator {
     /// costs an ensemble update and a product, 10–30 ms at 1,000 × 1,000); tests make it 0.
     public var partialInterval = 0.5
 
-    /// The prompts the sides need to reach `used` from where they are, and how many
-    /// distinct templates they add.
-    private func promptsNeeded(_ used: [[Template]], labels: LabelSet) -> (prompts: Set<String>, addedTemplates: Int) {
+    /// The prompts the sides need to reach `used` from where they are, how many distinct
+    /// templates they add, and each side's change.
+    private func promptsNeeded(
+        _ used: [[Template]], labels: LabelSet
+    ) -> (prompts: Set<String>, addedTemplates: Int, changes: [EnsembleState.Change]) {
         var needed = Set<String>(), added = Set<Template>()
+        let changes = used.indices.map { sides[$0].ensemble.change(to: labels, templates: used[$0]) }
         for s in used.indices {
-            let change = sides[s].ensemble.change(to: labels, templates: used[s])
-            needed.formUnion(sides[s].ensemble.promptsNeeded(change, templates: used[s]))
-            added.formUnion(change.added.keys)
+            needed.formUnion(sides[s].ensemble.promptsNeeded(changes[s], templates: used[s]))
+            added.formUnion(changes[s].added.keys)
         }
-        return (needed, added.count)
+        return (needed, added.count, changes)
     }
 
     /// Stage 1 of `used` (each set's templates with a placeholder; a cold open passes the
     /// templates encoded so far): the sides move to it. Nil when stopped. `needed`: the
-    /// prompts the move needs when the caller has them already (`promptsNeeded`).
+    /// prompts the move needs and each side's change, when the caller has them already
+    /// (`promptsNeeded`, from these sides).
     private func scores(
         _ request: EvaluationRequest, used: [[Template]], labels: LabelSet, truth: [Int?], start: DispatchTime,
-        progress: ((Int, Int) -> Void)?, shouldStop: () -> Bool, needed known: Set<String>? = nil
+        progress: ((Int, Int) -> Void)?, shouldStop: () -> Bool,
+        needed known: (prompts: Set<String>, changes: [EnsembleState.Change])? = nil
     ) throws -> LiveEvaluation? {
         // Prompts of every set that are not embedded yet, encoded together (a label edit
         // needs the same class in every set).
         var next = sides
-        let changes = used.indices.map { next[$0].ensemble.change(to: labels, templates: used[$0]) }
-        var needed = known ?? []
+        let changes = known?.changes ?? used.indices.map { next[$0].ensemble.change(to: labels, templates: used[$0]) }
+        var needed = known?.prompts ?? []
         if known == nil { for s in used.indices { needed.formUnion(next[s].ensemble.promptsNeeded(changes[s], templates: used[s])) } }
         let encodeStart = DispatchTime.now()
         guard

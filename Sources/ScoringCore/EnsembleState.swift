@@ -14,6 +14,8 @@ public struct EnsembleState: Sendable {
     /// The templates the sums hold, as a multiset (a repeated template counts twice).
     public private(set) var templates: [Template: Int] = [:]
     private var sums: [ClassLabel: ClassSum] = [:]
+    /// The labels of the last `apply`.
+    private var appliedLabels: [ClassLabel] = []
     public let dimension: Int
 
     public init(dimension: Int) { self.dimension = dimension }
@@ -43,6 +45,7 @@ public struct EnsembleState: Sendable {
     /// added and removed templates' prompts of the others.
     public func promptsNeeded(_ change: Change, templates new: [Template]) -> Set<String> {
         var needed = Set<String>()
+        if change.templatesChanged { needed.reserveCapacity(sums.count * (change.added.count + change.removed.count)) }
         for label in change.newClasses { needed.formUnion(Self.prompts(label, new)) }
         if change.templatesChanged {
             let touched = Array(change.added.keys) + Array(change.removed.keys)
@@ -60,21 +63,29 @@ public struct EnsembleState: Sendable {
         embeddings: [String: [Float]]
     ) -> Set<ClassLabel> {
         var moved = Set<ClassLabel>()
-        let present = Set(labels.classes)
-        sums = sums.filter { present.contains($0.key) }
+        // The same labels as last time (a template key: the same array, compared at once)
+        // drop nothing; only a label edit hashes every class to find the ones gone.
+        if labels.classes != appliedLabels {
+            let present = Set(labels.classes)
+            sums = sums.filter { present.contains($0.key) }
+        }
+        appliedLabels = labels.classes
         if change.templatesChanged {
-            for (label, var sum) in sums where label.sentences.isEmpty {
+            moved.reserveCapacity(sums.count)
+            // In place, position by position: no class's sum is copied or hashed again
+            // (1,000 classes × 4 KB at every keystroke).
+            for i in sums.indices where sums.keys[i].sentences.isEmpty {
+                let label = sums.keys[i]
                 for (t, n) in change.added {
-                    for name in label.names { add(&sum, embeddings[t.render(name)]!, times: Double(n)) }
-                    sum.count += n * label.names.count
+                    for name in label.names { add(&sums.values[i], embeddings[t.render(name)]!, times: Double(n)) }
+                    sums.values[i].count += n * label.names.count
                 }
                 for (t, n) in change.removed {
-                    for name in label.names { add(&sum, embeddings[t.render(name)]!, times: -Double(n)) }
-                    sum.count -= n * label.names.count
+                    for name in label.names { add(&sums.values[i], embeddings[t.render(name)]!, times: -Double(n)) }
+                    sums.values[i].count -= n * label.names.count
                 }
                 // A class left with no prompt is exactly zero, not a residue of round-off.
-                if sum.count == 0 { sum.vector = [Double](repeating: 0, count: dimension) }
-                sums[label] = sum
+                if sums.values[i].count == 0 { sums.values[i].vector = [Double](repeating: 0, count: dimension) }
                 moved.insert(label)
             }
         }
