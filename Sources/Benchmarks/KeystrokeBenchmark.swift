@@ -221,6 +221,8 @@ public struct KeystrokeBenchmark {
         var rng = SplitMix64(seed: 7)
         func unit() -> [Float] { Vector.normalized((0..<d).map { _ in Float(Int64(bitPattern: rng.next() >> 11) % 2001 - 1000) / 1000 }) }
         let labelSet = LabelSet(name: "bench", classes: labels.map { ClassLabel(name: $0) })
+        // Every prompt of A and B: the warm prompts, and what a cold open encodes.
+        let allPrompts = Set((templatesA + templatesB).map(Template.init).filter(\.hasPlaceholder).flatMap { t in labels.map { t.render($0) } })
         var warm: [String: [Float]] = [:]
         var r = Figures()
         if randomPrompts {
@@ -228,9 +230,8 @@ public struct KeystrokeBenchmark {
             r.warm_prompts = "random"
         } else {
             // The model's own vectors: the geometry the template figures' bounds work on.
-            let prompts = Set((templatesA + templatesB).map(Template.init).filter(\.hasPlaceholder).flatMap { t in labels.map { t.render($0) } })
             let start = DispatchTime.now()
-            warm = try EmbeddingStore(provider: provider, cache: nil).textEmbeddings(prompts, batchSize: LiveEvaluator.coldOpenBatch)!
+            warm = try EmbeddingStore(provider: provider, cache: nil).textEmbeddings(allPrompts, batchSize: LiveEvaluator.coldOpenBatch)!
             r.warm_encode_ms = milliseconds(since: start)
         }
         store.remember(texts: warm)
@@ -420,7 +421,7 @@ public struct KeystrokeBenchmark {
 
         if measureColdOpen {
             var c = ColdOpenFigures()
-            let prompts = Set((templatesA + templatesB).map(Template.init).filter(\.hasPlaceholder).flatMap { t in labels.map { t.render($0) } })
+            let prompts = allPrompts
             c.prompts = prompts.count
             var start = DispatchTime.now()
             _ = try EmbeddingStore(provider: provider, cache: nil).textEmbeddings(prompts, batchSize: LiveEvaluator.coldOpenBatch)
