@@ -55,9 +55,10 @@ public struct KeystrokeBenchmark {
             let t = tokenizer.tokenize(s); return (t.ids, t.untruncatedCount)
         }
         func embedTexts(_ texts: [String]) throws -> [[Float]] { try embedTexts(texts, reusingStates: false) }
-        func embedTexts(_ texts: [String], reusingStates: Bool) throws -> [[Float]] {
+        func embedTexts(_ texts: [String], reusingStates: Bool, keepingContinuations: Bool) throws -> [[Float]] {
             var options = TextEncoder.Options()
             if reusingStates { options.states = states }
+            options.keepContinuations = keepingContinuations
             let m = try text.encode(texts.map { tokenizer.tokenize($0).ids }, endToken: tokenizer.endToken, options: options)
             return (0..<m.rows).map { m.row($0) }
         }

@@ -31,8 +31,8 @@ public protocol ImageTextModel: AnyObject, Sendable {
     /// The same, starting each text after the longest prefix whose states a recent call with
     /// `reusingStates` kept, and keeping its own for the next (a keystroke's prompts differ
     /// from the last keystroke's from one token on). Equal to `encodeTexts(_:)` within
-    /// rounding.
-    func encodeTexts(_ texts: [String], reusingStates: Bool) throws -> Matrix
+    /// rounding. `keepingContinuations`: as `TextEncoder.Options.keepContinuations`.
+    func encodeTexts(_ texts: [String], reusingStates: Bool, keepingContinuations: Bool) throws -> Matrix
     /// Unnormalised embeddings of consecutive preprocessed `[3, size, size]` images.
     func encodePixels(_ pixels: [Float], batchSize: Int) -> Matrix
 }
@@ -46,16 +46,24 @@ extension CLIPModel: ImageTextModel {
     public func tokenize(_ text: String) -> TokenizedText { tokenizer.tokenize(text, contextLength: contextLength) }
     public func encodePixels(_ pixels: [Float], batchSize: Int) -> Matrix { vision.encode(pixels: pixels, batchSize: batchSize) }
     public func encodeTexts(_ texts: [String]) throws -> Matrix { try encodeTexts(texts, options: .init()) }
-    public func encodeTexts(_ texts: [String], reusingStates: Bool) throws -> Matrix {
+    public func encodeTexts(_ texts: [String], reusingStates: Bool, keepingContinuations: Bool) throws -> Matrix {
         var options = TextEncoder.Options()
         if reusingStates { options.states = textStates }
+        options.keepContinuations = keepingContinuations
         return try encodeTexts(texts, options: options)
     }
 }
 
 extension ImageTextModel {
     /// Towers with no causal mask (SigLIP) have no prefix states to reuse.
-    public func encodeTexts(_ texts: [String], reusingStates: Bool) throws -> Matrix { try encodeTexts(texts) }
+    public func encodeTexts(_ texts: [String], reusingStates: Bool, keepingContinuations: Bool) throws -> Matrix {
+        try encodeTexts(texts)
+    }
+
+    /// Every computed prefix kept.
+    public func encodeTexts(_ texts: [String], reusingStates: Bool) throws -> Matrix {
+        try encodeTexts(texts, reusingStates: reusingStates, keepingContinuations: true)
+    }
 }
 
 /// Opens a checkpoint folder as the family its files say.

@@ -46,6 +46,11 @@ public final class TextEncoder: Sendable {
         /// Prefix states kept from earlier calls and for later ones (`TextStateCache`);
         /// ignored when padding, when prefixes are not shared or when states are reported.
         public var states: TextStateCache? = nil
+        /// Whether `states` keeps every computed prefix (true), or only those two prompts
+        /// of a batch share (false): after an edit before the placeholder the next key
+        /// changes every class's tokens from there on, and what follows the shared part
+        /// would never be read again (keeping it cost a tenth of such a key).
+        public var keepContinuations = true
         public init() {}
     }
 
@@ -98,7 +103,9 @@ public final class TextEncoder: Sendable {
                 cache.layers == layers.count, cache.width == config.hiddenSize, cache.capacity > 0
             {
                 pooled = cache.state.withLock { slots in
-                    forward(batch, pooledAt: pooledAt, share: true, slots: &slots, capacity: cache.capacity, hiddenStates: nil)
+                    forward(
+                        batch, pooledAt: pooledAt, share: true, slots: &slots, capacity: cache.capacity,
+                        keepContinuations: options.keepContinuations, hiddenStates: nil)
                 }
             } else {
                 var none = Slots(slotFloats: 0)
@@ -116,7 +123,7 @@ public final class TextEncoder: Sendable {
     /// starts after its longest prefix in `slots` (its last token is always computed), and
     /// the states of the nodes computed here, pooled ones aside, are kept there.
     private func forward(
-        _ sequences: [[Int]], pooledAt: [Int], share: Bool, slots: inout Slots, capacity: Int,
+        _ sequences: [[Int]], pooledAt: [Int], share: Bool, slots: inout Slots, capacity: Int, keepContinuations: Bool = true,
         hiddenStates: ((Int, [Float]) -> Void)?
     ) -> Matrix {
         let w = config.hiddenSize
@@ -125,12 +132,15 @@ public final class TextEncoder: Sendable {
         let tree = PrefixTree(sequences: sequences, share: share, reused: reused)
         let rows = tree.count
         // Nodes whose states later calls may read: all but the pooled ones (nothing follows
-        // an end token). Parents come first, so the nodes given a slot are closed under
-        // their parents even when room runs out.
+        // an end token), and without `keepContinuations` only those on two sequences' paths
+        // (a shared node's parent is shared too). Parents come first, so the nodes given a
+        // slot are closed under their parents even when room runs out.
         var slotOf = [Int32](repeating: -1, count: capacity > 0 ? rows : 0)
         if capacity > 0 {
             let pooledNodes = Set(tree.pooled)
-            let keep = (0..<rows).filter { !pooledNodes.contains($0) }
+            var through = [Int32](repeating: keepContinuations ? 2 : 0, count: rows)
+            if !keepContinuations { for p in tree.pooled { for a in tree.ancestors[p] where a >= 0 { through[Int(a)] += 1 } } }
+            let keep = (0..<rows).filter { !pooledNodes.contains($0) && through[$0] >= 2 }
             for (n, s) in zip(keep, slots.allocate(keep.count, capacity: capacity)) { slotOf[n] = s }
             slots.counts.reusedRows += reused.reduce(0) { $0 + $1.count }
             slots.counts.computedRows += rows

@@ -22,7 +22,9 @@ public protocol EmbeddingProvider: AnyObject, Sendable {
     /// The same, reusing the text tower's states of prefixes a recent call with
     /// `reusingStates` computed (`ImageTextModel.encodeTexts(_:reusingStates:)`): for the
     /// prompts of an edit, which share all but a few tokens with the last edit's.
-    func embedTexts(_ texts: [String], reusingStates: Bool) throws -> [[Float]]
+    /// `keepingContinuations` false keeps only the prefixes prompts share (an edit before
+    /// the placeholder: `TextEncoder.Options.keepContinuations`).
+    func embedTexts(_ texts: [String], reusingStates: Bool, keepingContinuations: Bool) throws -> [[Float]]
     /// One result per file: a file that does not decode fails alone. The bytes are the
     /// ones the cache hashed (a file is read once).
     func embedImages(_ files: [ImageFile]) -> [Result<[Float], Error>]
@@ -33,7 +35,13 @@ public protocol EmbeddingProvider: AnyObject, Sendable {
 
 extension EmbeddingProvider {
     /// No states to reuse, for providers that keep none.
-    public func embedTexts(_ texts: [String], reusingStates: Bool) throws -> [[Float]] { try embedTexts(texts) }
+    public func embedTexts(_ texts: [String], reusingStates: Bool, keepingContinuations: Bool) throws -> [[Float]] {
+        try embedTexts(texts)
+    }
+    /// Every computed prefix kept.
+    public func embedTexts(_ texts: [String], reusingStates: Bool) throws -> [[Float]] {
+        try embedTexts(texts, reusingStates: reusingStates, keepingContinuations: true)
+    }
     /// CLIP's 77, for providers that do not say.
     public var contextLength: Int { 77 }
     /// Every text spelled, for providers that do not say.

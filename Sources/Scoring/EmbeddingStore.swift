@@ -87,14 +87,15 @@ public final class EmbeddingStore: Sendable {
     /// encode) before the first batch and after each.
     ///
     /// - Parameter reusingStates: start each prompt from the text tower's states of its
-    ///   longest prefix a recent call kept (`EmbeddingProvider.embedTexts(_:reusingStates:)`).
+    ///   longest prefix a recent call kept (`EmbeddingProvider.embedTexts(_:reusingStates:)`);
+    ///   `keepingContinuations` false keeps only the prefixes prompts share.
     /// - Parameter batchSeconds: when given, batches start small and are sized from the
     ///   time the last one took to last about this long (at most `batchSize`): how long a
     ///   newer edit may wait, whatever a prompt costs (4 ms with CLIP's shared prefixes,
     ///   50–100 ms with SigLIP's 64 positions).
     public func textEmbeddings(
         _ prompts: Set<String>, batchSize: Int = 256, batchSeconds: Double? = nil, reusingStates: Bool = false,
-        progress: ((Int, Int) -> Void)? = nil,
+        keepingContinuations: Bool = true, progress: ((Int, Int) -> Void)? = nil,
         shouldStop: () -> Bool = { false }
     ) throws -> [String: [Float]]? {
         var (found, missing) = lookUp(prompts)
@@ -108,7 +109,8 @@ public final class EmbeddingStore: Sendable {
             if shouldStop() { return nil }
             let batch = Array(missing[done..<min(done + sizer.next, missing.count)])
             let started = DispatchTime.now()
-            let vectors = try provider.embedTexts(batch, reusingStates: reusingStates).map(Vector.normalized)
+            let vectors = try provider.embedTexts(batch, reusingStates: reusingStates, keepingContinuations: keepingContinuations)
+                .map(Vector.normalized)
             sizer.record(count: batch.count, seconds: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9)
             memory.withLock { m in
                 m.encodedTextCount += batch.count

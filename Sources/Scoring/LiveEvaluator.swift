@@ -314,7 +314,8 @@ public final class LiveEvaluator {
         let encodeStart = DispatchTime.now()
         guard
             let embeddings = try store.textEmbeddings(
-                needed, batchSize: Self.promptBatch, batchSeconds: Self.promptBatchSeconds, reusingStates: true, progress: progress,
+                needed, batchSize: Self.promptBatch, batchSeconds: Self.promptBatchSeconds, reusingStates: true,
+                keepingContinuations: !changes.contains(where: Self.editsBeforePlaceholder), progress: progress,
                 shouldStop: shouldStop)
         else { return nil }
         let encodeSeconds = seconds(since: encodeStart)
@@ -360,6 +361,16 @@ public final class LiveEvaluator {
             seconds: seconds(since: start))
         result.encodeSeconds = encodeSeconds
         return result
+    }
+
+    /// Whether `change` edits a template before its placeholder: it adds a template whose
+    /// text before `{}` no removed template has (a key typed there; not a template added
+    /// alone, nor one edited after the class name). The next key there changes every class's
+    /// tokens from that point on again, so the tower keeps only the prefix prompts share.
+    static func editsBeforePlaceholder(_ change: EnsembleState.Change) -> Bool {
+        guard !change.removed.isEmpty else { return false }
+        let before = Set(change.removed.keys.map(\.beforePlaceholder))
+        return change.added.keys.contains { !before.contains($0.beforePlaceholder) }
     }
 
     /// Encodes `toEncode` template-major (every class's prompts of one template, then the

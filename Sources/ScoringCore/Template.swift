@@ -55,6 +55,16 @@ public struct Template: Hashable, Sendable, Codable {
     }
 
     public var placeholderCount: Int { pieces.filter { $0 == .placeholder }.count }
+
+    /// The text before the first placeholder (nil without one): every class's prompt
+    /// starts with it, so an edit there changes every prompt from that point on.
+    public var beforePlaceholder: String? {
+        guard let first = pieces.firstIndex(of: .placeholder) else { return nil }
+        return pieces[..<first].map { piece -> String in
+            if case let .literal(s) = piece { return s }
+            return ""
+        }.joined()
+    }
     public var hasPlaceholder: Bool { placeholderCount > 0 }
 
     /// The prompt for a class name: every placeholder replaced by it, escapes resolved.

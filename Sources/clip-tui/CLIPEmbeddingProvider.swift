@@ -50,8 +50,8 @@ final class CLIPEmbeddingProvider: EmbeddingProvider {
 
     func embedTexts(_ texts: [String]) throws -> [[Float]] { try embedTexts(texts, reusingStates: false) }
 
-    func embedTexts(_ texts: [String], reusingStates: Bool) throws -> [[Float]] {
-        let m = try model.encodeTexts(texts, reusingStates: reusingStates)
+    func embedTexts(_ texts: [String], reusingStates: Bool, keepingContinuations: Bool) throws -> [[Float]] {
+        let m = try model.encodeTexts(texts, reusingStates: reusingStates, keepingContinuations: keepingContinuations)
         return (0..<m.rows).map { m.row($0) }
     }
 

@@ -109,6 +109,37 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    /// Without `keepContinuations` (a key typed before the placeholder) only what two prompts
+    /// share is kept: the template's words before the class name, not each class's tokens
+    /// after them. A second call starts from those and still gives the uncached embeddings.
+    func testKeepingOnlySharedPrefixesHoldsTheTemplatePartAndStaysExact() throws {
+        try eachFixture { f, m in
+            let end = m.tokenizer.endToken
+            let prompts = ["a photo of a goldfish.", "a photo of a tree frog.", "a photo of a school bus."]
+            let ids = prompts.map { p in m.tokenizer.tokenize(p).ids }.map { s in Array(s[...(s.firstIndex(of: end) ?? (s.count - 1))]) }
+            let shared = m.tokenizer.tokenize("a photo of a").ids.firstIndex(of: end)!  // start token and 4 words
+            for s in ids { XCTAssertGreaterThan(s.count, shared + 1, f.root) }
+            let cache = TextStateCache(layers: m.config.textConfig.numHiddenLayers, width: m.config.textConfig.hiddenSize)
+            var options = TextEncoder.Options()
+            options.states = cache
+            options.keepContinuations = false
+            let plain = try m.text.encode(ids, endToken: end)
+            let first = try m.text.encode(ids, endToken: end, options: options)
+            XCTAssertEqual(cache.counts.held, shared, "\(f.root): the shared prefix's nodes only")
+            let second = try m.text.encode(ids, endToken: end, options: options)
+            XCTAssertEqual(cache.counts.reusedRows, ids.count * shared, "\(f.root): each prompt starts after the shared prefix")
+            XCTAssertEqual(cache.counts.held, shared, f.root)
+            assertRowsMatch(first.storage, plain.storage, cols: plain.cols, "\(f.root) first call")
+            assertRowsMatch(second.storage, plain.storage, cols: plain.cols, "\(f.root) from the shared prefix")
+            // Kept whole, each class's tokens are there too.
+            options.keepContinuations = true
+            let whole = TextStateCache(layers: m.config.textConfig.numHiddenLayers, width: m.config.textConfig.hiddenSize)
+            options.states = whole
+            _ = try m.text.encode(ids, endToken: end, options: options)
+            XCTAssertEqual(whole.counts.held, shared + ids.reduce(0) { $0 + $1.count - 1 - shared }, f.root)
+        }
+    }
+
     /// A cache too small for one call drops the least recently used prefixes, continuations
     /// first, and what it keeps still gives the uncached embeddings.
     func testATextStateCacheOverItsLimitEvictsAndStaysExact() throws {

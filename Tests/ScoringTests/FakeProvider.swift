@@ -14,6 +14,7 @@ final class FakeProvider: EmbeddingProvider, @unchecked Sendable {
     private(set) var encodedImages: [String] = []
     /// Whether each call asked to reuse the text tower's prefix states.
     private(set) var reusingStates: [Bool] = []
+    private(set) var keepingContinuations: [Bool] = []
 
     init(fingerprint: String = "fake-model", dimension: Int = 4) {
         self.fingerprint = fingerprint
@@ -34,9 +35,10 @@ final class FakeProvider: EmbeddingProvider, @unchecked Sendable {
 
     func embedTexts(_ texts: [String]) throws -> [[Float]] { try embedTexts(texts, reusingStates: false) }
 
-    func embedTexts(_ texts: [String], reusingStates reuse: Bool) throws -> [[Float]] {
+    func embedTexts(_ texts: [String], reusingStates reuse: Bool, keepingContinuations keep: Bool) throws -> [[Float]] {
         encodedTexts += texts
         reusingStates.append(reuse)
+        keepingContinuations.append(keep)
         return texts.map { vectors[$0] ?? derived($0) }
     }
 
