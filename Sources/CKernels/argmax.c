@@ -155,3 +155,43 @@ int64_t clip_argmax_hits_among(
     }
     return hits;
 }
+
+int64_t clip_argmax_hits_slab(
+    const float *a, const int32_t *rows, const float *b, const float *p, const float *q, const float *m,
+    const int32_t *truth, const int64_t *offsets, const int32_t *indices, const int64_t *starts, const int32_t *held,
+    const int32_t *classes, const float *slabA, const float *slabB, int64_t n, int64_t k) {
+    int64_t hits = 0;
+    for (int64_t r = 0; r < n; r++) {
+        int64_t at = -1;
+        float best = -FLT_MAX;
+        if (held[r] > 0) {
+            // The row's classes and both factors side by side: no load leaves the slab
+            // but p, q and m (a few KB, in cache). score()'s operations in its order, and
+            // selects rather than a branch (which of a few classes leads is a coin toss
+            // the branch predictor lost, a third of the scan's time).
+            const int32_t *cr = classes + starts[r];
+            const float *ar = slabA + starts[r], *br = slabB + starts[r];
+            int64_t c = cr[0];
+            best = (ar[0] * p[c] + q[c] * br[0]) * m[c];
+            at = c;
+            for (int64_t j = 1; j < held[r]; j++) {
+                c = cr[j];
+                float x = ar[j] * p[c];
+                float y = q[c] * br[j];
+                float v = (x + y) * m[c];
+                int better = v > best;
+                best = better ? v : best;
+                at = better ? c : at;
+            }
+        } else if (held[r] < 0) {
+            const float *ar = a + (int64_t)rows[r] * k, *br = b + r * k;
+            for (int64_t i = offsets[r]; i < offsets[r + 1]; i++) {
+                int64_t c = indices[i];
+                float v = score(ar, br, p, q, m, c);
+                if (at < 0 || v > best) { best = v; at = c; }
+            }
+        }
+        if (at == truth[r]) hits++;
+    }
+    return hits;
+}

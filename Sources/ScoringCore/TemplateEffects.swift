@@ -36,6 +36,9 @@ public struct TemplateEffects: Sendable {
     /// Classes scanned per image for the leave-one-out figures at the last `compute` (of
     /// all of them), for the bench.
     public private(set) var lastCandidatesPerImage = 0.0
+    /// The scan's classes per row and every template's products at them, kept between
+    /// edits (valid for `sample` × `classKeys` and the products held).
+    private var slab = CandidateSlab()
 
     /// No products yet.
     public init() {}
@@ -158,13 +161,20 @@ public struct TemplateEffects: Sendable {
             a: scores.cosines, rows: sampleRows, low: low, high: high, spread: spread)
         if candidates!.perRow > Double(k) / 8 { candidates = nil }
         lastCandidatesPerImage = candidates?.perRow ?? Double(k)
+        if let candidates {
+            slab.update(
+                candidates: candidates, rows: sampleRows, cosines: scores.cosines,
+                products: Dictionary(uniqueKeysWithValues: order.map { ($0, products[$0]!.d) }))
+        }
         for (i, t) in order.enumerated() {
             if shouldStop() { return nil }
             let p = products[t]!
             let (w, q, sc) = coefficients[i]
             let looHits =
-                candidates.map { ArgmaxHits.count(a: scores.cosines, rows: sampleRows, b: p.d, p: w, q: q, m: sc, truth: sampleTruth, among: $0) }
-                ?? ArgmaxHits.count(a: scores.cosines, rows: sampleRows, b: p.d, p: w, q: q, m: sc, truth: sampleTruth)
+                candidates.map {
+                    ArgmaxHits.count(
+                        a: scores.cosines, rows: sampleRows, b: p.d, p: w, q: q, m: sc, truth: sampleTruth, among: $0, slab: slab.view(t))
+                } ?? ArgmaxHits.count(a: scores.cosines, rows: sampleRows, b: p.d, p: w, q: q, m: sc, truth: sampleTruth)
             // The template alone: D·a + cos·b (a class with its own sentences keeps its
             // cosine, b = 1), counted once per template and kept while labels and sample stay.
             let aloneHits: Int
@@ -207,6 +217,7 @@ public struct TemplateEffects: Sendable {
         let used = Set(templates)
         products = products.filter { used.contains($0.key) }
         if nextSample != sample || labels.classes != classKeys {
+            slab.reset()
             // A label edit (a class renamed, added or removed; images gaining or losing
             // their truth): the products are kept where their class and image still are,
             // and only the new columns and rows computed. Recomputing all of them cost a
@@ -236,6 +247,7 @@ public struct TemplateEffects: Sendable {
             }
             let d = BLAS.withThreads(rows: x.rows, minimumRows: 32) { BLAS.matmul(x, units, transB: true) }
             products[t] = Product(d: d, normSquared: norms, units: units)
+            slab.forget(t)
         }
         return true
     }

@@ -192,32 +192,8 @@ final class LiveEvaluatorTests: XCTestCase {
     /// bounds, and still equal scoring the set again without each template, to the image,
     /// with equal weights and with weights of the set's own.
     func testTemplateFiguresScanningFewClassesEqualRescoring() throws {
-        let dim = 32, classCount = 60
-        let names = (0..<classCount).map { "class\($0)" }
-        let templates = (0..<12).map { Template("t\($0) of a {}.") }
-        var rng = SplitMix64(seed: 21)
-        func noise() -> [Float] { (0..<dim).map { _ in Float(Int(rng.next() % 2001) - 1000) / 1000 } }
-        let centers = names.map { _ in Vector.normalized(noise()) }
-        let offsets = templates.map { _ in noise() }
-        let provider = FakeProvider(dimension: dim)
-        for (c, name) in names.enumerated() {
-            for (t, template) in templates.enumerated() {
-                let n = noise()
-                provider.vectors[template.render(name)] = Vector.normalized((0..<dim).map { centers[c][$0] * 4 + offsets[t][$0] * 0.3 + n[$0] * 0.5 })
-            }
-        }
-        var rows: [[Float]] = [], items: [ImageCollection.Item] = []
-        for i in 0..<300 {
-            // Half the images between two classes, where leaving a template out flips the
-            // winner: the cases a bound too tight would get wrong.
-            let c = i % classCount, d = (c + 1) % classCount, n = noise()
-            let between: Float = i % 2 == 0 ? 0.5 : 0
-            rows.append(Vector.normalized((0..<dim).map { centers[c][$0] * (1 - between) + centers[d][$0] * between + n[$0] * 0.05 }))
-            items.append(.init(path: "/i/\(i).png", relativePath: "\(i).png", truthName: names[c]))
-        }
-        let imgs = EmbeddedImages(items: items, matrix: Matrix(rows: rows, dimension: dim), failures: [])
-        let store = EmbeddingStore(provider: provider, cache: nil)
-        let labels = LabelSet(name: "l", classes: names.map { ClassLabel(name: $0) })
+        let (store, imgs, labels, templates, _) = clusteredWorld()
+        let classCount = labels.classes.count
         let weights = Dictionary(uniqueKeysWithValues: templates.enumerated().map { ($1, Double($0 % 4 + 1)) })
         for weighted in [false, true] {
             var request = EvaluationRequest(labels: labels, sets: [templates])
@@ -235,6 +211,58 @@ final class LiveEvaluatorTests: XCTestCase {
                 // One image in 300 is 0.0033: the figures agree to the image (a weighted
                 // set is scored through float32 sums, where a near tie may fall either way).
                 XCTAssertEqual(effect.leaveOneOut, top1 - full, accuracy: weighted ? 0.004 : 1e-9, "weighted \(weighted), template \(t)")
+            }
+        }
+    }
+
+    /// Images and prompts shaped as CLIP's: each class's templates point nearly the same
+    /// way (the bounds rule most classes out), and half the images lie between two classes
+    /// (where leaving a template out flips the winner: the cases a bound too tight, or a
+    /// scan that missed a class, would get wrong). `templates` then `extra` have vectors.
+    private func clusteredWorld(
+        extra: Int = 0
+    ) -> (store: EmbeddingStore, images: EmbeddedImages, labels: LabelSet, templates: [Template], extra: [Template]) {
+        let dim = 32, classCount = 60
+        let names = (0..<classCount).map { "class\($0)" }
+        let templates = (0..<12).map { Template("t\($0) of a {}.") }, more = (0..<extra).map { Template("u\($0) of a {}.") }
+        var rng = SplitMix64(seed: 21)
+        func noise() -> [Float] { (0..<dim).map { _ in Float(Int(rng.next() % 2001) - 1000) / 1000 } }
+        let centers = names.map { _ in Vector.normalized(noise()) }
+        let offsets = (templates + more).map { _ in noise() }
+        let provider = FakeProvider(dimension: dim)
+        for (c, name) in names.enumerated() {
+            for (t, template) in (templates + more).enumerated() {
+                let n = noise()
+                provider.vectors[template.render(name)] = Vector.normalized((0..<dim).map { centers[c][$0] * 4 + offsets[t][$0] * 0.3 + n[$0] * 0.5 })
+            }
+        }
+        var rows: [[Float]] = [], items: [ImageCollection.Item] = []
+        for i in 0..<300 {
+            let c = i % classCount, d = (c + 1) % classCount, n = noise()
+            let between: Float = i % 2 == 0 ? 0.5 : 0
+            rows.append(Vector.normalized((0..<dim).map { centers[c][$0] * (1 - between) + centers[d][$0] * between + n[$0] * 0.05 }))
+            items.append(.init(path: "/i/\(i).png", relativePath: "\(i).png", truthName: names[c]))
+        }
+        let imgs = EmbeddedImages(items: items, matrix: Matrix(rows: rows, dimension: dim), failures: [])
+        return (EmbeddingStore(provider: provider, cache: nil), imgs, LabelSet(name: "l", classes: names.map { ClassLabel(name: $0) }), templates, more)
+    }
+
+    /// Edits on one evaluator, whose scan keeps each image's classes and the templates'
+    /// products at them from edit to edit (gathering again only where the candidates moved):
+    /// after each, every template's figures equal scoring the set again without it.
+    func testTemplateFiguresKeptAcrossEditsEqualRescoring() throws {
+        let (store, imgs, labels, templates, extra) = clusteredWorld(extra: 4)
+        let live = LiveEvaluator(store: store, images: imgs)
+        var set = templates
+        for step in 0...extra.count {
+            if step > 0 { set[(step * 5) % set.count] = extra[step - 1] }
+            let e = try evaluateAll(live, EvaluationRequest(labels: labels, sets: [set]))
+            XCTAssertLessThan(try XCTUnwrap(e.effectClassesScanned), Double(labels.classes.count) / 8, "step \(step)")
+            let full = try XCTUnwrap(e.sets[0].metrics).top1
+            for t in set.indices {
+                let without = EvaluationRequest(labels: labels, sets: [set.enumerated().filter { $0.offset != t }.map(\.element)])
+                let top1 = try XCTUnwrap(evaluateAll(LiveEvaluator(store: store, images: imgs), without).sets[0].metrics).top1
+                XCTAssertEqual(try XCTUnwrap(e.sets[0].templates[set[t]]?.effect).leaveOneOut, top1 - full, accuracy: 1e-9, "step \(step), template \(t)")
             }
         }
     }

@@ -1,0 +1,46 @@
+import Tensors
+import XCTest
+
+@testable import ScoringCore
+
+/// The leave-one-out scan read from the slab counts what a scan of every class counts, as
+/// the cosines move from edit to edit: rows whose candidates stay inside what they hold,
+/// rows gathered again, and a row outgrowing its room (every row laid out again).
+final class CandidateSlabTests: XCTestCase {
+    func testSlabCountsEqualAFullScanAcrossEdits() {
+        let n = 50, k = 40
+        var rng = SplitMix64(seed: 5)
+        func uniform() -> Float { Float(Int(rng.next() % 2001) - 1000) / 1000 }
+        let templates = (0..<3).map { Template("t\($0) {}") }
+        let products = Dictionary(uniqueKeysWithValues: templates.map { t in (t, Matrix(rows: n, cols: k, storage: (0..<(n * k)).map { _ in uniform() })) })
+        // Scores a·1 + q·b with |b| ≤ 1: within spread |q| of the cosine, the bounds that
+        // make the candidates.
+        let q = (0..<k).map { _ in uniform() * 0.1 }
+        let p = [Float](repeating: 1, count: k), m = p
+        let rows = (0..<n).map { Int32(($0 * 7) % n) }
+        let truth = (0..<n).map { _ in Int32(rng.next() % UInt64(k)) }
+        var cosines = (0..<(n * k)).map { _ in uniform() }
+        var slab = CandidateSlab()
+        var laidOut: [Int64] = []
+        var relaidOut = false
+        for step in 0..<8 {
+            // Small moves keep most rows' candidates inside what they hold; step 5 spreads
+            // one row's cosines flat, so its candidates outgrow the room it was given.
+            cosines = cosines.map { $0 + uniform() * (step == 3 ? 0.5 : 0.01) }
+            if step == 5 { for c in 0..<k { cosines[Int(rows[0]) * k + c] = 0.5 + uniform() * 0.001 } }
+            let a = Matrix(rows: n, cols: k, storage: cosines)
+            let candidates = ArgmaxHits.candidates(
+                a: a, rows: rows, low: [Double](repeating: 1, count: k), high: [Double](repeating: 1, count: k),
+                spread: q.map { Double(abs($0)) })
+            slab.update(candidates: candidates, rows: rows, cosines: a, products: products)
+            if !laidOut.isEmpty && slab.starts != laidOut { relaidOut = true }
+            laidOut = slab.starts
+            for t in templates {
+                let full = ArgmaxHits.count(a: a, rows: rows, b: products[t]!, p: p, q: q, m: m, truth: truth)
+                let read = ArgmaxHits.count(a: a, rows: rows, b: products[t]!, p: p, q: q, m: m, truth: truth, among: candidates, slab: slab.view(t))
+                XCTAssertEqual(read, full, "step \(step), \(t.text)")
+            }
+        }
+        XCTAssertTrue(relaidOut, "a row outgrew its room")
+    }
+}
