@@ -131,6 +131,21 @@ int64_t clip_argmax_candidates(
     return total;
 }
 
+// Row r's first maximum among the classes indices[lo..<hi] (ascending), or -1 for none:
+// strictly greater keeps the first, as the full scan does.
+static int64_t first_max_among(
+    const float *ar, const float *br, const float *p, const float *q, const float *m, const int32_t *indices, int64_t lo,
+    int64_t hi) {
+    int64_t at = -1;
+    float best = -FLT_MAX;
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t c = indices[i];
+        float v = score(ar, br, p, q, m, c);
+        if (at < 0 || v > best) { best = v; at = c; }
+    }
+    return at;
+}
+
 int64_t clip_argmax_hits_among(
     const float *a, const int32_t *rows, const float *b, const float *p, const float *q, const float *m,
     const int32_t *truth, const int64_t *offsets, const int32_t *indices, int64_t n, int64_t k) {
@@ -143,15 +158,7 @@ int64_t clip_argmax_hits_among(
             const float *next = b + (r + 1) * k;
             for (int64_t i = offsets[r + 1]; i < offsets[r + 2]; i++) __builtin_prefetch(next + indices[i]);
         }
-        int64_t at = -1;
-        float best = -FLT_MAX;
-        // Ascending class order and strictly greater: the first maximum, as the full scan's.
-        for (int64_t i = offsets[r]; i < offsets[r + 1]; i++) {
-            int64_t c = indices[i];
-            float v = score(ar, br, p, q, m, c);
-            if (at < 0 || v > best) { best = v; at = c; }
-        }
-        if (at == truth[r]) hits++;
+        if (first_max_among(ar, br, p, q, m, indices, offsets[r], offsets[r + 1]) == truth[r]) hits++;
     }
     return hits;
 }
@@ -162,34 +169,24 @@ int64_t clip_argmax_hits_slab(
     const int32_t *classes, const float *slabA, const float *slabB, int64_t n, int64_t k) {
     int64_t hits = 0;
     for (int64_t r = 0; r < n; r++) {
-        int64_t at = -1;
-        float best = -FLT_MAX;
-        if (held[r] > 0) {
-            // The row's classes and both factors side by side: no load leaves the slab
-            // but p, q and m (a few KB, in cache). score()'s operations in its order, and
-            // selects rather than a branch (which of a few classes leads is a coin toss
-            // the branch predictor lost, a third of the scan's time).
+        int64_t at;
+        if (held[r] >= 0) {
+            // The row's classes and both factors side by side: nothing is read outside the
+            // slab but p, q and m (a few KB, in cache). Row j of the slab is class cr[j]'s,
+            // so score() reads it at j and the coefficients at cr[j]: the same operations.
             const int32_t *cr = classes + starts[r];
             const float *ar = slabA + starts[r], *br = slabB + starts[r];
-            int64_t c = cr[0];
-            best = (ar[0] * p[c] + q[c] * br[0]) * m[c];
-            at = c;
-            for (int64_t j = 1; j < held[r]; j++) {
-                c = cr[j];
+            at = -1;
+            float best = -FLT_MAX;
+            for (int64_t j = 0; j < held[r]; j++) {
+                int64_t c = cr[j];
                 float x = ar[j] * p[c];
                 float y = q[c] * br[j];
                 float v = (x + y) * m[c];
-                int better = v > best;
-                best = better ? v : best;
-                at = better ? c : at;
-            }
-        } else if (held[r] < 0) {
-            const float *ar = a + (int64_t)rows[r] * k, *br = b + r * k;
-            for (int64_t i = offsets[r]; i < offsets[r + 1]; i++) {
-                int64_t c = indices[i];
-                float v = score(ar, br, p, q, m, c);
                 if (at < 0 || v > best) { best = v; at = c; }
             }
+        } else {
+            at = first_max_among(a + (int64_t)rows[r] * k, b + r * k, p, q, m, indices, offsets[r], offsets[r + 1]);
         }
         if (at == truth[r]) hits++;
     }

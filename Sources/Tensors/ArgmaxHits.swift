@@ -40,7 +40,7 @@ public enum ArgmaxHits {
         var offsets = [Int64](repeating: 0, count: n + 1)
         // Room for every class of every row, written only as far as kept (about 9 of 1,000
         // a row): not cleared first, so that the pages never written are never touched (a
-        // 4 MB clear and its page faults were a third of this call).
+        // 4 MB clear and its page faults at every key otherwise).
         let indices = [Int32](unsafeUninitializedCapacity: max(1, n * k)) { buffer, count in
             count = Int(clip_argmax_candidates(a.storage, rows, Int64(n), Int64(k), low, high, spread, &offsets, buffer.baseAddress!))
         }
@@ -64,7 +64,7 @@ public enum ArgmaxHits {
     /// `count(…, among:)` with the rows `slab` holds read from it: `slab.values` are one
     /// template's products at `slab.classes`, `slab.cosines` the cosines there. The same
     /// count (each held row's classes include its candidates), read from a few contiguous
-    /// KB rather than a cache miss per candidate in a 4 MB product.
+    /// KB rather than from scattered places in a 4 MB product.
     public static func count(
         a: Matrix, rows: [Int32], b: Matrix, p: [Float], q: [Float], m: [Float], truth: [Int32], among candidates: Candidates,
         slab: SlabView

@@ -33,7 +33,7 @@ int64_t clip_argmax_hits_among(
     const int32_t *truth, const int64_t *offsets, const int32_t *indices, int64_t n, int64_t k);
 
 /// `clip_argmax_hits_among` with a row's classes read from a slab where it holds them:
-/// row r with `held[r] > 0` scans `classes[starts[r] ..< starts[r] + held[r]]` (ascending,
+/// row r with `held[r] >= 0` scans `classes[starts[r] ..< starts[r] + held[r]]` (ascending,
 /// a superset of its candidates), with a and b at those classes in `slabA` and `slabB`
 /// at the same places; a row with `held[r] < 0` scans its candidates in a and b. The same
 /// count: a superset of the candidates holds the first maximum too.
