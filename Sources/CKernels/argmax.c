@@ -80,6 +80,16 @@ int clip_cpu_avx2(void) {
 
 int clip_kernels_avx2(void) { return clip_cpu_avx2() && !forcePortable; }
 
+const char *clip_cpu_blas_core(void) {
+    __builtin_cpu_init();
+    int skylakeX = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd");
+    if (skylakeX && __builtin_cpu_supports("avx512bf16")) return "Cooperlake";
+    if (skylakeX) return "SkylakeX";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+    return 0;
+}
+
 int64_t clip_argmax_hits(
     const float *a, const int32_t *rows, const float *b, const float *p, const float *q, const float *m,
     const int32_t *truth, int64_t n, int64_t k) {

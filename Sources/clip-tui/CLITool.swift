@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Tensors
 
 @main
 struct CLITool: AsyncParsableCommand {
@@ -14,6 +15,29 @@ struct CLITool: AsyncParsableCommand {
 
     /// What `--version` prints.
     static let version = "0.21.0"
+
+    static func main() async {
+        useTheCPUsKernels()
+        await main(nil)
+    }
+
+    /// Starts this process again with `OPENBLAS_CORETYPE` naming the kernels this CPU runs
+    /// when OpenBLAS fell back to old ones (`BLASKernels`): it chooses when it loads, before
+    /// any code here runs, so the variable takes effect only in a new process. Not when the
+    /// variable is set already (the user's choice, or this restart's), and a failed `execv`
+    /// goes on with the kernels loaded.
+    private static func useTheCPUsKernels() {
+        #if os(Linux)
+            guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+                let core = BLASKernels.replacement(loaded: BLASKernels.loaded, forThisCPU: BLASKernels.forThisCPU)
+            else { return }
+            // The binary's own path, not /proc/self/exe: the process keeps its name
+            // ("clip-tui", for ps and pkill), which is the name of the file executed.
+            guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return }
+            setenv("OPENBLAS_CORETYPE", core, 1)
+            execv(path, CommandLine.unsafeArgv)
+        #endif
+    }
 }
 
 /// Runs a command body; a library error becomes its message on stderr and exit code 1.

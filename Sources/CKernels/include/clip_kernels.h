@@ -77,6 +77,12 @@ void clip_softmax_force_portable(int on);
 /// 1 when the AVX2 kernel is the one used (for the benchmark's report).
 int clip_kernels_avx2(void);
 
+/// The OpenBLAS kernels (an `OPENBLAS_CORETYPE` name) this CPU's instruction sets can run,
+/// the fastest first: "Cooperlake" (AVX-512 with BF16), "SkylakeX" (AVX-512 F, BW, VL,
+/// DQ, CD), "Haswell" (AVX2 and FMA); NULL for none of them. From the instruction sets,
+/// not the model number, which an older OpenBLAS may not know.
+const char *clip_cpu_blas_core(void);
+
 /// Makes the portable kernel the one used (on = 1) or the CPU's choice again (on = 0): the
 /// tests check both kernels on one machine.
 void clip_kernels_force_portable(int on);
