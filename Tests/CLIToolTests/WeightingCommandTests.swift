@@ -164,10 +164,11 @@ final class WeightingCommandTests: XCTestCase {
         let zpeRows = try XCTUnwrap((candidates[0]["weighting"] as? [String: Any])?["per_template"] as? [[String: Any]])
         let reported = zpeRows.compactMap { $0["weight"] as? Double }
         XCTAssertEqual(written.count, 3)
-        // compare encodes A's and B's prompts in one batch, export A's alone: OpenBLAS may
-        // round a product differently at another batch size (its small-matrix kernels on
-        // AVX-512 machines), so the embeddings agree to float32 rounding (1e-7 of a cosine),
-        // and ZPE's weights, exponentials of 100 × cosine sums, to 1e-5 of themselves.
+        // Two commands, two runs of the encoders: with OpenBLAS's Haswell kernels (and the
+        // Prescott ones it falls back to on a CPU it does not know) their products differ
+        // in the last bits (its AVX-512 kernels gave equal weights here), so the embeddings
+        // agree to float32 rounding (1e-7 of a cosine), and ZPE's weights, exponentials of
+        // 100 × cosine sums, to 1e-5 of themselves.
         for (a, b) in zip(written, reported) { XCTAssertEqual(a, b, accuracy: 1e-5 * abs(b)) }
         let readBack = try run(["eval"] + demo + ["--weights", out.path, "--format", "json"])
         XCTAssertEqual(readBack.status, 0, readBack.stderr)
