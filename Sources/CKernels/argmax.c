@@ -174,29 +174,23 @@ int64_t clip_argmax_hits_among(
 }
 
 int64_t clip_argmax_hits_slab(
-    const float *a, const int32_t *rows, const float *b, const float *p, const float *q, const float *m,
-    const int32_t *truth, const int64_t *offsets, const int32_t *indices, const int64_t *starts, const int32_t *held,
-    const int32_t *classes, const float *slabA, const float *slabB, int64_t n, int64_t k) {
+    const float *p, const float *q, const float *m, const int32_t *truth, const int64_t *starts, const int32_t *held,
+    const int32_t *classes, const float *slabA, const float *slabB, int64_t n) {
     int64_t hits = 0;
     for (int64_t r = 0; r < n; r++) {
-        int64_t at;
-        if (held[r] >= 0) {
-            // The row's classes and both factors side by side: nothing is read outside the
-            // slab but p, q and m (a few KB, in cache). Row j of the slab is class cr[j]'s,
-            // so score() reads it at j and the coefficients at cr[j]: the same operations.
-            const int32_t *cr = classes + starts[r];
-            const float *ar = slabA + starts[r], *br = slabB + starts[r];
-            at = -1;
-            float best = -FLT_MAX;
-            for (int64_t j = 0; j < held[r]; j++) {
-                int64_t c = cr[j];
-                float x = ar[j] * p[c];
-                float y = q[c] * br[j];
-                float v = (x + y) * m[c];
-                if (at < 0 || v > best) { best = v; at = c; }
-            }
-        } else {
-            at = first_max_among(a + (int64_t)rows[r] * k, b + r * k, p, q, m, indices, offsets[r], offsets[r + 1]);
+        // The row's classes and both factors side by side: nothing is read outside the slab
+        // but p, q and m (a few KB, in cache). Entry j of the row is class cr[j]'s, so
+        // score()'s operations read the factors at j and the coefficients at cr[j].
+        const int32_t *cr = classes + starts[r];
+        const float *ar = slabA + starts[r], *br = slabB + starts[r];
+        int64_t at = -1;
+        float best = -FLT_MAX;
+        for (int64_t j = 0; j < held[r]; j++) {
+            int64_t c = cr[j];
+            float x = ar[j] * p[c];
+            float y = q[c] * br[j];
+            float v = (x + y) * m[c];
+            if (at < 0 || v > best) { best = v; at = c; }
         }
         if (at == truth[r]) hits++;
     }

@@ -171,10 +171,9 @@ public struct TemplateEffects: Sendable {
             let p = products[t]!
             let (w, q, sc) = coefficients[i]
             let looHits =
-                candidates.map {
-                    ArgmaxHits.count(
-                        a: scores.cosines, rows: sampleRows, b: p.d, p: w, q: q, m: sc, truth: sampleTruth, among: $0, slab: slab.view(t))
-                } ?? ArgmaxHits.count(a: scores.cosines, rows: sampleRows, b: p.d, p: w, q: q, m: sc, truth: sampleTruth)
+                candidates == nil
+                ? ArgmaxHits.count(a: scores.cosines, rows: sampleRows, b: p.d, p: w, q: q, m: sc, truth: sampleTruth)
+                : ArgmaxHits.count(p: w, q: q, m: sc, truth: sampleTruth, slab: slab.view(t))
             // The template alone: D·a + cos·b (a class with its own sentences keeps its
             // cosine, b = 1), counted once per template and kept while labels and sample stay.
             let aloneHits: Int

@@ -61,28 +61,23 @@ public enum ArgmaxHits {
                 a.storage, rows, b.storage, p, q, m, truth, candidates.offsets, candidates.indices, Int64(rows.count), Int64(k)))
     }
 
-    /// `count(…, among:)` with the rows `slab` holds read from it: `slab.values` are one
-    /// template's products at `slab.classes`, `slab.cosines` the cosines there. The same
-    /// count (each held row's classes include its candidates), read from a few contiguous
-    /// KB rather than from scattered places in a 4 MB product.
-    public static func count(
-        a: Matrix, rows: [Int32], b: Matrix, p: [Float], q: [Float], m: [Float], truth: [Int32], among candidates: Candidates,
-        slab: SlabView
-    ) -> Int {
-        let k = a.cols, n = rows.count, size = slab.classes.count
-        precondition(b.cols == k && p.count == k && q.count == k && m.count == k, "one figure per class")
-        precondition(n == truth.count && b.rows >= n && candidates.offsets.count == n + 1, "one truth, row of b and chain per row")
+    /// `count(…, among:)` read from a slab holding a superset of each row's candidates:
+    /// `slab.values` are one template's products at `slab.classes`, `slab.cosines` the
+    /// cosines there. The same count, read from a few contiguous KB rather than from
+    /// scattered places in a 4 MB product.
+    public static func count(p: [Float], q: [Float], m: [Float], truth: [Int32], slab: SlabView) -> Int {
+        let k = p.count, n = truth.count, size = slab.classes.count
+        precondition(q.count == k && m.count == k, "one figure per class")
         precondition(slab.held.count == n && slab.starts.count == n + 1 && slab.starts[n] == size, "a room per row")
         precondition(slab.cosines.count == size && slab.values.count == size, "one cosine and value per class held")
+        precondition((0..<n).allSatisfy { slab.held[$0] >= 0 && slab.starts[$0] + Int64(slab.held[$0]) <= slab.starts[$0 + 1] }, "rows within their room")
         return Int(
-            clip_argmax_hits_slab(
-                a.storage, rows, b.storage, p, q, m, truth, candidates.offsets, candidates.indices, slab.starts, slab.held,
-                slab.classes, slab.cosines, slab.values, Int64(n), Int64(k)))
+            clip_argmax_hits_slab(p, q, m, truth, slab.starts, slab.held, slab.classes, slab.cosines, slab.values, Int64(n)))
     }
 
     /// What `count(…, slab:)` reads of a slab: per row where its classes start and how
-    /// many it holds (−1: none, the row's candidates are read from the matrices), the
-    /// classes (ascending per row), and the cosines and one template's products at them.
+    /// many it holds, the classes (ascending per row, each class below `p.count`), and the
+    /// cosines and one template's products at them.
     public struct SlabView {
         public let starts: [Int64]
         public let held: [Int32]

@@ -37,7 +37,7 @@ final class CandidateSlabTests: XCTestCase {
             laidOut = slab.starts
             for t in templates {
                 let full = ArgmaxHits.count(a: a, rows: rows, b: products[t]!, p: p, q: q, m: m, truth: truth)
-                let read = ArgmaxHits.count(a: a, rows: rows, b: products[t]!, p: p, q: q, m: m, truth: truth, among: candidates, slab: slab.view(t))
+                let read = ArgmaxHits.count(p: p, q: q, m: m, truth: truth, slab: slab.view(t))
                 XCTAssertEqual(read, full, "step \(step), \(t.text)")
             }
         }

@@ -32,15 +32,13 @@ int64_t clip_argmax_hits_among(
     const float *a, const int32_t *rows, const float *b, const float *p, const float *q, const float *m,
     const int32_t *truth, const int64_t *offsets, const int32_t *indices, int64_t n, int64_t k);
 
-/// `clip_argmax_hits_among` with a row's classes read from a slab where it holds them:
-/// row r with `held[r] >= 0` scans `classes[starts[r] ..< starts[r] + held[r]]` (ascending,
-/// a superset of its candidates), with a and b at those classes in `slabA` and `slabB`
-/// at the same places; a row with `held[r] < 0` scans its candidates in a and b. The same
+/// `clip_argmax_hits_among` with each row's classes read from a slab: row r scans
+/// `classes[starts[r] ..< starts[r] + held[r]]` (ascending, a superset of its candidates),
+/// with a and b at those classes in `slabA` and `slabB` at the same places. The same
 /// count: a superset of the candidates holds the first maximum too.
 int64_t clip_argmax_hits_slab(
-    const float *a, const int32_t *rows, const float *b, const float *p, const float *q, const float *m,
-    const int32_t *truth, const int64_t *offsets, const int32_t *indices, const int64_t *starts, const int32_t *held,
-    const int32_t *classes, const float *slabA, const float *slabB, int64_t n, int64_t k);
+    const float *p, const float *q, const float *m, const int32_t *truth, const int64_t *starts, const int32_t *held,
+    const int32_t *classes, const float *slabA, const float *slabB, int64_t n);
 
 /// Per row of `cosines` [n, k], under a softmax at `scale`: the first largest class, the
 /// log-sum-exp of scale·cosine, the top probability and its lead over the second (what
