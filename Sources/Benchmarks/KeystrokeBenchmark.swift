@@ -199,6 +199,9 @@ public struct KeystrokeBenchmark {
         /// tower's kept prefix states), and settled minus it: the stages' cost.
         var key_encode_ms_median = 0.0
         var stages_ms_median = 0.0, stages_ms_p95 = 0.0
+        /// Each step of the evaluation (`LiveEvaluation.steps`), median over the keys: where
+        /// `stages_ms_median` goes. A step a key skipped counts over the keys that took it.
+        var step_ms_median: [String: Double] = [:]
     }
 
     /// The texts each key of an edit leaves: `text` with `typed` put in, key by key, at
@@ -266,18 +269,19 @@ public struct KeystrokeBenchmark {
         /// Milliseconds to the first stage (and, when asked, to the last).
         func evaluate(
             _ a: [String], labels: LabelSet? = nil, allStages: Bool = false
-        ) throws -> (first: Double, last: Double, encode: Double) {
+        ) throws -> (first: Double, last: Double, encode: Double, steps: [String: Double]) {
             generation += 1
             engine.supersede(with: generation)
             let start = DispatchTime.now()
             // The first stage's time, set from the engine's @Sendable publish closure.
-            let first = Mutex<Double?>(nil), encode = Mutex(0.0)
+            let first = Mutex<Double?>(nil), encode = Mutex(0.0), steps = Mutex<[String: Double]>([:])
             let current = generation
             let boardOnce = Mutex(false)
             let many = !extraSets.isEmpty
             try engine.evaluate(request(a, labels: labels), generation: current) { e in
                 first.withLock { if $0 == nil { $0 = milliseconds(since: start) } }
                 if e.completed == .scores { encode.withLock { $0 = 1000 * e.encodeSeconds } }
+                steps.withLock { $0 = e.steps }
                 if let scanned = e.effectClassesScanned { classesScanned.withLock { $0 = scanned } }
                 if many, e.completed >= .statistics, !boardOnce.withLock({ $0 }) {
                     boardOnce.withLock { $0 = true }
@@ -286,7 +290,7 @@ public struct KeystrokeBenchmark {
                 if !allStages && e.completed == .scores { engine.supersede(with: current + 1_000_000) }
             }
             engine.supersede(with: generation)
-            return (first.withLock { $0 } ?? .nan, milliseconds(since: start), encode.withLock { $0 })
+            return (first.withLock { $0 } ?? .nan, milliseconds(since: start), encode.withLock { $0 }, steps.withLock { $0 })
         }
         r.classes = labels.count; r.templates_a = templatesA.count; r.templates_b = templatesB.count; r.images = imageCount
         _ = try evaluate(templatesA, allStages: true)
@@ -351,12 +355,14 @@ public struct KeystrokeBenchmark {
         func figures(_ steps: [(a: [String], labels: LabelSet?)], encode: () throws -> Double) throws -> EditFigures {
             _ = try evaluate([edited] + rest, allStages: true)  // from the set as it was
             var first: [Double] = [], settled: [Double] = [], encoded: [Double] = [], stages: [Double] = []
+            var bySteps: [String: [Double]] = [:]
             for step in steps {
                 let t = try evaluate(step.a, labels: step.labels, allStages: true)
                 first.append(t.first)
                 settled.append(t.last)
                 encoded.append(t.encode)
                 stages.append(t.last - t.encode)
+                for (name, ms) in t.steps { bySteps[name, default: []].append(ms) }
             }
             first.sort(); settled.sort(); encoded.sort(); stages.sort()
             var f = EditFigures()
@@ -365,6 +371,7 @@ public struct KeystrokeBenchmark {
             f.settled_ms_median = percentile(settled, 0.5); f.settled_ms_p95 = percentile(settled, 0.95)
             f.key_encode_ms_median = percentile(encoded, 0.5)
             f.stages_ms_median = percentile(stages, 0.5); f.stages_ms_p95 = percentile(stages, 0.95)
+            f.step_ms_median = bySteps.mapValues { percentile($0.sorted(), 0.5) }
             f.encode_ms = try encode()
             return f
         }

@@ -108,34 +108,110 @@ int64_t clip_argmax_hits(
 // fifty times that, so a class left out can never be a row's computed first maximum.
 static const double candidateMargin = 1e-5;
 
+// One row's candidates (see the header), appended at indices[total...]; returns the new
+// total. The portable form: every step below is what the AVX2 form does lane by lane, with
+// the same selections (a NaN compares false in both), so the two keep the same classes.
+static int64_t candidates_portable(
+    const float *ar, int64_t k, const double *low, const double *high, const double *spread, int32_t *indices,
+    int64_t total) {
+    double floor = -DBL_MAX, magnitude = 0;
+    int finite = 1;
+    for (int64_t c = 0; c < k; c++) {
+        double g = ar[c], x = g * low[c], y = g * high[c];
+        double lo = (x < y ? x : y) - spread[c];
+        double size = (fabs(x) > fabs(y) ? fabs(x) : fabs(y)) + spread[c];
+        if (!(lo == lo) || !(size == size) || isinf(size)) finite = 0;
+        if (lo > floor) floor = lo;
+        if (size > magnitude) magnitude = size;
+    }
+    if (!finite) {
+        // NaN or infinity somewhere: every class stays, and the scan decides as the full one would.
+        for (int64_t c = 0; c < k; c++) indices[total++] = (int32_t)c;
+        return total;
+    }
+    double cut = floor - candidateMargin * magnitude;
+    for (int64_t c = 0; c < k; c++) {
+        double g = ar[c], x = g * low[c], y = g * high[c];
+        double hi = (x > y ? x : y) + spread[c];
+        if (hi >= cut) indices[total++] = (int32_t)c;
+    }
+    return total;
+}
+
+// Four classes at a time in double: 1,000 rows × 1,000 classes took 3.3 ms in the scalar
+// form, at every keystroke.
+__attribute__((target("avx2")))
+static int64_t candidates_avx2(
+    const float *ar, int64_t k, const double *low, const double *high, const double *spread, int32_t *indices,
+    int64_t total) {
+    const __m256d sign = _mm256_set1_pd(-0.0), inf = _mm256_set1_pd(INFINITY);
+    __m256d floorv = _mm256_set1_pd(-DBL_MAX), magv = _mm256_setzero_pd(), bad = _mm256_setzero_pd();
+    int64_t c = 0;
+    for (; c + 4 <= k; c += 4) {
+        __m256d g = _mm256_cvtps_pd(_mm_loadu_ps(ar + c));
+        __m256d x = _mm256_mul_pd(g, _mm256_loadu_pd(low + c)), y = _mm256_mul_pd(g, _mm256_loadu_pd(high + c));
+        __m256d s = _mm256_loadu_pd(spread + c);
+        __m256d lo = _mm256_sub_pd(_mm256_blendv_pd(y, x, _mm256_cmp_pd(x, y, _CMP_LT_OQ)), s);
+        __m256d ax = _mm256_andnot_pd(sign, x), ay = _mm256_andnot_pd(sign, y);
+        __m256d size = _mm256_add_pd(_mm256_blendv_pd(ay, ax, _mm256_cmp_pd(ax, ay, _CMP_GT_OQ)), s);
+        bad = _mm256_or_pd(bad, _mm256_cmp_pd(lo, lo, _CMP_UNORD_Q));
+        bad = _mm256_or_pd(bad, _mm256_cmp_pd(size, size, _CMP_UNORD_Q));
+        bad = _mm256_or_pd(bad, _mm256_cmp_pd(_mm256_andnot_pd(sign, size), inf, _CMP_EQ_OQ));
+        floorv = _mm256_blendv_pd(floorv, lo, _mm256_cmp_pd(lo, floorv, _CMP_GT_OQ));
+        magv = _mm256_blendv_pd(magv, size, _mm256_cmp_pd(size, magv, _CMP_GT_OQ));
+    }
+    double lanesFloor[4], lanesMag[4];
+    _mm256_storeu_pd(lanesFloor, floorv);
+    _mm256_storeu_pd(lanesMag, magv);
+    double floor = -DBL_MAX, magnitude = 0;
+    int finite = _mm256_movemask_pd(bad) == 0;
+    for (int l = 0; l < 4; l++) {
+        if (lanesFloor[l] > floor) floor = lanesFloor[l];
+        if (lanesMag[l] > magnitude) magnitude = lanesMag[l];
+    }
+    for (; c < k; c++) {
+        double g = ar[c], x = g * low[c], y = g * high[c];
+        double lo = (x < y ? x : y) - spread[c];
+        double size = (fabs(x) > fabs(y) ? fabs(x) : fabs(y)) + spread[c];
+        if (!(lo == lo) || !(size == size) || isinf(size)) finite = 0;
+        if (lo > floor) floor = lo;
+        if (size > magnitude) magnitude = size;
+    }
+    if (!finite) {
+        for (int64_t j = 0; j < k; j++) indices[total++] = (int32_t)j;
+        return total;
+    }
+    double cut = floor - candidateMargin * magnitude;
+    __m256d cutv = _mm256_set1_pd(cut);
+    for (c = 0; c + 4 <= k; c += 4) {
+        __m256d g = _mm256_cvtps_pd(_mm_loadu_ps(ar + c));
+        __m256d x = _mm256_mul_pd(g, _mm256_loadu_pd(low + c)), y = _mm256_mul_pd(g, _mm256_loadu_pd(high + c));
+        __m256d hi = _mm256_add_pd(_mm256_blendv_pd(y, x, _mm256_cmp_pd(x, y, _CMP_GT_OQ)), _mm256_loadu_pd(spread + c));
+        int keep = _mm256_movemask_pd(_mm256_cmp_pd(hi, cutv, _CMP_GE_OQ));
+        while (keep) {
+            int l = __builtin_ctz(keep);
+            indices[total++] = (int32_t)(c + l);
+            keep &= keep - 1;
+        }
+    }
+    for (; c < k; c++) {
+        double g = ar[c], x = g * low[c], y = g * high[c];
+        double hi = (x > y ? x : y) + spread[c];
+        if (hi >= cut) indices[total++] = (int32_t)c;
+    }
+    return total;
+}
+
 int64_t clip_argmax_candidates(
     const float *a, const int32_t *rows, int64_t n, int64_t k, const double *low, const double *high,
     const double *spread, int64_t *offsets, int32_t *indices) {
     int64_t total = 0;
+    int avx2 = clip_kernels_avx2();
     for (int64_t r = 0; r < n; r++) {
         const float *ar = a + (int64_t)rows[r] * k;
         offsets[r] = total;
-        double floor = -DBL_MAX, magnitude = 0;
-        int finite = 1;
-        for (int64_t c = 0; c < k; c++) {
-            double g = ar[c], x = g * low[c], y = g * high[c];
-            double lo = (x < y ? x : y) - spread[c];
-            double size = (fabs(x) > fabs(y) ? fabs(x) : fabs(y)) + spread[c];
-            if (!(lo == lo) || !(size == size) || isinf(size)) finite = 0;
-            if (lo > floor) floor = lo;
-            if (size > magnitude) magnitude = size;
-        }
-        if (!finite) {
-            // NaN or infinity somewhere: every class stays, and the scan decides as the full one would.
-            for (int64_t c = 0; c < k; c++) indices[total++] = (int32_t)c;
-            continue;
-        }
-        double cut = floor - candidateMargin * magnitude;
-        for (int64_t c = 0; c < k; c++) {
-            double g = ar[c], x = g * low[c], y = g * high[c];
-            double hi = (x > y ? x : y) + spread[c];
-            if (hi >= cut) indices[total++] = (int32_t)c;
-        }
+        total = avx2 ? candidates_avx2(ar, k, low, high, spread, indices, total)
+                     : candidates_portable(ar, k, low, high, spread, indices, total);
     }
     offsets[n] = total;
     return total;

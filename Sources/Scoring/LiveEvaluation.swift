@@ -55,6 +55,9 @@ public struct LiveEvaluation: Sendable {
     /// Of `seconds`, those the first stage spent getting its prompts' embeddings (the text
     /// tower's part of a keystroke; the rest is the stages' own arithmetic).
     public internal(set) var encodeSeconds = 0.0
+    /// Milliseconds each step of the evaluation took so far, by step (`StepTimes`): the
+    /// bench's breakdown of a keystroke.
+    public internal(set) var steps: [String: Double] = [:]
     /// The last stage that is in.
     public internal(set) var completed: LiveEvaluator.Stage = .scores
     /// Full metrics of the first two sets and the paired bootstrap (stage 2).

@@ -127,6 +127,8 @@ public final class LiveEvaluator {
     /// and the name that makes it (nil: no names).
     private var longestPrompt: [Template: (tokens: Int, name: String?)] = [:]
     private var longestFor: [ClassLabel] = []
+    /// The steps of the evaluation under way, timed; each published result carries them.
+    private var steps = StepTimes()
 
     /// - Parameter rule: how cosines become probabilities at temperature 1; nil takes the provider's.
     public init(store: EmbeddingStore, images: Matrix, truthNames: [String?], rule: ScoreRule? = nil) {
@@ -185,6 +187,7 @@ public final class LiveEvaluator {
         publish: (LiveEvaluation) -> Void
     ) throws -> Bool {
         let start = DispatchTime.now()
+        steps = StepTimes()
         let labels = request.labels
         // Templates without a placeholder are left out of the ensembles (as in `PromptPlan`).
         let used = request.sets.map { $0.filter(\.hasPlaceholder) }
@@ -223,6 +226,7 @@ public final class LiveEvaluator {
                 needed: neededNow)
         else { return false }
         publish(result)
+        steps.lap("publish")
         if request.through == .scores { return true }
 
         if shouldStop() { return false }
@@ -237,14 +241,18 @@ public final class LiveEvaluator {
                     result.sets[s].metrics = m
                 }
             }
+            steps.lap("metrics")
             if result.sets.count >= 2, let a = result.sets[0].metrics, let b = result.sets[1].metrics {
                 result.comparison = ABComparison(
                     a: a, b: b, predictionsA: result.sets[0].scores.predictions, predictionsB: result.sets[1].scores.predictions,
                     truth: truth)
+                steps.lap("comparison")
             }
         }
         result.completed = .statistics
+        result.steps = steps.milliseconds
         publish(result)
+        steps.lap("publish")
         if request.through == .statistics { return true }
 
         if shouldStop() { return false }
@@ -253,10 +261,12 @@ public final class LiveEvaluator {
             // Token counts take a tokenization per new prompt (87,000 at ImageNet scale on
             // opening): asked to stop between templates like the products below.
             guard let tokens = tokens(uniqued(request.sets[s]), labels: labels, shouldStop: shouldStop) else { return false }
+            steps.lap("tokens")
             var effects: [Template: TemplateEffects.Row]?
             if labelled {
                 effects = self.effects(s, templates: used[s], labels: labels, truth: truth, shouldStop: shouldStop)
                 guard effects != nil else { return false }
+                steps.lap("effects")
             }
             var figures: [Template: LiveEvaluation.TemplateFigures] = [:]
             for (t, n) in tokens {
@@ -271,6 +281,7 @@ public final class LiveEvaluator {
             result.effectClassesScanned = shown.map { sides[$0].effects.lastCandidatesPerImage }
         }
         result.completed = .templates
+        result.steps = steps.milliseconds
         publish(result)
         return true
     }
@@ -311,6 +322,7 @@ public final class LiveEvaluator {
         let changes = known?.changes ?? used.indices.map { next[$0].ensemble.change(to: labels, templates: used[$0]) }
         var needed = known?.prompts ?? []
         if known == nil { for s in used.indices { needed.formUnion(next[s].ensemble.promptsNeeded(changes[s], templates: used[s])) } }
+        steps.lap("plan")
         let encodeStart = DispatchTime.now()
         guard
             let embeddings = try store.textEmbeddings(
@@ -319,6 +331,7 @@ public final class LiveEvaluator {
                 shouldStop: shouldStop)
         else { return nil }
         let encodeSeconds = seconds(since: encodeStart)
+        steps.lap("encode")
         if shouldStop() { return nil }
         for s in used.indices {
             var weights = request.weights(of: s)
@@ -360,6 +373,8 @@ public final class LiveEvaluator {
             },
             seconds: seconds(since: start))
         result.encodeSeconds = encodeSeconds
+        steps.lap("summary")
+        result.steps = steps.milliseconds
         return result
     }
 
@@ -463,6 +478,7 @@ public final class LiveEvaluator {
         else { return nil }
         side.effectsFor = (labels, templates, images.rows, side.weights)
         side.lastEffects = rows
+        steps.add(side.effects.lastSteps, prefix: "effects")
         return rows
     }
 
@@ -644,6 +660,7 @@ public final class LiveEvaluator {
         embeddings: [String: [Float]], everyClass: Bool = false
     ) {
         var moved = side.ensemble.apply(change, labels: labels, templates: templates, embeddings: embeddings)
+        steps.lap("ensemble")
         if everyClass { moved = Set(labels.classes) }
         if let old = side.scores, moved.isEmpty, side.classKeys == labels.classes {
             // Only the rule moved (a temperature): the cosines are kept, the last step redone.
@@ -653,7 +670,10 @@ public final class LiveEvaluator {
             }
             return
         }
-        side.scores = SetScores(cosines: cosines(side, labels: labels, moved: moved), rule: rule)
+        let product = cosines(side, labels: labels, moved: moved)
+        steps.lap("cosines")
+        side.scores = SetScores(cosines: product, rule: rule)
+        steps.lap("probabilities")
         side.metrics = nil
         side.classKeys = labels.classes
     }
@@ -664,6 +684,13 @@ public final class LiveEvaluator {
         let n = images.rows, k = labels.classes.count, d = images.cols
         var oldColumn: [ClassLabel: Int] = [:]
         if let old = side.scores { for (c, key) in side.classKeys.enumerated() where c < old.classCount { oldColumn[key] = oldColumn[key] ?? c } }
+        // Every class moved (a template edit): one product straight into the result, each
+        // column's vector looked up once by position, no column of the old one read.
+        if moved.count == side.ensemble.classCount, side.ensemble.classCount > 0 {
+            let w = side.ensemble.unitVectors(labels.classes)
+            steps.lap("cosines.vectors")
+            return n == 0 ? Matrix(zeros: n, k) : BLAS.withThreads(rows: n, minimumRows: 32) { BLAS.matmul(images, w, transB: true) }
+        }
         var compute: [ClassLabel] = []
         var seen = Set<ClassLabel>()
         for label in labels.classes where (moved.contains(label) || oldColumn[label] == nil) && seen.insert(label).inserted {

@@ -1,3 +1,5 @@
+import Tensors
+
 /// One template set's zero-shot classifier over a label set, kept between edits.
 ///
 /// Per class it holds the float64 sum of its prompts' unit embeddings (CLIP's ensemble is
@@ -114,6 +116,28 @@ public struct EnsembleState: Sendable {
         let norm = s.vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
         guard norm > 0 else { return [Float](repeating: 0, count: dimension) }
         return s.vector.map { Float($0 / norm) }
+    }
+
+    /// Classes with a sum.
+    public var classCount: Int { sums.count }
+
+    /// `[labels, dimension]`: each label's unit classifier (`unitVector`), in order.
+    public func unitVectors(_ labels: [ClassLabel]) -> Matrix {
+        var w = Matrix(zeros: labels.count, dimension)
+        let d = dimension
+        w.storage.withUnsafeMutableBufferPointer { out in
+            for (r, label) in labels.enumerated() {
+                guard let s = sums[label], s.count > 0 else { continue }
+                s.vector.withUnsafeBufferPointer { v in
+                    var norm = 0.0
+                    for j in 0..<d { norm += v[j] * v[j] }
+                    norm = norm.squareRoot()
+                    guard norm > 0 else { return }
+                    for j in 0..<d { out[r * d + j] = Float(v[j] / norm) }
+                }
+            }
+        }
+        return w
     }
 
     /// The unnormalised sum and the number of prompts in it.

@@ -95,9 +95,9 @@ public struct Metrics: Sendable, Equatable, Codable {
                 n += 1
                 let row = cos.baseAddress! + r * k
                 let ct = row[t]
-                // Rank of the true class: classes with a larger cosine, ties broken by index.
-                var above = 0
-                for c in 0..<k where row[c] > ct || (row[c] == ct && c < t) { above += 1 }
+                // Rank of the true class: classes with a larger cosine, ties broken by index
+                // (only whether it is below 5 is read).
+                let above = FastMath.rank(of: t, in: row, count: k, limit: 5)
                 if best == t { hits1 += 1 }
                 if above < 5 { hits5 += 1 }
                 if let bias = scores.rule.bias {

@@ -39,6 +39,8 @@ public struct TemplateEffects: Sendable {
     /// The scan's classes per row and every template's products at them, kept between
     /// edits (valid for `sample` × `classKeys` and the products held).
     private var slab = CandidateSlab()
+    /// The steps of the last `compute` that ran to its end, timed (for the bench).
+    public private(set) var lastSteps = StepTimes()
 
     /// No products yet.
     public init() {}
@@ -66,7 +68,11 @@ public struct TemplateEffects: Sendable {
         ensemble: EnsembleState, scores: SetScores, weighted: Weighted? = nil,
         embeddings: (Set<String>) -> [String: [Float]]?, shouldStop: () -> Bool
     ) -> [Template: Row]? {
-        guard prepare(templates: templates, labels: labels, truth: truth, images: images, embeddings: embeddings, shouldStop: shouldStop)
+        var steps = StepTimes()
+        guard
+            prepare(
+                templates: templates, labels: labels, truth: truth, images: images, embeddings: embeddings, shouldStop: shouldStop,
+                steps: &steps)
         else { return nil }
         let k = labels.classes.count, dim = images.cols
         guard !sample.isEmpty, k > 0, !templates.isEmpty else {
@@ -97,6 +103,7 @@ public struct TemplateEffects: Sendable {
         var rows: [Template: Row] = [:]
         let sampleRows = sample.map(Int32.init), sampleTruth = truthOfSample.map(Int32.init)
         let ones = [Float](repeating: 1, count: k)
+        steps.lap("sums")
         // Prompts a template adds to each class: one per name, none for a sentence class.
         let names = labels.classes.map { $0.sentences.isEmpty ? $0.names.count : 0 }
         // Each template's leave-one-out coefficients, and their bounds per class over every
@@ -120,13 +127,10 @@ public struct TemplateEffects: Sendable {
             // sentences keeps its cosine (w = s = 1, o = 0), and a class left without prompts
             // scores 0.
             var w = [Float](repeating: 1, count: k), o = [Float](repeating: 0, count: k), sc = [Float](repeating: 1, count: k)
-            // S_c·u_tc for every class, in one pass over both matrices.
-            var dots = [Float](repeating: 0, count: k)
-            p.units.storage.withUnsafeBufferPointer { u in
-                sFloat.storage.withUnsafeBufferPointer { s in
-                    for c in 0..<k where names[c] > 0 { dots[c] = FastMath.dot(u.baseAddress! + c * dim, s.baseAddress! + c * dim, count: dim) }
-                }
-            }
+            // S_c·u_tc for every class, in one pass over both matrices (a class with its own
+            // sentences has u = 0, and its dot is not read).
+            let dots = FastMath.rowDots(p.units.storage, sFloat.storage, rows: k, dimension: dim)
+            steps.lap("coefficients.dots")
             for c in 0..<k {
                 guard names[c] > 0 else {
                     low[c] = min(low[c], 1); high[c] = max(high[c], 1)
@@ -153,6 +157,7 @@ public struct TemplateEffects: Sendable {
                 spread[c] = max(spread[c], abs(Double(o[c])) * m * across)
             }
             coefficients.append((w, o.map { -$0 }, sc))
+            steps.lap("coefficients.bounds")
         }
         if shouldStop() { return nil }
         // Where most classes stay (templates pointing every way, as random vectors do), a
@@ -161,11 +166,13 @@ public struct TemplateEffects: Sendable {
             a: scores.cosines, rows: sampleRows, low: low, high: high, spread: spread)
         if candidates!.perRow > Double(k) / 8 { candidates = nil }
         lastCandidatesPerImage = candidates?.perRow ?? Double(k)
+        steps.lap("candidates")
         if let candidates {
             slab.update(
                 candidates: candidates, rows: sampleRows, cosines: scores.cosines,
                 products: Dictionary(uniqueKeysWithValues: order.map { ($0, products[$0]!.d) }))
         }
+        steps.lap("slab")
         for (i, t) in order.enumerated() {
             if shouldStop() { return nil }
             let p = products[t]!
@@ -192,6 +199,8 @@ public struct TemplateEffects: Sendable {
                 accuracy: Double(aloneHits) / n,
                 leaveOneOut: templates.count > 1 ? Double(looHits) / n - full : -full)
         }
+        steps.lap("scan")
+        lastSteps = steps
         return rows
     }
 
@@ -204,6 +213,17 @@ public struct TemplateEffects: Sendable {
         templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
         embeddings: (Set<String>) -> [String: [Float]]?, shouldStop: () -> Bool
     ) -> Bool {
+        var steps = StepTimes()
+        return prepare(
+            templates: templates, labels: labels, truth: truth, images: images, embeddings: embeddings, shouldStop: shouldStop,
+            steps: &steps)
+    }
+
+    private mutating func prepare(
+        templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
+        embeddings: (Set<String>) -> [String: [Float]]?, shouldStop: () -> Bool, steps: inout StepTimes
+    ) -> Bool {
+        defer { steps.lap("products") }
         let k = labels.classes.count, dim = images.cols
         let labelled = truth.indices.filter { truth[$0] != nil }
         let unique = Set(templates).count
@@ -235,6 +255,7 @@ public struct TemplateEffects: Sendable {
         let x = rows(sample, of: images)  // the sample's rows, once
         let prompts = Set(labels.classes.filter(\.sentences.isEmpty).flatMap { $0.prompts(missing) })
         guard let vectors = embeddings(prompts) else { return false }
+        steps.lap("products.lookup")
         for t in missing {
             if shouldStop() { return false }
             var units = Matrix(zeros: k, dim)
@@ -244,7 +265,9 @@ public struct TemplateEffects: Sendable {
                 norms[c] = row.reduce(0) { $0 + $1 * $1 }
                 units.storage.replaceSubrange((c * dim)..<((c + 1) * dim), with: row)
             }
+            steps.lap("products.units")
             let d = BLAS.withThreads(rows: x.rows, minimumRows: 32) { BLAS.matmul(x, units, transB: true) }
+            steps.lap("products.matmul")
             products[t] = Product(d: d, normSquared: norms, units: units)
             slab.forget(t)
         }

@@ -122,6 +122,62 @@ public enum FastMath {
         return s
     }
 
+    /// The rank of `x[index]` among `x[0..<count]`: how many entries are larger, or equal
+    /// and before it (ties go to the lower index, as an argmax takes the first maximum),
+    /// counted only up to `limit` (`limit` or more: at least that many). A top-5 check asks
+    /// for 5 and stops, eight lanes at a time, where a scalar loop with that tie rule took
+    /// 4–5 ms over 1,000 images × 1,000 classes.
+    public static func rank(of index: Int, in x: UnsafePointer<Float>, count: Int, limit: Int) -> Int {
+        // Before `index` an equal entry ranks above; after it, only a larger one.
+        let before = entries(in: x, from: 0, to: index, above: x[index], orEqual: true, limit: limit)
+        if before >= limit { return before }
+        return before + entries(in: x, from: index + 1, to: count, above: x[index], orEqual: false, limit: limit - before)
+    }
+
+    /// How many of `x[from..<to]` are above `v` (or equal, with `orEqual`), counted up to
+    /// `limit` at least: the count stops soon after it gets there.
+    @inline(__always)
+    private static func entries(in x: UnsafePointer<Float>, from: Int, to: Int, above v: Float, orEqual: Bool, limit: Int) -> Int {
+        let raw = UnsafeRawPointer(x), vv = SIMD8<Float>(repeating: v)
+        let one = SIMD8<Int32>(repeating: 1), zero = SIMD8<Int32>(repeating: 0)
+        var found = 0, i = from
+        while i + 8 <= to {
+            // Up to 16 blocks of eight lanes between two looks at the limit.
+            var acc = zero
+            let blockEnd = min(to, i + 128)
+            while i + 8 <= blockEnd {
+                let w = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                acc &+= zero.replacing(with: one, where: orEqual ? w .>= vv : w .> vv)
+                i += 8
+            }
+            found += Int(acc.wrappedSum())
+            if found >= limit { return found }
+        }
+        while i < to {
+            if orEqual ? x[i] >= v : x[i] > v { found += 1 }
+            i += 1
+        }
+        return found
+    }
+
+    /// `out[r] = a[r]·b[r]` for each of `rows` rows of `dimension` floats (`clip_row_dots`:
+    /// AVX2 and FMA where the CPU has them and `ArgmaxHits.forcePortable` is off).
+    public static func rowDots(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows: Int, dimension: Int, into out: UnsafeMutablePointer<Float>) {
+        clip_row_dots(a, b, Int64(rows), Int64(dimension), out)
+    }
+
+    /// The same over arrays (`a` and `b` hold `rows × dimension` floats).
+    public static func rowDots(_ a: [Float], _ b: [Float], rows: Int, dimension: Int) -> [Float] {
+        precondition(a.count >= rows * dimension && b.count >= rows * dimension)
+        guard rows > 0, dimension > 0 else { return [Float](repeating: 0, count: rows) }
+        return [Float](unsafeUninitializedCapacity: rows) { out, count in
+            a.withUnsafeBufferPointer { x in
+                b.withUnsafeBufferPointer { y in rowDots(x.baseAddress!, y.baseAddress!, rows: rows, dimension: dimension, into: out.baseAddress!) }
+            }
+            count = rows
+        }
+    }
+
     /// `y += alpha · x`.
     @inline(__always)
     public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {

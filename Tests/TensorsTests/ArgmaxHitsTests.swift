@@ -141,6 +141,52 @@ final class ArgmaxHitsTests: XCTestCase {
         XCTAssertGreaterThan(tied, 0, "class 5 ties with its copy, class 6, and wins")
     }
 
+    /// The AVX2 candidates kernel keeps exactly the classes the portable one keeps: bounds
+    /// of both signs, widths around the four lanes, a row with a NaN and one with an infinity.
+    func testBothCandidateKernelsKeepTheSameClasses() {
+        var g = Lcg(state: 5)
+        for k in [1, 3, 4, 5, 301] {
+            let n = 40
+            var a = Matrix(zeros: n, k)
+            for i in a.storage.indices { a.storage[i] = g.next() }
+            a.storage[3 * k + k / 2] = .nan
+            a.storage[7 * k] = .infinity
+            let low = (0..<k).map { _ in Double(g.next()) * 4 }
+            let high = low.map { $0 + Double(abs(g.next())) }
+            let spread = (0..<k).map { _ in Double(abs(g.next())) * 0.05 }
+            let rows = (0..<n).map(Int32.init)
+            let fast = ArgmaxHits.candidates(a: a, rows: rows, low: low, high: high, spread: spread)
+            ArgmaxHits.forcePortable(true)
+            let portable = ArgmaxHits.candidates(a: a, rows: rows, low: low, high: high, spread: spread)
+            ArgmaxHits.forcePortable(false)
+            XCTAssertEqual(fast.offsets, portable.offsets, "k = \(k) (AVX2: \(ArgmaxHits.usesAVX2))")
+            XCTAssertEqual(fast.indices, portable.indices, "k = \(k)")
+            XCTAssertEqual(Array(portable.indices[Int(portable.offsets[3])..<Int(portable.offsets[4])]), (0..<k).map(Int32.init), "NaN: all kept")
+            XCTAssertEqual(Array(portable.indices[Int(portable.offsets[7])..<Int(portable.offsets[8])]), (0..<k).map(Int32.init), "∞: all kept")
+            if k == 301 { XCTAssertLessThan(portable.perRow, Double(k) / 2, "the bounds rule classes out") }
+        }
+    }
+
+    /// Row dots, both kernels, against the dot in double: within float32 rounding of the
+    /// terms' magnitude (dim · 2⁻²⁴ · Σ|a·b|, an upper bound on either order's error).
+    func testRowDotsMatchTheirDefinition() {
+        var g = Lcg(state: 11)
+        for dim in [1, 8, 15, 16, 17, 128, 131] {
+            let rows = 9
+            let a = (0..<(rows * dim)).map { _ in g.next() }, b = (0..<(rows * dim)).map { _ in g.next() }
+            for portable in [false, true] {
+                ArgmaxHits.forcePortable(portable)
+                defer { ArgmaxHits.forcePortable(false) }
+                let out = FastMath.rowDots(a, b, rows: rows, dimension: dim)
+                for r in 0..<rows {
+                    var exact = 0.0, magnitude = 0.0
+                    for j in 0..<dim { exact += Double(a[r * dim + j]) * Double(b[r * dim + j]); magnitude += abs(Double(a[r * dim + j] * b[r * dim + j])) }
+                    XCTAssertEqual(Double(out[r]), exact, accuracy: Double(dim) * 0x1p-24 * magnitude + 1e-30, "dim \(dim), row \(r), portable \(portable)")
+                }
+            }
+        }
+    }
+
     /// A row with a NaN keeps every class (the scan then decides as the full one does).
     func testARowWithANaNKeepsEveryClass() {
         var a = Matrix(zeros: 2, 4)

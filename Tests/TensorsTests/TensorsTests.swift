@@ -81,6 +81,25 @@ final class TensorsTests: XCTestCase {
         XCTAssertEqual(x[2], 1 / (1 + exp(-1) + exp(-2)), accuracy: 1e-6)
     }
 
+    func testRankCountsLargerEntriesAndEarlierTiesUpToItsLimit() {
+        // Few distinct values, so ties are common; lengths around the 8-lane and 128-entry blocks.
+        var rng = SystemRandomNumberGenerator()
+        for count in [1, 7, 8, 9, 127, 128, 129, 300, 1_000] {
+            let x = (0..<count).map { _ in Float(Int.random(in: 0..<6, using: &rng)) }
+            for index in Set([0, count / 2, count - 1]) {
+                let exact = (0..<count).filter { x[$0] > x[index] || (x[$0] == x[index] && $0 < index) }.count
+                for limit in [1, 5, count + 1] {
+                    let r = x.withUnsafeBufferPointer { FastMath.rank(of: index, in: $0.baseAddress!, count: count, limit: limit) }
+                    if exact < limit {
+                        XCTAssertEqual(r, exact, "count \(count), index \(index), limit \(limit)")
+                    } else {
+                        XCTAssertGreaterThanOrEqual(r, limit, "count \(count), index \(index), limit \(limit)")
+                    }
+                }
+            }
+        }
+    }
+
     func testActivations() {
         let inputs: [Float] = [-6, -1.5, -0.3, 0, 0.2, 1, 2.5, 8, -3, 0.7]
         var q = inputs

@@ -40,6 +40,11 @@ int64_t clip_argmax_hits_slab(
     const float *p, const float *q, const float *m, const int32_t *truth, const int64_t *starts, const int32_t *held,
     const int32_t *classes, const float *slabA, const float *slabB, int64_t n);
 
+/// out[r] = Σ_j a[r·dim + j]·b[r·dim + j] for each of `rows` rows: fused multiply-adds
+/// eight lanes at a time where the CPU has AVX2 and FMA (and the portable kernels are not
+/// forced), a scalar loop otherwise; the two round differently.
+void clip_row_dots(const float *a, const float *b, int64_t rows, int64_t dim, float *out);
+
 /// Per row of `cosines` [n, k], under a softmax at `scale`: the first largest class, the
 /// log-sum-exp of scale·cosine, the top probability and its lead over the second (what
 /// `SetScores` keeps). `scratch` holds k floats. Cephes' exp eight lanes at a time (AVX2
