@@ -129,6 +129,10 @@ public final class LiveEvaluator {
     private var longestFor: [ClassLabel] = []
     /// The steps of the evaluation under way, timed; each published result carries them.
     private var steps = StepTimes()
+    /// The embeddings stage 1 of the evaluation under way got from the store (a key's added
+    /// and removed templates' prompts): the template figures read the added template's
+    /// from here rather than asking the store again (2,000 string hashes at ImageNet scale).
+    private var stageEmbeddings: [String: [Float]] = [:]
 
     /// - Parameter rule: how cosines become probabilities at temperature 1; nil takes the provider's.
     public init(store: EmbeddingStore, images: Matrix, truthNames: [String?], rule: ScoreRule? = nil) {
@@ -188,6 +192,8 @@ public final class LiveEvaluator {
     ) throws -> Bool {
         let start = DispatchTime.now()
         steps = StepTimes()
+        stageEmbeddings = [:]
+        defer { stageEmbeddings = [:] }
         let labels = request.labels
         // Templates without a placeholder are left out of the ensembles (as in `PromptPlan`).
         let used = request.sets.map { $0.filter(\.hasPlaceholder) }
@@ -301,7 +307,9 @@ public final class LiveEvaluator {
         var needed = Set<String>(), added = Set<Template>()
         let changes = used.indices.map { sides[$0].ensemble.change(to: labels, templates: used[$0]) }
         for s in used.indices {
-            needed.formUnion(sides[s].ensemble.promptsNeeded(changes[s], templates: used[s]))
+            // A key changes one set: its prompts taken as they are, not hashed again into an empty set.
+            let side = sides[s].ensemble.promptsNeeded(changes[s], templates: used[s])
+            if needed.isEmpty { needed = side } else { needed.formUnion(side) }
             added.formUnion(changes[s].added.keys)
         }
         return (needed, added.count, changes)
@@ -321,7 +329,12 @@ public final class LiveEvaluator {
         var next = sides
         let changes = known?.changes ?? used.indices.map { next[$0].ensemble.change(to: labels, templates: used[$0]) }
         var needed = known?.prompts ?? []
-        if known == nil { for s in used.indices { needed.formUnion(next[s].ensemble.promptsNeeded(changes[s], templates: used[s])) } }
+        if known == nil {
+            for s in used.indices {
+                let side = next[s].ensemble.promptsNeeded(changes[s], templates: used[s])
+                if needed.isEmpty { needed = side } else { needed.formUnion(side) }
+            }
+        }
         steps.lap("plan")
         let encodeStart = DispatchTime.now()
         guard
@@ -332,6 +345,7 @@ public final class LiveEvaluator {
         else { return nil }
         let encodeSeconds = seconds(since: encodeStart)
         steps.lap("encode")
+        stageEmbeddings = embeddings
         if shouldStop() { return nil }
         for s in used.indices {
             var weights = request.weights(of: s)
@@ -474,7 +488,8 @@ public final class LiveEvaluator {
             let rows = side.effects.compute(
                 templates: templates, labels: labels, truth: truth, images: images,
                 ensemble: side.ensemble, scores: side.scores!, weighted: weighted,
-                embeddings: { try? self.store.textEmbeddings($0, shouldStop: shouldStop) }, shouldStop: shouldStop)
+                held: { self.stageEmbeddings[$0] }, embeddings: { try? self.store.textEmbeddings($0, shouldStop: shouldStop) },
+                shouldStop: shouldStop)
         else { return nil }
         side.effectsFor = (labels, templates, images.rows, side.weights)
         side.lastEffects = rows

@@ -77,14 +77,14 @@ public struct EnsembleState: Sendable {
             // In place, position by position: no class's sum is copied or hashed again
             // (1,000 classes × 4 KB at every keystroke).
             for i in sums.indices where sums.keys[i].sentences.isEmpty {
-                let label = sums.keys[i]
+                let label = sums.keys[i], names = label.names
                 for (t, n) in change.added {
-                    for name in label.names { add(&sums.values[i], embeddings[t.render(name)]!, times: Double(n)) }
-                    sums.values[i].count += n * label.names.count
+                    for name in names { add(&sums.values[i], embeddings[t.render(name)]!, times: Double(n)) }
+                    sums.values[i].count += n * names.count
                 }
                 for (t, n) in change.removed {
-                    for name in label.names { add(&sums.values[i], embeddings[t.render(name)]!, times: -Double(n)) }
-                    sums.values[i].count -= n * label.names.count
+                    for name in names { add(&sums.values[i], embeddings[t.render(name)]!, times: -Double(n)) }
+                    sums.values[i].count -= n * names.count
                 }
                 // A class left with no prompt is exactly zero, not a residue of round-off.
                 if sums.values[i].count == 0 { sums.values[i].vector = [Double](repeating: 0, count: dimension) }

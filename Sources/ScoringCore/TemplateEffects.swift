@@ -66,13 +66,13 @@ public struct TemplateEffects: Sendable {
     public mutating func compute(
         templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
         ensemble: EnsembleState, scores: SetScores, weighted: Weighted? = nil,
-        embeddings: (Set<String>) -> [String: [Float]]?, shouldStop: () -> Bool
+        held: (String) -> [Float]? = { _ in nil }, embeddings: (Set<String>) -> [String: [Float]]?, shouldStop: () -> Bool
     ) -> [Template: Row]? {
         var steps = StepTimes()
         guard
             prepare(
-                templates: templates, labels: labels, truth: truth, images: images, embeddings: embeddings, shouldStop: shouldStop,
-                steps: &steps)
+                templates: templates, labels: labels, truth: truth, images: images, held: held, embeddings: embeddings,
+                shouldStop: shouldStop, steps: &steps)
         else { return nil }
         let k = labels.classes.count, dim = images.cols
         guard !sample.isEmpty, k > 0, !templates.isEmpty else {
@@ -206,8 +206,8 @@ public struct TemplateEffects: Sendable {
 
     /// The sample and the products of `templates` (those not kept from before); false
     /// when `shouldStop` said stop, or `embeddings` gave nothing.
-    /// - Parameter embeddings: the unit embeddings of a set of prompts, all of them, asked
-    ///   for once (the store reads back from its disk cache, or encodes again, what its
+    /// - Parameter embeddings: the unit embeddings of a set of prompts, all of them (more
+    ///   may come along), asked for once (the store reads back from its disk cache, or encodes again, what its
     ///   bounded memory let go); nil: stop.
     public mutating func prepare(
         templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
@@ -215,12 +215,14 @@ public struct TemplateEffects: Sendable {
     ) -> Bool {
         var steps = StepTimes()
         return prepare(
-            templates: templates, labels: labels, truth: truth, images: images, embeddings: embeddings, shouldStop: shouldStop,
-            steps: &steps)
+            templates: templates, labels: labels, truth: truth, images: images, held: { _ in nil }, embeddings: embeddings,
+            shouldStop: shouldStop, steps: &steps)
     }
 
+    /// - Parameter held: a prompt's unit embedding where the caller has it at hand (nil:
+    ///   asked of `embeddings`).
     private mutating func prepare(
-        templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
+        templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix, held: (String) -> [Float]?,
         embeddings: (Set<String>) -> [String: [Float]]?, shouldStop: () -> Bool, steps: inout StepTimes
     ) -> Bool {
         defer { steps.lap("products") }
@@ -253,19 +255,49 @@ public struct TemplateEffects: Sendable {
         let missing = Array(used.filter { products[$0] == nil })
         guard !missing.isEmpty else { return true }
         let x = rows(sample, of: images)  // the sample's rows, once
-        let prompts = Set(labels.classes.filter(\.sentences.isEmpty).flatMap { $0.prompts(missing) })
-        guard let vectors = embeddings(prompts) else { return false }
-        steps.lap("products.lookup")
-        for t in missing {
-            if shouldStop() { return false }
-            var units = Matrix(zeros: k, dim)
-            var norms = [Float](repeating: 0, count: k)
-            for (c, label) in labels.classes.enumerated() where label.sentences.isEmpty {
-                let row = Self.unitSum(label, t, vectors, dimension: dim)
-                norms[c] = row.reduce(0) { $0 + $1 * $1 }
-                units.storage.replaceSubrange((c * dim)..<((c + 1) * dim), with: row)
+        // u_tc from the vectors the caller holds (a key's stage 1 has its prompts at hand:
+        // one render and one lookup per prompt); the store is asked once for the rest, and
+        // their classes summed again from the start, in the same order.
+        let classNames = labels.classes.map { $0.sentences.isEmpty ? $0.names : [] }
+        var units = [Matrix](repeating: Matrix(zeros: 0, 0), count: missing.count)
+        var pending: [(template: Int, c: Int)] = []
+        for (i, t) in missing.enumerated() {
+            units[i] = Matrix(zeros: k, dim)
+            units[i].storage.withUnsafeMutableBufferPointer { u in
+                for (c, names) in classNames.enumerated() where !names.isEmpty {
+                    let row = u.baseAddress! + c * dim
+                    for name in names {
+                        guard let e = held(t.render(name)) else {
+                            pending.append((i, c))
+                            row.update(repeating: 0, count: dim)
+                            break
+                        }
+                        for j in 0..<dim { row[j] += e[j] }
+                    }
+                }
             }
-            steps.lap("products.units")
+        }
+        steps.lap("products.units")
+        if !pending.isEmpty {
+            let prompts = Set(pending.flatMap { p in classNames[p.c].map(missing[p.template].render) })
+            guard let vectors = embeddings(prompts) else { return false }
+            for p in pending {
+                let row = Self.unitSum(labels.classes[p.c], missing[p.template], vectors, dimension: dim)
+                units[p.template].storage.replaceSubrange((p.c * dim)..<((p.c + 1) * dim), with: row)
+            }
+            steps.lap("products.lookup")
+        }
+        for (i, t) in missing.enumerated() {
+            if shouldStop() { return false }
+            let units = units[i]
+            var norms = [Float](repeating: 0, count: k)
+            units.storage.withUnsafeBufferPointer { u in
+                for c in 0..<k where !classNames[c].isEmpty {
+                    var n: Float = 0
+                    for j in 0..<dim { n += u[c * dim + j] * u[c * dim + j] }
+                    norms[c] = n
+                }
+            }
             let d = BLAS.withThreads(rows: x.rows, minimumRows: 32) { BLAS.matmul(x, units, transB: true) }
             steps.lap("products.matmul")
             products[t] = Product(d: d, normSquared: norms, units: units)

@@ -267,6 +267,32 @@ final class LiveEvaluatorTests: XCTestCase {
         }
     }
 
+    /// The template figures read a key's vectors from stage 1 when it has them, and ask the
+    /// store otherwise (a set shown only now, its prompts encoded long before): the same
+    /// figures either way, to the bit, a class with a synonym included.
+    func testTemplateFiguresFromStageOnesVectorsEqualTheStoresOwn() throws {
+        let store = EmbeddingStore(provider: FakeProvider(dimension: Self.dimension), cache: nil)
+        let imgs = images(60, classes: ["cat", "dog", "fox", "owl"], seed: 4)
+        let labels = LabelSet(
+            name: "l", classes: ["cat", "dog", "fox", "owl"].map { ClassLabel(name: $0) } + [ClassLabel(name: "kitty", synonyms: ["kitten"])])
+        let a = ["a photo of a {}.", "a drawing of a {}.", "itap of my {}."].map(Template.init)
+        let b = ["a {} outside.", "a blurry {}."].map(Template.init)
+        var request = EvaluationRequest(labels: labels, sets: [a, b])
+        let fresh = try evaluateAll(LiveEvaluator(store: store, images: imgs), request)
+        // Set A's figures made after its prompts were encoded and stage 1 moved on: none of
+        // them is in that evaluation's stage 1.
+        let later = LiveEvaluator(store: store, images: imgs)
+        request.figuresFor = [1]
+        _ = try evaluateAll(later, request)
+        request.figuresFor = [0]
+        let shownLater = try evaluateAll(later, request)
+        XCTAssertEqual(shownLater.sets[0].templates.count, a.count)
+        for t in a {
+            XCTAssertEqual(shownLater.sets[0].templates[t]?.effect, fresh.sets[0].templates[t]?.effect, "\(t.text)")
+            XCTAssertNotNil(fresh.sets[0].templates[t]?.effect)
+        }
+    }
+
     /// Forward selection on the engine's products: each fold's choice and the chosen set's
     /// held-out figure match an evaluation of the chosen templates on the same images.
     func testForwardSelectionEqualsEvaluatingTheChosenSets() throws {
