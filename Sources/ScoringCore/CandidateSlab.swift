@@ -54,8 +54,16 @@ struct CandidateSlab {
                     let lo = Int(candidates.offsets[r]), hi = Int(candidates.offsets[r + 1])
                     let row = cls.baseAddress! + Int(starts[r])
                     if held[r] >= 0, Self.contains(row, count: Int(held[r]), idx.baseAddress! + lo, count: hi - lo) { continue }
-                    for i in lo..<hi { row[i - lo] = idx[i] }
-                    held[r] = Int32(hi - lo)
+                    // The classes it held stay where there is room for them and the new ones:
+                    // a row's candidates come and go from key to key, and a class kept is
+                    // one the next key need not gather again.
+                    let union = held[r] >= 0 ? Self.unionCount(row, count: Int(held[r]), idx.baseAddress! + lo, count: hi - lo) : Int.max
+                    if union <= Int(room[r]) {
+                        held[r] = Int32(Self.merge(into: row, count: Int(held[r]), idx.baseAddress! + lo, count: hi - lo))
+                    } else {
+                        for i in lo..<hi { row[i - lo] = idx[i] }
+                        held[r] = Int32(hi - lo)
+                    }
                     moved.append(r)
                 }
             }
@@ -75,6 +83,34 @@ struct CandidateSlab {
     /// What `ArgmaxHits.count(…, slab:)` reads for template `t`.
     func view(_ t: Template) -> ArgmaxHits.SlabView {
         ArgmaxHits.SlabView(starts: starts, held: held, classes: classes, cosines: cosines, values: values[t]!)
+    }
+
+    /// Classes in the ascending `a` or `b`.
+    private static func unionCount(_ a: UnsafePointer<Int32>, count m: Int, _ b: UnsafePointer<Int32>, count s: Int) -> Int {
+        var i = 0, j = 0, n = 0
+        while i < m || j < s {
+            if j == s || (i < m && a[i] < b[j]) { i += 1 } else if i == m || b[j] < a[i] { j += 1 } else { i += 1; j += 1 }
+            n += 1
+        }
+        return n
+    }
+
+    /// `a` (ascending, `m` held, room for their union) becomes its union with `b`, ascending;
+    /// returns the union's count. Merged from the back, in place.
+    private static func merge(into a: UnsafeMutablePointer<Int32>, count m: Int, _ b: UnsafePointer<Int32>, count s: Int) -> Int {
+        let total = unionCount(a, count: m, b, count: s)
+        var i = m - 1, j = s - 1, out = total - 1
+        while j >= 0 {
+            if i >= 0 && a[i] > b[j] {
+                a[out] = a[i]; i -= 1
+            } else if i >= 0 && a[i] == b[j] {
+                a[out] = a[i]; i -= 1; j -= 1
+            } else {
+                a[out] = b[j]; j -= 1
+            }
+            out -= 1
+        }
+        return total
     }
 
     /// Whether the ascending `small` lies in the ascending `large`.

@@ -22,7 +22,7 @@ final class CandidateSlabTests: XCTestCase {
         var cosines = (0..<(n * k)).map { _ in uniform() }
         var slab = CandidateSlab()
         var laidOut: [Int64] = []
-        var relaidOut = false
+        var relaidOut = false, keptMore = false
         for step in 0..<8 {
             // Small moves keep most rows' candidates inside what they hold; step 5 spreads
             // one row's cosines flat, so its candidates outgrow the room it was given.
@@ -35,6 +35,21 @@ final class CandidateSlabTests: XCTestCase {
             slab.update(candidates: candidates, rows: rows, cosines: a, products: products)
             if !laidOut.isEmpty && slab.starts != laidOut { relaidOut = true }
             laidOut = slab.starts
+            // Each row holds its candidates and perhaps classes it held before, ascending,
+            // within its room; the values are the products' at those classes.
+            for r in 0..<n {
+                let held = Array(slab.classes[Int(slab.starts[r])..<(Int(slab.starts[r]) + Int(slab.held[r]))])
+                let wanted = Array(candidates.indices[Int(candidates.offsets[r])..<Int(candidates.offsets[r + 1])])
+                XCTAssertEqual(held, held.sorted(), "step \(step), row \(r): ascending")
+                XCTAssertEqual(Set(held).count, held.count, "step \(step), row \(r): each class once")
+                XCTAssertTrue(Set(wanted).isSubset(of: Set(held)), "step \(step), row \(r): its candidates")
+                XCTAssertLessThanOrEqual(Int64(held.count), slab.starts[r + 1] - slab.starts[r], "step \(step), row \(r): in its room")
+                if held.count > wanted.count { keptMore = true }
+                for t in templates {
+                    let values = slab.view(t).values[Int(slab.starts[r])..<(Int(slab.starts[r]) + held.count)]
+                    XCTAssertEqual(Array(values), held.map { products[t]![r, Int($0)] }, "step \(step), row \(r), \(t.text)")
+                }
+            }
             for t in templates {
                 let full = ArgmaxHits.count(a: a, rows: rows, b: products[t]!, p: p, q: q, m: m, truth: truth)
                 let read = ArgmaxHits.count(p: p, q: q, m: m, truth: truth, slab: slab.view(t))
@@ -42,5 +57,6 @@ final class CandidateSlabTests: XCTestCase {
             }
         }
         XCTAssertTrue(relaidOut, "a row outgrew its room")
+        XCTAssertTrue(keptMore, "a row gathered again kept classes it held")
     }
 }
