@@ -249,9 +249,24 @@ int64_t clip_argmax_hits_among(
     return hits;
 }
 
+// Row r's first maximum over its slab entries, as the full scan takes it.
+static int64_t slab_first_max(
+    const float *p, const float *q, const float *m, const int32_t *cr, const float *ar, const float *br, int64_t count) {
+    int64_t at = -1;
+    float best = -FLT_MAX;
+    for (int64_t j = 0; j < count; j++) {
+        int64_t c = cr[j];
+        float x = ar[j] * p[c];
+        float y = q[c] * br[j];
+        float v = (x + y) * m[c];
+        if (at < 0 || v > best) { best = v; at = c; }
+    }
+    return at;
+}
+
 int64_t clip_argmax_hits_slab(
     const float *p, const float *q, const float *m, const int32_t *truth, const int64_t *starts, const int32_t *held,
-    const int32_t *classes, const float *slabA, const float *slabB, int64_t n) {
+    const int32_t *classes, const int32_t *truthAt, const float *slabA, const float *slabB, int64_t n) {
     int64_t hits = 0;
     for (int64_t r = 0; r < n; r++) {
         // The row's classes and both factors side by side: nothing is read outside the slab
@@ -259,16 +274,28 @@ int64_t clip_argmax_hits_slab(
         // score()'s operations read the factors at j and the coefficients at cr[j].
         const int32_t *cr = classes + starts[r];
         const float *ar = slabA + starts[r], *br = slabB + starts[r];
-        int64_t at = -1;
-        float best = -FLT_MAX;
-        for (int64_t j = 0; j < held[r]; j++) {
+        // Only whether the truth is the first maximum counts: a row that does not hold it
+        // cannot have it first, and the scan stops at the first class that beats it (one
+        // before it at least equal, one after it larger). A NaN anywhere takes the full
+        // scan, whose rule for it is its own.
+        int64_t jt = truthAt[r];
+        if (jt < 0) continue;
+        int64_t ct = cr[jt];
+        float xt = ar[jt] * p[ct];
+        float yt = q[ct] * br[jt];
+        float vt = (xt + yt) * m[ct];
+        int win = vt == vt, nan = vt != vt;
+        for (int64_t j = 0; j < held[r] && win; j++) {
+            if (j == jt) continue;
             int64_t c = cr[j];
             float x = ar[j] * p[c];
             float y = q[c] * br[j];
             float v = (x + y) * m[c];
-            if (at < 0 || v > best) { best = v; at = c; }
+            if (v != v) { nan = 1; break; }
+            if (j < jt ? v >= vt : v > vt) win = 0;
         }
-        if (at == truth[r]) hits++;
+        if (nan) win = slab_first_max(p, q, m, cr, ar, br, held[r]) == truth[r];
+        if (win) hits++;
     }
     return hits;
 }

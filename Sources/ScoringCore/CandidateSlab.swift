@@ -22,6 +22,8 @@ struct CandidateSlab {
     private var values: [Template: [Float]] = [:]
     /// The scores' cosines at `classes`, made at each `update`.
     private(set) var cosines: [Float] = []
+    /// Where each row's truth sits among its classes (−1: not held), made at each `update`.
+    private(set) var truthAt: [Int32] = []
 
     /// Nothing held: the products' rows or columns moved (a label edit, another sample).
     mutating func reset() { self = CandidateSlab() }
@@ -33,8 +35,10 @@ struct CandidateSlab {
     /// classes change from every template's product (all of them when a row outgrows its
     /// room), gathers the templates not held yet, drops those not in `products`, and takes
     /// the cosines at the held classes. `rows[r]` is row r's row of `cosines`; row r of a
-    /// product is its.
-    mutating func update(candidates: ArgmaxHits.Candidates, rows: [Int32], cosines a: Matrix, products: [Template: Matrix]) {
+    /// product is its; `truth[r]` its class.
+    mutating func update(
+        candidates: ArgmaxHits.Candidates, rows: [Int32], truth: [Int32], cosines a: Matrix, products: [Template: Matrix]
+    ) {
         let n = rows.count, k = a.cols
         let count = { (r: Int) in Int(candidates.offsets[r + 1] - candidates.offsets[r]) }
         if held.count != n || (0..<n).contains(where: { count($0) > Int(room[$0]) }) {
@@ -78,11 +82,12 @@ struct CandidateSlab {
             }
         }
         cosines = gather(a, rowsOf: rows, k: k)
+        truthAt = ArgmaxHits.SlabView.truthPlaces(starts: starts, held: held, classes: classes, truth: truth)
     }
 
     /// What `ArgmaxHits.count(…, slab:)` reads for template `t`.
     func view(_ t: Template) -> ArgmaxHits.SlabView {
-        ArgmaxHits.SlabView(starts: starts, held: held, classes: classes, cosines: cosines, values: values[t]!)
+        ArgmaxHits.SlabView(starts: starts, held: held, classes: classes, truthAt: truthAt, cosines: cosines, values: values[t]!)
     }
 
     /// Classes in the ascending `a` or `b`.

@@ -169,7 +169,7 @@ public struct TemplateEffects: Sendable {
         steps.lap("candidates")
         if let candidates {
             slab.update(
-                candidates: candidates, rows: sampleRows, cosines: scores.cosines,
+                candidates: candidates, rows: sampleRows, truth: sampleTruth, cosines: scores.cosines,
                 products: Dictionary(uniqueKeysWithValues: order.map { ($0, products[$0]!.d) }))
         }
         steps.lap("slab")

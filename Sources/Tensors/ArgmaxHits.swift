@@ -71,25 +71,39 @@ public enum ArgmaxHits {
         precondition(slab.held.count == n && slab.starts.count == n + 1 && slab.starts[n] == size, "a room per row")
         precondition(slab.cosines.count == size && slab.values.count == size, "one cosine and value per class held")
         precondition((0..<n).allSatisfy { slab.held[$0] >= 0 && slab.starts[$0] + Int64(slab.held[$0]) <= slab.starts[$0 + 1] }, "rows within their room")
+        precondition(slab.truthAt.count == n, "the truth's place in each row")
         return Int(
-            clip_argmax_hits_slab(p, q, m, truth, slab.starts, slab.held, slab.classes, slab.cosines, slab.values, Int64(n)))
+            clip_argmax_hits_slab(
+                p, q, m, truth, slab.starts, slab.held, slab.classes, slab.truthAt, slab.cosines, slab.values, Int64(n)))
     }
 
     /// What `count(…, slab:)` reads of a slab: per row where its classes start and how
     /// many it holds, the classes (ascending per row, each class below `p.count`), and the
-    /// cosines and one template's products at them.
+    /// cosines and one template's products at them. `truthAt`: where each row's truth sits
+    /// among its classes (`SlabView.truthPlaces`; −1: not held).
     public struct SlabView {
         public let starts: [Int64]
         public let held: [Int32]
         public let classes: [Int32]
+        public let truthAt: [Int32]
         public let cosines: [Float]
         public let values: [Float]
-        public init(starts: [Int64], held: [Int32], classes: [Int32], cosines: [Float], values: [Float]) {
+        public init(starts: [Int64], held: [Int32], classes: [Int32], truthAt: [Int32], cosines: [Float], values: [Float]) {
             self.starts = starts
             self.held = held
             self.classes = classes
+            self.truthAt = truthAt
             self.cosines = cosines
             self.values = values
+        }
+
+        /// Where `truth[r]` sits among row r's held classes (−1: not held).
+        public static func truthPlaces(starts: [Int64], held: [Int32], classes: [Int32], truth: [Int32]) -> [Int32] {
+            truth.indices.map { r in
+                let s = Int(starts[r])
+                for j in 0..<Int(held[r]) where classes[s + j] == truth[r] { return Int32(j) }
+                return -1
+            }
         }
     }
 

@@ -32,7 +32,7 @@ final class CandidateSlabTests: XCTestCase {
             let candidates = ArgmaxHits.candidates(
                 a: a, rows: rows, low: [Double](repeating: 1, count: k), high: [Double](repeating: 1, count: k),
                 spread: q.map { Double(abs($0)) })
-            slab.update(candidates: candidates, rows: rows, cosines: a, products: products)
+            slab.update(candidates: candidates, rows: rows, truth: truth, cosines: a, products: products)
             if !laidOut.isEmpty && slab.starts != laidOut { relaidOut = true }
             laidOut = slab.starts
             // Each row holds its candidates and perhaps classes it held before, ascending,

@@ -187,6 +187,72 @@ final class ArgmaxHitsTests: XCTestCase {
         }
     }
 
+    /// The slab's scan stops at the first class that beats the truth, and skips rows that do
+    /// not hold it: row by row it counts what the full scan counts, with exact ties before
+    /// and after the truth, rows of equal scores, NaNs and infinities, and the truth held or not.
+    func testSlabScanCountsAsTheFullScanRowByRow() {
+        var g = Lcg(state: 17)
+        let k = 12, n = 400
+        var a = Matrix(zeros: n, k), b = Matrix(zeros: n, k)
+        for i in a.storage.indices {
+            // Few values, so that ties are common.
+            a.storage[i] = Float(Int((g.next() + 0.5) * 4)) / 4
+            b.storage[i] = Float(Int((g.next() + 0.5) * 4)) / 4
+        }
+        for c in 0..<k { a.storage[c] = 0.5; b.storage[c] = 0.5 }  // row 0: all equal
+        a.storage[1 * k + 3] = .nan
+        a.storage[2 * k + 0] = .nan
+        a.storage[3 * k + 7] = .infinity
+        a.storage[4 * k + 5] = -.infinity
+        let p = (0..<k).map { _ in Float(Int((g.next() + 0.5) * 3)) }, q = (0..<k).map { _ in Float(Int((g.next() + 0.5) * 3)) }
+        let m = [Float](repeating: 1, count: k)
+        // Each row holds a run of classes (ascending), all of them in every fourth row.
+        var starts: [Int64] = [0], held: [Int32] = [], classes: [Int32] = [], cosines: [Float] = [], values: [Float] = []
+        var truth: [Int32] = []
+        for r in 0..<n {
+            let first = r % 4 == 0 ? 0 : Int(g.next() * 8 + 4) % k, count = r % 4 == 0 ? k : min(k - first, 5)
+            for c in first..<(first + count) {
+                classes.append(Int32(c)); cosines.append(a[r, c]); values.append(b[r, c])
+            }
+            // Room for more than it holds, as the slab leaves.
+            for _ in 0..<2 { classes.append(0); cosines.append(0); values.append(0) }
+            held.append(Int32(count)); starts.append(Int64(classes.count))
+            truth.append(Int32(Int(g.next() * 100 + 50) % k))
+        }
+        let truthAt = ArgmaxHits.SlabView.truthPlaces(starts: starts, held: held, classes: classes, truth: truth)
+        var expected = 0
+        for r in 0..<n {
+            let s = Int(starts[r])
+            let hit = reference(a: a, r: r, b: b, p: p, q: q, classes: classes[s..<(s + Int(held[r]))].map(Int.init), truth: Int(truth[r]))
+            expected += hit
+            // A row holding every class: the full scan's kernel agrees with the definition.
+            if held[r] == Int32(k) {
+                XCTAssertEqual(
+                    ArgmaxHits.count(
+                        a: a, rows: [Int32(r)], b: Matrix(rows: 1, cols: k, storage: Array(b.storage[(r * k)..<((r + 1) * k)])), p: p, q: q, m: m,
+                        truth: [truth[r]]), hit, "row \(r)")
+            }
+        }
+        let slab = ArgmaxHits.SlabView(starts: starts, held: held, classes: classes, truthAt: truthAt, cosines: cosines, values: values)
+        XCTAssertEqual(ArgmaxHits.count(p: p, q: q, m: m, truth: truth, slab: slab), expected)
+        XCTAssertGreaterThan(expected, 10)
+    }
+
+    /// Whether `truth` is the first maximum of (a·p + q·b)·1 over `classes` (ascending) of
+    /// row r, with the full scan's rule: the first entry taken whatever it is, then only a
+    /// larger score.
+    func reference(a: Matrix, r: Int, b: Matrix, p: [Float], q: [Float], classes: [Int], truth: Int) -> Int {
+        var at = -1
+        var best = -Float.greatestFiniteMagnitude
+        for c in classes {
+            let x = a[r, c] * p[c]
+            let y = q[c] * b[r, c]
+            let v = (x + y) * 1
+            if at < 0 || v > best { best = v; at = c }
+        }
+        return at == truth ? 1 : 0
+    }
+
     /// A row with a NaN keeps every class (the scan then decides as the full one does).
     func testARowWithANaNKeepsEveryClass() {
         var a = Matrix(zeros: 2, 4)

@@ -35,10 +35,11 @@ int64_t clip_argmax_hits_among(
 /// `clip_argmax_hits_among` with each row's classes read from a slab: row r scans
 /// `classes[starts[r] ..< starts[r] + held[r]]` (ascending, a superset of its candidates),
 /// with a and b at those classes in `slabA` and `slabB` at the same places. The same
-/// count: a superset of the candidates holds the first maximum too.
+/// count: a superset of the candidates holds the first maximum too. `truthAt[r]` is where
+/// truth[r] sits among row r's classes (-1: not held, so not its first maximum).
 int64_t clip_argmax_hits_slab(
     const float *p, const float *q, const float *m, const int32_t *truth, const int64_t *starts, const int32_t *held,
-    const int32_t *classes, const float *slabA, const float *slabB, int64_t n);
+    const int32_t *classes, const int32_t *truthAt, const float *slabA, const float *slabB, int64_t n);
 
 /// out[r] = Σ_j a[r·dim + j]·b[r·dim + j] for each of `rows` rows: fused multiply-adds
 /// eight lanes at a time where the CPU has AVX2 and FMA (and the portable kernels are not
