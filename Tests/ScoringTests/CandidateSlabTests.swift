@@ -18,11 +18,15 @@ final class CandidateSlabTests: XCTestCase {
         let q = (0..<k).map { _ in uniform() * 0.1 }
         let p = [Float](repeating: 1, count: k), m = p
         let rows = (0..<n).map { Int32(($0 * 7) % n) }
-        let truth = (0..<n).map { _ in Int32(rng.next() % UInt64(k)) }
         var cosines = (0..<(n * k)).map { _ in uniform() }
+        // Half the rows' truth is their best class at first (held, and read), half any class.
+        let truth = (0..<n).map { r -> Int32 in
+            let row = Int(rows[r])
+            return r % 2 == 0 ? Int32((0..<k).max { cosines[row * k + $0] < cosines[row * k + $1] }!) : Int32(rng.next() % UInt64(k))
+        }
         var slab = CandidateSlab()
         var laidOut: [Int64] = []
-        var relaidOut = false, keptMore = false
+        var relaidOut = false, keptMore = false, readRows = 0
         for step in 0..<8 {
             // Small moves keep most rows' candidates inside what they hold; step 5 spreads
             // one row's cosines flat, so its candidates outgrow the room it was given.
@@ -45,6 +49,10 @@ final class CandidateSlabTests: XCTestCase {
                 XCTAssertTrue(Set(wanted).isSubset(of: Set(held)), "step \(step), row \(r): its candidates")
                 XCTAssertLessThanOrEqual(Int64(held.count), slab.starts[r + 1] - slab.starts[r], "step \(step), row \(r): in its room")
                 if held.count > wanted.count { keptMore = true }
+                // Values are read, and so kept, only where the row holds its truth.
+                XCTAssertEqual(slab.truthAt[r] >= 0, held.contains(truth[r]), "step \(step), row \(r): its truth's place")
+                guard slab.truthAt[r] >= 0 else { continue }
+                readRows += 1
                 for t in templates {
                     let values = slab.view(t).values[Int(slab.starts[r])..<(Int(slab.starts[r]) + held.count)]
                     XCTAssertEqual(Array(values), held.map { products[t]![r, Int($0)] }, "step \(step), row \(r), \(t.text)")
@@ -58,5 +66,6 @@ final class CandidateSlabTests: XCTestCase {
         }
         XCTAssertTrue(relaidOut, "a row outgrew its room")
         XCTAssertTrue(keptMore, "a row gathered again kept classes it held")
+        XCTAssertGreaterThan(readRows, 8 * n / 4, "rows holding their truth, checked")
     }
 }
