@@ -27,6 +27,25 @@ static float maximum(const float *x, int64_t k) {
     return m;
 }
 
+// The same maximum, eight lanes in one instruction: max_ps(x, lanes) keeps the lane's value
+// when x is NaN, as fmaxf(lanes, x) does (a lane never holds a NaN), and the lanes are then
+// reduced as above. The portable form's scalar fmaxf per entry was two thirds of the
+// summary's time (1,000 images × 1,000 classes at every keystroke).
+__attribute__((target("avx2")))
+static float maximum_avx2(const float *x, int64_t k) {
+    float m = -INFINITY;
+    int64_t i = 0;
+    if (k >= 8) {
+        __m256 lanes = _mm256_set1_ps(-INFINITY);
+        for (; i + 8 <= k; i += 8) lanes = _mm256_max_ps(_mm256_loadu_ps(x + i), lanes);
+        float l8[8];
+        _mm256_storeu_ps(l8, lanes);
+        for (int l = 0; l < 8; l++) m = fmaxf(m, l8[l]);
+    }
+    for (; i < k; i++) m = fmaxf(m, x[i]);
+    return m;
+}
+
 // The tests' switch to the portable loops (softmax and QuickGELU alike).
 static int forcePortableMath = 0;
 void clip_softmax_force_portable(int on) { forcePortableMath = on; }
@@ -54,7 +73,7 @@ void clip_softmax_rows(
     int avx2 = useAVX2();
     for (int64_t r = 0; r < n && k > 0; r++) {
         const float *row = cosines + r * k;
-        float top = maximum(row, k);
+        float top = avx2 ? maximum_avx2(row, k) : maximum(row, k);
         int64_t b = 0;
         while (b < k - 1 && row[b] != top) b++;
         if (avx2) exponentials_avx2(row, top, scale, scratch, k); else exponentials_portable(row, top, scale, scratch, k);
@@ -67,7 +86,7 @@ void clip_softmax_rows(
         for (int l = 0; l < 8; l++) s += (double)lanes[l];
         for (; i < k; i++) s += (double)scratch[i];
         scratch[b] = -1;
-        double second = k > 1 ? (double)maximum(scratch, k) : 0;
+        double second = k > 1 ? (double)(avx2 ? maximum_avx2(scratch, k) : maximum(scratch, k)) : 0;
         best[r] = b;
         lse[r] = scale * top + (float)log(s);
         conf[r] = (float)(1 / s);

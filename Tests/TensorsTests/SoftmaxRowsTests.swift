@@ -67,6 +67,29 @@ final class SoftmaxRowsTests: XCTestCase {
         }
     }
 
+    /// Rows with a NaN, signed zeros and infinities: the AVX2 summary gives the portable
+    /// one's bits (its maximum passes over a NaN as fmaxf does).
+    func testBothKernelsAgreeOnNaNsZerosAndInfinities() {
+        for k in [5, 8, 19, 64] {
+            var c = Matrix(zeros: 6, k)
+            for i in c.storage.indices { c.storage[i] = Float(i % 7) / 10 - 0.3 }
+            c.storage[0 * k + 2] = .nan
+            c.storage[1 * k] = .nan; c.storage[1 * k + k - 1] = .nan
+            for j in 0..<k { c.storage[2 * k + j] = j % 2 == 0 ? 0 : -0.0 }
+            c.storage[3 * k + 1] = .infinity
+            c.storage[4 * k + k / 2] = -.infinity
+            for j in 0..<k { c.storage[5 * k + j] = .nan }
+            let fast = SoftmaxRows.summarize(c, scale: 100)
+            SoftmaxRows.forcePortable(true)
+            let portable = SoftmaxRows.summarize(c, scale: 100)
+            SoftmaxRows.forcePortable(false)
+            XCTAssertEqual(fast.best, portable.best, "k = \(k)")
+            XCTAssertEqual(fast.logSumExp.map(\.bitPattern), portable.logSumExp.map(\.bitPattern), "k = \(k)")
+            XCTAssertEqual(fast.confidence.map(\.bitPattern), portable.confidence.map(\.bitPattern), "k = \(k)")
+            XCTAssertEqual(fast.margin.map(\.bitPattern), portable.margin.map(\.bitPattern), "k = \(k)")
+        }
+    }
+
     /// QuickGELU in C gives the Swift form's bits, AVX2 and portable, over values from −100
     /// to 100 (exp's clamps included) at lengths with and without a tail.
     func testQuickGELUEqualsTheSwiftForm() {
