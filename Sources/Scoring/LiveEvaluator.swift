@@ -102,6 +102,9 @@ public final class LiveEvaluator {
         var zpeScores: (classes: [ClassLabel], scores: [Template: Double])?
         /// A weighted set's per-template class sums (`TemplateSums`), kept across edits.
         var templateSums: TemplateSums?
+        /// The ensemble's classifiers as the last cosines were made from them (a template
+        /// key's), for the template figures; nil when the cosines were made otherwise.
+        var classTable: (labels: [ClassLabel], table: EnsembleState.ClassTable)?
     }
 
     private var sides: [Side] = []
@@ -359,6 +362,7 @@ public final class LiveEvaluator {
                 // equal-weight sums still follow the edit (a later unweighted request reads
                 // them); their cosines are not made.
                 _ = next[s].ensemble.apply(changes[s], labels: labels, templates: used[s], embeddings: embeddings)
+                next[s].classTable = nil
                 guard
                     let w = try weightedCosines(
                         labels: labels, templates: used[s], weights: weights, sums: &next[s].templateSums, shouldStop: shouldStop)
@@ -487,7 +491,8 @@ public final class LiveEvaluator {
         guard
             let rows = side.effects.compute(
                 templates: templates, labels: labels, truth: truth, images: images,
-                ensemble: side.ensemble, scores: side.scores!, weighted: weighted,
+                ensemble: side.ensemble, classTable: side.classTable.flatMap { $0.labels == labels.classes ? $0.table : nil },
+                scores: side.scores!, weighted: weighted,
                 held: { self.stageEmbeddings[$0] }, embeddings: { try? self.store.textEmbeddings($0, shouldStop: shouldStop) },
                 shouldStop: shouldStop)
         else { return nil }
@@ -675,6 +680,7 @@ public final class LiveEvaluator {
         embeddings: [String: [Float]], everyClass: Bool = false
     ) {
         var moved = side.ensemble.apply(change, labels: labels, templates: templates, embeddings: embeddings)
+        if !moved.isEmpty { side.classTable = nil }
         steps.lap("ensemble")
         if everyClass { moved = Set(labels.classes) }
         if let old = side.scores, moved.isEmpty, side.classKeys == labels.classes {
@@ -685,7 +691,7 @@ public final class LiveEvaluator {
             }
             return
         }
-        let product = cosines(side, labels: labels, moved: moved)
+        let product = cosines(&side, labels: labels, moved: moved)
         steps.lap("cosines")
         side.scores = SetScores(cosines: product, rule: rule)
         steps.lap("probabilities")
@@ -695,17 +701,19 @@ public final class LiveEvaluator {
 
     /// The new cosine matrix: columns of classes that did not move are copied from the old
     /// one, the others computed in one product.
-    private func cosines(_ side: Side, labels: LabelSet, moved: Set<ClassLabel>) -> Matrix {
+    private func cosines(_ side: inout Side, labels: LabelSet, moved: Set<ClassLabel>) -> Matrix {
         let n = images.rows, k = labels.classes.count, d = images.cols
+        // Every class moved (a template edit): one product straight into the result, each
+        // class's sum looked up once, no column of the old one read; the table is kept for
+        // the template figures.
+        if moved.count == side.ensemble.classCount, side.ensemble.classCount > 0 {
+            let table = side.ensemble.classTable(labels.classes)
+            side.classTable = (labels.classes, table)
+            steps.lap("cosines.vectors")
+            return n == 0 ? Matrix(zeros: n, k) : BLAS.withThreads(rows: n, minimumRows: 32) { BLAS.matmul(images, table.unit, transB: true) }
+        }
         var oldColumn: [ClassLabel: Int] = [:]
         if let old = side.scores { for (c, key) in side.classKeys.enumerated() where c < old.classCount { oldColumn[key] = oldColumn[key] ?? c } }
-        // Every class moved (a template edit): one product straight into the result, each
-        // column's vector looked up once by position, no column of the old one read.
-        if moved.count == side.ensemble.classCount, side.ensemble.classCount > 0 {
-            let w = side.ensemble.unitVectors(labels.classes)
-            steps.lap("cosines.vectors")
-            return n == 0 ? Matrix(zeros: n, k) : BLAS.withThreads(rows: n, minimumRows: 32) { BLAS.matmul(images, w, transB: true) }
-        }
         var compute: [ClassLabel] = []
         var seen = Set<ClassLabel>()
         for label in labels.classes where (moved.contains(label) || oldColumn[label] == nil) && seen.insert(label).inserted {

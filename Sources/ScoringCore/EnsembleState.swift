@@ -121,23 +121,41 @@ public struct EnsembleState: Sendable {
     /// Classes with a sum.
     public var classCount: Int { sums.count }
 
-    /// `[labels, dimension]`: each label's unit classifier (`unitVector`), in order.
-    public func unitVectors(_ labels: [ClassLabel]) -> Matrix {
-        var w = Matrix(zeros: labels.count, dimension)
+    /// Every label's classifier at once, in order: what a template key's cosines and its
+    /// template figures both read, made in one pass (each class's sum looked up once).
+    public struct ClassTable: Sendable {
+        /// `[labels, dimension]`: each label's unit classifier (`unitVector`).
+        public let unit: Matrix
+        /// `[labels, dimension]`: each label's sum in float32 (zero without one).
+        public let sums: Matrix
+        /// Each sum's norm, in float64 (0 without one).
+        public let norms: [Double]
+        /// Prompts in each sum.
+        public let counts: [Int]
+    }
+
+    public func classTable(_ labels: [ClassLabel]) -> ClassTable {
         let d = dimension
-        w.storage.withUnsafeMutableBufferPointer { out in
-            for (r, label) in labels.enumerated() {
-                guard let s = sums[label], s.count > 0 else { continue }
-                s.vector.withUnsafeBufferPointer { v in
-                    var norm = 0.0
-                    for j in 0..<d { norm += v[j] * v[j] }
-                    norm = norm.squareRoot()
-                    guard norm > 0 else { return }
-                    for j in 0..<d { out[r * d + j] = Float(v[j] / norm) }
+        var unit = Matrix(zeros: labels.count, d), floats = Matrix(zeros: labels.count, d)
+        var norms = [Double](repeating: 0, count: labels.count), counts = [Int](repeating: 0, count: labels.count)
+        unit.storage.withUnsafeMutableBufferPointer { u in
+            floats.storage.withUnsafeMutableBufferPointer { f in
+                for (r, label) in labels.enumerated() {
+                    guard let s = sums[label] else { continue }
+                    counts[r] = s.count
+                    s.vector.withUnsafeBufferPointer { v in
+                        var norm = 0.0
+                        for j in 0..<d { norm += v[j] * v[j] }
+                        norm = norm.squareRoot()
+                        norms[r] = norm
+                        for j in 0..<d { f[r * d + j] = Float(v[j]) }
+                        guard s.count > 0, norm > 0 else { return }
+                        for j in 0..<d { u[r * d + j] = Float(v[j] / norm) }
+                    }
                 }
             }
         }
-        return w
+        return ClassTable(unit: unit, sums: floats, norms: norms, counts: counts)
     }
 
     /// The unnormalised sum and the number of prompts in it.

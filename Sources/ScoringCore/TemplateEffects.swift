@@ -62,10 +62,11 @@ public struct TemplateEffects: Sendable {
 
     /// Effects of `templates`, by template (a repeated template has one row), or nil when
     /// `shouldStop` said stop between templates. `scores` are the set's as scored: the
-    /// plain ensemble's, or with `weighted`, the weighted ensemble's.
+    /// plain ensemble's, or with `weighted`, the weighted ensemble's. `classTable`: the
+    /// ensemble's `classTable` of these labels, when the caller made it already.
     public mutating func compute(
         templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
-        ensemble: EnsembleState, scores: SetScores, weighted: Weighted? = nil,
+        ensemble: EnsembleState, classTable: EnsembleState.ClassTable? = nil, scores: SetScores, weighted: Weighted? = nil,
         held: (String) -> [Float]? = { _ in nil }, embeddings: (Set<String>) -> [String: [Float]]?, shouldStop: () -> Bool
     ) -> [Template: Row]? {
         var steps = StepTimes()
@@ -80,10 +81,16 @@ public struct TemplateEffects: Sendable {
         }
         let used = Set(templates)
         if shouldStop() { return nil }
-        // The ensemble per class: ‖S_c‖, and S_c as float32 for the S·u products.
+        // The ensemble per class: ‖S_c‖, and S_c as float32 for the S·u products (the plain
+        // ensemble's from the table its cosines were made with, when the caller has it).
         var sNorm = [Double](repeating: 0, count: k), sCount = [Int](repeating: 0, count: k)
-        var sFloat = Matrix(zeros: k, dim)
-        for (c, label) in labels.classes.enumerated() {
+        let table = weighted == nil ? classTable : nil
+        var sFloat = table?.sums ?? Matrix(zeros: k, dim)
+        if let table {
+            sNorm = table.norms
+            sCount = table.counts
+        }
+        for (c, label) in labels.classes.enumerated() where table == nil {
             if let weighted {
                 let v = weighted.vectors[(c * dim)..<((c + 1) * dim)]
                 sNorm[c] = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
