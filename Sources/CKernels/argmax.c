@@ -108,33 +108,38 @@ int64_t clip_argmax_hits(
 // fifty times that, so a class left out can never be a row's computed first maximum.
 static const double candidateMargin = 1e-5;
 
+// Class c's part of a row's first pass: its lowest possible score raises the floor, its
+// largest magnitude the scale of the margin; a NaN or an infinity clears `finite`. The
+// AVX2 form does the same lane by lane, with the same selections (a NaN compares false in
+// both), so the two keep the same classes.
+static inline void bound_class(
+    double g, double low, double high, double spread, double *floor, double *magnitude, int *finite) {
+    double x = g * low, y = g * high;
+    double lo = (x < y ? x : y) - spread;
+    double size = (fabs(x) > fabs(y) ? fabs(x) : fabs(y)) + spread;
+    if (!(lo == lo) || !(size == size) || isinf(size)) *finite = 0;
+    if (lo > *floor) *floor = lo;
+    if (size > *magnitude) *magnitude = size;
+}
+
+// Whether class c's highest possible score reaches the cut.
+static inline int reaches(double g, double low, double high, double spread, double cut) {
+    double x = g * low, y = g * high;
+    return (x > y ? x : y) + spread >= cut;
+}
+
 // One row's candidates (see the header), appended at indices[total...]; returns the new
-// total. The portable form: every step below is what the AVX2 form does lane by lane, with
-// the same selections (a NaN compares false in both), so the two keep the same classes.
+// total. A row with a NaN or an infinity keeps every class, and the scan decides as the
+// full one would.
 static int64_t candidates_portable(
     const float *ar, int64_t k, const double *low, const double *high, const double *spread, int32_t *indices,
     int64_t total) {
     double floor = -DBL_MAX, magnitude = 0;
     int finite = 1;
-    for (int64_t c = 0; c < k; c++) {
-        double g = ar[c], x = g * low[c], y = g * high[c];
-        double lo = (x < y ? x : y) - spread[c];
-        double size = (fabs(x) > fabs(y) ? fabs(x) : fabs(y)) + spread[c];
-        if (!(lo == lo) || !(size == size) || isinf(size)) finite = 0;
-        if (lo > floor) floor = lo;
-        if (size > magnitude) magnitude = size;
-    }
-    if (!finite) {
-        // NaN or infinity somewhere: every class stays, and the scan decides as the full one would.
-        for (int64_t c = 0; c < k; c++) indices[total++] = (int32_t)c;
-        return total;
-    }
+    for (int64_t c = 0; c < k; c++) bound_class(ar[c], low[c], high[c], spread[c], &floor, &magnitude, &finite);
     double cut = floor - candidateMargin * magnitude;
-    for (int64_t c = 0; c < k; c++) {
-        double g = ar[c], x = g * low[c], y = g * high[c];
-        double hi = (x > y ? x : y) + spread[c];
-        if (hi >= cut) indices[total++] = (int32_t)c;
-    }
+    for (int64_t c = 0; c < k; c++)
+        if (!finite || reaches(ar[c], low[c], high[c], spread[c], cut)) indices[total++] = (int32_t)c;
     return total;
 }
 
@@ -169,14 +174,7 @@ static int64_t candidates_avx2(
         if (lanesFloor[l] > floor) floor = lanesFloor[l];
         if (lanesMag[l] > magnitude) magnitude = lanesMag[l];
     }
-    for (; c < k; c++) {
-        double g = ar[c], x = g * low[c], y = g * high[c];
-        double lo = (x < y ? x : y) - spread[c];
-        double size = (fabs(x) > fabs(y) ? fabs(x) : fabs(y)) + spread[c];
-        if (!(lo == lo) || !(size == size) || isinf(size)) finite = 0;
-        if (lo > floor) floor = lo;
-        if (size > magnitude) magnitude = size;
-    }
+    for (; c < k; c++) bound_class(ar[c], low[c], high[c], spread[c], &floor, &magnitude, &finite);
     if (!finite) {
         for (int64_t j = 0; j < k; j++) indices[total++] = (int32_t)j;
         return total;
@@ -194,11 +192,8 @@ static int64_t candidates_avx2(
             keep &= keep - 1;
         }
     }
-    for (; c < k; c++) {
-        double g = ar[c], x = g * low[c], y = g * high[c];
-        double hi = (x > y ? x : y) + spread[c];
-        if (hi >= cut) indices[total++] = (int32_t)c;
-    }
+    for (; c < k; c++)
+        if (reaches(ar[c], low[c], high[c], spread[c], cut)) indices[total++] = (int32_t)c;
     return total;
 }
 
