@@ -78,6 +78,15 @@ int clip_cpu_avx2(void) {
     return chosen;
 }
 
+int clip_cpu_fma(void) {
+    static int chosen = -1;
+    if (chosen < 0) {
+        __builtin_cpu_init();
+        chosen = __builtin_cpu_supports("fma") ? 1 : 0;
+    }
+    return chosen;
+}
+
 int clip_kernels_avx2(void) { return clip_cpu_avx2() && !forcePortable; }
 
 const char *clip_cpu_blas_core(void) {

@@ -5,4 +5,7 @@
 /// form chooses by.
 int clip_cpu_avx2(void);
 
+/// 1 when this CPU runs FMA too (asked once): kernels with fused multiply-adds ask both.
+int clip_cpu_fma(void);
+
 #endif

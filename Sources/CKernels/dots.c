@@ -39,11 +39,6 @@ static void row_dots_avx2(const float *a, const float *b, int64_t rows, int64_t 
 }
 
 void clip_row_dots(const float *a, const float *b, int64_t rows, int64_t dim, float *out) {
-    static int fma = -1;
-    if (fma < 0) {
-        __builtin_cpu_init();
-        fma = __builtin_cpu_supports("fma") ? 1 : 0;
-    }
-    if (fma && clip_kernels_avx2()) row_dots_avx2(a, b, rows, dim, out);
+    if (clip_cpu_fma() && clip_kernels_avx2()) row_dots_avx2(a, b, rows, dim, out);
     else row_dots_portable(a, b, rows, dim, out);
 }

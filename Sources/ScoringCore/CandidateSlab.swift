@@ -7,8 +7,9 @@ import Tensors
 /// product (4 MB at 1,000 × 1,000) at scattered classes per row: 80 templates × 1,000 rows
 /// × about 9 classes, most of them in the tenth of the rows that keep 20–130 classes. Here
 /// row r holds a superset of its candidates in its own room (`starts[r]`, twice what it
-/// first needed), and keeps it while the candidates stay
-/// inside it, which they mostly do from one key to the next (10–70 rows of 1,000 move):
+/// first needed), and keeps it while the candidates stay inside it, which they mostly do
+/// from one key to the next (10–150 rows of 1,000 move; a row that moves keeps what it
+/// held where its room allows):
 /// an edit gathers its new template's values, and every template's only at the rows that
 /// moved; and only at rows that hold their truth, the only ones the scan reads. A superset
 /// holds the first maximum too, so the count is the scan's. A row whose candidates outgrow

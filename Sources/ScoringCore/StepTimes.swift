@@ -9,10 +9,7 @@ public struct StepTimes: Sendable, Equatable {
 
     public init() {}
 
-    /// Starts the next step's clock now (time since the last lap goes to no step).
-    public mutating func restart() { last = DispatchTime.now().uptimeNanoseconds }
-
-    /// Ends step `name`: the time since the last lap (or restart) is added to it.
+    /// Ends step `name`: the time since the last lap (or the start) is added to it.
     public mutating func lap(_ name: String) {
         let now = DispatchTime.now().uptimeNanoseconds
         milliseconds[name, default: 0] += Double(now - last) / 1e6

@@ -214,8 +214,8 @@ public struct TemplateEffects: Sendable {
     /// The sample and the products of `templates` (those not kept from before); false
     /// when `shouldStop` said stop, or `embeddings` gave nothing.
     /// - Parameter embeddings: the unit embeddings of a set of prompts, all of them (more
-    ///   may come along), asked for once (the store reads back from its disk cache, or encodes again, what its
-    ///   bounded memory let go); nil: stop.
+    ///   may come along), asked for once (the store reads back from its disk cache, or
+    ///   encodes again, what its bounded memory let go); nil: stop.
     public mutating func prepare(
         templates: [Template], labels: LabelSet, truth: [Int?], images: Matrix,
         embeddings: (Set<String>) -> [String: [Float]]?, shouldStop: () -> Bool
