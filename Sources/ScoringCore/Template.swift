@@ -15,6 +15,28 @@ public struct Template: Hashable, Sendable, Codable {
     public func hash(into hasher: inout Hasher) { hasher.combine(text) }
 
     public init(_ text: String) {
+        // Almost every template has one `{}` and no other brace: split at it and keep the
+        // text as it is. A key re-reads every template of the sets (87 at ImageNet × 80 +
+        // 7), and the general scan below cost 10 µs each.
+        let utf8 = text.utf8
+        let brace = UInt8(ascii: "{"), closing = UInt8(ascii: "}")
+        if let open = utf8.firstIndex(where: { $0 == brace || $0 == closing }), utf8[open] == brace,
+            case let close = utf8.index(after: open), close < utf8.endIndex, utf8[close] == closing,
+            text[open...].hasPrefix("{}"),  // not a brace a combining mark is part of
+            case let after = utf8.index(after: close), !utf8[after...].contains(where: { $0 == brace || $0 == closing })
+        {
+            let before = String(text[..<open]), rest = String(text[after...])
+            self.text = text
+            pieces = [.literal(before), .placeholder, .literal(rest)]
+            around = (before, rest)
+            return
+        }
+        if !utf8.contains(where: { $0 == brace || $0 == closing }) {
+            self.text = text
+            pieces = [.literal(text)]
+            around = nil
+            return
+        }
         var pieces: [Piece] = []
         var literal = ""
         var i = text.startIndex
