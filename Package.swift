@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, one way (every import follows these arrows):
-//   C libraries (CBLAS, CPNG/CJPEG/CWebP/CGIF → CImageCodecs, CNcursesw, CTerminalGuard, CSentencePiece)
+//   C libraries (CBLAS, CPNG/CJPEG/CWebP/CGIF → CImageCodecs, CNcursesw, CTerminalGuard, CSentencePiece, CMalloc)
 //   → InputLimits, FileWriting, UserPaths, Tensors, Digests
 //   → SafeTensors, Tokenization, Imaging (on InputLimits)
 //   → CLIP (the encoders), Hub (downloads);
@@ -47,6 +47,8 @@ let package = Package(
         // No pkg-config here: ncursesw.pc's cflags (-D_XOPEN_SOURCE=600) are flags SwiftPM
         // refuses with a warning; shim.h defines what the wide-character API needs instead.
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw", providers: [.apt(["libncursesw5-dev"])]),
+        // glibc's mallopt, for the executable's allocator settings.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // SentencePiece is C++: a small C face (one opaque handle, no exceptions) for Swift.
         .target(
             name: "CSentencePiece", path: "Sources/CSentencePiece",
@@ -105,7 +107,7 @@ let package = Package(
             name: "clip-tui",
             dependencies: [
                 "TerminalUI", "Benchmarks",
-                "CLIP", "Imaging", "Tokenization", "Tensors", "Scoring", "Hub", "UserPaths",
+                "CLIP", "Imaging", "Tokenization", "Tensors", "Scoring", "Hub", "UserPaths", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
 
