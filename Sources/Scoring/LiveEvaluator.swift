@@ -682,7 +682,7 @@ public final class LiveEvaluator {
         var moved = side.ensemble.apply(change, labels: labels, templates: templates, embeddings: embeddings)
         if !moved.isEmpty { side.classTable = nil }
         steps.lap("ensemble")
-        if everyClass { moved = Set(labels.classes) }
+        if everyClass { moved = .every }
         if let old = side.scores, moved.isEmpty, side.classKeys == labels.classes {
             // Only the rule moved (a temperature): the cosines are kept, the last step redone.
             if old.rule != rule {
@@ -701,12 +701,17 @@ public final class LiveEvaluator {
 
     /// The new cosine matrix: columns of classes that did not move are copied from the old
     /// one, the others computed in one product.
-    private func cosines(_ side: inout Side, labels: LabelSet, moved: Set<ClassLabel>) -> Matrix {
+    private func cosines(_ side: inout Side, labels: LabelSet, moved: EnsembleState.Moved) -> Matrix {
         let n = images.rows, k = labels.classes.count, d = images.cols
         // Every class moved (a template edit): one product straight into the result, each
         // class's sum looked up once, no column of the old one read; the table is kept for
         // the template figures.
-        if moved.count == side.ensemble.classCount, side.ensemble.classCount > 0 {
+        let all: Bool
+        switch moved {
+        case .every: all = true
+        case let .these(set): all = set.count == side.ensemble.classCount
+        }
+        if all, side.ensemble.classCount > 0 {
             let table = side.ensemble.classTable(labels.classes)
             side.classTable = (labels.classes, table)
             steps.lap("cosines.vectors")

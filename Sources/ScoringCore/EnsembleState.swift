@@ -18,6 +18,9 @@ public struct EnsembleState: Sendable {
     private var sums: [ClassLabel: ClassSum] = [:]
     /// The labels of the last `apply`.
     private var appliedLabels: [ClassLabel] = []
+    /// Whether every class of `appliedLabels` has a sum: a template key then finds no new
+    /// class without hashing all of them (1,000 labels' names, half a millisecond a key).
+    private var everyClassSummed = true
     public let dimension: Int
 
     public init(dimension: Int) { self.dimension = dimension }
@@ -38,6 +41,7 @@ public struct EnsembleState: Sendable {
         for t in new { counts[t, default: 0] += 1 }
         for (t, n) in counts where n > (templates[t] ?? 0) { c.added[t] = n - (templates[t] ?? 0) }
         for (t, n) in templates where n > (counts[t] ?? 0) { c.removed[t] = n - (counts[t] ?? 0) }
+        if everyClassSummed, labels.classes == appliedLabels { return c }
         var seen = Set<ClassLabel>()
         for label in labels.classes where sums[label] == nil && seen.insert(label).inserted { c.newClasses.append(label) }
         return c
@@ -58,22 +62,35 @@ public struct EnsembleState: Sendable {
         return needed
     }
 
+    /// The classes an `apply` moved.
+    public enum Moved: Sendable, Equatable {
+        /// Every class of the labels applied: a template edit where no class has its own
+        /// sentences (told without hashing 1,000 classes into a set at every key).
+        case every
+        case these(Set<ClassLabel>)
+
+        public var isEmpty: Bool { if case let .these(s) = self { s.isEmpty } else { false } }
+        public func contains(_ label: ClassLabel) -> Bool { if case let .these(s) = self { s.contains(label) } else { true } }
+    }
+
     /// Applies the change; returns the classes whose vector moved. Classes no longer in
     /// `labels` are dropped.
     public mutating func apply(
         _ change: Change, labels: LabelSet, templates new: [Template],
         embeddings: [String: [Float]]
-    ) -> Set<ClassLabel> {
+    ) -> Moved {
+        let every = change.templatesChanged && !labels.classes.contains { !$0.sentences.isEmpty }
         var moved = Set<ClassLabel>()
         // The same labels as last time (a template key: the same array, compared at once)
         // drop nothing; only a label edit hashes every class to find the ones gone.
-        if labels.classes != appliedLabels {
+        let sameLabels = labels.classes == appliedLabels
+        if !sameLabels {
             let present = Set(labels.classes)
             sums = sums.filter { present.contains($0.key) }
         }
         appliedLabels = labels.classes
         if change.templatesChanged {
-            moved.reserveCapacity(sums.count)
+            if !every { moved.reserveCapacity(sums.count) }
             // In place, position by position: no class's sum is copied or hashed again
             // (1,000 classes × 4 KB at every keystroke).
             for i in sums.indices where sums.keys[i].sentences.isEmpty {
@@ -88,18 +105,21 @@ public struct EnsembleState: Sendable {
                 }
                 // A class left with no prompt is exactly zero, not a residue of round-off.
                 if sums.values[i].count == 0 { sums.values[i].vector = [Double](repeating: 0, count: dimension) }
-                moved.insert(label)
+                if !every { moved.insert(label) }
             }
         }
         for label in change.newClasses {
             var sum = ClassSum(vector: [Double](repeating: 0, count: dimension), count: 0)
             for p in Self.prompts(label, new) { add(&sum, embeddings[p]!, times: 1); sum.count += 1 }
             sums[label] = sum
-            moved.insert(label)
+            if !every { moved.insert(label) }
+        }
+        if !sameLabels || !change.newClasses.isEmpty || !everyClassSummed {
+            everyClassSummed = labels.classes.allSatisfy { sums[$0] != nil }
         }
         templates = [:]
         for t in new { templates[t, default: 0] += 1 }
-        return moved
+        return every ? .every : .these(moved)
     }
 
     private func add(_ sum: inout ClassSum, _ v: [Float], times: Double) {
