@@ -125,45 +125,26 @@ public struct TemplateEffects: Sendable {
         var coefficients: [(p: [Float], q: [Float], m: [Float])] = []
         var low = [Double](repeating: .infinity, count: k), high = [Double](repeating: -.infinity, count: k)
         var spread = [Double](repeating: 0, count: k)
+        let prompts = sCount.map(Int64.init), given = names.map(Int64.init)
         for t in order {
             if shouldStop() { return nil }
             let p = products[t]!
             // Weighted: t's prompts enter the class vector scaled by w_t.
             let wt = weighted.map { $0.weights[t] ?? 0 } ?? 1
-            // Per class, the leave-one-out score is (cos·w − o·D)·s: a class with its own
-            // sentences keeps its cosine (w = s = 1, o = 0), and a class left without prompts
-            // scores 0.
-            var w = [Float](repeating: 1, count: k), o = [Float](repeating: 0, count: k), sc = [Float](repeating: 1, count: k)
+            // Per class, the leave-one-out score is (cos·‖S‖ − w_t·D) / ‖S − w_t·u‖
+            // (w_t = 1 for the plain ensemble); a class with its own sentences keeps its
+            // cosine, and a class left without prompts scores 0. With λ = S·u/‖S‖, the
+            // score lies within |w_t|·m·‖u⊥‖ of cos·(‖S‖ − w_t·λ)·m, m = 1/‖S − w_t·u‖; ‖u⊥‖
+            // is taken with room for float32 round-off (in ‖u‖², λ, the cosine and D). In C
+            // (`clip_loo_coefficients`), which says each step.
             // S_c·u_tc for every class, in one pass over both matrices (a class with its own
             // sentences has u = 0, and its dot is not read).
             let dots = FastMath.rowDots(p.units.storage, sFloat.storage, rows: k, dimension: dim)
             steps.lap("coefficients.dots")
-            for c in 0..<k {
-                guard names[c] > 0 else {
-                    low[c] = min(low[c], 1); high[c] = max(high[c], 1)
-                    continue
-                }
-                let su = Double(dots[c])
-                let left = sCount[c] - names[c]
-                let uu = Double(p.normSquared[c])
-                let v2 = sNorm[c] * sNorm[c] - 2 * wt * su + wt * wt * uu
-                // score = (cos·‖S‖ − w_t·D) / ‖S − w_t·u‖ (w_t = 1 for the plain ensemble)
-                if left > 0, v2 > 1e-12 * sNorm[c] * sNorm[c] {
-                    sc[c] = Float(1 / v2.squareRoot())
-                    w[c] = Float(sNorm[c])
-                } else {
-                    sc[c] = 0; w[c] = 0
-                }
-                o[c] = Float(wt)
-                let lambda = sNorm[c] > 0 ? su / sNorm[c] : 0
-                let m = Double(sc[c]), along = Double(w[c]) * m - Double(o[c]) * lambda * m
-                // ‖u⊥‖ with room for float32 round-off: in ‖u‖² (a hundredth of ‖u‖ at
-                // least), in λ and the cosine, and in the product D (a thousandth of ‖u‖).
-                let across = (max(0, uu - lambda * lambda) + 1e-4 * uu).squareRoot() + 1e-3 * uu.squareRoot()
-                low[c] = min(low[c], along); high[c] = max(high[c], along)
-                spread[c] = max(spread[c], abs(Double(o[c])) * m * across)
-            }
-            coefficients.append((w, o.map { -$0 }, sc))
+            coefficients.append(
+                ArgmaxHits.leaveOneOutCoefficients(
+                    dots: dots, normSquared: p.normSquared, sNorm: sNorm, sCount: prompts, names: given, weight: wt, low: &low,
+                    high: &high, spread: &spread))
             steps.lap("coefficients.bounds")
         }
         if shouldStop() { return nil }

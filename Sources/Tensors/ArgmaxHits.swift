@@ -107,6 +107,23 @@ public enum ArgmaxHits {
         }
     }
 
+    /// One template's leave-one-out coefficients (p, q, m of `count`) per class, and the
+    /// bounds `candidates` takes widened to hold them (`clip_loo_coefficients`): from the
+    /// dots S_c·u_tc, ‖u_tc‖², ‖S_c‖, each class's prompt count and the prompts the
+    /// template gives it (`names`, 0 for a class with its own sentences), at weight `wt`.
+    public static func leaveOneOutCoefficients(
+        dots: [Float], normSquared: [Float], sNorm: [Double], sCount: [Int64], names: [Int64], weight wt: Double,
+        low: inout [Double], high: inout [Double], spread: inout [Double]
+    ) -> (p: [Float], q: [Float], m: [Float]) {
+        let k = dots.count
+        precondition(
+            [normSquared.count, sNorm.count, sCount.count, names.count, low.count, high.count, spread.count].allSatisfy { $0 == k },
+            "one figure per class")
+        var p = [Float](repeating: 0, count: k), q = p, m = p
+        clip_loo_coefficients(Int64(k), dots, normSquared, sNorm, sCount, names, wt, &p, &q, &m, &low, &high, &spread)
+        return (p, q, m)
+    }
+
     /// Whether the AVX2 kernel runs on this CPU.
     public static var usesAVX2: Bool { clip_kernels_avx2() != 0 }
 

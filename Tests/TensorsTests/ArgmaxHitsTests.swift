@@ -167,6 +167,60 @@ final class ArgmaxHitsTests: XCTestCase {
         }
     }
 
+    /// The leave-one-out coefficients and bounds, both kernels, against the loop written
+    /// here as the definition (`TemplateEffects` had it in Swift): the same bits, with
+    /// sentence classes, classes left without prompts, a zero ensemble, and weights ≠ 1.
+    func testLeaveOneOutCoefficientsFollowTheirDefinition() {
+        var g = Lcg(state: 17)
+        for k in [1, 3, 4, 5, 7, 301] {
+            for wt in [1.0, 0.37] {
+                let dots = (0..<k).map { _ in g.next() * 3 }, normSquared = (0..<k).map { _ in abs(g.next()) * 2 }
+                var sNorm = (0..<k).map { _ in Double(abs(g.next())) * 8 }
+                let names: [Int64] = (0..<k).map { (c: Int) -> Int64 in c % 5 == 2 ? 0 : Int64(1 + c % 2) }
+                // Every fourth class keeps only the template's own prompts (none left).
+                let sCount: [Int64] = (0..<k).map { (c: Int) -> Int64 in c % 4 == 1 ? names[c] : names[c] + Int64(3 + c % 7) }
+                sNorm[k / 2] = 0
+                let start = (0..<k).map { _ in Double(g.next()) }
+                func reference() -> (p: [Float], q: [Float], m: [Float], low: [Double], high: [Double], spread: [Double]) {
+                    var p = [Float](repeating: 1, count: k), q = [Float](repeating: 0, count: k), m = p
+                    var low = start, high = start.map { $0 + 0.1 }, spread = start.map { abs($0) * 0.01 }
+                    for c in 0..<k {
+                        guard names[c] > 0 else { low[c] = min(low[c], 1); high[c] = max(high[c], 1); continue }
+                        let su = Double(dots[c]), uu = Double(normSquared[c]), s = sNorm[c], left = sCount[c] - names[c]
+                        let v2 = s * s - 2 * wt * su + wt * wt * uu
+                        var sc: Float = 0, w: Float = 0
+                        if left > 0, v2 > 1e-12 * s * s { sc = Float(1 / v2.squareRoot()); w = Float(s) }
+                        let o = Float(wt)
+                        p[c] = w; q[c] = -o; m[c] = sc
+                        let lambda = s > 0 ? su / s : 0
+                        let md = Double(sc), along = Double(w) * md - Double(o) * lambda * md
+                        let across = (max(0, uu - lambda * lambda) + 1e-4 * uu).squareRoot() + 1e-3 * uu.squareRoot()
+                        low[c] = min(low[c], along); high[c] = max(high[c], along)
+                        spread[c] = max(spread[c], abs(Double(o)) * md * across)
+                    }
+                    return (p, q, m, low, high, spread)
+                }
+                let want = reference()
+                for portable in [false, true] {
+                    ArgmaxHits.forcePortable(portable)
+                    defer { ArgmaxHits.forcePortable(false) }
+                    var low = start, high = start.map { $0 + 0.1 }, spread = start.map { abs($0) * 0.01 }
+                    let got = ArgmaxHits.leaveOneOutCoefficients(
+                        dots: dots, normSquared: normSquared, sNorm: sNorm, sCount: sCount, names: names, weight: wt, low: &low,
+                        high: &high, spread: &spread)
+                    let at = "k = \(k), w = \(wt), portable \(portable) (AVX2: \(ArgmaxHits.usesAVX2))"
+                    XCTAssertEqual(got.p.map { $0.bitPattern }, want.p.map { $0.bitPattern }, at)
+                    XCTAssertEqual(got.q.map { $0.bitPattern }, want.q.map { $0.bitPattern }, at)
+                    XCTAssertEqual(got.m.map { $0.bitPattern }, want.m.map { $0.bitPattern }, at)
+                    XCTAssertEqual(low.map { $0.bitPattern }, want.low.map { $0.bitPattern }, at)
+                    XCTAssertEqual(high.map { $0.bitPattern }, want.high.map { $0.bitPattern }, at)
+                    XCTAssertEqual(spread.map { $0.bitPattern }, want.spread.map { $0.bitPattern }, at)
+                }
+                if k == 301 { XCTAssertTrue(want.m.contains(0) && want.m.contains { $0 > 0 }, "some classes scored, some left without prompts") }
+            }
+        }
+    }
+
     /// Row dots, both kernels, against the dot in double: within float32 rounding of the
     /// terms' magnitude (dim · 2⁻²⁴ · Σ|a·b|, an upper bound on either order's error).
     func testRowDotsMatchTheirDefinition() {

@@ -59,6 +59,16 @@ void clip_softmax_rows(
 /// operations and bits as `FastMath.quickGELU`'s Swift, eight lanes with AVX2.
 void clip_quick_gelu(float *x, int64_t count);
 
+/// One template's leave-one-out coefficients per class (TemplateEffects.compute, which
+/// says what they are): from S_c·u_tc (`dots`), ‖u_tc‖², ‖S_c‖, the class's prompt count
+/// and the prompts the template gives it (`names`; 0: a class with its own sentences), at
+/// template weight `wt`, the score's p, q and m, and the bounds over templates `low`,
+/// `high`, `spread` widened to hold them. The AVX2 build and the portable one (as
+/// `clip_kernels_force_portable` chooses) give the same bits.
+void clip_loo_coefficients(
+    int64_t k, const float *dots, const float *norm_squared, const double *s_norm, const int64_t *s_count,
+    const int64_t *names, double wt, float *p, float *q, float *m, double *low, double *high, double *spread);
+
 /// Causal self-attention for `n` query rows of a fused q, k, v buffer (`qkv`, rows `ld`
 /// floats apart, q first): row rows[r] attends to the key rows kv[offsets[r] ..<
 /// offsets[r + 1]], each `width` key floats followed by `width` value floats, and its
