@@ -67,6 +67,32 @@ static void exponentials_portable(const float *row, float top, float scale, floa
     for (; i < k; i++) e[i] = expf(scale * (row[i] - top));
 }
 
+// The first place of the row's maximum `top`, eight places per compare (the last place
+// when none holds it: a row of NaNs).
+__attribute__((target("avx2")))
+static int64_t first_at_avx2(const float *row, float top, int64_t k) {
+    int64_t i = 0;
+    __m256 t = _mm256_set1_ps(top);
+    for (; i + 8 <= k; i += 8) {
+        int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + i), t, _CMP_EQ_OQ));
+        if (mask) {
+            int64_t at = i + __builtin_ctz((unsigned)mask);
+            return at < k - 1 ? at : k - 1;
+        }
+    }
+    while (i < k - 1 && row[i] != top) i++;
+    return i < k - 1 ? i : k - 1;
+}
+
+// Σ of the exponentials in eight float lanes, each lane adding its places in order, as the
+// portable loop's lanes do: the same bits.
+__attribute__((target("avx2")))
+static void lane_sums_avx2(const float *e, int64_t k, float lanes[8]) {
+    __m256 sum = _mm256_setzero_ps();
+    for (int64_t i = 0; i + 8 <= k; i += 8) sum = _mm256_add_ps(sum, _mm256_loadu_ps(e + i));
+    _mm256_storeu_ps(lanes, sum);
+}
+
 void clip_softmax_rows(
     const float *cosines, int64_t n, int64_t k, float scale, float *scratch, int64_t *best, float *lse, float *conf,
     float *margin) {
@@ -75,13 +101,21 @@ void clip_softmax_rows(
         const float *row = cosines + r * k;
         float top = avx2 ? maximum_avx2(row, k) : maximum(row, k);
         int64_t b = 0;
-        while (b < k - 1 && row[b] != top) b++;
+        if (avx2) {
+            b = first_at_avx2(row, top, k);
+        } else {
+            while (b < k - 1 && row[b] != top) b++;
+        }
         if (avx2) exponentials_avx2(row, top, scale, scratch, k); else exponentials_portable(row, top, scale, scratch, k);
         // Σ: eight float lanes, then in double (SetScores.sum).
         float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        int64_t i = 0;
-        for (; i + 8 <= k; i += 8)
-            for (int l = 0; l < 8; l++) lanes[l] += scratch[i + l];
+        int64_t i = k - k % 8;
+        if (avx2) {
+            lane_sums_avx2(scratch, k, lanes);
+        } else {
+            for (int64_t j = 0; j + 8 <= k; j += 8)
+                for (int l = 0; l < 8; l++) lanes[l] += scratch[j + l];
+        }
         double s = 0;
         for (int l = 0; l < 8; l++) s += (double)lanes[l];
         for (; i < k; i++) s += (double)scratch[i];
