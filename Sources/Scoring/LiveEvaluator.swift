@@ -124,8 +124,6 @@ public final class LiveEvaluator {
         lastTruth = (labels, truth)
         return truth
     }
-    /// Token counts by prompt text: each distinct prompt is tokenized once.
-    private var tokenCounts: [String: Int] = [:]
     /// Each template's longest prompt under `longestFor` (the labels of the last request),
     /// and the name that makes it (nil: no names).
     private var longestPrompt: [Template: (tokens: Int, name: String?)] = [:]
@@ -206,10 +204,6 @@ public final class LiveEvaluator {
         let perTemplate = labels.classes.reduce(0) { $0 + ($1.sentences.isEmpty ? $1.names.count : 0) }
         let templateCount = Set(request.sets.joined()).count, working = templateCount * perTemplate
         store.reserveTextCapacity(working + labels.classes.reduce(0) { $0 + $1.sentences.count })
-        // Token counts are kept for the sets and the edits around them, not for every text
-        // ever typed (a keystroke adds 1,000 prompts at ImageNet scale): emptied when they
-        // outgrow that, and counted again as needed.
-        if tokenCounts.count > 2 * working + 65_536 { tokenCounts.removeAll() }
         if longestPrompt.count > 4 * templateCount + 1_024 { longestPrompt.removeAll() }
         while sides.count < request.sets.count { sides.append(Side(ensemble: EnsembleState(dimension: store.provider.dimension))) }
         if sides.count > request.sets.count { sides.removeLast(sides.count - request.sets.count) }
@@ -371,11 +365,20 @@ public final class LiveEvaluator {
                 next[s].metrics = nil
                 next[s].classKeys = labels.classes
             } else {
+                // Nothing below stops, so the side is taken out of both arrays, updated in
+                // place and put back: shared with `sides`, its 1,000 class sums were copied
+                // at every key (0.5 ms). A stop in a later set leaves this one updated and
+                // whole, and the others as they were.
+                var side = next[s]
+                next[s] = Side(ensemble: EnsembleState(dimension: 0))
+                sides[s] = next[s]
                 // Leaving weights: no column of the weighted cosines can be kept.
-                next[s].templateSums = nil
-                update(
-                    &next[s], changes[s], labels: labels, templates: used[s], embeddings: embeddings,
-                    everyClass: next[s].weights != nil)
+                side.templateSums = nil
+                update(&side, changes[s], labels: labels, templates: used[s], embeddings: embeddings, everyClass: side.weights != nil)
+                next[s] = side
+                next[s].weights = nil
+                sides[s] = next[s]
+                continue
             }
             next[s].weights = weights
         }
@@ -766,12 +769,10 @@ public final class LiveEvaluator {
     /// still there compares it with the new names only (recounting 87 templates × 1,000
     /// names took 70 ms per key).
     private func tokens(_ templates: [Template], labels: LabelSet, shouldStop: () -> Bool) -> [Template: Int]? {
-        func count(_ p: String) -> Int {
-            if let n = tokenCounts[p] { return n }
-            let n = store.provider.tokenize(p).untruncatedCount
-            tokenCounts[p] = n
-            return n
-        }
+        // Not kept by prompt here: the prompts counted are the ones a key just encoded, whose
+        // ids the tokenizer keeps (its recent texts), and a table of 100,000s of counts cost
+        // a key 0.5 ms in lookups and inserts that missed the cache.
+        func count(_ p: String) -> Int { store.provider.tokenize(p).untruncatedCount }
         if labels.classes != longestFor {
             let old = Set(longestFor.flatMap(\.names)), new = labels.classes.flatMap(\.names)
             let current = Set(new)
