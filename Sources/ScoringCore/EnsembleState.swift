@@ -56,7 +56,7 @@ public struct EnsembleState: Sendable {
         if change.templatesChanged {
             let touched = Array(change.added.keys) + Array(change.removed.keys)
             for label in sums.keys where label.sentences.isEmpty {
-                for t in touched { for name in label.names { needed.insert(t.render(name)) } }
+                for t in touched { label.forEachName { needed.insert(t.render($0)) } }
             }
         }
         return needed
@@ -94,14 +94,14 @@ public struct EnsembleState: Sendable {
             // In place, position by position: no class's sum is copied or hashed again
             // (1,000 classes × 4 KB at every keystroke).
             for i in sums.indices where sums.keys[i].sentences.isEmpty {
-                let label = sums.keys[i], names = label.names
+                let label = sums.keys[i], nameCount = 1 + label.synonyms.count
                 for (t, n) in change.added {
-                    for name in names { add(&sums.values[i], embeddings[t.render(name)]!, times: Double(n)) }
-                    sums.values[i].count += n * names.count
+                    label.forEachName { add(&sums.values[i], embeddings[t.render($0)]!, times: Double(n)) }
+                    sums.values[i].count += n * nameCount
                 }
                 for (t, n) in change.removed {
-                    for name in names { add(&sums.values[i], embeddings[t.render(name)]!, times: -Double(n)) }
-                    sums.values[i].count -= n * names.count
+                    label.forEachName { add(&sums.values[i], embeddings[t.render($0)]!, times: -Double(n)) }
+                    sums.values[i].count -= n * nameCount
                 }
                 // A class left with no prompt is exactly zero, not a residue of round-off.
                 if sums.values[i].count == 0 { sums.values[i].vector = [Double](repeating: 0, count: dimension) }

@@ -21,7 +21,15 @@ public struct ClassLabel: Hashable, Sendable, Codable {
     }
 
     /// The name and its synonyms.
-    public var names: [String] { [name] + synonyms }
+    public var names: [String] { synonyms.isEmpty ? [name] : [name] + synonyms }
+
+    /// The name, then each synonym, without making an array of them (a key's loops visit
+    /// 1,000 classes' names several times).
+    @inline(__always)
+    public func forEachName(_ body: (String) throws -> Void) rethrows {
+        try body(name)
+        for s in synonyms { try body(s) }
+    }
 
     enum CodingKeys: String, CodingKey { case name, synonyms, sentences, imagenetIndex = "imagenet_index" }
 
