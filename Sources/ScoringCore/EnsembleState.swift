@@ -92,8 +92,13 @@ public struct EnsembleState: Sendable {
         if change.templatesChanged {
             if !every { moved.reserveCapacity(sums.count) }
             // In place, position by position: no class's sum is copied or hashed again
-            // (1,000 classes × 4 KB at every keystroke).
-            for i in sums.indices where sums.keys[i].sentences.isEmpty {
+            // (1,000 classes × 1 KB at every keystroke). The index is walked by hand: `for i
+            // in sums.indices` holds the dictionary's storage through the loop, so the first
+            // write copied the dictionary and then every class's vector (0.5 ms a key).
+            var i = sums.startIndex
+            while i != sums.endIndex {
+                defer { i = sums.index(after: i) }
+                guard sums.keys[i].sentences.isEmpty else { continue }
                 let label = sums.keys[i], nameCount = 1 + label.synonyms.count
                 for (t, n) in change.added {
                     label.forEachName { add(&sums.values[i], embeddings[t.render($0)]!, times: Double(n)) }

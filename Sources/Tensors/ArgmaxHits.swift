@@ -119,7 +119,7 @@ public enum ArgmaxHits {
         precondition(
             [normSquared.count, sNorm.count, sCount.count, names.count, low.count, high.count, spread.count].allSatisfy { $0 == k },
             "one figure per class")
-        var p = [Float](repeating: 0, count: k), q = p, m = p
+        var p = [Float](repeating: 0, count: k), q = [Float](repeating: 0, count: k), m = [Float](repeating: 0, count: k)
         clip_loo_coefficients(Int64(k), dots, normSquared, sNorm, sCount, names, wt, &p, &q, &m, &low, &high, &spread)
         return (p, q, m)
     }

@@ -153,7 +153,12 @@ public final class Tokenizer: Sendable {
     /// Start token, ids, end token; over `contextLength` the tail is cut and the last id
     /// becomes the end token again, as `clip.tokenize(..., truncate=True)` does.
     public func tokenize(_ text: String, contextLength: Int = Tokenizer.contextLength) -> TokenizedText {
-        var ids = [startToken] + encode(text) + [endToken]
+        let body = encode(text)
+        var ids: [Int] = []
+        ids.reserveCapacity(body.count + 2)  // one allocation (a key counts 1,000 prompts' tokens)
+        ids.append(startToken)
+        ids.append(contentsOf: body)
+        ids.append(endToken)
         let full = ids.count
         if ids.count > contextLength {
             ids.removeLast(ids.count - contextLength)
