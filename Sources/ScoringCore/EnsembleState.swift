@@ -95,18 +95,18 @@ public struct EnsembleState: Sendable {
             // (1,000 classes × 1 KB at every keystroke). The index is walked by hand: `for i
             // in sums.indices` holds the dictionary's storage through the loop, so the first
             // write copied the dictionary and then every class's vector (0.5 ms a key).
+            // The templates and their signed counts once, not copied out of the change's
+            // dictionaries for every class.
+            let terms = change.added.map { ($0.key, $0.value) } + change.removed.map { ($0.key, -$0.value) }
             var i = sums.startIndex
             while i != sums.endIndex {
                 defer { i = sums.index(after: i) }
-                guard sums.keys[i].sentences.isEmpty else { continue }
-                let label = sums.keys[i], nameCount = 1 + label.synonyms.count
-                for (t, n) in change.added {
+                let label = sums.keys[i]
+                guard label.sentences.isEmpty else { continue }
+                let nameCount = 1 + label.synonyms.count
+                for (t, n) in terms {
                     label.forEachName { add(&sums.values[i], embeddings[t.render($0)]!, times: Double(n)) }
                     sums.values[i].count += n * nameCount
-                }
-                for (t, n) in change.removed {
-                    label.forEachName { add(&sums.values[i], embeddings[t.render($0)]!, times: -Double(n)) }
-                    sums.values[i].count -= n * nameCount
                 }
                 // A class left with no prompt is exactly zero, not a residue of round-off.
                 if sums.values[i].count == 0 { sums.values[i].vector = [Double](repeating: 0, count: dimension) }
