@@ -165,14 +165,16 @@ static int64_t candidates_avx2(
         __m256d g = _mm256_cvtps_pd(_mm_loadu_ps(ar + c));
         __m256d x = _mm256_mul_pd(g, _mm256_loadu_pd(low + c)), y = _mm256_mul_pd(g, _mm256_loadu_pd(high + c));
         __m256d s = _mm256_loadu_pd(spread + c);
-        __m256d lo = _mm256_sub_pd(_mm256_blendv_pd(y, x, _mm256_cmp_pd(x, y, _CMP_LT_OQ)), s);
+        // min_pd(a, b) and max_pd(a, b) are "a < b ? a : b" and "a > b ? a : b", the scalar
+        // selections exactly (b when either is NaN), in one instruction each.
+        __m256d lo = _mm256_sub_pd(_mm256_min_pd(x, y), s);
         __m256d ax = _mm256_andnot_pd(sign, x), ay = _mm256_andnot_pd(sign, y);
-        __m256d size = _mm256_add_pd(_mm256_blendv_pd(ay, ax, _mm256_cmp_pd(ax, ay, _CMP_GT_OQ)), s);
+        __m256d size = _mm256_add_pd(_mm256_max_pd(ax, ay), s);
         bad = _mm256_or_pd(bad, _mm256_cmp_pd(lo, lo, _CMP_UNORD_Q));
         bad = _mm256_or_pd(bad, _mm256_cmp_pd(size, size, _CMP_UNORD_Q));
         bad = _mm256_or_pd(bad, _mm256_cmp_pd(_mm256_andnot_pd(sign, size), inf, _CMP_EQ_OQ));
-        floorv = _mm256_blendv_pd(floorv, lo, _mm256_cmp_pd(lo, floorv, _CMP_GT_OQ));
-        magv = _mm256_blendv_pd(magv, size, _mm256_cmp_pd(size, magv, _CMP_GT_OQ));
+        floorv = _mm256_max_pd(lo, floorv);
+        magv = _mm256_max_pd(size, magv);
     }
     double lanesFloor[4], lanesMag[4];
     _mm256_storeu_pd(lanesFloor, floorv);
@@ -193,7 +195,7 @@ static int64_t candidates_avx2(
     for (c = 0; c + 4 <= k; c += 4) {
         __m256d g = _mm256_cvtps_pd(_mm_loadu_ps(ar + c));
         __m256d x = _mm256_mul_pd(g, _mm256_loadu_pd(low + c)), y = _mm256_mul_pd(g, _mm256_loadu_pd(high + c));
-        __m256d hi = _mm256_add_pd(_mm256_blendv_pd(y, x, _mm256_cmp_pd(x, y, _CMP_GT_OQ)), _mm256_loadu_pd(spread + c));
+        __m256d hi = _mm256_add_pd(_mm256_max_pd(x, y), _mm256_loadu_pd(spread + c));
         int keep = _mm256_movemask_pd(_mm256_cmp_pd(hi, cutv, _CMP_GE_OQ));
         while (keep) {
             int l = __builtin_ctz(keep);
