@@ -323,15 +323,12 @@ public final class LiveEvaluator {
     ) throws -> LiveEvaluation? {
         // Prompts of every set that are not embedded yet, encoded together (a label edit
         // needs the same class in every set).
+        let (needed, changes) =
+            known
+            ?? {
+                let plan = promptsNeeded(used, labels: labels); return (plan.prompts, plan.changes)
+            }()
         var next = sides
-        let changes = known?.changes ?? used.indices.map { next[$0].ensemble.change(to: labels, templates: used[$0]) }
-        var needed = known?.prompts ?? []
-        if known == nil {
-            for s in used.indices {
-                let side = next[s].ensemble.promptsNeeded(changes[s], templates: used[s])
-                if needed.isEmpty { needed = side } else { needed.formUnion(side) }
-            }
-        }
         steps.lap("plan")
         let encodeStart = DispatchTime.now()
         guard
@@ -375,9 +372,9 @@ public final class LiveEvaluator {
                 // Leaving weights: no column of the weighted cosines can be kept.
                 side.templateSums = nil
                 update(&side, changes[s], labels: labels, templates: used[s], embeddings: embeddings, everyClass: side.weights != nil)
+                side.weights = nil
                 next[s] = side
-                next[s].weights = nil
-                sides[s] = next[s]
+                sides[s] = side
                 continue
             }
             next[s].weights = weights

@@ -131,14 +131,11 @@ public struct TemplateEffects: Sendable {
             let p = products[t]!
             // Weighted: t's prompts enter the class vector scaled by w_t.
             let wt = weighted.map { $0.weights[t] ?? 0 } ?? 1
-            // Per class, the leave-one-out score is (cos·‖S‖ − w_t·D) / ‖S − w_t·u‖
-            // (w_t = 1 for the plain ensemble); a class with its own sentences keeps its
-            // cosine, and a class left without prompts scores 0. With λ = S·u/‖S‖, the
-            // score lies within |w_t|·m·‖u⊥‖ of cos·(‖S‖ − w_t·λ)·m, m = 1/‖S − w_t·u‖; ‖u⊥‖
-            // is taken with room for float32 round-off (in ‖u‖², λ, the cosine and D). In C
-            // (`clip_loo_coefficients`), which says each step.
-            // S_c·u_tc for every class, in one pass over both matrices (a class with its own
-            // sentences has u = 0, and its dot is not read).
+            // Per class, the leave-one-out score is (cos·‖S‖ − w_t·D) / ‖S − w_t·u‖ (w_t = 1
+            // for the plain ensemble); a class with its own sentences keeps its cosine, and a
+            // class left without prompts scores 0. The coefficients and the bounds above are
+            // made in C (`clip_loo_coefficients`) from S_c·u_tc for every class, one pass
+            // over both matrices (a sentence class has u = 0, and its dot is not read).
             let dots = FastMath.rowDots(p.units.storage, sFloat.storage, rows: k, dimension: dim)
             steps.lap("coefficients.dots")
             coefficients.append(
